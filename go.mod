@@ -1,0 +1,12 @@
+module github.com/intunecap/intunecap
+
+go 1.25.0
+
+require (
+	github.com/dreadl0ck/tlsx v1.1.1 // indirect
+	github.com/gopacket/gopacket v1.7.7 // indirect
+	github.com/spf13/pflag v1.0.6 // indirect
+	go.yaml.in/yaml/v3 v3.0.4 // indirect
+	golang.org/x/crypto v0.51.0 // indirect
+	golang.org/x/net v0.55.0 // indirect
+)
