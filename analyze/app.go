@@ -1,0 +1,194 @@
+package analyze
+
+import (
+	"github.com/intunecap/intunecap/analyze/httpmsg"
+	"github.com/intunecap/intunecap/analyze/tlshello"
+)
+
+// Transport names what a connection's payload turned out to be.
+const (
+	transportNone    = "none"    // no payload seen from the client
+	transportTLS     = "tls"     // a ClientHello
+	transportHTTP    = "http"    // an HTTP/1.x request
+	transportConnect = "connect" // CONNECT to a proxy
+	transportDNS     = "dns"     // DNS over TCP
+	transportUnknown = "unknown" // payload no parser recognised
+)
+
+// clientPhase is how far the engine has got in reading the client's first bytes.
+type clientPhase uint8
+
+const (
+	phaseStart   clientPhase = iota // nothing decided yet
+	phaseHTTP                       // reading an HTTP request head
+	phaseTunnel                     // after a CONNECT head: the tunnel's ClientHello follows
+	phaseTLS                        // reading a ClientHello
+	phaseDone                       // nothing more to read: name found or impossible
+)
+
+// appState is what the engine learned from the payload of one connection.
+type appState struct {
+	transport   string
+	phase       clientPhase
+	offset      int // where in the client stream the current phase starts (after a CONNECT head)
+	helloFrame  uint64
+	clientHello bool // a complete ClientHello was read
+	ech         bool
+	sni         string
+
+	httpHost    string
+	httpFrame   uint64
+	absoluteURI bool
+	httpPort    uint16 // port of an absolute-URI request's target, when it names one
+
+	connectHost  string
+	connectPort  uint16
+	connectFrame uint64
+	serverPhase  uint8
+	httpStatus   int // status of the server's first answer: the proxy's to CONNECT, or to the first request
+	respHeadLen  int // length of that answer's head, to tell a tunnel's own data from the proxy's answer
+}
+
+// readClient advances the payload parsers over the client's contiguous first bytes. frame is the frame that
+// completed them, recorded as the name's evidence. It returns true when the buffer is no longer needed.
+func (a *appState) readClient(stream []byte, frame uint64, full bool) bool {
+	for {
+		data := stream
+		if a.offset <= len(data) {
+			data = data[a.offset:]
+		} else {
+			data = nil
+		}
+		switch a.phase {
+		case phaseStart:
+			if len(data) == 0 {
+				return false
+			}
+			switch {
+			case looksLikeTLS(data):
+				a.phase = phaseTLS
+			case httpmsg.LooksLikeRequest(data):
+				a.phase = phaseHTTP
+			case len(data) >= 8:
+				a.transport = transportUnknown
+				a.phase = phaseDone
+			default:
+				return full
+			}
+		case phaseTLS:
+			return a.readHello(data, frame, full)
+		case phaseHTTP:
+			again, done := a.readRequest(data, frame, full)
+			if !again {
+				return done
+			}
+		case phaseTunnel:
+			if len(data) == 0 {
+				return full
+			}
+			if !looksLikeTLS(data) {
+				a.phase = phaseDone
+				return true
+			}
+			a.phase = phaseTLS
+		default:
+			return true
+		}
+	}
+}
+
+// looksLikeTLS reports whether b starts like a TLS handshake record (content type 22, major version 3).
+func looksLikeTLS(b []byte) bool {
+	if len(b) < 2 {
+		return len(b) == 1 && b[0] == 0x16
+	}
+	return b[0] == 0x16 && b[1] == 0x03
+}
+
+func (a *appState) readHello(data []byte, frame uint64, full bool) bool {
+	var h tlshello.Hello
+	st, _, _ := tlshello.Parse(data, &h)
+	switch st {
+	case tlshello.NeedMore:
+		if full {
+			a.phase = phaseDone
+			return true
+		}
+		if a.transport == "" {
+			a.transport = transportTLS
+		}
+		return false
+	case tlshello.Complete:
+		if a.transport == "" {
+			a.transport = transportTLS
+		}
+		a.clientHello = true
+		a.helloFrame = frame
+		a.sni = h.SNI
+		a.ech = h.ECH
+	default:
+		if a.transport == "" {
+			a.transport = transportUnknown
+		}
+	}
+	a.phase = phaseDone
+	return true
+}
+
+// readRequest parses an HTTP request head. again is true when the phase changed and the loop should go on.
+func (a *appState) readRequest(data []byte, frame uint64, full bool) (again, done bool) {
+	var r httpmsg.Request
+	st, _ := httpmsg.ParseRequest(data, &r)
+	switch st {
+	case httpmsg.NeedMore:
+		if full {
+			a.phase = phaseDone
+			return false, true
+		}
+		return false, false
+	case httpmsg.Complete:
+		if r.Method == "CONNECT" {
+			a.transport = transportConnect
+			a.connectHost, a.connectPort, a.connectFrame = r.ConnectHost, r.ConnectPort, frame
+			a.offset += r.HeadLen
+			a.phase = phaseTunnel
+			return true, false
+		}
+		a.transport = transportHTTP
+		a.httpHost, a.httpFrame, a.absoluteURI = r.Host, frame, r.AbsoluteURI
+		if r.AbsoluteURI {
+			a.httpPort = r.HostPort
+			if a.httpPort == 0 {
+				a.httpPort = 80
+			}
+		}
+	default:
+		a.transport = transportUnknown
+	}
+	a.phase = phaseDone
+	return false, true
+}
+
+// wantsServer reports whether the server's first bytes still matter: the answer to a CONNECT or to a request.
+func (a *appState) wantsServer() bool {
+	return a.serverPhase == 0
+}
+
+// readServer reads the status line of the server's first answer. It returns true when done.
+func (a *appState) readServer(stream []byte, full bool) bool {
+	if len(stream) == 0 {
+		return full
+	}
+	var r httpmsg.Response
+	st, _ := httpmsg.ParseResponse(stream, &r)
+	switch st {
+	case httpmsg.NeedMore:
+		if !full {
+			return false
+		}
+	case httpmsg.Complete:
+		a.httpStatus, a.respHeadLen = r.Status, r.HeadLen
+	}
+	a.serverPhase = 1
+	return true
+}

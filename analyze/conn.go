@@ -1,0 +1,258 @@
+package analyze
+
+import (
+	"time"
+
+	"github.com/intunecap/intunecap/analyze/decode"
+)
+
+// TCP flag bits as decode reports them.
+const (
+	flagFIN = 0x01
+	flagSYN = 0x02
+	flagRST = 0x04
+	flagACK = 0x10
+)
+
+// frameRef points at one frame of the capture set, as a user would find it in Wireshark.
+type frameRef struct {
+	file   int
+	number uint64
+	seq    uint64 // position in the merged capture, for a stable order
+}
+
+// conn is everything the engine keeps about one TCP connection or UDP flow. Buffers are allocated only while a
+// name may still be read from them and are released as soon as the name is known.
+type conn struct {
+	key            flowKey
+	client, server endpoint
+	clientIsLo     bool
+	first, last    frameRef
+	firstTime      time.Time
+	lastTime       time.Time
+	packets        int
+	bytes          int64
+
+	// TCP life.
+	synSeen, synAckSeen bool
+	clientSentData      bool
+	serverSentData      bool
+	serverBytes         int64 // payload bytes the server sent, as on the wire
+	clientFIN           bool
+	serverFIN           bool
+	clientRST           bool
+	serverRST           bool
+	serverRSTBeforeAck  bool // the server's RST answered a SYN (refused)
+	serverRSTEarly      bool // the server reset before it sent any data
+	midstream           bool // first packet seen was not a SYN: the capture began mid-connection
+	clientSeenAfterSyn  bool // the client sent something other than SYNs (ACK, data): the handshake went on
+	serverSeen          bool
+	hist                history
+	clientISN           uint32
+	isnKnown            bool
+	parserPanic         bool    // a payload parser panicked on this connection; it was not read further
+	dns                 *tcpDNS // DNS over TCP: message framing per direction
+
+	// Names and what was read from the payload.
+	clientStream firstBytes
+	serverStream firstBytes
+	app          appState
+	name         nameEvidence
+
+	// Place in the expiry list.
+	lru        *lruList
+	prev, next *conn
+}
+
+// nameEvidence is a connection's one name with where it came from.
+type nameEvidence struct {
+	name     string
+	source   string
+	frame    uint64
+	file     int
+	dnsChain []string
+}
+
+// fromClient reports whether p travels from the connection's client to its server.
+func (c *conn) fromClient(fromLo bool) bool { return fromLo == c.clientIsLo }
+
+// newConn starts a connection at packet p. The originator is the SYN sender; for a connection seen mid-stream
+// (or from its SYN-ACK) the server is guessed from the flags and ports.
+func newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef, ts time.Time) *conn {
+	c := &conn{key: k, first: ref, last: ref, firstTime: ts, lastTime: ts}
+	srcIsClient := true
+	if p.IPProto == protoTCP {
+		switch {
+		case p.TCPFlags&(flagSYN|flagACK) == flagSYN:
+		case p.TCPFlags&(flagSYN|flagACK) == flagSYN|flagACK:
+			srcIsClient = false
+		default:
+			c.midstream = true
+			srcIsClient = !looksLikeServerPort(p.SrcPort, p.DstPort)
+		}
+	} else {
+		srcIsClient = !looksLikeServerPort(p.SrcPort, p.DstPort)
+	}
+	src, dst := endpoint{p.Src, p.SrcPort}, endpoint{p.Dst, p.DstPort}
+	if srcIsClient {
+		c.client, c.server = src, dst
+		c.clientIsLo = fromLo
+	} else {
+		c.client, c.server = dst, src
+		c.clientIsLo = !fromLo
+	}
+	return c
+}
+
+// looksLikeServerPort guesses, for a packet whose direction the handshake does not tell, whether its source is
+// the server: a well-known source port talking to an ephemeral one.
+func looksLikeServerPort(src, dst uint16) bool {
+	if src == dst {
+		return false
+	}
+	return src < 1024 && dst >= 1024 || (src < dst && dst >= 49152 && src < 49152)
+}
+
+const (
+	protoTCP = 6
+	protoUDP = 17
+)
+
+// observeTCP updates the connection's handshake and teardown state with one segment.
+func (c *conn) observeTCP(p *decode.Packet, fromClient bool) {
+	f := p.TCPFlags
+	syn, ack, rst, fin := f&flagSYN != 0, f&flagACK != 0, f&flagRST != 0, f&flagFIN != 0
+	hasData := p.PayloadWireLen > 0
+	if fromClient {
+		switch {
+		case syn && !ack:
+			c.synSeen = true
+			c.clientStream.start(p.Seq + 1)
+		case !rst:
+			if c.synSeen || c.synAckSeen {
+				c.clientSeenAfterSyn = true
+			}
+		}
+		if hasData && !syn {
+			c.clientSentData = true
+		}
+		c.clientFIN = c.clientFIN || fin
+		c.clientRST = c.clientRST || rst
+	} else {
+		c.serverSeen = true
+		if syn && ack {
+			c.synAckSeen = true
+			c.serverStream.start(p.Seq + 1)
+			if !c.clientStream.known {
+				c.clientStream.start(p.Ack)
+			}
+		}
+		if hasData && !syn {
+			c.serverSentData = true
+			c.serverBytes += int64(p.PayloadWireLen)
+		}
+		if rst {
+			if !c.serverRST {
+				c.serverRSTBeforeAck = !c.synAckSeen && c.synSeen && !c.clientSeenAfterSyn
+				c.serverRSTEarly = !c.serverSentData
+			}
+			c.serverRST = true
+		}
+		c.serverFIN = c.serverFIN || fin
+	}
+	c.hist.add(f, hasData, fromClient)
+}
+
+// closed reports whether the connection has ended: a reset, or a FIN from each side.
+func (c *conn) closed() bool {
+	return c.clientRST || c.serverRST || (c.clientFIN && c.serverFIN)
+}
+
+// state is the connection's outcome in words a Zeek user knows.
+func (c *conn) state() string {
+	if c.key.proto != protoTCP {
+		if c.serverSeen {
+			return "answered"
+		}
+		return "unanswered"
+	}
+	switch {
+	case c.serverRST && c.serverRSTBeforeAck:
+		return "refused"
+	case c.serverRST && !c.serverFIN:
+		return "reset"
+	case c.midstream:
+		return "partial"
+	case c.synAckSeen || c.clientSeenAfterSyn:
+		if c.clientRST && !c.serverFIN {
+			return "aborted"
+		}
+		if c.clientFIN && c.serverFIN || c.serverRST {
+			return "closed"
+		}
+		return "established"
+	case c.clientRST && !c.serverSeen:
+		return "unanswered"
+	default:
+		return "unanswered"
+	}
+}
+
+// history is Zeek's compact record of what each side did: S syn, H syn-ack, A ack, D data, F fin, R rst, T a
+// retransmitted SYN; upper case for the client, lower case for the server. Each letter appears once per side,
+// in the order first seen. A fixed array keeps it allocation-free.
+type history struct {
+	b [16]byte
+	n int
+}
+
+func (h *history) add(flags uint8, data, fromClient bool) {
+	syn, ack := flags&flagSYN != 0, flags&flagACK != 0
+	switch {
+	case syn && ack:
+		h.put('H', fromClient)
+	case syn:
+		if h.has('S', fromClient) {
+			h.put('T', fromClient)
+		}
+		h.put('S', fromClient)
+	case flags&flagRST != 0:
+		h.put('R', fromClient)
+	default:
+		if data {
+			h.put('D', fromClient)
+		} else if ack && flags&flagFIN == 0 {
+			h.put('A', fromClient)
+		}
+		if flags&flagFIN != 0 {
+			h.put('F', fromClient)
+		}
+	}
+}
+
+func (h *history) has(upper byte, fromClient bool) bool {
+	c := letter(upper, fromClient)
+	for i := 0; i < h.n; i++ {
+		if h.b[i] == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *history) put(upper byte, fromClient bool) {
+	if h.has(upper, fromClient) || h.n == len(h.b) {
+		return
+	}
+	h.b[h.n] = letter(upper, fromClient)
+	h.n++
+}
+
+func letter(upper byte, fromClient bool) byte {
+	if fromClient {
+		return upper
+	}
+	return upper + ('a' - 'A')
+}
+
+func (h *history) String() string { return string(h.b[:h.n]) }

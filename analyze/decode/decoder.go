@@ -1,0 +1,236 @@
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/intunecap/intunecap/capture"
+)
+
+// linkKind selects the parser for a link type; all parsers share the same layer structs.
+type linkKind int
+
+const (
+	kindEthernet linkKind = iota
+	kindSLL
+	kindSLL2
+	kindLoop
+	kindRaw
+	kindIPv4
+	kindIPv6
+	kindNFLOG
+	numKinds
+)
+
+// kindOf maps the link types we read. 12 and 14 are DLT_RAW values that some systems wrote into pcap files
+// instead of LINKTYPE_RAW (101).
+func kindOf(lt layers.LinkType) (linkKind, bool) {
+	switch lt {
+	case layers.LinkTypeEthernet:
+		return kindEthernet, true
+	case layers.LinkTypeLinuxSLL:
+		return kindSLL, true
+	case layers.LinkTypeLinuxSLL2:
+		return kindSLL2, true
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		return kindLoop, true
+	case layers.LinkTypeRaw, 12, 14:
+		return kindRaw, true
+	case layers.LinkTypeIPv4:
+		return kindIPv4, true
+	case layers.LinkTypeIPv6:
+		return kindIPv6, true
+	case 239: // LINKTYPE_NFLOG
+		return kindNFLOG, true
+	}
+	return 0, false
+}
+
+func (k linkKind) first() gopacket.LayerType {
+	switch k {
+	case kindSLL:
+		return layers.LayerTypeLinuxSLL
+	case kindSLL2:
+		return layers.LayerTypeLinuxSLL2
+	case kindLoop:
+		return layers.LayerTypeLoopback
+	case kindRaw:
+		return layerTypeRawIP
+	case kindIPv4:
+		return layers.LayerTypeIPv4
+	case kindIPv6:
+		return layers.LayerTypeIPv6
+	case kindNFLOG:
+		return layerTypeNFLOG
+	}
+	return layers.LayerTypeEthernet
+}
+
+// Decoder decodes frames without allocating on the normal path. Use one per goroutine and reuse it: its layer
+// structs and IPv4 fragment buffers carry over between packets.
+type Decoder struct {
+	eth   etherLayer
+	vlan  vlanLayer
+	sll   sllLayer
+	sll2  sll2Layer
+	loop  layers.Loopback
+	raw   rawIPLayer
+	nflog nflogLayer
+	pppoe pppoeLayer
+	ip4   ip4Layer
+	ip6   ip6Layer
+	ext   extLayer
+	frag  fragLayer
+	tcp   layers.TCP
+	udp   layers.UDP
+
+	parsers [numKinds]*gopacket.DecodingLayerParser
+	decoded []gopacket.LayerType
+	defrag  defragmenter
+}
+
+// NewDecoder returns a Decoder; the zero Options give sensible memory bounds.
+func NewDecoder(opts Options) *Decoder {
+	d := &Decoder{decoded: make([]gopacket.LayerType, 0, 16)}
+	d.ext.class = gopacket.NewLayerClass([]gopacket.LayerType{
+		layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination,
+	})
+	d.defrag.opts = opts.withDefaults()
+	all := []gopacket.DecodingLayer{&d.eth, &d.vlan, &d.sll, &d.sll2, &d.loop, &d.raw, &d.nflog, &d.pppoe,
+		&d.ip4, &d.ip6, &d.ext, &d.frag}
+	for k := range d.parsers {
+		p := gopacket.NewDecodingLayerParser(linkKind(k).first(), all...)
+		p.IgnoreUnsupported = true
+		d.parsers[k] = p
+	}
+	return d
+}
+
+// Stats reports what happened to IPv4 fragments so far.
+func (d *Decoder) Stats() Stats { return d.defrag.stats }
+
+// Decode fills p from f. The error says why the frame gives no packet: ErrLinkType, ErrNotIP, ErrTruncated,
+// ErrIPv6Fragment, or an error wrapping ErrMalformed. Checksums are never verified: captures taken on the
+// sender with offload have bad ones, and those packets still happened.
+func (d *Decoder) Decode(f capture.Frame, p *Packet) error {
+	*p = Packet{}
+	k, ok := kindOf(f.LinkType)
+	if !ok {
+		return ErrLinkType
+	}
+	d.vlan.reset()
+	d.ext.n = 0
+	parser := d.parsers[k]
+	err := parser.DecodeLayers(f.Data, &d.decoded)
+	p.VLAN = d.vlan.ids
+	if err != nil {
+		return classify(err, parser.Truncated || len(f.Data) < f.WireLen)
+	}
+	return d.network(f, p, parser.Truncated)
+}
+
+// classify keeps our sentinel errors and turns a layer's complaint into ErrTruncated when the frame was cut,
+// else into ErrMalformed with the detail.
+func classify(err error, cut bool) error {
+	switch {
+	case errors.Is(err, ErrNotIP), errors.Is(err, ErrTruncated), errors.Is(err, ErrMalformed):
+		return err
+	case cut:
+		return ErrTruncated
+	}
+	return fmt.Errorf("%w: %w", ErrMalformed, err)
+}
+
+// network finds the IP layer the parser stopped at and goes on to the transport header.
+func (d *Decoder) network(f capture.Frame, p *Packet, cut bool) error {
+	n := len(d.decoded)
+	for i := n - 1; i >= 0; i-- {
+		switch d.decoded[i] {
+		case layers.LayerTypeIPv4:
+			return d.fromIPv4(f, p)
+		case layers.LayerTypeIPv6:
+			return d.fromIPv6(p, d.decoded[n-1])
+		}
+	}
+	if cut || (n > 0 && d.wantedIP(d.decoded[n-1])) {
+		return ErrTruncated // the frame ended where an IP header should begin
+	}
+	return ErrNotIP
+}
+
+// wantedIP tells whether the last decoded link layer announced IP, so that a frame ending there was cut.
+func (d *Decoder) wantedIP(last gopacket.LayerType) bool {
+	var next gopacket.LayerType
+	switch last {
+	case layers.LayerTypeEthernet:
+		next = d.eth.NextLayerType()
+	case layers.LayerTypeDot1Q:
+		next = d.vlan.NextLayerType()
+	case layers.LayerTypeLinuxSLL:
+		next = d.sll.NextLayerType()
+	case layers.LayerTypeLinuxSLL2:
+		next = d.sll2.NextLayerType()
+	case layers.LayerTypeLoopback:
+		next = d.loop.NextLayerType()
+	case layers.LayerTypePPPoE:
+		next = d.pppoe.NextLayerType()
+	case layerTypeNFLOG:
+		next = d.nflog.NextLayerType()
+	}
+	return next == layers.LayerTypeIPv4 || next == layers.LayerTypeIPv6
+}
+
+func (d *Decoder) fromIPv4(f capture.Frame, p *Packet) error {
+	ip := &d.ip4.IPv4
+	p.Src = netip.AddrFrom4([4]byte(ip.SrcIP))
+	p.Dst = netip.AddrFrom4([4]byte(ip.DstIP))
+	p.IPProto = uint8(ip.Protocol)
+	seg, wire := ip.Payload, int(ip.Length)-int(ip.IHL)*4
+	if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+		if len(seg) < wire { // cut by snaplen: never reassembled, but a first fragment still has the ports
+			if ip.FragOffset != 0 {
+				return ErrTruncated
+			}
+			return d.transport(p, seg, wire)
+		}
+		whole, err := d.defrag.add(ip, f.Timestamp)
+		if err != nil {
+			return err
+		}
+		if whole == nil {
+			p.Fragment = true
+			return nil
+		}
+		seg, wire = whole.Payload, len(whole.Payload)
+	}
+	return d.transport(p, seg, wire)
+}
+
+func (d *Decoder) fromIPv6(p *Packet, last gopacket.LayerType) error {
+	ip := &d.ip6.IPv6
+	p.Src = netip.AddrFrom16([16]byte(ip.SrcIP))
+	p.Dst = netip.AddrFrom16([16]byte(ip.DstIP))
+	proto, seg, wire := ip.NextHeader, ip.Payload, int(ip.Length)
+	if ip.HopByHop != nil {
+		proto, wire = ip.HopByHop.NextHeader, wire-ip.HopByHop.ActualLength
+	}
+	if ip.Length == 0 { // jumbogram: the hop-by-hop option gave the length, the payload is bounded by it
+		wire = len(seg)
+	}
+	rest := seg
+	switch last {
+	case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
+		proto, rest = d.ext.NextHeader, d.ext.Payload
+	case layers.LayerTypeIPv6Fragment:
+		proto, rest = d.frag.NextHeader, d.frag.Payload
+		if d.frag.FragmentOffset != 0 {
+			p.IPProto = uint8(proto)
+			return ErrIPv6Fragment
+		}
+	}
+	p.IPProto = uint8(proto)
+	return d.transport(p, rest, wire-(len(seg)-len(rest)))
+}

@@ -1,0 +1,62 @@
+package decode
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/intunecap/intunecap/capture"
+)
+
+// FuzzDecode decodes arbitrary bytes as a frame of a link type: no panic, and slices stay inside the frame.
+func FuzzDecode(f *testing.F) {
+	ip4 := v4(f, data(), hello)
+	ip6 := v6(f, data(), hello)
+	f.Add(uint16(layers.LinkTypeEthernet), ether(0x0800, ip4))
+	f.Add(uint16(layers.LinkTypeEthernet), ether(0x88a8, cat(tag(10, 0x8100), tag(20, 0x8864), pppoe(0x0057, ip6))))
+	f.Add(uint16(layers.LinkTypeLinuxSLL), sll(0x0800, ip4))
+	f.Add(uint16(layers.LinkTypeLinuxSLL2), sll2(0x86dd, ip6))
+	f.Add(uint16(layers.LinkTypeNull), cat(le32(2), ip4))
+	f.Add(uint16(layers.LinkTypeRaw), withExt(ip6, hopByHop, routing, destOpts))
+	f.Add(uint16(layers.LinkTypeRaw), withExt(ip6, []byte{44, 0, 0, 1, 0, 0, 0, 9}))
+	f.Add(uint16(layers.LinkTypeRaw), ipv4Frags(v4(f, dnsUDP(), make([]byte, 100)), 48)[0])
+	f.Add(uint16(239), nflog(2, ip4))
+	addSharedFrames(f, 200)
+	d := NewDecoder(Options{})
+	f.Fuzz(func(t *testing.T, lt uint16, b []byte) {
+		var p Packet
+		fr := capture.Frame{Data: b, CapLen: len(b), WireLen: len(b) + int(lt%3)*10, LinkType: layers.LinkType(lt),
+			Timestamp: time.Unix(int64(len(b)), 0)}
+		err := d.Decode(fr, &p)
+		if err == nil && len(p.Payload) > len(b) && !p.Fragment && p.PayloadWireLen < len(p.Payload) {
+			t.Fatalf("payload %d bytes from a %d-byte frame, wire %d", len(p.Payload), len(b), p.PayloadWireLen)
+		}
+	})
+}
+
+// addSharedFrames seeds a fuzz target with the first frames of every public capture, when available.
+func addSharedFrames(f *testing.F, perFile int) {
+	dir := os.Getenv("INTUNECAP_SHARED_PCAPS")
+	if dir == "" {
+		return
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
+	for _, name := range names {
+		r, err := capture.Open([]string{name})
+		if err != nil {
+			continue
+		}
+		for i := 0; i < perFile; i++ {
+			fr, err := r.Next()
+			if errors.Is(err, io.EOF) || err != nil {
+				break
+			}
+			f.Add(uint16(fr.LinkType), append([]byte(nil), fr.Data...))
+		}
+		r.Close()
+	}
+}

@@ -1,0 +1,87 @@
+// Package decode turns a captured frame into the few header fields the flow engine needs: addresses, VLAN tags,
+// ports, TCP flags and sequence numbers, and the transport payload. It reads link, network and transport
+// headers only; application protocols are parsed elsewhere.
+package decode
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Packet is the decoded view of one frame the engine needs. Slices alias the frame's data (or the
+// defragmenter's buffer) and are valid until the next Decode.
+type Packet struct {
+	Src, Dst         netip.Addr
+	VLAN             [2]uint16 // outer, inner (0 = none); part of the flow key
+	IPProto          uint8     // 6 TCP, 17 UDP, other values pass through with no ports
+	SrcPort, DstPort uint16
+	TCPFlags         uint8 // FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 (ECE=0x40 CWR=0x80)
+	Seq, Ack         uint32
+	Payload          []byte // captured transport payload (may be shorter than the wire length)
+	PayloadWireLen   int    // payload length according to the IP (or UDP) header (>= len(Payload))
+	Truncated        bool   // the frame was cut by snaplen inside the headers or payload
+	Fragment         bool   // an IPv4 fragment was buffered; nothing to process yet
+}
+
+// TCP flag bits of Packet.TCPFlags, so callers need not repeat the wire values.
+const (
+	FlagFIN = 0x01
+	FlagSYN = 0x02
+	FlagRST = 0x04
+	FlagPSH = 0x08
+	FlagACK = 0x10
+	FlagURG = 0x20
+)
+
+// Errors returned by Decode. They are values, not formatted per packet, so that counting undecodable packets
+// costs no allocation; malformed packets wrap ErrMalformed with the detail.
+var (
+	// ErrLinkType: the frame's link type is not one this package reads.
+	ErrLinkType = errors.New("unsupported link type")
+	// ErrNotIP: the frame carries no IPv4 or IPv6 packet (ARP, LLDP, spanning tree, ...).
+	ErrNotIP = errors.New("not an ip packet")
+	// ErrTruncated: snaplen cut the frame before the headers needed (at least the addresses and, for TCP, the
+	// flags) were captured.
+	ErrTruncated = errors.New("headers cut by snaplen")
+	// ErrIPv6Fragment: a non-first IPv6 fragment; IPv6 fragments are not reassembled (addresses are set).
+	ErrIPv6Fragment = errors.New("ipv6 non-first fragment")
+	// ErrMalformed: a header is inconsistent (bad lengths, bad version).
+	ErrMalformed = errors.New("malformed packet")
+
+	errTCPOffset      = fmt.Errorf("%w: tcp data offset outside the segment", ErrMalformed)
+	errShortTransport = fmt.Errorf("%w: transport header shorter than the ip payload allows", ErrMalformed)
+)
+
+// Options bound the decoder's memory; the zero value means the defaults.
+type Options struct {
+	// MaxFragmentBytes caps the payload bytes held for incomplete IPv4 datagrams (default 4 MiB). When a new
+	// fragment would exceed it, every incomplete datagram is dropped and counted.
+	MaxFragmentBytes int
+	// MaxFragmentDatagrams caps the number of incomplete IPv4 datagrams held (default 4096).
+	MaxFragmentDatagrams int
+	// FragmentTimeout drops incomplete datagrams not completed within this capture time (default 30s, as
+	// Linux's ipfrag_time).
+	FragmentTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxFragmentBytes <= 0 {
+		o.MaxFragmentBytes = 4 << 20
+	}
+	if o.MaxFragmentDatagrams <= 0 {
+		o.MaxFragmentDatagrams = 4096
+	}
+	if o.FragmentTimeout <= 0 {
+		o.FragmentTimeout = 30 * time.Second
+	}
+	return o
+}
+
+// Stats count what happened to IPv4 fragments, for the report's capture-quality section.
+type Stats struct {
+	FragmentsHeld    uint64 // fragments buffered until their datagram was complete
+	Reassembled      uint64 // datagrams rebuilt from fragments
+	FragmentsDropped uint64 // incomplete datagrams dropped (timeout, memory cap, inconsistent fragments)
+}

@@ -1,0 +1,200 @@
+package analyze
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/intunecap/intunecap/analyze/dnsmsg"
+)
+
+// dnsKey identifies one DNS exchange: a query and the answer that carries its id back to the same socket.
+type dnsKey struct {
+	client, server         netip.Addr
+	clientPort, serverPort uint16
+	proto                  uint8
+	vlan                   [2]uint16
+	id                     uint16
+}
+
+// dnsExchange is a query waiting for its answer, or an answer whose query the capture missed.
+type dnsExchange struct {
+	key       dnsKey
+	question  string
+	qtype     uint16
+	opcode    uint8
+	first     frameRef
+	last      frameRef
+	firstTime time.Time
+	lastTime  time.Time
+	packets   int
+	bytes     int64
+	answered  bool
+	rcode     uint16
+	answers   []string
+	cnames    []string
+	partial   bool
+}
+
+// dnsPort is where DNS is looked for, over UDP and TCP. mDNS and LLMNR carry names of the local network, not
+// of Intune's endpoints, and are left alone.
+const dnsPort = 53
+
+// dnsCache remembers, per client and server address, the name the client asked for when a DNS answer gave it
+// that address. It is bounded: when full, the oldest entry is forgotten first.
+type dnsCache struct {
+	entries map[hostKey]nameEvidence
+	order   []hostKey // ring of insertion order for eviction
+	next    int
+	limit   int
+}
+
+func newDNSCache(limit int) *dnsCache {
+	return &dnsCache{entries: make(map[hostKey]nameEvidence), limit: limit}
+}
+
+func (c *dnsCache) put(k hostKey, ev nameEvidence) {
+	if _, ok := c.entries[k]; !ok {
+		if len(c.order) < c.limit {
+			c.order = append(c.order, k)
+		} else {
+			delete(c.entries, c.order[c.next])
+			c.order[c.next] = k
+			c.next = (c.next + 1) % c.limit
+		}
+	}
+	c.entries[k] = ev
+}
+
+func (c *dnsCache) get(k hostKey) (nameEvidence, bool) {
+	ev, ok := c.entries[k]
+	return ev, ok
+}
+
+// learnAnswer files every address of a NOERROR answer under the question the client asked, following the CNAME
+// chain so that the connection is named by the question, not by a CDN's target.
+func (e *Engine) learnAnswer(x *dnsExchange, m *dnsmsg.Message, ref frameRef) {
+	if len(m.Questions) == 0 {
+		return
+	}
+	question := m.Questions[0].Name
+	var chain []string
+	for i := range m.Answers {
+		rr := &m.Answers[i]
+		if !rr.Addr.IsValid() {
+			continue
+		}
+		if chain == nil {
+			chain = append([]string{question}, x.cnames...)
+		}
+		ev := nameEvidence{name: trimDot(question), source: "dns", frame: ref.number, file: ref.file,
+			dnsChain: append(chain[:len(chain):len(chain)], rr.Addr.String())}
+		e.names.put(hostKey{client: x.key.client, server: rr.Addr.Unmap()}, ev)
+	}
+}
+
+// trimDot drops one trailing dot, as names are compared without it.
+func trimDot(s string) string { return strings.TrimSuffix(s, ".") }
+
+// handleDNSMessage processes one DNS message seen from src to dst over proto. The message's QR bit tells which
+// side is the client, so an answer finds its query whatever the transport.
+func (e *Engine) handleDNSMessage(b []byte, src, dst endpoint, proto uint8, vlan [2]uint16, ref frameRef, ts time.Time, wire int) {
+	m := &e.dnsMsg
+	if err := m.Parse(b); err != nil && len(m.Questions) == 0 {
+		e.facts.undecodableDNS++
+		return
+	}
+	k := dnsKey{client: src.addr, server: dst.addr, clientPort: src.port, serverPort: dst.port,
+		proto: proto, vlan: vlan, id: m.ID}
+	if m.Response {
+		k.client, k.server, k.clientPort, k.serverPort = dst.addr, src.addr, dst.port, src.port
+	}
+	x := e.dnsPending[k]
+	if x == nil {
+		if m.Response && e.dnsDone.recent(k) {
+			return // a duplicate answer to an exchange already reported
+		}
+		x = &dnsExchange{key: k, first: ref, firstTime: ts}
+		if len(m.Questions) > 0 {
+			x.question, x.qtype = trimDot(m.Questions[0].Name), m.Questions[0].Type
+		}
+		x.opcode = m.Opcode
+		e.dnsPending[k] = x
+		e.dnsQueue = append(e.dnsQueue, x)
+	}
+	x.last, x.lastTime = ref, ts
+	x.packets++
+	x.bytes += int64(wire)
+	if !m.Response || x.answered {
+		return
+	}
+	x.answered, x.rcode, x.partial = true, m.Rcode, m.Partial
+	for i := range m.Answers {
+		rr := &m.Answers[i]
+		switch {
+		case rr.Addr.IsValid():
+			x.answers = append(x.answers, rr.Addr.String())
+		case rr.Target != "":
+			x.cnames = append(x.cnames, trimDot(rr.Target))
+		}
+	}
+	if m.Rcode == 0 {
+		e.learnAnswer(x, m, ref)
+	}
+	delete(e.dnsPending, k)
+	e.dnsDone.add(k)
+	e.finishDNS(x)
+}
+
+// expireDNS reports queries that waited longer than the DNS timeout as unanswered.
+func (e *Engine) expireDNS(now time.Time, all bool) {
+	i := 0
+	for ; i < len(e.dnsQueue); i++ {
+		x := e.dnsQueue[i]
+		if x.answered {
+			continue
+		}
+		if !all && now.Sub(x.lastTime) < e.opts.DNSTimeout {
+			break
+		}
+		delete(e.dnsPending, x.key)
+		e.finishDNS(x)
+	}
+	// Drop the reported prefix; answered exchanges were finished when their answer came.
+	n := copy(e.dnsQueue, e.dnsQueue[i:])
+	clear(e.dnsQueue[n:])
+	e.dnsQueue = e.dnsQueue[:n]
+	if len(e.dnsQueue) > 0 && len(e.dnsQueue) < cap(e.dnsQueue)/4 {
+		e.dnsQueue = append([]*dnsExchange(nil), e.dnsQueue...)
+	}
+}
+
+// recentKeys remembers the last few finished DNS exchanges so a duplicated answer is not taken for a new one.
+type recentKeys struct {
+	set   map[dnsKey]struct{}
+	order []dnsKey
+	next  int
+	limit int
+}
+
+func (r *recentKeys) add(k dnsKey) {
+	if r.set == nil {
+		r.set = make(map[dnsKey]struct{})
+	}
+	if _, ok := r.set[k]; ok {
+		return
+	}
+	if len(r.order) < r.limit {
+		r.order = append(r.order, k)
+	} else {
+		delete(r.set, r.order[r.next])
+		r.order[r.next] = k
+		r.next = (r.next + 1) % r.limit
+	}
+	r.set[k] = struct{}{}
+}
+
+func (r *recentKeys) recent(k dnsKey) bool {
+	_, ok := r.set[k]
+	return ok
+}

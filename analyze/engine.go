@@ -1,0 +1,218 @@
+// Package analyze turns decoded packets into one verdict per connection and DNS exchange, and a summary per
+// requirement. It keeps a bounded table of connections keyed by 5-tuple and VLAN, reads names from the first
+// bytes of each connection (TLS ClientHello SNI, HTTP Host, CONNECT target) or from the DNS answers the same
+// client got, and asks the rules package what the name and port mean.
+//
+// Time is capture time throughout: the output depends on the packets and the rules alone.
+package analyze
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/analyze/dnsmsg"
+	"github.com/intunecap/intunecap/analyze/tlshello"
+	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/rules"
+)
+
+// Options tune an Engine. Zero values take the documented defaults (docs/report.md, "Limits").
+type Options struct {
+	Matcher *rules.Matcher  // required
+	FailOn  []rules.Verdict // verdicts counted as failures in the summary; default blocked, reset
+	Files   []string        // capture file names; records name their file only when there are several
+
+	MaxConnections int // connections tracked at once; the oldest idle are evicted first (default 1,048,576)
+	MaxDNSNames    int // (client, address) → name entries remembered from DNS answers (default 262,144)
+	MaxHeldDNS     int // failed lookups held back until the end to see whether a retry succeeded (default 65,536)
+	MaxStreamBytes int // client bytes buffered per connection to read a name (default 16 KiB + headers)
+
+	HalfOpenTimeout time.Duration // an unanswered SYN is reported this long after the last retransmission (30s)
+	IdleTimeout     time.Duration // an idle established connection is reported and forgotten (5m)
+	ClosedLinger    time.Duration // a closed connection waits this long for stray packets (5s)
+	UDPTimeout      time.Duration // an idle UDP flow is reported (60s)
+	DNSTimeout      time.Duration // a query without an answer is reported unanswered (10s)
+	// HoldDNSFailures is how long a failed lookup waits for a successful one for the same client and name
+	// before it is reported as blocked. Zero holds it until the end of the capture (offline analysis).
+	HoldDNSFailures time.Duration
+}
+
+func (o *Options) setDefaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxConnections, 1<<20)
+	def(&o.MaxDNSNames, 1<<18)
+	def(&o.MaxHeldDNS, 1<<16)
+	def(&o.MaxStreamBytes, tlshello.MaxHello+64)
+	defDur(&o.HalfOpenTimeout, 30*time.Second)
+	defDur(&o.IdleTimeout, 5*time.Minute)
+	defDur(&o.ClosedLinger, 5*time.Second)
+	defDur(&o.UDPTimeout, 60*time.Second)
+	defDur(&o.DNSTimeout, 10*time.Second)
+	if o.FailOn == nil {
+		o.FailOn = []rules.Verdict{rules.Blocked, rules.Reset}
+	}
+}
+
+// serverStreamBytes is how much of the server's first answer is kept: enough for a status line.
+const serverStreamBytes = 1024
+
+// Engine is one analysis. It is not safe for concurrent use: feed it packets from one goroutine.
+type Engine struct {
+	opts Options
+	sink Sink
+
+	conns                           map[flowKey]*conn
+	halfOpen, active, closing, udps lruList
+	pool                            bufPool
+
+	names      *dnsCache
+	dnsPending map[dnsKey]*dnsExchange
+	dnsQueue   []*dnsExchange
+	dnsDone    recentKeys
+	dnsMsg     dnsmsg.Message
+	held       heldDNS
+	resolved   recentNames
+
+	now, lastSweep time.Time
+	seq            uint64
+	stats          *statsAgg
+	facts          engineFacts
+	err            error
+}
+
+// engineFacts counts what the engine saw, for the capture facts and quality section.
+type engineFacts struct {
+	packets, bytes   uint64
+	first, last      time.Time
+	truncated        uint64
+	undecodable      uint64
+	undecodableDNS   uint64
+	evicted          uint64
+	panics           uint64
+	connections      int
+	dnsExchanges     int
+	oneSided         int
+	midstream        int
+}
+
+// New returns an engine that reports to sink.
+func New(opts Options, sink Sink) (*Engine, error) {
+	if opts.Matcher == nil {
+		return nil, errors.New("analyze: no rules matcher")
+	}
+	opts.setDefaults()
+	e := &Engine{
+		opts:       opts,
+		sink:       sink,
+		conns:      make(map[flowKey]*conn),
+		pool:       bufPool{maxFree: 256},
+		names:      newDNSCache(opts.MaxDNSNames),
+		dnsPending: make(map[dnsKey]*dnsExchange),
+		dnsDone:    recentKeys{limit: 4096},
+		resolved:   recentNames{limit: opts.MaxDNSNames},
+		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
+	}
+	e.halfOpen.timeout = opts.HalfOpenTimeout
+	e.active.timeout = opts.IdleTimeout
+	e.closing.timeout = opts.ClosedLinger
+	e.udps.timeout = opts.UDPTimeout
+	return e, nil
+}
+
+// Packet feeds one decoded packet of frame f. It returns the first error the sink returned, after which the
+// engine stops reporting.
+func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
+	e.seq++
+	ref := frameRef{file: f.File, number: f.Number, seq: e.seq}
+	ts := f.Timestamp
+	e.count(f, p)
+	e.advance(ts)
+	switch p.IPProto {
+	case protoTCP:
+		e.tcp(p, ref, ts, f.WireLen)
+	case protoUDP:
+		e.udp(p, ref, ts, f.WireLen)
+	}
+	return e.err
+}
+
+// Undecodable counts a frame the decoder could not read, so the report can say how much was skipped.
+func (e *Engine) Undecodable(f *capture.Frame) {
+	e.seq++
+	e.count(f, nil)
+	e.facts.undecodable++
+}
+
+func (e *Engine) count(f *capture.Frame, p *decode.Packet) {
+	e.facts.packets++
+	e.facts.bytes += uint64(f.WireLen)
+	if e.facts.first.IsZero() || f.Timestamp.Before(e.facts.first) {
+		e.facts.first = f.Timestamp
+	}
+	if f.Timestamp.After(e.facts.last) {
+		e.facts.last = f.Timestamp
+	}
+	if p != nil && p.Truncated {
+		e.facts.truncated++
+	}
+}
+
+// advance moves capture time forward and, at most once a second of capture time, reports what has expired.
+func (e *Engine) advance(ts time.Time) {
+	if ts.After(e.now) {
+		e.now = ts
+	}
+	if e.now.Sub(e.lastSweep) < time.Second {
+		return
+	}
+	e.lastSweep = e.now
+	for _, l := range []*lruList{&e.closing, &e.halfOpen, &e.udps, &e.active} {
+		for l.head != nil && e.now.Sub(l.head.lastTime) >= l.timeout {
+			e.finish(l.head, "")
+		}
+	}
+	e.expireDNS(e.now, false)
+	if e.opts.HoldDNSFailures > 0 {
+		e.releaseHeld(e.now.Add(-e.opts.HoldDNSFailures))
+	}
+}
+
+// Finish reports every connection and exchange still open, then the summary. facts carries what the caller
+// knows of the input (files, link types, warnings, interface drops); the engine adds its own counts.
+func (e *Engine) Finish(facts CaptureFacts) error {
+	for _, c := range e.openConns() {
+		e.finish(c, "")
+	}
+	e.expireDNS(e.now, true)
+	e.releaseHeld(time.Time{})
+	if e.err != nil {
+		return e.err
+	}
+	s := e.summary(facts)
+	if err := e.sink.Summary(&s); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// emit hands a finished record to the summary and the sink.
+func (e *Engine) emit(r *Record) {
+	e.stats.add(r)
+	if e.err != nil {
+		return
+	}
+	if err := e.sink.Record(r); err != nil {
+		e.err = fmt.Errorf("write record: %w", err)
+	}
+}

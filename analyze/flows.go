@@ -1,0 +1,187 @@
+package analyze
+
+import (
+	"slices"
+	"time"
+
+	"github.com/intunecap/intunecap/analyze/decode"
+)
+
+// tcp handles one TCP segment: find or start its connection, update the handshake state, and feed the payload
+// to the name readers while a name may still be found.
+func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
+	k, fromLo := keyOf(p)
+	c := e.conns[k]
+	if c != nil && startsNewConn(c, p, fromLo) {
+		e.finish(c, "")
+		c = nil
+	}
+	if c == nil {
+		c = e.newConn(k, fromLo, p, ref, ts)
+	}
+	fromClient := c.fromClient(fromLo)
+	c.last, c.lastTime = ref, ts
+	c.packets++
+	c.bytes += int64(wire)
+	c.observeTCP(p, fromClient)
+	if len(p.Payload) > 0 && !(p.TCPFlags&flagSYN != 0) {
+		if c.server.port == dnsPort {
+			e.dnsOverTCP(c, p, fromClient, ref, ts, wire)
+		} else {
+			e.readPayload(c, p, fromClient, ref)
+		}
+	}
+	e.place(c)
+}
+
+// startsNewConn reports whether p, a SYN, opens a new connection on a 5-tuple still in the table: the old one
+// was closed, or it had completed a handshake with another initial sequence number (port reuse).
+func startsNewConn(c *conn, p *decode.Packet, fromLo bool) bool {
+	if p.TCPFlags&(flagSYN|flagACK) != flagSYN {
+		return false
+	}
+	if c.closed() {
+		return true
+	}
+	if !c.fromClient(fromLo) {
+		return true // the old server now opens a connection to the old client
+	}
+	return c.isnKnown && p.Seq != c.clientISN && (c.synAckSeen || c.clientSeenAfterSyn)
+}
+
+// newConn adds a connection to the table, evicting the oldest idle one first when the table is full.
+func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef, ts time.Time) *conn {
+	if len(e.conns) >= e.opts.MaxConnections {
+		e.evictOne()
+	}
+	c := newConn(k, fromLo, p, ref, ts)
+	c.clientStream.limit = e.opts.MaxStreamBytes
+	c.serverStream.limit = serverStreamBytes
+	if p.IPProto == protoTCP && p.TCPFlags&(flagSYN|flagACK) == flagSYN {
+		c.clientISN, c.isnKnown = p.Seq, true
+	}
+	if ev, ok := e.names.get(hostKey{client: c.client.addr, server: c.server.addr}); ok {
+		c.name = ev
+	}
+	e.conns[k] = c
+	e.facts.connections++
+	return c
+}
+
+// evictOne reports and forgets the connection that has waited longest, half-open ones first: under a SYN
+// flood those are the ones that carry no name.
+func (e *Engine) evictOne() {
+	for _, l := range []*lruList{&e.halfOpen, &e.udps, &e.closing, &e.active} {
+		if l.head != nil {
+			e.facts.evicted++
+			e.finish(l.head, "evicted: the connection table was full")
+			return
+		}
+	}
+}
+
+// place files c on the expiry list its state calls for.
+func (e *Engine) place(c *conn) {
+	switch {
+	case c.key.proto == protoUDP:
+		e.udps.touch(c)
+	case c.closed():
+		e.closing.touch(c)
+	case c.synAckSeen || c.clientSeenAfterSyn || c.midstream:
+		e.active.touch(c)
+	default:
+		e.halfOpen.touch(c)
+	}
+}
+
+// readPayload feeds a segment to the stream readers. A panic in a parser is contained to this connection: it
+// is counted, the connection stops being read, and the analysis goes on.
+func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref frameRef) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.facts.panics++
+			c.parserPanic = true
+			c.app.phase = phaseDone
+			c.clientStream.release(&e.pool)
+			c.serverStream.release(&e.pool)
+		}
+	}()
+	if fromClient {
+		if c.app.phase == phaseDone {
+			return
+		}
+		c.clientStream.add(p.Seq, p.Payload, &e.pool)
+		if c.app.readClient(c.clientStream.contiguous(), ref.number, c.clientStream.full()) {
+			c.clientStream.release(&e.pool)
+		}
+		return
+	}
+	if !c.app.wantsServer() || c.serverStream.limit == 0 {
+		return
+	}
+	c.serverStream.add(p.Seq, p.Payload, &e.pool)
+	if c.app.readServer(c.serverStream.contiguous(), c.serverStream.full()) {
+		c.serverStream.release(&e.pool)
+	}
+}
+
+// dnsOverTCP splits a TCP DNS stream into messages, in order. A gap (lost or cut segment) ends the reading of
+// that direction: a message cannot be resynchronised without its length prefix.
+func (e *Engine) dnsOverTCP(c *conn, p *decode.Packet, fromClient bool, ref frameRef, ts time.Time, wire int) {
+	c.app.transport = transportDNS
+	c.app.phase = phaseDone
+	if c.dns == nil {
+		c.dns = &tcpDNS{}
+	}
+	d := &c.dns.dir[0]
+	if !fromClient {
+		d = &c.dns.dir[1]
+	}
+	if !d.accept(p.Seq, p.Payload, len(p.Payload) < p.PayloadWireLen) {
+		return
+	}
+	src, dst := c.client, c.server
+	if !fromClient {
+		src, dst = dst, src
+	}
+	for {
+		msg, ok := d.stream.Next()
+		if !ok {
+			return
+		}
+		e.handleDNSMessage(msg, src, dst, protoTCP, c.key.vlan, ref, ts, wire)
+	}
+}
+
+// openConns returns the connections still in the table, in the order they began.
+func (e *Engine) openConns() []*conn {
+	out := make([]*conn, 0, len(e.conns))
+	for _, c := range e.conns {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *conn) int {
+		switch {
+		case a.first.seq < b.first.seq:
+			return -1
+		case a.first.seq > b.first.seq:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// finish reports c and forgets it. note, if not empty, explains why it ended early.
+func (e *Engine) finish(c *conn, note string) {
+	if c.lru != nil {
+		c.lru.remove(c)
+	}
+	delete(e.conns, c.key)
+	c.clientStream.release(&e.pool)
+	c.serverStream.release(&e.pool)
+	r := e.connRecord(c)
+	if note != "" {
+		r.Warning = note
+	}
+	e.emit(&r)
+}

@@ -1,0 +1,111 @@
+package analyze
+
+import "github.com/intunecap/intunecap/rules"
+
+// Record is the outcome of one TCP connection, one UDP flow or one DNS exchange. Its JSON field names are a
+// stable contract (docs/report.md): scripts and CI pipelines parse them.
+type Record struct {
+	Type        string        `json:"type"`                   // "flow" or "dns"
+	Proto       string        `json:"proto"`                  // "tcp" or "udp"
+	File        string        `json:"file,omitempty"`         // capture file, only when several files were read
+	VLAN        []int         `json:"vlan,omitempty"`         // VLAN ids, outer first, when tagged
+	Client      string        `json:"client"`                 // originator address (SYN sender, query sender)
+	ClientPort  uint16        `json:"client_port"`            //
+	Server      string        `json:"server"`                 // responder address (for proxied connections: the proxy)
+	ServerPort  uint16        `json:"server_port"`            //
+	Port        uint16        `json:"port"`                   // the port checked against the rules (CONNECT target port when proxied)
+	Name        string        `json:"name,omitempty"`         // the one name this connection is known by
+	NameSource  string        `json:"name_source,omitempty"`  // "sni", "http-host", "connect", "dns"
+	NameFrame   uint64        `json:"name_frame,omitempty"`   // frame the name was read from
+	ViaProxy    bool          `json:"via_proxy,omitempty"`    // CONNECT or absolute-URI request sent to a proxy
+	ProxyStatus int           `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
+	DNSChain    []string      `json:"dns_chain,omitempty"`    // for name_source dns: question, CNAMEs..., address
+	Rule        string        `json:"rule,omitempty"`         // pattern of the most specific matching row
+	RuleKey     string        `json:"rule_key,omitempty"`     // table:row identity of that row
+	Purpose     string        `json:"purpose,omitempty"`      //
+	Transport   string        `json:"transport"`              // what the payload was: "tls", "http", "connect", "dns", "unknown", "none"
+	ECH         bool          `json:"ech,omitempty"`          // the ClientHello offered encrypted_client_hello
+	History     string        `json:"history,omitempty"`      // Zeek-style letters, upper case = client
+	State       string        `json:"state"`                  // established, refused, reset, unanswered, aborted, partial, answered, closed
+	Verdict     rules.Verdict `json:"verdict"`                //
+	Stage       string        `json:"stage,omitempty"`        // where a failure happened: after-syn, after-client-hello, after-connect, after-data, after-query
+	Reason      string        `json:"reason,omitempty"`       // one human sentence for a non-allowed verdict
+	FirstFrame  uint64        `json:"first_frame"`            //
+	LastFrame   uint64        `json:"last_frame"`             //
+	Start       string        `json:"start"`                  // RFC 3339 with nanoseconds, capture time, UTC
+	Duration    float64       `json:"duration"`               // seconds between first and last packet
+	Packets     int           `json:"packets"`                //
+	Bytes       int64         `json:"bytes"`                  // wire bytes, both directions
+
+	// DNS exchanges only.
+	QType   string   `json:"qtype,omitempty"`
+	Rcode   string   `json:"rcode,omitempty"`   // NOERROR, NXDOMAIN, ..., or "" with state unanswered
+	Answers []string `json:"answers,omitempty"` // addresses answered (A/AAAA), in message order
+	CNAMEs  []string `json:"cnames,omitempty"`  // CNAME chain, in order
+	Warning string   `json:"warning,omitempty"` // e.g. a failed AAAA beside a good A for the same name
+}
+
+// RuleSummary says how one requirement row fared in the capture.
+type RuleSummary struct {
+	Key      string         `json:"key"`
+	Table    string         `json:"table"`
+	Row      int            `json:"row"`
+	ID       string         `json:"id,omitempty"`
+	Purpose  string         `json:"purpose"`
+	Pattern  string         `json:"pattern"`
+	Ports    string         `json:"ports"`
+	Status   string         `json:"status"` // "ok", "failing", "not-seen"
+	Verdicts map[string]int `json:"verdicts,omitempty"`
+	Names    []string       `json:"names,omitempty"` // distinct names seen for this row, sorted
+}
+
+// NameCount is a name with how many connections or exchanges carried it.
+type NameCount struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+// CaptureFacts describe the input, so a reader can judge how much the capture can tell.
+type CaptureFacts struct {
+	Files        []string `json:"files"`
+	Packets      uint64   `json:"packets"`
+	Bytes        uint64   `json:"bytes"`
+	First        string   `json:"first,omitempty"` // RFC 3339, capture time
+	Last         string   `json:"last,omitempty"`
+	Duration     float64  `json:"duration"`
+	LinkTypes    []string `json:"link_types"`
+	Connections  int      `json:"connections"`
+	DNSExchanges int      `json:"dns_exchanges"`
+	Quality      Quality  `json:"quality"`
+	Warnings     []string `json:"warnings,omitempty"` // input problems, one line each
+}
+
+// Quality counts what limits the capture's evidence (issue 7's capture-quality section).
+type Quality struct {
+	Truncated      uint64 `json:"truncated_packets"`     // cut by snaplen
+	Undecodable    uint64 `json:"undecodable_packets"`   // not IP, or malformed headers
+	OneSided       int    `json:"one_sided_connections"` // only one direction seen
+	MidStream      int    `json:"midstream_connections"` // capture began after the handshake
+	Evicted        uint64 `json:"evicted_connections"`   // dropped from the table under memory caps
+	Duplicates     uint64 `json:"duplicate_packets"`     // same packet seen twice (pktmon layers)
+	ParserPanics   uint64 `json:"parser_panics"`         // recovered; the connection was marked
+	InterfaceDrops uint64 `json:"interface_drops"`       // from pcapng statistics blocks or libpcap
+}
+
+// Summary is the per-requirement view and the capture facts, written after every record.
+type Summary struct {
+	Type     string         `json:"type"` // "summary"
+	Rules    []RuleSummary  `json:"rules"`
+	Verdicts map[string]int `json:"verdicts"`
+	Unlisted []NameCount    `json:"unlisted"`
+	Failing  int            `json:"failing"` // records whose verdict is in --fail-on
+	Capture  CaptureFacts   `json:"capture"`
+}
+
+// Sink receives the analysis as it happens: each record as soon as its verdict is final (connection closed,
+// expired, or the capture ended), in an order that depends on the capture alone, then the summary once.
+// Report writers and live mode implement it.
+type Sink interface {
+	Record(r *Record) error
+	Summary(s *Summary) error
+}

@@ -1,0 +1,227 @@
+package analyze_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/rules"
+)
+
+// collector is a Sink that keeps everything, for tests.
+type collector struct {
+	records []analyze.Record
+	summary *analyze.Summary
+}
+
+func (c *collector) Record(r *analyze.Record) error  { c.records = append(c.records, *r); return nil }
+func (c *collector) Summary(s *analyze.Summary) error { c.summary = s; return nil }
+
+// analyzeFiles runs the whole offline path over paths with the default rules.
+func analyzeFiles(t testing.TB, paths ...string) *collector {
+	t.Helper()
+	table, err := rules.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := capture.Open(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var c collector
+	e, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(table), Files: paths}, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := analyze.Run(r, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Finish(analyze.FactsFrom(r)); err != nil {
+		t.Fatal(err)
+	}
+	return &c
+}
+
+// sharedPcaps returns the folder of public captures, or skips when the variable is unset.
+func sharedPcaps(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("INTUNECAP_SHARED_PCAPS")
+	if dir == "" {
+		t.Skip("INTUNECAP_SHARED_PCAPS is not set: the public capture cross-check needs ../shared/pcaps")
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Fatalf("INTUNECAP_SHARED_PCAPS=%s is not a folder", dir)
+	}
+	return dir
+}
+
+// readTSV reads one of tshark's extraction files: a header row, then tab-separated rows.
+func readTSV(t *testing.T, path string) (header []string, rows [][]string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		cols := strings.Split(sc.Text(), "\t")
+		if header == nil {
+			header = cols
+			continue
+		}
+		rows = append(rows, cols)
+	}
+	return header, rows
+}
+
+func col(header []string, name string) int {
+	i := slices.Index(header, name)
+	if i < 0 {
+		panic("no column " + name)
+	}
+	return i
+}
+
+// nameSets is what a capture says about names, by where they came from.
+type nameSets struct{ sni, host, dns map[string]bool }
+
+func newNameSets() nameSets {
+	return nameSets{sni: map[string]bool{}, host: map[string]bool{}, dns: map[string]bool{}}
+}
+
+// tsharkNames extracts tshark's view: SNIs of TCP ClientHellos, the Host of the first HTTP request of each TCP
+// stream (what names a connection), and every question name of port-53 DNS messages.
+func tsharkNames(t *testing.T, dir, file string) nameSets {
+	s := newNameSets()
+	exp := filepath.Join(dir, "expected", file)
+	h, rows := readTSV(t, exp+".tls.tsv")
+	for _, r := range rows {
+		if r[col(h, "quic.version")] != "" {
+			continue // QUIC Initial SNI is not read yet
+		}
+		for _, n := range splitList(r[col(h, "tls.handshake.extensions_server_name")]) {
+			s.sni[strings.ToLower(n)] = true
+		}
+	}
+	h, rows = readTSV(t, exp+".http_req.tsv")
+	seen := map[string]bool{}
+	for _, r := range rows {
+		stream := r[col(h, "tcp.stream")]
+		if r[col(h, "_ws.col.Protocol")] == "SSDP" || stream == "" || seen[stream] {
+			continue
+		}
+		seen[stream] = true
+		host := r[col(h, "http.host")]
+		if r[col(h, "http.request.method")] == "CONNECT" {
+			host = r[col(h, "http.request.uri")]
+		}
+		if host = stripPort(host); host != "" && !isAddr(host) {
+			s.host[strings.ToLower(host)] = true
+		}
+	}
+	h, rows = readTSV(t, exp+".dns.tsv")
+	for _, r := range rows {
+		if r[col(h, "_ws.col.Protocol")] != "DNS" {
+			continue
+		}
+		for _, n := range splitList(r[col(h, "dns.qry.name")]) {
+			s.dns[strings.ToLower(n)] = true
+		}
+	}
+	return s
+}
+
+// ourNames extracts intunecap's view from its records.
+func ourNames(c *collector) nameSets {
+	s := newNameSets()
+	for _, r := range c.records {
+		n := strings.ToLower(r.Name)
+		switch {
+		case r.Type == "dns":
+			s.dns[n] = true
+		case r.NameSource == "sni":
+			s.sni[n] = true
+		case r.NameSource == "http-host" || r.NameSource == "connect":
+			s.host[n] = true
+		}
+	}
+	return s
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func stripPort(h string) string {
+	if strings.HasPrefix(h, "[") {
+		if i := strings.Index(h, "]"); i > 0 {
+			return h[1:i]
+		}
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.Count(h, ":") == 1 {
+		return h[:i]
+	}
+	return h
+}
+
+func isAddr(h string) bool {
+	return strings.Count(h, ".") == 3 && strings.Trim(h, "0123456789.") == "" || strings.Contains(h, ":")
+}
+
+// knownDifferences lists, per capture and name kind, the names where intunecap and tshark deliberately disagree,
+// with why. "+" marks a name only intunecap reports, "-" one only tshark reports.
+var knownDifferences = map[string]map[string][]string{}
+
+// TestSharedCapturesMatchTshark reads every public capture without error and checks that the SNIs, HTTP Hosts
+// and DNS names intunecap extracts are the ones tshark extracts.
+func TestSharedCapturesMatchTshark(t *testing.T) {
+	dir := sharedPcaps(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
+	if len(files) < 80 {
+		t.Fatalf("found %d captures in %s, want 80", len(files), dir)
+	}
+	for _, path := range files {
+		file := filepath.Base(path)
+		t.Run(file, func(t *testing.T) {
+			got := ourNames(analyzeFiles(t, path))
+			want := tsharkNames(t, dir, file)
+			for kind, pair := range map[string][2]map[string]bool{
+				"sni": {got.sni, want.sni}, "host": {got.host, want.host}, "dns": {got.dns, want.dns},
+			} {
+				diff := setDiff(pair[0], pair[1])
+				if !slices.Equal(diff, knownDifferences[file][kind]) {
+					t.Errorf("%s names differ from tshark's: %q (known: %q)", kind, diff, knownDifferences[file][kind])
+				}
+			}
+		})
+	}
+}
+
+// setDiff lists "+name" for names only in ours and "-name" for names only in theirs, sorted.
+func setDiff(ours, theirs map[string]bool) []string {
+	var out []string
+	for n := range ours {
+		if !theirs[n] {
+			out = append(out, "+"+n)
+		}
+	}
+	for n := range theirs {
+		if !ours[n] {
+			out = append(out, "-"+n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

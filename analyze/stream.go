@@ -1,0 +1,141 @@
+package analyze
+
+// firstBytes collects the first bytes one side of a TCP connection sent, in sequence order, however the segments
+// arrived: out of order, retransmitted, overlapping or cut by snaplen. Only the contiguous prefix starting at the
+// first byte after the SYN is ever handed to a parser, so a name is read only from bytes that were captured.
+// Its buffer is capped; bytes beyond the cap are ignored.
+type firstBytes struct {
+	buf   []byte
+	spans [maxSpans]span // received byte ranges, relative to the first data byte, sorted and disjoint
+	n     int
+	base  uint32 // sequence number of the first data byte
+	known bool   // base is set
+	limit int    // cap on buf
+}
+
+// span is a half-open range [lo, hi) of stream offsets.
+type span struct{ lo, hi int }
+
+// maxSpans bounds how many holes a stream may have before later segments are dropped: a ClientHello arrives in
+// a handful of segments, so more than this is either hostile or hopeless.
+const maxSpans = 16
+
+// start fixes the stream's first data byte at seq (the SYN's sequence number + 1).
+func (s *firstBytes) start(seq uint32) {
+	if !s.known {
+		s.base, s.known = seq, true
+	}
+}
+
+// add stores a segment that began at seq. captured is the payload bytes present in the capture; wireLen is the
+// payload length on the wire, so a snaplen-cut segment leaves a hole after its captured part.
+func (s *firstBytes) add(seq uint32, captured []byte, pool *bufPool) {
+	if len(captured) == 0 {
+		return
+	}
+	if !s.known {
+		s.start(seq)
+	}
+	off := int(int32(seq - s.base))
+	if off < 0 { // part before the stream start: a retransmission or a segment before a mid-stream start
+		if -off >= len(captured) {
+			return
+		}
+		captured = captured[-off:]
+		off = 0
+	}
+	if off >= s.limit {
+		return
+	}
+	end := off + len(captured)
+	if end > s.limit {
+		end = s.limit
+		captured = captured[:end-off]
+	}
+	if s.buf == nil {
+		s.buf = pool.get(s.limit)
+	}
+	if !s.insert(off, end) {
+		return
+	}
+	if end > len(s.buf) {
+		s.buf = s.buf[:end]
+	}
+	copy(s.buf[off:end], captured)
+}
+
+// insert records [lo, hi) as received, merging touching spans. It reports false when the span table is full.
+func (s *firstBytes) insert(lo, hi int) bool {
+	i := 0
+	for i < s.n && s.spans[i].hi < lo {
+		i++
+	}
+	j := i
+	for j < s.n && s.spans[j].lo <= hi {
+		lo = min(lo, s.spans[j].lo)
+		hi = max(hi, s.spans[j].hi)
+		j++
+	}
+	if i == j { // no overlap: make room at i
+		if s.n == maxSpans {
+			return false
+		}
+		copy(s.spans[i+1:s.n+1], s.spans[i:s.n])
+		s.n++
+		s.spans[i] = span{lo, hi}
+		return true
+	}
+	s.spans[i] = span{lo, hi}
+	removed := j - i - 1
+	copy(s.spans[i+1:], s.spans[j:s.n])
+	s.n -= removed
+	return true
+}
+
+// contiguous returns the bytes received without a gap from the stream's start.
+func (s *firstBytes) contiguous() []byte {
+	if s.n == 0 || s.spans[0].lo != 0 {
+		return nil
+	}
+	return s.buf[:s.spans[0].hi]
+}
+
+// full reports whether the contiguous prefix has reached the cap, so no parser will ever see more.
+func (s *firstBytes) full() bool {
+	return s.n > 0 && s.spans[0].lo == 0 && s.spans[0].hi >= s.limit
+}
+
+// release returns the buffer to the pool; the stream keeps its base so later segments are still ignored cheaply.
+func (s *firstBytes) release(pool *bufPool) {
+	if s.buf != nil {
+		pool.put(s.buf)
+		s.buf = nil
+	}
+	s.n = 0
+	s.limit = 0
+}
+
+// bufPool recycles stream buffers between connections of one engine, so steady-state traffic allocates none.
+// It is bounded: beyond maxFree buffers, returned ones are left to the garbage collector.
+type bufPool struct {
+	free    [][]byte
+	maxFree int
+}
+
+func (p *bufPool) get(size int) []byte {
+	for i := len(p.free) - 1; i >= 0; i-- {
+		b := p.free[i]
+		if cap(b) >= size {
+			p.free[i] = p.free[len(p.free)-1]
+			p.free = p.free[:len(p.free)-1]
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, size)
+}
+
+func (p *bufPool) put(b []byte) {
+	if len(p.free) < p.maxFree {
+		p.free = append(p.free, b[:0])
+	}
+}

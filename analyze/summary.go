@@ -1,0 +1,152 @@
+package analyze
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/intunecap/intunecap/rules"
+)
+
+// maxUnlistedNames bounds the distinct unlisted names counted; past it, further names are counted together.
+const maxUnlistedNames = 10000
+
+// maxNamesPerRule bounds the example names kept per requirement row.
+const maxNamesPerRule = 20
+
+// statsAgg folds records into the per-requirement summary as they are reported, so nothing per record is kept.
+type statsAgg struct {
+	table     *rules.Table
+	failOn    map[rules.Verdict]bool
+	byRule    map[*rules.Rule]*ruleAgg
+	keys      map[string]*rules.Rule
+	verdicts  map[string]int
+	unlisted  map[string]int
+	overflow  int
+	failing   int
+}
+
+type ruleAgg struct {
+	verdicts map[string]int
+	names    map[string]struct{}
+}
+
+func newStatsAgg(t *rules.Table, failOn []rules.Verdict) *statsAgg {
+	s := &statsAgg{
+		table:    t,
+		failOn:   make(map[rules.Verdict]bool),
+		byRule:   make(map[*rules.Rule]*ruleAgg),
+		verdicts: make(map[string]int),
+		unlisted: make(map[string]int),
+		keys:     make(map[string]*rules.Rule, len(t.Rules)),
+	}
+	for _, r := range t.Rules {
+		s.keys[r.Key()] = r
+	}
+	for _, v := range failOn {
+		s.failOn[v] = true
+	}
+	return s
+}
+
+// add counts one record under its verdict, its rule and, if unlisted, its name.
+func (s *statsAgg) add(r *Record) {
+	s.verdicts[string(r.Verdict)]++
+	if s.failOn[r.Verdict] {
+		s.failing++
+	}
+	if r.Verdict == rules.Unlisted {
+		if _, ok := s.unlisted[r.Name]; ok || len(s.unlisted) < maxUnlistedNames {
+			s.unlisted[r.Name]++
+		} else {
+			s.overflow++
+		}
+	}
+	if r.RuleKey == "" {
+		return
+	}
+	rule := s.ruleByKey(r.RuleKey)
+	if rule == nil {
+		return
+	}
+	a := s.byRule[rule]
+	if a == nil {
+		a = &ruleAgg{verdicts: make(map[string]int), names: make(map[string]struct{})}
+		s.byRule[rule] = a
+	}
+	a.verdicts[string(r.Verdict)]++
+	if len(a.names) < maxNamesPerRule && r.Name != "" {
+		a.names[r.Name] = struct{}{}
+	}
+}
+
+// ruleByKey finds the table row a record names.
+func (s *statsAgg) ruleByKey(key string) *rules.Rule { return s.keys[key] }
+
+// summary assembles the summary record from what was counted.
+func (e *Engine) summary(facts CaptureFacts) Summary {
+	s := e.stats
+	out := Summary{Type: "summary", Verdicts: s.verdicts, Failing: s.failing, Unlisted: []NameCount{}}
+	for _, rule := range s.table.Rules {
+		out.Rules = append(out.Rules, ruleSummary(rule, s.byRule[rule]))
+	}
+	for name, n := range s.unlisted {
+		out.Unlisted = append(out.Unlisted, NameCount{Name: name, Count: n})
+	}
+	slices.SortFunc(out.Unlisted, func(a, b NameCount) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+	out.Capture = e.captureFacts(facts)
+	return out
+}
+
+func ruleSummary(rule *rules.Rule, a *ruleAgg) RuleSummary {
+	rs := RuleSummary{
+		Key: rule.Key(), Table: rule.Table, Row: rule.Row, ID: rule.ID, Purpose: rule.Purpose,
+		Pattern: rule.Pattern, Ports: rule.PortsString(), Status: "not-seen",
+	}
+	if rs.Pattern == "" && rule.Prefix.IsValid() {
+		rs.Pattern = rule.Prefix.String()
+	}
+	if a == nil {
+		return rs
+	}
+	rs.Verdicts = a.verdicts
+	switch {
+	case a.verdicts[string(rules.Blocked)]+a.verdicts[string(rules.Reset)] > 0:
+		rs.Status = "failing"
+	case a.verdicts[string(rules.Allowed)] > 0:
+		rs.Status = "ok"
+	}
+	for n := range a.names {
+		rs.Names = append(rs.Names, n)
+	}
+	slices.Sort(rs.Names)
+	return rs
+}
+
+// captureFacts adds the engine's counts to what the caller knows of the input.
+func (e *Engine) captureFacts(f CaptureFacts) CaptureFacts {
+	ef := &e.facts
+	f.Packets, f.Bytes = ef.packets, ef.bytes
+	if !ef.first.IsZero() {
+		f.First = ef.first.UTC().Format(time.RFC3339Nano)
+		f.Last = ef.last.UTC().Format(time.RFC3339Nano)
+		f.Duration = ef.last.Sub(ef.first).Seconds()
+	}
+	f.Connections, f.DNSExchanges = ef.connections, ef.dnsExchanges
+	q := &f.Quality
+	q.Truncated, q.Undecodable = ef.truncated, ef.undecodable
+	q.OneSided, q.MidStream = ef.oneSided, ef.midstream
+	q.Evicted, q.ParserPanics = ef.evicted, ef.panics
+	if f.Files == nil {
+		f.Files = []string{}
+	}
+	if f.LinkTypes == nil {
+		f.LinkTypes = []string{}
+	}
+	return f
+}

@@ -1,0 +1,164 @@
+package tlshello
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Extension numbers read by extract.
+const (
+	extServerName        = 0
+	extALPN              = 16
+	extSupportedVersions = 43
+	extECH               = 0xfe0d
+)
+
+var errShort = errors.New("field runs past its container")
+
+// reader consumes length-prefixed fields and fails, rather than panics, when a length runs past the end.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) take(n int) []byte {
+	if r.err != nil || n > len(r.b) {
+		r.err = errShort
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) u8() int {
+	if v := r.take(1); v != nil {
+		return int(v[0])
+	}
+	return 0
+}
+
+func (r *reader) u16() int {
+	if v := r.take(2); v != nil {
+		return int(be16(v))
+	}
+	return 0
+}
+
+// vec8 and vec16 read a vector with a 1- or 2-byte length.
+func (r *reader) vec8() []byte  { return r.take(r.u8()) }
+func (r *reader) vec16() []byte { return r.take(r.u16()) }
+
+// extract reads the fields Hello keeps from the handshake message msg (header included), checking each length
+// against its container (RFC 8446 4.1.2).
+func (h *Hello) extract(msg []byte) error {
+	r := reader{b: msg[handshakeHeader:]}
+	r.take(2 + 32) // legacy_version, random
+	r.vec8()       // legacy_session_id
+	r.vec16()      // cipher_suites
+	r.vec8()       // legacy_compression_methods
+	if r.err != nil {
+		return fmt.Errorf("tls client hello fixed part: %w", r.err)
+	}
+	if len(r.b) == 0 {
+		return nil // no extensions: an old client
+	}
+	exts := reader{b: r.vec16()}
+	if r.err != nil || len(r.b) != 0 {
+		return fmt.Errorf("tls client hello extensions length: %w", errShort)
+	}
+	for len(exts.b) > 0 {
+		typ := exts.u16()
+		data := exts.vec16()
+		if exts.err != nil {
+			return fmt.Errorf("tls extension %d: %w", typ, exts.err)
+		}
+		if err := h.extension(typ, data); err != nil {
+			return fmt.Errorf("tls extension %d: %w", typ, err)
+		}
+	}
+	return nil
+}
+
+func (h *Hello) extension(typ int, data []byte) error {
+	r := reader{b: data}
+	switch typ {
+	case extServerName:
+		h.serverName(&r)
+	case extALPN:
+		list := reader{b: r.vec16()}
+		for len(list.b) > 0 && list.err == nil {
+			h.ALPN = append(h.ALPN, protocol(list.vec8()))
+		}
+		r.err = errors.Join(r.err, list.err)
+	case extSupportedVersions:
+		list := reader{b: r.vec8()}
+		for len(list.b) > 0 && list.err == nil {
+			h.Versions = append(h.Versions, uint16(list.u16()))
+		}
+		r.err = errors.Join(r.err, list.err)
+	case extECH:
+		h.ECH = true
+		return nil
+	default:
+		return nil
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = errors.New("bytes after the extension's content")
+	}
+	return r.err
+}
+
+// serverName keeps the first host_name entry (RFC 6066 3 allows one per type) and skips other types.
+func (h *Hello) serverName(r *reader) {
+	list := reader{b: r.vec16()}
+	for len(list.b) > 0 && list.err == nil {
+		typ := list.u8()
+		name := list.vec16()
+		if typ == 0 && list.err == nil && h.SNI == "" && len(name) > 0 {
+			h.SNI, h.SNIValid = string(name), validHost(name)
+		}
+	}
+	if list.err != nil {
+		r.err = list.err
+	}
+}
+
+// protocol turns an ALPN id into a string without allocating for the common ones.
+func protocol(b []byte) string {
+	switch string(b) {
+	case "h2":
+		return "h2"
+	case "http/1.1":
+		return "http/1.1"
+	case "h3":
+		return "h3"
+	}
+	return string(b)
+}
+
+// validHost reports whether name is a plausible DNS host name: what a rules matcher can compare and a
+// terminal can show.
+func validHost(name []byte) bool {
+	if len(name) == 0 || len(name) > 253 {
+		return false
+	}
+	label := 0
+	for _, c := range name {
+		switch {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+		if label++; label > 63 {
+			return false
+		}
+	}
+	return label > 0
+}

@@ -1,0 +1,139 @@
+package analyze
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/intunecap/intunecap/rules"
+)
+
+// Stages say where a failed connection or lookup stopped.
+const (
+	stageAfterSyn    = "after-syn"
+	stageAfterHello  = "after-client-hello"
+	stageAfterConn   = "after-connect"
+	stageAfterData   = "after-data"
+	stageAfterQuery  = "after-query"
+	stageAfterReques = "after-request"
+)
+
+// outcome is what the network did to a connection, before the rules say whether that matters.
+type outcome struct {
+	verdict rules.Verdict // Allowed, Blocked or Reset
+	stage   string
+	reason  string
+}
+
+// flowOutcome reads a connection's fate from its state and payload.
+func (c *conn) outcome() outcome {
+	a := &c.app
+	if a.transport == transportConnect || a.absoluteURI {
+		if o, failed := proxyOutcome(a); failed {
+			return o
+		}
+	}
+	switch c.state() {
+	case "refused":
+		return outcome{rules.Reset, stageAfterSyn, "the server answered the SYN with a reset (connection refused)"}
+	case "reset":
+		return outcome{rules.Reset, c.resetStage(), "the server side reset the connection " + c.resetStage()}
+	case "unanswered":
+		if c.key.proto == protoUDP {
+			return outcome{rules.Blocked, stageAfterQuery, "no reply came back"}
+		}
+		return outcome{rules.Blocked, stageAfterSyn, "the SYN got no answer" + c.synRetries()}
+	}
+	return outcome{verdict: rules.Allowed}
+}
+
+// resetStage says how far a reset connection got.
+func (c *conn) resetStage() string {
+	a := &c.app
+	switch {
+	case !c.clientSentData:
+		return stageAfterSyn
+	case a.transport == transportConnect && a.httpStatus == 0:
+		return stageAfterConn
+	case a.transport == transportConnect && c.serverBytes <= int64(a.respHeadLen):
+		if a.clientHello {
+			return stageAfterHello
+		}
+		return stageAfterConn
+	case c.serverRSTEarly && (a.transport == transportTLS || a.clientHello):
+		return stageAfterHello
+	case c.serverRSTEarly && a.transport == transportHTTP:
+		return stageAfterReques
+	default:
+		return stageAfterData
+	}
+}
+
+func (c *conn) synRetries() string {
+	if c.hist.has('T', true) {
+		return " (retransmitted)"
+	}
+	return ""
+}
+
+// proxyOutcome reads a proxy's answer: 407 always means the proxy wants credentials Intune clients do not
+// have; 403 and 5xx from a proxy mean it refused or could not reach the endpoint.
+func proxyOutcome(a *appState) (outcome, bool) {
+	s := a.httpStatus
+	switch {
+	case s == 407:
+		return outcome{rules.Blocked, stageAfterConn, "the proxy asked for authentication (407)"}, true
+	case s == 403 || s >= 500:
+		return outcome{rules.Blocked, stageAfterConn, "the proxy refused the request (" + strconv.Itoa(s) + ")"}, true
+	}
+	return outcome{}, false
+}
+
+// judge combines the rules' view of a name with the network's outcome, in the order of precedence:
+// no rule (unlisted or other), wrong port, then what the network did.
+func (e *Engine) judge(name string, server endpoint, proto rules.Proto, port uint16, checkPort bool, o outcome) (rules.Match, rules.Verdict) {
+	var m rules.Match
+	var v rules.Verdict
+	if name != "" {
+		m, v = e.opts.Matcher.Judge(name, proto, port)
+	} else {
+		m = e.opts.Matcher.MatchAddr(server.addr, proto, port)
+		v = rules.Other
+		if m.Rule != nil {
+			v = rules.Allowed
+			if !m.PortAllowed {
+				v = rules.PortNotAllowed
+			}
+		}
+	}
+	if !checkPort && m.Rule != nil && v == rules.PortNotAllowed {
+		v = rules.Allowed
+	}
+	if v == rules.Allowed {
+		v = o.verdict
+	}
+	return m, v
+}
+
+// describe fills a record's rule fields from a match.
+func describe(r *Record, m rules.Match) {
+	if m.Rule == nil {
+		return
+	}
+	r.Rule = m.Rule.Pattern
+	if r.Rule == "" && m.Rule.Prefix.IsValid() {
+		r.Rule = m.Rule.Prefix.String()
+	}
+	r.RuleKey = m.Rule.Key()
+	r.Purpose = m.Rule.Purpose
+}
+
+// reasonFor explains a verdict that is not a plain network outcome.
+func reasonFor(v rules.Verdict, r *Record, o outcome) string {
+	switch v {
+	case rules.PortNotAllowed:
+		return fmt.Sprintf("port %d is not among the ports the rule allows", r.Port)
+	case rules.Blocked, rules.Reset:
+		return o.reason
+	}
+	return ""
+}

@@ -1,0 +1,174 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// Reader reads frames from one file or a set of files merged by timestamp (stable: ties go to the file given
+// first; frames of one file always keep their file order). It is not safe for concurrent use.
+type Reader struct {
+	srcs     []*source
+	heap     []int // indices of sources with a pending frame; heap[0] holds the earliest
+	started  bool
+	closed   bool
+	frames   uint64
+	warnings []Warning
+}
+
+// Open opens the capture files and reads their headers. "-" is standard input and may appear once; globs are
+// the caller's business. A file that cannot be opened or is not a capture is an error (the user named the wrong
+// file); damage inside a capture is a Warning later.
+func Open(paths []string) (*Reader, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("open capture: no files given")
+	}
+	if stdinCount(paths) > 1 {
+		return nil, errors.New("open capture: standard input (-) given more than once")
+	}
+	r := &Reader{}
+	for i, p := range paths {
+		s, err := openSource(p, i)
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		r.srcs = append(r.srcs, s)
+	}
+	return r, nil
+}
+
+func stdinCount(paths []string) int {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			n++
+		}
+	}
+	return n
+}
+
+// Next returns the next frame in time order, or io.EOF when every file is done. Its Data stays valid until the
+// next call: a file is advanced only on the call after its frame was returned.
+func (r *Reader) Next() (Frame, error) {
+	if r.closed {
+		return Frame{}, errClosed
+	}
+	if !r.started {
+		r.start()
+	} else if len(r.heap) > 0 {
+		r.advanceTop()
+	}
+	if len(r.heap) == 0 {
+		return Frame{}, io.EOF
+	}
+	r.frames++
+	return r.srcs[r.heap[0]].pending, nil
+}
+
+// start reads the first frame of every file.
+func (r *Reader) start() {
+	r.started = true
+	for i, s := range r.srcs {
+		if r.read(s) {
+			r.heap = append(r.heap, i)
+		}
+	}
+	for i := len(r.heap)/2 - 1; i >= 0; i-- {
+		r.down(i)
+	}
+}
+
+// advanceTop replaces the frame returned last (at the top of the heap) with the next one of its file.
+func (r *Reader) advanceTop() {
+	if !r.read(r.srcs[r.heap[0]]) {
+		last := len(r.heap) - 1
+		r.heap[0] = r.heap[last]
+		r.heap = r.heap[:last]
+	}
+	r.down(0)
+}
+
+func (r *Reader) read(s *source) bool {
+	ok, w := s.readNext()
+	if w != nil {
+		r.warnings = append(r.warnings, *w)
+	}
+	return ok
+}
+
+// less orders by timestamp, then by file order, so equal timestamps keep a stable order.
+func (r *Reader) less(a, b int) bool {
+	if c := r.srcs[a].pending.Timestamp.Compare(r.srcs[b].pending.Timestamp); c != 0 {
+		return c < 0
+	}
+	return a < b
+}
+
+func (r *Reader) down(i int) {
+	h := r.heap
+	for {
+		min, left := i, 2*i+1
+		if left < len(h) && r.less(h[left], h[min]) {
+			min = left
+		}
+		if right := left + 1; right < len(h) && r.less(h[right], h[min]) {
+			min = right
+		}
+		if min == i {
+			return
+		}
+		h[i], h[min] = h[min], h[i]
+		i = min
+	}
+}
+
+// Warnings returns the non-fatal problems met so far, in the order they were met.
+func (r *Reader) Warnings() []Warning {
+	return append([]Warning(nil), r.warnings...)
+}
+
+// Stats returns what was read so far; the result is a copy the caller may keep.
+func (r *Reader) Stats() Stats {
+	st := Stats{Frames: r.frames}
+	for _, s := range r.srcs {
+		fs := s.snapshot()
+		st.BytesRead += fs.BytesRead
+		if fs.BytesTotal < 0 || st.BytesTotal < 0 {
+			st.BytesTotal = -1
+		} else {
+			st.BytesTotal += fs.BytesTotal
+		}
+		st.LinkTypes = mergeLinkTypes(st.LinkTypes, fs.LinkTypes)
+		st.Files = append(st.Files, fs)
+	}
+	return st
+}
+
+func mergeLinkTypes(all, more []layers.LinkType) []layers.LinkType {
+outer:
+	for _, lt := range more {
+		for _, seen := range all {
+			if seen == lt {
+				continue outer
+			}
+		}
+		all = append(all, lt)
+	}
+	return all
+}
+
+// Close closes every file (never standard input). Next returns an error afterwards.
+func (r *Reader) Close() error {
+	r.closed = true
+	var first error
+	for _, s := range r.srcs {
+		if err := s.close(); err != nil && first == nil {
+			first = fmt.Errorf("close %s: %w", s.stats.Name, err)
+		}
+	}
+	return first
+}

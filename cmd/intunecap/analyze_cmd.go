@@ -1,0 +1,205 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/rules"
+)
+
+const analyzeUsage = `usage: intunecap analyze [flags] FILE...
+
+Analyze capture files and give a verdict for every connection and DNS lookup, then a
+summary per Intune requirement. FILE may be pcap or pcapng, gzipped or not, or "-" for
+standard input; several files (or globs) are read as one capture, merged by time.
+
+Exit status: 0 nothing failed, 1 some record has a verdict in --fail-on,
+2 usage error or no packet could be read.
+
+Flags:
+`
+
+// analyzeFlags holds the analyze command's options.
+type analyzeFlags struct {
+	format  string
+	rules   []string
+	failOn  string
+	output  string
+	color   string
+	verbose bool
+}
+
+func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var f analyzeFlags
+	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVarP(&f.format, "format", "f", "text", "output format: text, jsonl or json")
+	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table: a profile name ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
+	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "verdicts that make the exit status 1 (comma-separated, or \"none\")")
+	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
+	fs.StringVar(&f.color, "color", "auto", "colour the text report: auto, always or never (NO_COLOR is honoured)")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text report: list every connection, not only problems")
+	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "intunecap analyze: no capture file given (use - for standard input)")
+		return 2
+	}
+	code, err := analyzeFiles(&f, fs.Args(), stdin, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "intunecap analyze: %v\n", err)
+	}
+	return code
+}
+
+// analyzeFiles runs the analysis and returns the exit status with the error that explains a status 2.
+func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	failOn, err := parseFailOn(f.failOn)
+	if err != nil {
+		return 2, err
+	}
+	table, err := rules.Load(f.rules)
+	if err != nil {
+		return 2, err
+	}
+	paths, err := expandGlobs(args)
+	if err != nil {
+		return 2, err
+	}
+	reader, err := capture.Open(paths)
+	if err != nil {
+		return 2, err
+	}
+	defer reader.Close()
+	out, closeOut, err := openOutput(f.output, stdout)
+	if err != nil {
+		return 2, err
+	}
+	w, err := report.New(f.format, out, report.Options{
+		Color: useColor(f.color, out), FailOn: failOn, Verbose: f.verbose})
+	if err != nil {
+		closeOut()
+		return 2, err
+	}
+	return finishAnalysis(reader, table, failOn, paths, w, closeOut, stderr)
+}
+
+// finishAnalysis runs the engine over the reader, writes the report and reports input warnings on stderr.
+func finishAnalysis(reader *capture.Reader, table *rules.Table, failOn []rules.Verdict, paths []string,
+	w report.Writer, closeOut func() error, stderr io.Writer) (int, error) {
+	counter := &failCounter{Sink: w}
+	eng, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(table), FailOn: failOn, Files: paths}, counter)
+	if err != nil {
+		return 2, err
+	}
+	runErr := analyze.Run(reader, eng)
+	facts := analyze.FactsFrom(reader)
+	for _, warn := range facts.Warnings {
+		fmt.Fprintf(stderr, "intunecap analyze: warning: %s\n", warn)
+	}
+	finErr := eng.Finish(facts)
+	closeErr := w.Close()
+	if err := errors.Join(runErr, finErr, closeErr, closeOut()); err != nil {
+		return 2, err
+	}
+	if reader.Stats().Frames == 0 && len(facts.Warnings) > 0 {
+		return 2, errors.New("no packet could be read")
+	}
+	if counter.failing(failOn) > 0 {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// failCounter passes records on and remembers the summary's failing count for the exit status.
+type failCounter struct {
+	analyze.Sink
+	summary *analyze.Summary
+}
+
+func (c *failCounter) Summary(s *analyze.Summary) error {
+	c.summary = s
+	return c.Sink.Summary(s)
+}
+
+func (c *failCounter) failing([]rules.Verdict) int {
+	if c.summary == nil {
+		return 0
+	}
+	return c.summary.Failing
+}
+
+// parseFailOn reads --fail-on; "none" (or an empty value) never fails.
+func parseFailOn(s string) ([]rules.Verdict, error) {
+	if s == "" || s == "none" {
+		return []rules.Verdict{}, nil
+	}
+	v, err := rules.ParseVerdicts(s)
+	if err != nil {
+		return nil, fmt.Errorf("--fail-on: %w", err)
+	}
+	return v, nil
+}
+
+// expandGlobs expands shell-style patterns the shell left alone (quoted, or on systems whose shell does not),
+// so a pipeline can pass "captures/*.pcapng". A pattern that matches nothing is kept, and fails to open.
+func expandGlobs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if a == "-" || !strings.ContainsAny(a, "*?[") {
+			out = append(out, a)
+			continue
+		}
+		m, err := filepath.Glob(a)
+		if err != nil {
+			return nil, fmt.Errorf("bad pattern %q: %w", a, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("%s: no file matches", a)
+		}
+		out = append(out, m...)
+	}
+	return out, nil
+}
+
+// openOutput opens -o FILE, or returns stdout. Only the path the user named is ever written.
+func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open output: %w", err)
+	}
+	return f, f.Close, nil
+}
+
+// useColor decides on ANSI colour: never with NO_COLOR, always or never when asked, else only on a terminal.
+func useColor(mode string, out io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	f, ok := out.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

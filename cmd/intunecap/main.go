@@ -1,0 +1,52 @@
+// Command intunecap tells, from a packet capture, whether a network lets managed devices reach Microsoft
+// Intune: it reads DNS, TLS ClientHello SNI, HTTP Host and CONNECT, follows every TCP connection to its fate,
+// and checks each name and port against Microsoft's requirements table.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: intunecap <command> [flags] [args]
+
+Tell from a packet capture whether managed devices can reach Microsoft Intune.
+
+Commands:
+  analyze FILE...    analyze capture files (pcap, pcapng, gzipped; "-" is standard input)
+  rules              list, check, match and diff requirement tables
+  version            print the version
+
+Run "intunecap <command> -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run dispatches a command line and returns the exit status: 0 fine, 1 failures found, 2 usage or input error.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "analyze":
+		return runAnalyze(args[1:], stdin, stdout, stderr)
+	case "rules":
+		return runRules(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "intunecap %s\n", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "intunecap: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}

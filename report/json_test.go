@@ -1,0 +1,131 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/intunecap/intunecap/analyze"
+)
+
+// jsonString is what a string becomes after a JSON round trip: each invalid byte turns into U+FFFD.
+func jsonString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(r)
+		i += size
+	}
+	return b.String()
+}
+
+// jsonRecord is r as it reads back from JSON.
+func jsonRecord(r analyze.Record) analyze.Record {
+	r.Name, r.Reason = jsonString(r.Name), jsonString(r.Reason)
+	return r
+}
+
+func TestJSONLRoundTrip(t *testing.T) {
+	recs := fixtureRecords()
+	out := run(t, "jsonl", Options{}, recs, fixtureSummary())
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	var lines [][]byte
+	for sc.Scan() {
+		lines = append(lines, bytes.Clone(sc.Bytes()))
+	}
+	if len(lines) != len(recs)+1 {
+		t.Fatalf("%d lines, want %d records and a summary", len(lines), len(recs))
+	}
+	for i, line := range lines[:len(recs)] {
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		var got analyze.Record
+		if err := dec.Decode(&got); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if want := jsonRecord(recs[i]); !reflect.DeepEqual(got, want) {
+			t.Errorf("line %d reads back as\n%+v\nwant\n%+v", i+1, got, want)
+		}
+	}
+	var sum analyze.Summary
+	if err := json.Unmarshal(lines[len(recs)], &sum); err != nil {
+		t.Fatal(err)
+	}
+	want := fixtureSummary()
+	want.Unlisted[1].Name = jsonString(want.Unlisted[1].Name)
+	want.Capture.Warnings[1] = jsonString(want.Capture.Warnings[1])
+	if !reflect.DeepEqual(&sum, want) {
+		t.Errorf("summary reads back as\n%+v\nwant\n%+v", sum, *want)
+	}
+}
+
+// TestJSONDocument checks the streamed document against encoding/json's own rendering of the whole thing.
+func TestJSONDocument(t *testing.T) {
+	tests := []struct {
+		name string
+		recs []analyze.Record
+		sum  *analyze.Summary
+	}{
+		{"fixture", fixtureRecords(), fixtureSummary()},
+		{"one record", passRecords(), passSummary()},
+		{"no records", nil, passSummary()},
+		{"no summary", passRecords(), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := run(t, "json", Options{}, tt.recs, tt.sum)
+			doc := struct {
+				Records []analyze.Record `json:"records"`
+				Summary *analyze.Summary `json:"summary"`
+			}{Records: append([]analyze.Record{}, tt.recs...)}
+			if tt.sum != nil {
+				s := normalizeSummary(tt.sum)
+				doc.Summary = &s
+			}
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(doc); err != nil {
+				t.Fatal(err)
+			}
+			safe := appendSafeJSON(nil, want.Bytes())
+			if !bytes.Equal(got, safe) {
+				t.Errorf("streamed document differs from encoding/json's:\n%s\nwant:\n%s", got, safe)
+			}
+		})
+	}
+}
+
+func TestAppendSafeJSON(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"name":"plain.example"}`, `{"name":"plain.example"}`},
+		{`"café ☕"`, `"café ☕"`},
+		{"\"del\x7f\"", `"del\u007f"`},
+		{"\"\u202egpj.exe\"", `"\u202egpj.exe"`},
+		{"\"c1\u009b31m\"", `"c1\u009b31m"`},
+		{"\"zero\u200bwidth\"", `"zero\u200bwidth"`},
+		{"\"tag\U000e0041\"", `"tag\udb40\udc41"`},
+		{"\"bad\xff\"", `"bad\ufffd"`},
+	}
+	for _, tt := range tests {
+		got := string(appendSafeJSON(nil, []byte(tt.in)))
+		if got != tt.want {
+			t.Errorf("appendSafeJSON(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		var a, b string
+		if json.Unmarshal([]byte(tt.in), &a) == nil {
+			if err := json.Unmarshal([]byte(got), &b); err != nil || jsonString(a) != b {
+				t.Errorf("%q decodes to %q, want %q (%v)", got, b, a, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package report
+
+import (
+	"bufio"
+	"cmp"
+	"io"
+	"slices"
+
+	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/rules"
+)
+
+// maxExamples bounds the evidence lines kept and shown per requirement or problem group: enough to open a few
+// frames in Wireshark, while a flood of failures costs counts, not memory.
+const maxExamples = 5
+
+// textWriter gathers what the text report needs while records stream in, and writes the report at Summary
+// (or Close): the headline has to come first and depends on every record.
+type textWriter struct {
+	out      io.Writer
+	opts     Options
+	lc       lifecycle
+	tally    tally
+	failing  map[string]*group // failing records tied to a requirement, by rule key
+	problems map[string]*group // other problems, by kind (a verdict, or "warning")
+	verbose  []verboseRow      // every record, only with Options.Verbose
+	seq      int
+}
+
+// tally counts every record, so the headline is exact however many examples were dropped.
+type tally struct {
+	records, flows, dns int
+	matched             int                   // records tied to a requirement
+	failed              map[rules.Verdict]int // records whose verdict is in FailOn
+	unruled             int                   // failed records not tied to a requirement
+}
+
+// group is one requirement's (or one kind of problem's) evidence: counts for all, a few examples per verdict.
+type group struct {
+	key     string
+	rule    string // pattern, from the first record
+	purpose string
+	total   int
+	counts  map[rules.Verdict]int
+	kept    map[rules.Verdict][]example
+}
+
+// example is a record kept as evidence, copied because the engine may reuse the one it passed.
+type example struct {
+	seq int
+	r   analyze.Record
+}
+
+func newTextWriter(w io.Writer, opts Options) *textWriter {
+	return &textWriter{
+		out:      w,
+		opts:     opts,
+		tally:    tally{failed: map[rules.Verdict]int{}},
+		failing:  map[string]*group{},
+		problems: map[string]*group{},
+	}
+}
+
+// Record counts r and keeps it as evidence if its group still has room.
+func (t *textWriter) Record(r *analyze.Record) error {
+	if err := t.lc.record(); err != nil {
+		return err
+	}
+	t.seq++
+	fail := t.isFail(r.Verdict)
+	t.count(r, fail)
+	switch kind := problemKind(r, fail); {
+	case fail && r.RuleKey != "":
+		t.add(t.failing, r.RuleKey, r)
+	case kind != "":
+		t.add(t.problems, kind, r)
+	}
+	if t.opts.Verbose {
+		t.verbose = append(t.verbose, newVerboseRow(r))
+	}
+	return nil
+}
+
+// Summary writes the whole report.
+func (t *textWriter) Summary(s *analyze.Summary) error {
+	if err := t.lc.summary(); err != nil {
+		return err
+	}
+	return t.write(s)
+}
+
+// Close writes the report if no summary came (an interrupted analysis still shows its evidence).
+func (t *textWriter) Close() error {
+	if t.lc.closed {
+		return nil
+	}
+	if !t.lc.summarized && t.lc.err == nil {
+		t.write(nil)
+	}
+	t.lc.closed = true
+	return t.lc.err
+}
+
+// write renders the report into a buffer and writes it out.
+func (t *textWriter) write(s *analyze.Summary) error {
+	bw := bufio.NewWriter(t.out)
+	t.render(bw, s)
+	return t.lc.fail("report", bw.Flush())
+}
+
+func (t *textWriter) isFail(v rules.Verdict) bool { return slices.Contains(t.opts.FailOn, v) }
+
+func (t *textWriter) count(r *analyze.Record, fail bool) {
+	t.tally.records++
+	if r.Type == "dns" {
+		t.tally.dns++
+	} else {
+		t.tally.flows++
+	}
+	if r.RuleKey != "" {
+		t.tally.matched++
+	}
+	if fail {
+		t.tally.failed[r.Verdict]++
+		if r.RuleKey == "" {
+			t.tally.unruled++
+		}
+	}
+}
+
+// problemKind says which "other problems" group a record belongs to, or "" if it is not a problem. Failing
+// records without a requirement land here too, so nothing that fails goes unshown.
+func problemKind(r *analyze.Record, fail bool) string {
+	switch {
+	case fail, r.Verdict == rules.Blocked, r.Verdict == rules.Reset, r.Verdict == rules.PortNotAllowed:
+		return string(r.Verdict)
+	case r.Warning != "":
+		return kindWarning
+	}
+	return ""
+}
+
+// kindWarning groups records that are not failures but carry a warning (e.g. a refused AAAA beside a good A).
+const kindWarning = "warning"
+
+// add counts r in its group and keeps a copy if fewer than maxExamples of its verdict are kept.
+func (t *textWriter) add(groups map[string]*group, key string, r *analyze.Record) {
+	g := groups[key]
+	if g == nil {
+		g = &group{key: key, rule: r.Rule, purpose: r.Purpose,
+			counts: map[rules.Verdict]int{}, kept: map[rules.Verdict][]example{}}
+		groups[key] = g
+	}
+	g.total++
+	g.counts[r.Verdict]++
+	if len(g.kept[r.Verdict]) < maxExamples {
+		g.kept[r.Verdict] = append(g.kept[r.Verdict], example{seq: t.seq, r: cloneRecord(r)})
+	}
+}
+
+// cloneRecord copies r deeply enough that later changes to the caller's slices do not reach it.
+func cloneRecord(r *analyze.Record) analyze.Record {
+	c := *r
+	c.VLAN = slices.Clone(r.VLAN)
+	c.DNSChain = slices.Clone(r.DNSChain)
+	c.Answers = slices.Clone(r.Answers)
+	c.CNAMEs = slices.Clone(r.CNAMEs)
+	return c
+}
+
+// examples picks up to maxExamples of g's kept records, taking verdicts in turn so each kind of failure shows,
+// then orders them by file and frame so they read like the capture.
+func (g *group) examples() []example {
+	var out []example
+	verdicts := sortedVerdicts(g.kept)
+	for round := 0; len(out) < maxExamples; round++ {
+		added := false
+		for _, v := range verdicts {
+			if kept := g.kept[v]; round < len(kept) && len(out) < maxExamples {
+				out = append(out, kept[round])
+				added = true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	slices.SortFunc(out, compareExamples)
+	return out
+}
+
+func compareExamples(a, b example) int {
+	switch {
+	case a.r.File != b.r.File:
+		return cmp.Compare(a.r.File, b.r.File)
+	case a.r.FirstFrame != b.r.FirstFrame:
+		return cmp.Compare(a.r.FirstFrame, b.r.FirstFrame)
+	}
+	return a.seq - b.seq
+}

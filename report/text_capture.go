@@ -1,0 +1,130 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/rules"
+)
+
+// renderCapture writes what was read, so the reader knows what the verdicts rest on.
+func (t *textWriter) renderCapture(b *bytes.Buffer, c *analyze.CaptureFacts) {
+	b.WriteString("\nCapture\n")
+	tb := table{indent: "  "}
+	tb.add("", "files", escapeJoin(c.Files))
+	tb.add("", "packets", fmt.Sprintf("%d (%d bytes)", c.Packets, c.Bytes))
+	tb.add("", "time", timeSpan(c))
+	tb.add("", "link types", escapeJoin(c.LinkTypes))
+	tb.add("", "connections", strconv.Itoa(c.Connections))
+	tb.add("", "DNS exchanges", strconv.Itoa(c.DNSExchanges))
+	tb.add("", "records", fmt.Sprintf("%d (%s, %s)", t.tally.records, plural(t.tally.flows, "flow"),
+		plural(t.tally.dns, "DNS exchange")))
+	tb.render(b, t.opts.Color)
+}
+
+// timeSpan is the capture's first and last packet time with the duration between.
+func timeSpan(c *analyze.CaptureFacts) string {
+	if c.First == "" && c.Last == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s to %s (%s s)", SafeText(c.First), SafeText(c.Last), seconds(c.Duration))
+}
+
+// seconds formats a duration in seconds to the millisecond, the same on every platform.
+func seconds(d float64) string { return strconv.FormatFloat(d, 'f', 3, 64) }
+
+// renderQuality writes what limits the capture's evidence (issue 7): every counter, zero or not, so a clean
+// capture is visibly clean, then the input warnings.
+func (t *textWriter) renderQuality(b *bytes.Buffer, c *analyze.CaptureFacts) {
+	q := &c.Quality
+	b.WriteString("\nCapture quality\n")
+	tb := table{indent: "  "}
+	tb.add("", "truncated packets", u64(q.Truncated), "cut by the snapshot length; names may be missing")
+	tb.add("", "undecodable packets", u64(q.Undecodable), "not IP, or malformed headers")
+	tb.add("", "one-sided connections", strconv.Itoa(q.OneSided), "one direction only; outcomes are guesses")
+	tb.add("", "mid-stream connections", strconv.Itoa(q.MidStream), "capture began after the handshake")
+	tb.add("", "evicted connections", u64(q.Evicted), "dropped under the memory caps")
+	tb.add("", "duplicate packets", u64(q.Duplicates), "the same packet seen twice, counted once")
+	tb.add("", "interface drops", u64(q.InterfaceDrops), "lost by the capturing interface")
+	tb.add("", "parser panics", u64(q.ParserPanics), "recovered; the connection was marked")
+	tb.render(b, t.opts.Color)
+	if len(c.Warnings) == 0 {
+		b.WriteString("  warnings: none\n")
+		return
+	}
+	b.WriteString("  warnings:\n")
+	for _, w := range c.Warnings {
+		b.WriteString("    - " + SafeText(w) + "\n")
+	}
+}
+
+func u64(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// escapeJoin escapes and joins a list for one cell.
+func escapeJoin(list []string) string {
+	esc := make([]string, len(list))
+	for i, s := range list {
+		esc[i] = SafeText(s)
+	}
+	return strings.Join(esc, ", ")
+}
+
+// verboseRow is one record as the verbose table shows it, rendered when it arrives so no record is kept.
+type verboseRow struct {
+	verdict rules.Verdict
+	cells   []string
+}
+
+func newVerboseRow(r *analyze.Record) verboseRow {
+	return verboseRow{verdict: r.Verdict, cells: []string{
+		SafeText(string(r.Verdict)),
+		SafeText(r.Type),
+		SafeText(r.Proto),
+		hostPort(r.Client, r.ClientPort),
+		hostPort(r.Server, r.ServerPort),
+		strconv.Itoa(int(r.Port)),
+		SafeText(r.Name),
+		SafeText(r.NameSource),
+		SafeText(r.Transport),
+		SafeText(r.State),
+		SafeText(r.History),
+		frameCell(r.File, r.FirstFrame),
+		SafeText(r.Rule),
+		detail(r),
+	}}
+}
+
+// renderVerbose writes every record, in the order they arrived.
+func (t *textWriter) renderVerbose(b *bytes.Buffer) {
+	if !t.opts.Verbose {
+		return
+	}
+	b.WriteString("\nAll records\n")
+	if len(t.verbose) == 0 {
+		b.WriteString("  none\n")
+		return
+	}
+	tb := table{indent: "  "}
+	tb.add("", "VERDICT", "TYPE", "PROTO", "CLIENT", "SERVER", "PORT", "NAME", "SOURCE", "TRANSPORT", "STATE",
+		"HISTORY", "FRAME", "RULE", "DETAIL")
+	for _, row := range t.verbose {
+		tb.add(t.verdictColor(row.verdict), row.cells...)
+	}
+	tb.render(b, t.opts.Color)
+}
+
+// verdictColor is red for a failure, green for allowed, yellow for any other problem.
+func (t *textWriter) verdictColor(v rules.Verdict) string {
+	switch {
+	case t.isFail(v):
+		return colorRed
+	case v == rules.Allowed:
+		return colorGreen
+	case v == rules.Blocked, v == rules.Reset, v == rules.PortNotAllowed:
+		return colorYellow
+	}
+	return ""
+}

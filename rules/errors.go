@@ -1,0 +1,49 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// FileError is a problem in a rule file, placed where an editor can jump to it ("rules.yaml:12:14: ...").
+// Line and Col are 1-based; zero when unknown (Col is zero for YAML syntax errors, which carry a line only).
+type FileError struct {
+	Path      string
+	Line, Col int
+	Msg       string
+}
+
+// Error renders path:line:col: message, leaving out the parts that are unknown.
+func (e *FileError) Error() string {
+	s := e.Path
+	if e.Line > 0 {
+		s += ":" + strconv.Itoa(e.Line)
+		if e.Col > 0 {
+			s += ":" + strconv.Itoa(e.Col)
+		}
+	}
+	return s + ": " + e.Msg
+}
+
+// pos is a place in a file.
+type pos struct{ line, col int }
+
+func (p pos) errorf(path, format string, args ...any) *FileError {
+	return &FileError{Path: path, Line: p.line, Col: p.col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// offsetPos turns a byte offset (what encoding/json reports) into a line and a column counted in characters.
+func offsetPos(data []byte, off int64) pos {
+	if off < 0 {
+		off = 0
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line := bytes.Count(before, []byte{'\n'}) + 1
+	start := bytes.LastIndexByte(before, '\n') + 1
+	return pos{line: line, col: utf8.RuneCount(before[start:]) + 1}
+}

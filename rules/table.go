@@ -1,0 +1,311 @@
+package rules
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Table is a merged set of requirement rows, the unit the matcher is built from.
+type Table struct {
+	Rules             []*Rule
+	MicrosoftSuffixes []string // for "unlisted"; default list from the issue, overridable per file
+	Sources           []string // the profiles/files merged into it, in order
+}
+
+// DefaultProfile is the table used when no --rules is given: the requirements of the 2015 article.
+const DefaultProfile = "intune-2015"
+
+// maxRows bounds a table, so a hostile file (YAML aliases multiply rows) cannot exhaust memory.
+const maxRows = 1 << 20
+
+//go:embed profiles/*.yaml
+var profileFS embed.FS
+
+// defaultSuffixes is read-only; DefaultMicrosoftSuffixes hands out copies.
+var defaultSuffixes = []string{
+	"microsoft.com", "microsoft.net", "windows.net", "windows.com", "microsoftonline.com",
+	"microsoftonline-p.com", "microsoftonline-p.net", "office.com", "office.net", "office365.com",
+	"sharepoint.com", "onmicrosoft.com", "windowsupdate.com", "live.com", "live.net", "aka.ms", "msn.com",
+	"bing.com", "azure.com", "azure.net", "azureedge.net", "msauth.net", "msftauth.net",
+	"msftconnecttest.com", "microsoftazuread-sso.com", "msedge.net", "msft.net", "trafficmanager.net",
+	"cloudapp.net", "aspnetcdn.com", "livemeeting.com", "technet.com", "nsatc.net",
+}
+
+// DefaultMicrosoftSuffixes is the list a name is judged "Microsoft-looking" by when a table file does not
+// set its own: a name no row matches is "unlisted" under these suffixes and "other" elsewhere.
+func DefaultMicrosoftSuffixes() []string {
+	return append([]string(nil), defaultSuffixes...)
+}
+
+// Profiles lists the embedded tables by the names --rules accepts.
+func Profiles() []string {
+	entries, err := fs.ReadDir(profileFS, "profiles")
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Load builds the table for the given --rules values, each a profile name or a file path, merged in order
+// (rows keep their own table and row, so a report can say where each came from). No spec means the default
+// profile. A spec given twice is merged once.
+func Load(specs []string) (*Table, error) {
+	if len(specs) == 0 {
+		specs = []string{DefaultProfile}
+	}
+	merged := &Table{}
+	seenSuffix := map[string]bool{}
+	for _, spec := range specs {
+		if containsString(merged.Sources, spec) {
+			continue
+		}
+		t, err := loadSpec(spec)
+		if err != nil {
+			return nil, err
+		}
+		merged.Rules = append(merged.Rules, t.Rules...)
+		merged.Sources = append(merged.Sources, spec)
+		for _, s := range t.MicrosoftSuffixes {
+			if !seenSuffix[s] {
+				seenSuffix[s] = true
+				merged.MicrosoftSuffixes = append(merged.MicrosoftSuffixes, s)
+			}
+		}
+	}
+	return merged, nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// loadSpec resolves one --rules value. A bare word that names a profile is the profile; anything else is a
+// file, so "./intune-2015" still reads a file of that name.
+func loadSpec(spec string) (*Table, error) {
+	if isProfileName(spec) {
+		return loadProfile(spec)
+	}
+	t, err := LoadFile(spec)
+	if err != nil && errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(spec, "/\\.") {
+		return nil, fmt.Errorf("rules %q: not a profile (%s) nor a file: %w",
+			spec, strings.Join(Profiles(), ", "), err)
+	}
+	return t, err
+}
+
+func isProfileName(spec string) bool {
+	return !strings.ContainsAny(spec, "/\\.") && containsString(Profiles(), spec)
+}
+
+func loadProfile(name string) (*Table, error) {
+	file := path.Join("profiles", name+".yaml")
+	data, err := profileFS.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read profile %s: %w", name, err)
+	}
+	return parseTable(name, "rules/"+file, data)
+}
+
+// LoadFile reads one rule file: YAML, JSON of the same shape, or Microsoft's 365 endpoint web-service JSON
+// (a top-level array), told apart by content so a downloaded file needs no renaming. Any problem is one
+// error naming file:line:column; a table is never returned partially.
+func LoadFile(path string) (*Table, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	return parseTable(path, path, data)
+}
+
+// ParseTable is LoadFile for bytes already in memory; name becomes each row's Table.
+func ParseTable(name string, data []byte) (*Table, error) {
+	return parseTable(name, name, data)
+}
+
+// parseTable detects the format. name labels the rows, file labels the errors.
+func parseTable(name, file string, data []byte) (*Table, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	b := &builder{name: name, file: file}
+	var err error
+	switch firstByte(data) {
+	case 0:
+		return nil, &FileError{Path: file, Msg: "empty file (expected a rules table)"}
+	case '[':
+		err = b.m365(data)
+	case '{':
+		err = b.json(data)
+	default:
+		err = b.yaml(data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.table()
+}
+
+func firstByte(data []byte) byte {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return 0
+	}
+	return trimmed[0]
+}
+
+// rowSpec is one row as read from any format, with the places of its parts for error messages.
+type rowSpec struct {
+	at           pos
+	id, purpose  string
+	notes        string
+	patterns     []posString
+	cidrs        []posString
+	ports        []posString // each with its default transport
+	required     bool
+	noInspection bool
+}
+
+type posString struct {
+	s     string
+	at    pos
+	proto Proto  // default transport, for ports
+	field string // names the field in errors when the position alone does not (JSON rows)
+}
+
+// builder turns rowSpecs into rules, numbering rows as it goes.
+type builder struct {
+	name, file  string
+	rules       []*Rule
+	suffixes    []posString
+	hasSuffixes bool
+	addSuffixes []posString
+	anyRows     bool
+}
+
+func (b *builder) add(rs rowSpec) error {
+	b.anyRows = true
+	ports, err := b.ports(rs)
+	if err != nil {
+		return err
+	}
+	base := Rule{Table: b.name, ID: rs.id, Purpose: rs.purpose, Ports: ports, Required: rs.required,
+		NoInspection: rs.noInspection, Notes: rs.notes}
+	if len(rs.patterns) == 0 && len(rs.cidrs) == 0 {
+		if len(ports) > 0 {
+			return rs.at.errorf(b.file, "ports without a pattern or cidr (a note row carries text only)")
+		}
+		if rs.purpose == "" && rs.notes == "" {
+			return rs.at.errorf(b.file, "empty row (expected a pattern, a cidr, or a note's purpose/notes)")
+		}
+		return b.push(base)
+	}
+	if len(ports) == 0 {
+		return rs.at.errorf(b.file, "missing ports (expected ports such as \"80,443\" or \"udp/123\")")
+	}
+	return b.expand(rs, base)
+}
+
+func (b *builder) expand(rs rowSpec, base Rule) error {
+	for _, p := range rs.patterns {
+		if _, err := parsePattern(p.s); err != nil {
+			return p.at.errorf(b.file, "%v", err)
+		}
+		r := base
+		r.Pattern = p.s
+		if err := b.push(r); err != nil {
+			return err
+		}
+	}
+	for _, c := range rs.cidrs {
+		prefix, err := parseCIDR(c.s)
+		if err != nil {
+			return c.at.errorf(b.file, "%v", err)
+		}
+		r := base
+		r.Prefix = prefix
+		if err := b.push(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) push(r Rule) error {
+	if len(b.rules) >= maxRows {
+		return &FileError{Path: b.file, Msg: fmt.Sprintf("more than %d rows", maxRows)}
+	}
+	r.Row = len(b.rules) + 1
+	r.Ports = append([]PortRange(nil), r.Ports...)
+	b.rules = append(b.rules, &r)
+	return nil
+}
+
+func (b *builder) ports(rs rowSpec) ([]PortRange, error) {
+	var out []PortRange
+	for _, p := range rs.ports {
+		if strings.TrimSpace(p.s) == "" {
+			continue
+		}
+		prs, err := parsePorts(p.s, p.proto)
+		if err != nil && p.field != "" {
+			return nil, p.at.errorf(b.file, "%s: %v", p.field, err)
+		}
+		if err != nil {
+			return nil, p.at.errorf(b.file, "%v", err)
+		}
+		out = append(out, prs...)
+	}
+	return out, nil
+}
+
+func parseCIDR(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("bad cidr %q (expected an address/length such as 13.107.219.0/24)", s)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("bad cidr %q: host bits set (did you mean %s?)", s, p.Masked())
+	}
+	return p, nil
+}
+
+// table finishes the build: suffixes checked and defaulted, and at least one row.
+func (b *builder) table() (*Table, error) {
+	if !b.anyRows {
+		return nil, &FileError{Path: b.file, Msg: "no rules (expected at least one row)"}
+	}
+	list := b.suffixes
+	if !b.hasSuffixes {
+		for _, s := range defaultSuffixes {
+			list = append(list, posString{s: s})
+		}
+	}
+	list = append(list, b.addSuffixes...)
+	suffixes := make([]string, 0, len(list))
+	for _, s := range list {
+		d, err := parseDomain(s.s)
+		if err != nil {
+			return nil, s.at.errorf(b.file, "microsoft suffix: %v", err)
+		}
+		if !containsString(suffixes, d) {
+			suffixes = append(suffixes, d)
+		}
+	}
+	return &Table{Rules: b.rules, MicrosoftSuffixes: suffixes, Sources: []string{b.name}}, nil
+}
