@@ -19,11 +19,11 @@ const (
 type clientPhase uint8
 
 const (
-	phaseStart   clientPhase = iota // nothing decided yet
-	phaseHTTP                       // reading an HTTP request head
-	phaseTunnel                     // after a CONNECT head: the tunnel's ClientHello follows
-	phaseTLS                        // reading a ClientHello
-	phaseDone                       // nothing more to read: name found or impossible
+	phaseStart  clientPhase = iota // nothing decided yet
+	phaseHTTP                      // reading an HTTP request head
+	phaseTunnel                    // after a CONNECT head: the tunnel's ClientHello follows
+	phaseTLS                       // reading a ClientHello
+	phaseDone                      // nothing more to read: name found or impossible
 )
 
 // appState is what the engine learned from the payload of one connection.

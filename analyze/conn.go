@@ -25,6 +25,8 @@ type frameRef struct {
 // name may still be read from them and are released as soon as the name is known.
 type conn struct {
 	key            flowKey
+	alias          flowKey // the server direction's key when it travels on another VLAN
+	hasAlias       bool
 	client, server endpoint
 	clientIsLo     bool
 	first, last    frameRef
@@ -44,6 +46,7 @@ type conn struct {
 	serverRST           bool
 	serverRSTBeforeAck  bool // the server's RST answered a SYN (refused)
 	serverRSTEarly      bool // the server reset before it sent any data
+	serverRSTClosing    bool // the server reset after a FIN: part of closing, not a failure
 	midstream           bool // first packet seen was not a SYN: the capture began mid-connection
 	clientSeenAfterSyn  bool // the client sent something other than SYNs (ACK, data): the handshake went on
 	serverSeen          bool
@@ -155,6 +158,7 @@ func (c *conn) observeTCP(p *decode.Packet, fromClient bool) {
 			if !c.serverRST {
 				c.serverRSTBeforeAck = !c.synAckSeen && c.synSeen && !c.clientSeenAfterSyn
 				c.serverRSTEarly = !c.serverSentData
+				c.serverRSTClosing = c.clientFIN || c.serverFIN
 			}
 			c.serverRST = true
 		}
@@ -179,20 +183,20 @@ func (c *conn) state() string {
 	switch {
 	case c.serverRST && c.serverRSTBeforeAck:
 		return "refused"
-	case c.serverRST && !c.serverFIN:
+	case c.serverRST && !c.serverRSTClosing:
 		return "reset"
 	case c.midstream:
 		return "partial"
-	case c.synAckSeen || c.clientSeenAfterSyn:
-		if c.clientRST && !c.serverFIN {
+	case c.synAckSeen || c.clientSeenAfterSyn || c.serverSeen:
+		// A server that answered the SYN with something else than a SYN-ACK (a stale ACK from an old
+		// connection on the same ports, a middlebox) did answer: the client's RST then is its own choice.
+		if c.clientRST && !c.serverFIN && !c.clientFIN {
 			return "aborted"
 		}
-		if c.clientFIN && c.serverFIN || c.serverRST {
+		if c.clientFIN && c.serverFIN || c.clientRST || c.serverRST {
 			return "closed"
 		}
 		return "established"
-	case c.clientRST && !c.serverSeen:
-		return "unanswered"
 	default:
 		return "unanswered"
 	}

@@ -13,13 +13,13 @@ type dnsKey struct {
 	client, server         netip.Addr
 	clientPort, serverPort uint16
 	proto                  uint8
-	vlan                   [2]uint16
 	id                     uint16
 }
 
 // dnsExchange is a query waiting for its answer, or an answer whose query the capture missed.
 type dnsExchange struct {
 	key       dnsKey
+	vlan      [2]uint16 // of the first message; not part of the key, as a routed exchange may cross VLANs
 	question  string
 	qtype     uint16
 	opcode    uint8
@@ -105,16 +105,20 @@ func (e *Engine) handleDNSMessage(b []byte, src, dst endpoint, proto uint8, vlan
 		return
 	}
 	k := dnsKey{client: src.addr, server: dst.addr, clientPort: src.port, serverPort: dst.port,
-		proto: proto, vlan: vlan, id: m.ID}
+		proto: proto, id: m.ID}
 	if m.Response {
 		k.client, k.server, k.clientPort, k.serverPort = dst.addr, src.addr, dst.port, src.port
 	}
 	x := e.dnsPending[k]
+	if x == nil && len(m.Questions) == 0 {
+		e.facts.undecodableDNS++ // cut before its question, and no query to pair it with
+		return
+	}
 	if x == nil {
 		if m.Response && e.dnsDone.recent(k) {
 			return // a duplicate answer to an exchange already reported
 		}
-		x = &dnsExchange{key: k, first: ref, firstTime: ts}
+		x = &dnsExchange{key: k, vlan: vlan, first: ref, firstTime: ts}
 		if len(m.Questions) > 0 {
 			x.question, x.qtype = trimDot(m.Questions[0].Name), m.Questions[0].Type
 		}

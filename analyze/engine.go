@@ -29,7 +29,9 @@ type Options struct {
 	MaxHeldDNS     int // failed lookups held back until the end to see whether a retry succeeded (default 65,536)
 	MaxStreamBytes int // client bytes buffered per connection to read a name (default 16 KiB + headers)
 
-	HalfOpenTimeout time.Duration // an unanswered SYN is reported this long after the last retransmission (30s)
+	// HalfOpenTimeout is how long after its last SYN an unanswered connection is reported (130s: Linux sends its
+	// sixth and last SYN retransmission 63s after the first, 32s after the fifth, and gives up at 127s).
+	HalfOpenTimeout time.Duration
 	IdleTimeout     time.Duration // an idle established connection is reported and forgotten (5m)
 	ClosedLinger    time.Duration // a closed connection waits this long for stray packets (5s)
 	UDPTimeout      time.Duration // an idle UDP flow is reported (60s)
@@ -54,7 +56,7 @@ func (o *Options) setDefaults() {
 	def(&o.MaxDNSNames, 1<<18)
 	def(&o.MaxHeldDNS, 1<<16)
 	def(&o.MaxStreamBytes, tlshello.MaxHello+64)
-	defDur(&o.HalfOpenTimeout, 30*time.Second)
+	defDur(&o.HalfOpenTimeout, 130*time.Second)
 	defDur(&o.IdleTimeout, 5*time.Minute)
 	defDur(&o.ClosedLinger, 5*time.Second)
 	defDur(&o.UDPTimeout, 60*time.Second)
@@ -73,6 +75,7 @@ type Engine struct {
 	sink Sink
 
 	conns                           map[flowKey]*conn
+	byTuple                         map[flowKey]*conn // latest connection per 5-tuple, VLANs cleared
 	halfOpen, active, closing, udps lruList
 	pool                            bufPool
 
@@ -93,17 +96,17 @@ type Engine struct {
 
 // engineFacts counts what the engine saw, for the capture facts and quality section.
 type engineFacts struct {
-	packets, bytes   uint64
-	first, last      time.Time
-	truncated        uint64
-	undecodable      uint64
-	undecodableDNS   uint64
-	evicted          uint64
-	panics           uint64
-	connections      int
-	dnsExchanges     int
-	oneSided         int
-	midstream        int
+	packets, bytes uint64
+	first, last    time.Time
+	truncated      uint64
+	undecodable    uint64
+	undecodableDNS uint64
+	evicted        uint64
+	panics         uint64
+	connections    int
+	dnsExchanges   int
+	oneSided       int
+	midstream      int
 }
 
 // New returns an engine that reports to sink.
@@ -116,6 +119,7 @@ func New(opts Options, sink Sink) (*Engine, error) {
 		opts:       opts,
 		sink:       sink,
 		conns:      make(map[flowKey]*conn),
+		byTuple:    make(map[flowKey]*conn),
 		pool:       bufPool{maxFree: 256},
 		names:      newDNSCache(opts.MaxDNSNames),
 		dnsPending: make(map[dnsKey]*dnsExchange),

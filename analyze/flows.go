@@ -16,6 +16,9 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 		e.finish(c, "")
 		c = nil
 	}
+	if c == nil && p.TCPFlags&(flagSYN|flagACK) != flagSYN {
+		c = e.joinAcrossVLANs(k, fromLo)
+	}
 	if c == nil {
 		c = e.newConn(k, fromLo, p, ref, ts)
 	}
@@ -64,7 +67,21 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 		c.name = ev
 	}
 	e.conns[k] = c
+	e.byTuple[k.withoutVLAN()] = c
 	e.facts.connections++
+	return c
+}
+
+// joinAcrossVLANs finds the connection a server-side packet belongs to when the two directions travel on
+// different VLANs (a router on a stick, a capture on a trunk): same 5-tuple, other VLAN, opposite direction.
+// The same 5-tuple in the same direction on another VLAN stays a connection of its own.
+func (e *Engine) joinAcrossVLANs(k flowKey, fromLo bool) *conn {
+	c := e.byTuple[k.withoutVLAN()]
+	if c == nil || c.key.vlan == k.vlan || c.hasAlias || c.fromClient(fromLo) {
+		return nil
+	}
+	c.alias, c.hasAlias = k, true
+	e.conns[k] = c
 	return c
 }
 
@@ -177,6 +194,12 @@ func (e *Engine) finish(c *conn, note string) {
 		c.lru.remove(c)
 	}
 	delete(e.conns, c.key)
+	if c.hasAlias {
+		delete(e.conns, c.alias)
+	}
+	if e.byTuple[c.key.withoutVLAN()] == c {
+		delete(e.byTuple, c.key.withoutVLAN())
+	}
 	c.clientStream.release(&e.pool)
 	c.serverStream.release(&e.pool)
 	r := e.connRecord(c)

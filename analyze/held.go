@@ -5,7 +5,7 @@ import "time"
 // heldDNS keeps failed lookups back, in the order they failed, until a successful lookup of the same name by
 // the same client forgives them or their time is up. It is bounded by the caller's limit.
 type heldDNS struct {
-	byName map[string][]int // client+name → indexes into entries
+	byName  map[string][]int // client+name → indexes into entries
 	entries []heldEntry
 	live    int
 }

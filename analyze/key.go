@@ -29,6 +29,12 @@ func keyOf(p *decode.Packet) (k flowKey, fromLo bool) {
 	return k, false
 }
 
+// withoutVLAN is the key with the VLAN ids cleared, to find a connection whose directions use different VLANs.
+func (k flowKey) withoutVLAN() flowKey {
+	k.vlan = [2]uint16{}
+	return k
+}
+
 // endpoint is one side of a connection.
 type endpoint struct {
 	addr netip.Addr

@@ -173,7 +173,7 @@ func (e *Engine) dnsRecord(x *dnsExchange) Record {
 	if x.key.proto == protoTCP {
 		r.Proto = "tcp"
 	}
-	e.frameFields(&r, x.first, x.last, x.firstTime, x.lastTime, x.key.vlan)
+	e.frameFields(&r, x.first, x.last, x.firstTime, x.lastTime, x.vlan)
 	o := outcome{verdict: rules.Allowed}
 	if x.answered {
 		r.State, r.Rcode = "answered", dnsmsg.RcodeString(x.rcode)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ type collector struct {
 	summary *analyze.Summary
 }
 
-func (c *collector) Record(r *analyze.Record) error  { c.records = append(c.records, *r); return nil }
+func (c *collector) Record(r *analyze.Record) error   { c.records = append(c.records, *r); return nil }
 func (c *collector) Summary(s *analyze.Summary) error { c.summary = s; return nil }
 
 // analyzeFiles runs the whole offline path over paths with the default rules.
@@ -92,10 +93,10 @@ func col(header []string, name string) int {
 }
 
 // nameSets is what a capture says about names, by where they came from.
-type nameSets struct{ sni, host, dns map[string]bool }
+type nameSets struct{ sni, host, connect, dns map[string]bool }
 
 func newNameSets() nameSets {
-	return nameSets{sni: map[string]bool{}, host: map[string]bool{}, dns: map[string]bool{}}
+	return nameSets{sni: map[string]bool{}, host: map[string]bool{}, connect: map[string]bool{}, dns: map[string]bool{}}
 }
 
 // tsharkNames extracts tshark's view: SNIs of TCP ClientHellos, the Host of the first HTTP request of each TCP
@@ -109,7 +110,9 @@ func tsharkNames(t *testing.T, dir, file string) nameSets {
 			continue // QUIC Initial SNI is not read yet
 		}
 		for _, n := range splitList(r[col(h, "tls.handshake.extensions_server_name")]) {
-			s.sni[strings.ToLower(n)] = true
+			if !isAddr(n) { // an address in server_name names nothing a rule could match
+				s.sni[strings.ToLower(n)] = true
+			}
 		}
 	}
 	h, rows = readTSV(t, exp+".http_req.tsv")
@@ -121,11 +124,12 @@ func tsharkNames(t *testing.T, dir, file string) nameSets {
 		}
 		seen[stream] = true
 		host := r[col(h, "http.host")]
+		set := s.host
 		if r[col(h, "http.request.method")] == "CONNECT" {
-			host = r[col(h, "http.request.uri")]
+			host, set = r[col(h, "http.request.uri")], s.connect
 		}
 		if host = stripPort(host); host != "" && !isAddr(host) {
-			s.host[strings.ToLower(host)] = true
+			set[strings.ToLower(host)] = true
 		}
 	}
 	h, rows = readTSV(t, exp+".dns.tsv")
@@ -150,8 +154,13 @@ func ourNames(c *collector) nameSets {
 			s.dns[n] = true
 		case r.NameSource == "sni":
 			s.sni[n] = true
-		case r.NameSource == "http-host" || r.NameSource == "connect":
+		case r.NameSource == "http-host":
 			s.host[n] = true
+		case r.NameSource == "connect":
+			s.connect[n] = true
+		}
+		if r.ViaProxy && r.NameSource == "sni" {
+			s.connect[n] = true // the tunnel's SNI names the connection; the CONNECT target was the same
 		}
 	}
 	return s
@@ -199,6 +208,7 @@ func TestSharedCapturesMatchTshark(t *testing.T) {
 			want := tsharkNames(t, dir, file)
 			for kind, pair := range map[string][2]map[string]bool{
 				"sni": {got.sni, want.sni}, "host": {got.host, want.host}, "dns": {got.dns, want.dns},
+				"connect": {got.connect, want.connect},
 			} {
 				diff := setDiff(pair[0], pair[1])
 				if !slices.Equal(diff, knownDifferences[file][kind]) {
@@ -224,4 +234,68 @@ func setDiff(ours, theirs map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// statesFor maps tshark's per-stream class (see ../shared/pcaps/expected/README.md) to the states intunecap may
+// give the same connection. tshark's "reset" means any RST, so it splits by whether a SYN-ACK was seen.
+func statesFor(class string, syn, synack int) []string {
+	switch {
+	case class == "syn_only":
+		return []string{"unanswered"}
+	case class == "established":
+		return []string{"established", "closed"}
+	case class == "reset" && synack > 0:
+		return []string{"reset", "aborted", "closed"}
+	case class == "reset" && syn > 0:
+		return []string{"refused", "unanswered"}
+	case class == "reset":
+		return []string{"reset", "partial"}
+	case class == "synack_missing":
+		return []string{"established", "closed", "aborted", "reset"}
+	}
+	return []string{"partial"}
+}
+
+// knownStateDifferences lists tshark streams (file → first frame) whose state deliberately differs, with why.
+var knownStateDifferences = map[string]map[string]string{}
+
+// TestSharedCapturesTCPOutcomes checks every TCP stream tshark found against the state intunecap gave the
+// connection that starts at the same frame.
+func TestSharedCapturesTCPOutcomes(t *testing.T) {
+	dir := sharedPcaps(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
+	for _, path := range files {
+		file := filepath.Base(path)
+		t.Run(file, func(t *testing.T) {
+			c := analyzeFiles(t, path)
+			byFrame := map[string][]analyze.Record{}
+			for _, r := range c.records {
+				if r.Type == "flow" && r.Proto == "tcp" {
+					k := strconv.FormatUint(r.FirstFrame, 10)
+					byFrame[k] = append(byFrame[k], r)
+				}
+			}
+			h, rows := readTSV(t, filepath.Join(dir, "expected", file+".tcp_streams.tsv"))
+			for _, row := range rows {
+				first := row[col(h, "first_frame")]
+				syn, _ := strconv.Atoi(row[col(h, "syn")])
+				synack, _ := strconv.Atoi(row[col(h, "synack")])
+				want := statesFor(row[col(h, "class")], syn, synack)
+				got := "(no connection starts at this frame)"
+				if rs := byFrame[first]; len(rs) > 0 {
+					got = rs[0].State
+				}
+				if slices.Contains(want, got) {
+					continue
+				}
+				if why, ok := knownStateDifferences[file][first]; ok {
+					t.Logf("frame %s: %s, tshark %s: known: %s", first, got, row[col(h, "class")], why)
+					continue
+				}
+				t.Errorf("stream at frame %s (%s:%s -> %s:%s): state %s, tshark class %s wants one of %v",
+					first, row[col(h, "client")], row[col(h, "client_port")], row[col(h, "server")],
+					row[col(h, "server_port")], got, row[col(h, "class")], want)
+			}
+		})
+	}
 }

@@ -16,14 +16,14 @@ const maxNamesPerRule = 20
 
 // statsAgg folds records into the per-requirement summary as they are reported, so nothing per record is kept.
 type statsAgg struct {
-	table     *rules.Table
-	failOn    map[rules.Verdict]bool
-	byRule    map[*rules.Rule]*ruleAgg
-	keys      map[string]*rules.Rule
-	verdicts  map[string]int
-	unlisted  map[string]int
-	overflow  int
-	failing   int
+	table    *rules.Table
+	failOn   map[rules.Verdict]bool
+	byRule   map[*rules.Rule]*ruleAgg
+	keys     map[string]*rules.Rule
+	verdicts map[string]int
+	unlisted map[string]int
+	overflow int
+	failing  int
 }
 
 type ruleAgg struct {

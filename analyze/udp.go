@@ -23,6 +23,9 @@ func (e *Engine) udp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	k, fromLo := keyOf(p)
 	c := e.conns[k]
 	if c == nil {
+		c = e.joinAcrossVLANs(k, fromLo)
+	}
+	if c == nil {
 		c = e.newConn(k, fromLo, p, ref, ts)
 	}
 	fromClient := c.fromClient(fromLo)
