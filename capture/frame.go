@@ -33,6 +33,9 @@ type Warning struct {
 
 // String gives the warning as one line for stderr.
 func (w Warning) String() string {
+	if w.Frame == 0 { // about a whole file, not a place in it; Msg names the file
+		return w.Msg
+	}
 	return fmt.Sprintf("%s: frame %d (byte offset %d): %s", w.File, w.Frame, w.Offset, w.Msg)
 }
 

@@ -20,8 +20,10 @@ type Reader struct {
 }
 
 // Open opens the capture files and reads their headers. "-" is standard input and may appear once; globs are
-// the caller's business. A file that cannot be opened or is not a capture is an error (the user named the wrong
-// file); damage inside a capture is a Warning later.
+// the caller's business. A single file that cannot be opened or is not a capture is an error (the user named
+// the wrong file). In a set of several (rotated captures, where the last file is often empty or cut), such a
+// file becomes a Warning and is skipped; Open fails only when none of them can be read. Damage inside a
+// capture is a Warning later.
 func Open(paths []string) (*Reader, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("open capture: no files given")
@@ -30,15 +32,31 @@ func Open(paths []string) (*Reader, error) {
 		return nil, errors.New("open capture: standard input (-) given more than once")
 	}
 	r := &Reader{}
+	var errs []error
 	for i, p := range paths {
 		s, err := openSource(p, i)
 		if err != nil {
-			r.Close()
-			return nil, err
+			errs = append(errs, err)
+			r.warnings = append(r.warnings, Warning{File: displayName(p), Msg: err.Error() + " (file skipped)"})
+			continue
 		}
 		r.srcs = append(r.srcs, s)
 	}
+	if len(paths) == 1 && len(errs) == 1 {
+		return nil, errs[0]
+	}
+	if len(r.srcs) == 0 {
+		return nil, fmt.Errorf("open capture: none of the %d files could be read: %w", len(paths), errors.Join(errs...))
+	}
 	return r, nil
+}
+
+// displayName is how a path is named in messages.
+func displayName(path string) string {
+	if path == "-" {
+		return "<stdin>"
+	}
+	return path
 }
 
 func stdinCount(paths []string) int {

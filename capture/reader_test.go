@@ -180,7 +180,6 @@ func pcapVersion(major uint16) []byte {
 }
 
 func TestOpenArguments(t *testing.T) {
-	good := writeTemp(t, "good.pcap", simplePcap(1, 60))
 	missing := filepath.Join(t.TempDir(), "missing.pcap")
 	tests := []struct {
 		name  string
@@ -189,7 +188,10 @@ func TestOpenArguments(t *testing.T) {
 	}{
 		{"no files", nil, "open capture: no files given"},
 		{"stdin twice", []string{"-", "-"}, "open capture: standard input (-) given more than once"},
-		{"missing file", []string{good, missing}, "open capture: open " + missing + ": no such file or directory"},
+		{"missing file", []string{missing}, "open capture: open " + missing + ": no such file or directory"},
+		{"all missing", []string{missing, missing + "2"}, "open capture: none of the 2 files could be read: " +
+			"open capture: open " + missing + ": no such file or directory\n" +
+			"open capture: open " + missing + "2: no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,6 +200,25 @@ func TestOpenArguments(t *testing.T) {
 				t.Errorf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestOpenSkipsBadFileInSet checks that one unreadable file in a set of rotated captures is a warning, and the
+// others are still read.
+func TestOpenSkipsBadFileInSet(t *testing.T) {
+	good := writeTemp(t, "good.pcap", simplePcap(1, 60))
+	empty := writeTemp(t, "empty.pcap", nil)
+	r, err := Open([]string{good, empty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Next(); err != nil {
+		t.Fatalf("first frame: %v", err)
+	}
+	w := r.Warnings()
+	if len(w) != 1 || w[0].String() != empty+": not a pcap or pcapng file (empty) (file skipped)" {
+		t.Errorf("warnings = %q", w)
 	}
 }
 
