@@ -55,7 +55,7 @@ func (o *Options) setDefaults() {
 	def(&o.MaxConnections, 1<<20)
 	def(&o.MaxDNSNames, 1<<18)
 	def(&o.MaxHeldDNS, 1<<16)
-	def(&o.MaxStreamBytes, tlshello.MaxHello+64)
+	def(&o.MaxStreamBytes, tlshello.MaxStream)
 	defDur(&o.HalfOpenTimeout, 130*time.Second)
 	defDur(&o.IdleTimeout, 5*time.Minute)
 	defDur(&o.ClosedLinger, 5*time.Second)

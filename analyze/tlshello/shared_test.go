@@ -66,7 +66,7 @@ type helloRow struct {
 
 // tlsKnownDifferences lists where this test and tshark deliberately disagree, per capture and frame.
 var tlsKnownDifferences = map[string]string{
-	"ndpi-reddit-ipv6-rst.pcap#1000": "second ClientHello after a HelloRetryRequest; Parse reads the first (frame 996), which names the connection",
+	"ndpi-reddit-ipv6-rst.pcap#1000":             "second ClientHello after a HelloRetryRequest; Parse reads the first (frame 996), which names the connection",
 	"ndpi-sll-pcapng-shadowsocks-ipv6.pcapng#18": "ClientHello after a SOCKS5 handshake on port 1080; SOCKS is out of scope, Parse sees the stream start",
 }
 
