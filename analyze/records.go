@@ -131,7 +131,9 @@ func (e *Engine) finishDNS(x *dnsExchange) {
 	clientName := x.key.client.String() + " " + strings.ToLower(x.question)
 	if x.answered && x.rcode == 0 {
 		e.resolved.add(clientName)
+		e.emit(&r)
 		e.releaseName(clientName)
+		return
 	}
 	if r.Verdict == rules.Blocked {
 		if e.resolved.has(clientName) {
