@@ -17,17 +17,16 @@ type Match struct {
 // hashing each suffix incrementally, and probes only at positions where some pattern could end: the start
 // of the name, a dot (for "*." patterns) and suffix lengths that some "*x" pattern has.
 type Matcher struct {
-	table    *Table
-	rules    []nameRule
-	entries  []entry
-	slots    []slot
-	shift    uint8
-	filter   []uint64 // one bit per mixed hash: most probes that would miss stop here, in L1 cache
-	fshift   uint8
-	subLens  lenSet // lengths of ".suffix" keys
-	textLens lenSet // lengths of "suffix" keys of "*suffix" patterns
-	cidr     cidrIndex
-	ms       map[string]struct{}
+	table   *Table
+	rules   []nameRule
+	entries []entry
+	slots   []slot
+	shift   uint8
+	filter  []uint64 // one bit per mixed hash: most probes that would miss stop here, in L1 cache
+	fshift  uint8
+	probe   [256]uint8 // per key length: probeText if a "*x" key has it, probeSub if a "*.x" key has it
+	cidr    cidrIndex
+	ms      map[string]struct{}
 }
 
 // nameRule is a name row compiled for matching; order is its position in the table (precedence ties).
@@ -48,11 +47,11 @@ type slot struct {
 	entry int32 // index+1 into entries; 0 is an empty slot
 }
 
-// lenSet is a bitset of key lengths (0..255).
-type lenSet [4]uint64
-
-func (s *lenSet) add(n int)      { s[n>>6] |= 1 << (n & 63) }
-func (s *lenSet) has(n int) bool { return s[n>>6]&(1<<(n&63)) != 0 }
+// The bits of Matcher.probe.
+const (
+	probeText = 1
+	probeSub  = 2
+)
 
 // hashStep folds in one more byte. A rotate and an xor keep the per-character dependency chain short (the
 // multiply that spreads the bits is done in mix, only where a probe happens); collisions cost a string
@@ -113,9 +112,9 @@ func (m *Matcher) file(byKey map[string]int, p pattern, nr nameRule) {
 	m.rules = append(m.rules, nr)
 	switch p.kind {
 	case kindSub:
-		m.subLens.add(len(p.key))
+		m.probe[len(p.key)] |= probeSub
 	case kindText:
-		m.textLens.add(len(p.key))
+		m.probe[len(p.key)] |= probeText
 	}
 }
 
@@ -190,7 +189,7 @@ func (m *Matcher) walk(b []byte, visit func(nr *nameRule, litLen int)) {
 	for i := len(b) - 1; i >= 0; i-- {
 		h = hashStep(h, b[i])
 		n := len(b) - i
-		if !m.mayEnd(b, i, n) {
+		if !m.mayEnd(b[i], i, n) {
 			continue
 		}
 		e := m.lookup(h, b[i:])
@@ -206,9 +205,10 @@ func (m *Matcher) walk(b []byte, visit func(nr *nameRule, litLen int)) {
 	}
 }
 
-// mayEnd says whether some pattern's literal could be the suffix b[i:] of length n, before hashing it up.
-func (m *Matcher) mayEnd(b []byte, i, n int) bool {
-	return i == 0 || m.textLens.has(n) || (b[i] == '.' && m.subLens.has(n))
+// mayEnd says whether some pattern's literal could be the suffix of length n that starts at i with byte c.
+func (m *Matcher) mayEnd(c byte, i, n int) bool {
+	p := m.probe[uint8(n)]
+	return i == 0 || p&probeText != 0 || (c == '.' && p&probeSub != 0)
 }
 
 // appliesAt says whether a pattern whose literal equals the suffix starting at i matches the whole name:
@@ -220,38 +220,52 @@ func (k patternKind) appliesAt(i int) bool {
 // Match finds the most specific row for a name: an exact pattern over a wildcard, a longer literal over a
 // shorter one, among equals a row that allows the port, then the earliest row. It does not allocate.
 func (m *Matcher) Match(name string, proto Proto, port uint16) Match {
-	var buf [maxName]byte
-	n, ok := normalize(&buf, name)
-	if !ok {
+	if len(name) > 0 && name[len(name)-1] == '.' {
+		name = name[:len(name)-1]
+	}
+	n := len(name)
+	if n == 0 || n > maxName {
 		return Match{}
 	}
+	// One pass from the end: lower-case into buf (the suffix b[i:] is complete when it is probed), hash, probe.
+	var buf [maxName]byte
 	b := buf[:n]
 	var best candidate
 	h := uint64(hashSeed)
 	for i := n - 1; i >= 0; i-- {
-		h = hashStep(h, b[i])
-		l := n - i
-		if !m.mayEnd(b, i, l) {
+		c := name[i]
+		if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+		h = hashStep(h, c)
+		if !m.mayEnd(c, i, n-i) {
 			continue
 		}
 		e := m.lookup(h, b[i:])
 		if e == nil {
 			continue
 		}
-		for _, ri := range e.rowIdx {
-			nr := &m.rules[ri]
-			if nr.kind.appliesAt(i) {
-				c := candidate{nr: nr, litLen: l, portOK: nr.rule.Allows(proto, port)}
-				if best.nr == nil || c.beats(&best) {
-					best = c
-				}
-			}
-		}
+		m.consider(&best, e, i, n-i, proto, port)
 	}
 	if best.nr == nil {
 		return Match{}
 	}
 	return Match{Rule: best.nr.rule, PortAllowed: best.portOK}
+}
+
+// consider keeps in best the most specific of its rows and those of e that apply at position i.
+func (m *Matcher) consider(best *candidate, e *entry, i, litLen int, proto Proto, port uint16) {
+	for _, ri := range e.rowIdx {
+		nr := &m.rules[ri]
+		if !nr.kind.appliesAt(i) {
+			continue
+		}
+		c := candidate{nr: nr, litLen: litLen, portOK: nr.rule.Allows(proto, port)}
+		if best.nr == nil || c.beats(best) {
+			*best = c
+		}
+	}
 }
 
 // candidate is a matching row with what precedence compares.
