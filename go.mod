@@ -1,6 +1,6 @@
 module github.com/intunecap/intunecap
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/dreadl0ck/tlsx v1.1.1 // indirect
@@ -11,5 +11,5 @@ require (
 	golang.org/x/net v0.55.0 // indirect
 	golang.org/x/sys v0.45.0 // indirect
 	golang.org/x/term v0.43.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
+	golang.org/x/text v0.37.0 // indirect
 )
