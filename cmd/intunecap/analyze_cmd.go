@@ -43,11 +43,11 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var f analyzeFlags
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVarP(&f.format, "format", "f", "text", "output format: text, jsonl or json")
-	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table: a profile name ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
-	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "verdicts that make the exit status 1 (comma-separated, or \"none\")")
+	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text, jsonl or json")
+	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
+	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "`VERDICTS` that make the exit status 1, comma-separated, or \"none\"")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
-	fs.StringVar(&f.color, "color", "auto", "colour the text report: auto, always or never (NO_COLOR is honoured)")
+	fs.StringVar(&f.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never (NO_COLOR is honoured)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text report: list every connection, not only problems")
 	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
@@ -72,6 +72,9 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return 2, err
+	}
+	if f.color != "auto" && f.color != "always" && f.color != "never" {
+		return 2, fmt.Errorf("--color: %q is not auto, always or never", f.color)
 	}
 	table, err := rules.Load(f.rules)
 	if err != nil {
