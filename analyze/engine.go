@@ -151,6 +151,13 @@ func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
 	return e.err
 }
 
+// Advance moves capture time to now without a packet, so a live source reports unanswered SYNs, expired
+// queries and closed connections while the interface is quiet. It returns the sink's first error.
+func (e *Engine) Advance(now time.Time) error {
+	e.advance(now)
+	return e.err
+}
+
 // Undecodable counts a frame the decoder could not read, so the report can say how much was skipped.
 func (e *Engine) Undecodable(f *capture.Frame) {
 	e.seq++
