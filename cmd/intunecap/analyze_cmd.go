@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/report"
 	"github.com/intunecap/intunecap/rules"
@@ -99,52 +98,15 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		closeOut()
 		return 2, err
 	}
-	return finishAnalysis(reader, table, failOn, paths, w, closeOut, stderr)
-}
-
-// finishAnalysis runs the engine over the reader, writes the report and reports input warnings on stderr.
-func finishAnalysis(reader *capture.Reader, table *rules.Table, failOn []rules.Verdict, paths []string,
-	w report.Writer, closeOut func() error, stderr io.Writer) (int, error) {
-	counter := &failCounter{Sink: w}
-	eng, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(table), FailOn: failOn, Files: paths}, counter)
-	if err != nil {
+	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: w, Stderr: stderr, Prefix: "intunecap analyze"}
+	summary, runErr := p.run()
+	if err := errors.Join(runErr, w.Close(), closeOut()); err != nil {
 		return 2, err
 	}
-	runErr := analyze.Run(reader, eng)
-	facts := analyze.FactsFrom(reader)
-	for _, warn := range facts.Warnings {
-		fmt.Fprintf(stderr, "intunecap analyze: warning: %s\n", warn)
-	}
-	finErr := eng.Finish(facts)
-	closeErr := w.Close()
-	if err := errors.Join(runErr, finErr, closeErr, closeOut()); err != nil {
-		return 2, err
-	}
-	if reader.Stats().Frames == 0 && len(facts.Warnings) > 0 {
-		return 2, errors.New("no packet could be read")
-	}
-	if counter.failing(failOn) > 0 {
+	if summary.Failing > 0 {
 		return 1, nil
 	}
 	return 0, nil
-}
-
-// failCounter passes records on and remembers the summary's failing count for the exit status.
-type failCounter struct {
-	analyze.Sink
-	summary *analyze.Summary
-}
-
-func (c *failCounter) Summary(s *analyze.Summary) error {
-	c.summary = s
-	return c.Sink.Summary(s)
-}
-
-func (c *failCounter) failing([]rules.Verdict) int {
-	if c.summary == nil {
-		return 0
-	}
-	return c.summary.Failing
 }
 
 // parseFailOn reads --fail-on; "none" (or an empty value) never fails.

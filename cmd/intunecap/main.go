@@ -18,6 +18,10 @@ Tell from a packet capture whether managed devices can reach Microsoft Intune.
 
 Commands:
   analyze FILE...    analyze capture files (pcap, pcapng, gzipped; "-" is standard input)
+  live -i IFACE      watch an interface and report problems as they happen
+  interfaces         list the interfaces live can capture on
+  check FILE...      check captures against expectations or a baseline, for CI
+  baseline FILE...   record what a known-good capture shows, for check --baseline
   rules              list, check, match and diff requirement tables
   version            print the version
 
@@ -39,6 +43,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runAnalyze(args[1:], stdin, stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout, stderr)
+	case "live":
+		return runLive(args[1:], stdout, stderr)
+	case "interfaces":
+		return runInterfaces(args[1:], stdout, stderr)
+	case "check":
+		return runCheck(args[1:], stdout, stderr)
+	case "baseline":
+		return runBaseline(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "intunecap %s\n", version)
 		return 0

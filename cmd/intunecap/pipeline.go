@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/rules"
+)
+
+// pipeline is one offline analysis: capture files in, records and a summary out to a sink. analyze, check and
+// baseline all run it; only what they do with the records differs.
+type pipeline struct {
+	Reader *capture.Reader // opened by the caller first, so a bad file fails before any output is written
+	Paths  []string        // the files Reader reads, as the user named them
+	Table  *rules.Table    // merged requirement tables
+	FailOn []rules.Verdict // counted in the summary's Failing
+	Sink   analyze.Sink    // receives every record, then the summary
+	Stderr io.Writer       // input warnings, one line each
+	Prefix string          // "intunecap analyze" etc., for warnings
+	// WrapSource, if set, wraps the reader (a progress display, say).
+	WrapSource func(*capture.Reader) analyze.Source
+}
+
+// run reads every file and feeds the sink. It returns the summary, or an error when the input could not be
+// read at all (no packet read, and a warning saying why) or the sink failed.
+func (p *pipeline) run() (*analyze.Summary, error) {
+	reader := p.Reader
+	keep := &summaryKeeper{Sink: p.Sink}
+	eng, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(p.Table), FailOn: p.FailOn, Files: p.Paths}, keep)
+	if err != nil {
+		return nil, err
+	}
+	var src analyze.Source = reader
+	if p.WrapSource != nil {
+		src = p.WrapSource(reader)
+	}
+	runErr := analyze.Run(src, eng)
+	facts := analyze.FactsFrom(reader)
+	for _, warn := range facts.Warnings {
+		fmt.Fprintf(p.Stderr, "%s: warning: %s\n", p.Prefix, warn)
+	}
+	if err := errors.Join(runErr, eng.Finish(facts)); err != nil {
+		return nil, err
+	}
+	if reader.Stats().Frames == 0 && len(facts.Warnings) > 0 {
+		return nil, errors.New("no packet could be read")
+	}
+	return keep.summary, nil
+}
+
+// summaryKeeper passes records on and keeps the summary.
+type summaryKeeper struct {
+	analyze.Sink
+	summary *analyze.Summary
+}
+
+func (k *summaryKeeper) Summary(s *analyze.Summary) error {
+	k.summary = s
+	return k.Sink.Summary(s)
+}
