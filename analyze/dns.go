@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"github.com/intunecap/intunecap/analyze/decode"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,13 +73,13 @@ func (c *dnsCache) get(k hostKey) (nameEvidence, bool) {
 	return ev, ok
 }
 
-// learnAnswer files every address of a NOERROR answer under the question the client asked, following the CNAME
-// chain so that the connection is named by the question, not by a CDN's target.
-func (e *Engine) learnAnswer(x *dnsExchange, m *dnsmsg.Message, ref frameRef) {
+// learnAnswer files every address of a NOERROR answer to client under the question it asked, following the
+// CNAME chain so that a connection is named by the question, not by a CDN's target.
+func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef) {
 	if len(m.Questions) == 0 {
 		return
 	}
-	question := m.Questions[0].Name
+	question := trimDot(m.Questions[0].Name)
 	var chain []string
 	for i := range m.Answers {
 		rr := &m.Answers[i]
@@ -85,12 +87,82 @@ func (e *Engine) learnAnswer(x *dnsExchange, m *dnsmsg.Message, ref frameRef) {
 			continue
 		}
 		if chain == nil {
-			chain = append([]string{question}, x.cnames...)
+			chain = append(chain, question)
+			for j := range m.Answers {
+				if t := m.Answers[j].Target; t != "" {
+					chain = append(chain, trimDot(t))
+				}
+			}
 		}
-		ev := nameEvidence{name: trimDot(question), source: "dns", frame: ref.number, file: ref.file,
+		ev := nameEvidence{name: question, source: "dns", frame: ref.number, file: ref.file,
 			dnsChain: append(chain[:len(chain):len(chain)], rr.Addr.String())}
-		e.names.put(hostKey{client: x.key.client, server: rr.Addr.Unmap()}, ev)
+		e.names.put(hostKey{client: client, server: rr.Addr.Unmap()}, ev)
 	}
+}
+
+// learnDNS reads a DNS packet that another engine reports: only what names connections and forgives failed
+// lookups is taken from it, so every engine names its connections as a single engine would.
+func (e *Engine) learnDNS(p *decode.Packet, ref frameRef, ts time.Time) {
+	if len(p.Payload) == 0 {
+		return
+	}
+	if p.IPProto == protoUDP {
+		e.learnMessage(p.Payload, p, protoUDP, ref)
+		return
+	}
+	k, _ := keyOf(p)
+	d := e.shadowDNS[k]
+	if d == nil {
+		if len(e.shadowDNS) >= maxShadowDNS {
+			clear(e.shadowDNS)
+		}
+		d = &tcpDNS{}
+		e.shadowDNS[k] = d
+	}
+	dir := &d.dir[0]
+	if p.SrcPort == dnsPort {
+		dir = &d.dir[1]
+	}
+	if dir.accept(p.Seq, p.Payload, len(p.Payload) < p.PayloadWireLen) {
+		for {
+			msg, ok := dir.stream.Next()
+			if !ok {
+				break
+			}
+			e.learnMessage(msg, p, protoTCP, ref)
+		}
+	}
+	if p.TCPFlags&(flagFIN|flagRST) != 0 {
+		delete(e.shadowDNS, k)
+	}
+}
+
+// maxShadowDNS bounds the DNS-over-TCP streams an engine follows for names only.
+const maxShadowDNS = 4096
+
+// learnMessage takes names from a successful answer sent to client.
+// Like the owner, it takes only the first answer of an exchange: a duplicated answer changes nothing.
+func (e *Engine) learnMessage(b []byte, p *decode.Packet, proto uint8, ref frameRef) {
+	m := &e.dnsMsg
+	if err := m.Parse(b); err != nil && len(m.Questions) == 0 {
+		return
+	}
+	if !m.Response {
+		return
+	}
+	client := p.Dst
+	k := dnsKey{client: client, server: p.Src, clientPort: p.DstPort, serverPort: p.SrcPort, proto: proto, id: m.ID}
+	if e.learnt.recent(k) {
+		return
+	}
+	e.learnt.add(k)
+	if m.Rcode != 0 || m.Opcode != 0 || len(m.Questions) == 0 {
+		return
+	}
+	e.learnAnswer(client, m, ref)
+	clientName := client.String() + " " + strings.ToLower(trimDot(m.Questions[0].Name))
+	e.resolved.add(clientName)
+	e.releaseName(clientName)
 }
 
 // trimDot drops one trailing dot, as names are compared without it.
@@ -142,34 +214,33 @@ func (e *Engine) handleDNSMessage(b []byte, src, dst endpoint, proto uint8, vlan
 			x.cnames = append(x.cnames, trimDot(rr.Target))
 		}
 	}
-	if m.Rcode == 0 {
-		e.learnAnswer(x, m, ref)
+	if m.Rcode == 0 && m.Opcode == 0 {
+		e.learnAnswer(k.client, m, ref)
 	}
 	delete(e.dnsPending, k)
 	e.dnsDone.add(k)
 	e.finishDNS(x)
 }
 
-// expireDNS reports queries that waited longer than the DNS timeout as unanswered.
+// expireDNS reports queries that waited longer than the DNS timeout since their last packet (all of them when
+// all is set) as unanswered. Every pending query is looked at: a retransmitted query waits from its last copy,
+// so the queue is not in expiry order.
 func (e *Engine) expireDNS(now time.Time, all bool) {
-	i := 0
-	for ; i < len(e.dnsQueue); i++ {
-		x := e.dnsQueue[i]
-		if x.answered {
-			continue
+	keep := e.dnsQueue[:0]
+	for _, x := range e.dnsQueue {
+		switch {
+		case x.answered:
+		case all || now.Sub(x.lastTime) >= e.opts.DNSTimeout:
+			delete(e.dnsPending, x.key)
+			e.finishDNS(x)
+		default:
+			keep = append(keep, x)
 		}
-		if !all && now.Sub(x.lastTime) < e.opts.DNSTimeout {
-			break
-		}
-		delete(e.dnsPending, x.key)
-		e.finishDNS(x)
 	}
-	// Drop the reported prefix; answered exchanges were finished when their answer came.
-	n := copy(e.dnsQueue, e.dnsQueue[i:])
-	clear(e.dnsQueue[n:])
-	e.dnsQueue = e.dnsQueue[:n]
-	if len(e.dnsQueue) > 0 && len(e.dnsQueue) < cap(e.dnsQueue)/4 {
-		e.dnsQueue = append([]*dnsExchange(nil), e.dnsQueue...)
+	clear(e.dnsQueue[len(keep):])
+	e.dnsQueue = keep
+	if cap(e.dnsQueue) > 1024 && len(e.dnsQueue) < cap(e.dnsQueue)/4 {
+		e.dnsQueue = slices.Clone(e.dnsQueue)
 	}
 }
 

@@ -7,8 +7,10 @@
 package analyze
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
@@ -23,6 +25,7 @@ type Options struct {
 	Matcher *rules.Matcher  // required
 	FailOn  []rules.Verdict // verdicts counted as failures in the summary; default blocked, reset
 	Files   []string        // capture file names; records name their file only when there are several
+	Workers int             // engines Analyze runs in parallel (default 1)
 
 	MaxConnections int // connections tracked at once; the oldest idle are evicted first (default 1,048,576)
 	MaxDNSNames    int // (client, address) → name entries remembered from DNS answers (default 262,144)
@@ -83,13 +86,18 @@ type Engine struct {
 	dnsPending map[dnsKey]*dnsExchange
 	dnsQueue   []*dnsExchange
 	dnsDone    recentKeys
+	learnt     recentKeys // answers already read for names only (DNS another engine owns)
 	dnsMsg     dnsmsg.Message
+	shadowDNS  map[flowKey]*tcpDNS // DNS over TCP that another engine owns, read for names only
 	held       heldDNS
 	resolved   recentNames
 
 	now, lastSweep time.Time
 	seq            uint64
 	stats          *statsAgg
+	batch          []Record                 // finished records not yet sent
+	out            func(batchKey, []Record) // set by Analyze when several engines run; nil = the sink
+	driven         bool                     // Analyze counts frames and sends ticks
 	facts          engineFacts
 	err            error
 }
@@ -123,7 +131,9 @@ func New(opts Options, sink Sink) (*Engine, error) {
 		pool:       bufPool{maxFree: 256},
 		names:      newDNSCache(opts.MaxDNSNames),
 		dnsPending: make(map[dnsKey]*dnsExchange),
+		shadowDNS:  make(map[flowKey]*tcpDNS),
 		dnsDone:    recentKeys{limit: 4096},
+		learnt:     recentKeys{limit: 4096},
 		resolved:   recentNames{limit: opts.MaxDNSNames},
 		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
 	}
@@ -135,26 +145,21 @@ func New(opts Options, sink Sink) (*Engine, error) {
 }
 
 // Packet feeds one decoded packet of frame f. It returns the first error the sink returned, after which the
-// engine stops reporting.
+// engine stops reporting. An engine fed this way sweeps expired connections by itself, at most once a second of
+// capture time; Analyze drives engines with ticks instead, so that several engines sweep in step.
 func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
 	e.seq++
-	ref := frameRef{file: f.File, number: f.Number, seq: e.seq}
-	ts := f.Timestamp
-	e.count(f, p)
-	e.advance(ts)
-	switch p.IPProto {
-	case protoTCP:
-		e.tcp(p, ref, ts, f.WireLen)
-	case protoUDP:
-		e.udp(p, ref, ts, f.WireLen)
-	}
+	e.sweepIfDue(f.Timestamp)
+	e.handle(e.seq, f, p, false)
+	e.flush(batchKey{})
 	return e.err
 }
 
 // Advance moves capture time to now without a packet, so a live source reports unanswered SYNs, expired
 // queries and closed connections while the interface is quiet. It returns the sink's first error.
 func (e *Engine) Advance(now time.Time) error {
-	e.advance(now)
+	e.sweepIfDue(now)
+	e.flush(batchKey{})
 	return e.err
 }
 
@@ -163,6 +168,29 @@ func (e *Engine) Undecodable(f *capture.Frame) {
 	e.seq++
 	e.count(f, nil)
 	e.facts.undecodable++
+}
+
+// handle processes one packet numbered seq in the capture set. learn is set for a copy of a DNS packet that
+// another engine owns: this engine only learns names from it.
+func (e *Engine) handle(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
+	ref := frameRef{file: f.File, number: f.Number, seq: seq}
+	ts := f.Timestamp
+	if ts.After(e.now) {
+		e.now = ts
+	}
+	if learn {
+		e.learnDNS(p, ref, ts)
+		return
+	}
+	if !e.driven {
+		e.count(f, p)
+	}
+	switch p.IPProto {
+	case protoTCP:
+		e.tcp(p, ref, ts, f.WireLen)
+	case protoUDP:
+		e.udp(p, ref, ts, f.WireLen)
+	}
 }
 
 func (e *Engine) count(f *capture.Frame, p *decode.Packet) {
@@ -179,13 +207,20 @@ func (e *Engine) count(f *capture.Frame, p *decode.Packet) {
 	}
 }
 
-// advance moves capture time forward and, at most once a second of capture time, reports what has expired.
-func (e *Engine) advance(ts time.Time) {
+// sweepIfDue sweeps when capture time has moved a second or more since the last sweep.
+func (e *Engine) sweepIfDue(ts time.Time) {
 	if ts.After(e.now) {
 		e.now = ts
 	}
-	if e.now.Sub(e.lastSweep) < time.Second {
-		return
+	if e.now.Sub(e.lastSweep) >= time.Second {
+		e.sweep(e.now)
+	}
+}
+
+// sweep reports what has expired by capture time now.
+func (e *Engine) sweep(now time.Time) {
+	if now.After(e.now) {
+		e.now = now
 	}
 	e.lastSweep = e.now
 	for _, l := range []*lruList{&e.closing, &e.halfOpen, &e.udps, &e.active} {
@@ -202,11 +237,8 @@ func (e *Engine) advance(ts time.Time) {
 // Finish reports every connection and exchange still open, then the summary. facts carries what the caller
 // knows of the input (files, link types, warnings, interface drops); the engine adds its own counts.
 func (e *Engine) Finish(facts CaptureFacts) error {
-	for _, c := range e.openConns() {
-		e.finish(c, "")
-	}
-	e.expireDNS(e.now, true)
-	e.releaseHeld(time.Time{})
+	e.finishAll()
+	e.flush(batchKey{})
 	if e.err != nil {
 		return e.err
 	}
@@ -217,13 +249,53 @@ func (e *Engine) Finish(facts CaptureFacts) error {
 	return nil
 }
 
-// emit hands a finished record to the summary and the sink.
+// finishAll reports everything still open, at the end of the capture.
+func (e *Engine) finishAll() {
+	for _, c := range e.openConns() {
+		e.finish(c, "")
+	}
+	e.expireDNS(e.now, true)
+	e.releaseHeld(time.Time{})
+}
+
+// emit counts a finished record in the summary and queues it for the sink. Records finished by one packet or
+// one sweep go out together, ordered by where they began, so the output does not depend on the order of the
+// engine's internal lists, nor on how many engines share the work.
 func (e *Engine) emit(r *Record) {
 	e.stats.add(r)
-	if e.err != nil {
+	e.batch = append(e.batch, *r)
+}
+
+// flush sends the queued records, in order of their first frame, to the sink or, under Analyze with several
+// engines, to the merger with key.
+func (e *Engine) flush(key batchKey) {
+	if len(e.batch) == 0 {
 		return
 	}
-	if err := e.sink.Record(r); err != nil {
-		e.err = fmt.Errorf("write record: %w", err)
+	slices.SortStableFunc(e.batch, func(a, b Record) int { return cmp.Compare(a.order, b.order) })
+	if e.out != nil {
+		e.out(key, e.batch)
+		e.batch = nil
+		return
 	}
+	for i := range e.batch {
+		if e.err == nil {
+			if err := e.sink.Record(&e.batch[i]); err != nil {
+				e.err = fmt.Errorf("write record: %w", err)
+			}
+		}
+	}
+	clear(e.batch)
+	e.batch = e.batch[:0]
+}
+
+// batchKey orders batches of records across engines: the capture position of the packet (phase 1) or the
+// sweep before it (phase 0) that finished them.
+type batchKey struct {
+	seq   uint64
+	phase uint8
+}
+
+func (k batchKey) less(o batchKey) bool {
+	return k.seq < o.seq || k.seq == o.seq && k.phase < o.phase
 }

@@ -308,7 +308,7 @@ func TestEngineDNSFailures(t *testing.T) {
 		{"REFUSED AAAA beside a good A", func(w *wire) {
 			w.dns(1, "enrollment.manage.microsoft.com", dnsmessage.TypeAAAA, int(dnsmessage.RCodeRefused), "")
 			w.dns(2, "enrollment.manage.microsoft.com", dnsmessage.TypeA, 0, "", addr)
-		}, []rules.Verdict{rules.Allowed, rules.Allowed}, []bool{false, true}},
+		}, []rules.Verdict{rules.Allowed, rules.Allowed}, []bool{true, false}},
 		{"good A, then a SERVFAIL", func(w *wire) {
 			w.dns(1, "enrollment.manage.microsoft.com", dnsmessage.TypeA, 0, "", addr)
 			w.dns(2, "Enrollment.Manage.Microsoft.com", dnsmessage.TypeA, int(dnsmessage.RCodeServerFailure), "")

@@ -97,7 +97,7 @@ func usableName(s string) bool {
 
 // frameFields fills the fields every record has from its first and last frame.
 func (e *Engine) frameFields(r *Record, first, last frameRef, t0, t1 time.Time, vlan [2]uint16) {
-	r.FirstFrame, r.LastFrame = first.number, last.number
+	r.FirstFrame, r.LastFrame, r.order = first.number, last.number, first.seq
 	if len(e.opts.Files) > 1 && first.file < len(e.opts.Files) {
 		r.File = e.opts.Files[first.file]
 	}
@@ -129,7 +129,7 @@ func (e *Engine) finishDNS(x *dnsExchange) {
 	e.facts.dnsExchanges++
 	r := e.dnsRecord(x)
 	clientName := x.key.client.String() + " " + strings.ToLower(x.question)
-	if x.answered && x.rcode == 0 {
+	if x.answered && x.rcode == 0 && x.opcode == 0 {
 		e.resolved.add(clientName)
 		e.emit(&r)
 		e.releaseName(clientName)

@@ -43,6 +43,8 @@ type Record struct {
 	Answers []string `json:"answers,omitempty"` // addresses answered (A/AAAA), in message order
 	CNAMEs  []string `json:"cnames,omitempty"`  // CNAME chain, in order
 	Warning string   `json:"warning,omitempty"` // e.g. a failed AAAA beside a good A for the same name
+
+	order uint64 // capture position of the first packet, for a stable order across engines
 }
 
 // RuleSummary says how one requirement row fared in the capture.

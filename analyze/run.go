@@ -1,46 +1,8 @@
 package analyze
 
 import (
-	"errors"
-	"fmt"
-	"io"
-
-	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
 )
-
-// Source is where frames come from: capture files now, a live interface later.
-type Source interface {
-	Next() (capture.Frame, error)
-}
-
-// Run decodes every frame of src and feeds it to e until src ends. It does not call Finish: the caller adds what
-// it knows of the input first. A decode failure is counted, never fatal.
-func Run(src Source, e *Engine) error {
-	dec := decode.NewDecoder(decode.Options{})
-	var p decode.Packet
-	for {
-		f, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read packets: %w", err)
-		}
-		if err := dec.Decode(f, &p); err != nil {
-			e.Undecodable(&f)
-			continue
-		}
-		if p.Fragment {
-			e.seq++
-			e.count(&f, &p)
-			continue
-		}
-		if err := e.Packet(&f, &p); err != nil {
-			return err
-		}
-	}
-}
 
 // FactsFrom describes capture files as the reader saw them, for the summary.
 func FactsFrom(r *capture.Reader) CaptureFacts {

@@ -2,6 +2,8 @@ package analyze_test
 
 import (
 	"bufio"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +29,12 @@ func (c *collector) Summary(s *analyze.Summary) error { c.summary = s; return ni
 // analyzeFiles runs the whole offline path over paths with the default rules.
 func analyzeFiles(t testing.TB, paths ...string) *collector {
 	t.Helper()
+	return analyzeWith(t, 1, paths...)
+}
+
+// analyzeWith runs the offline path with the given number of workers.
+func analyzeWith(t testing.TB, workers int, paths ...string) *collector {
+	t.Helper()
 	table, err := rules.Load(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -37,14 +45,8 @@ func analyzeFiles(t testing.TB, paths ...string) *collector {
 	}
 	defer r.Close()
 	var c collector
-	e, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(table), Files: paths}, &c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := analyze.Run(r, e); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Finish(analyze.FactsFrom(r)); err != nil {
+	opts := analyze.Options{Matcher: rules.NewMatcher(table), Files: paths, Workers: workers}
+	if err := analyze.Analyze(r, opts, &c, func() analyze.CaptureFacts { return analyze.FactsFrom(r) }); err != nil {
 		t.Fatal(err)
 	}
 	return &c
@@ -298,4 +300,45 @@ func TestSharedCapturesTCPOutcomes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWorkersGiveTheSameOutput runs every public capture with 1, 2 and 3 workers: records and summary must be
+// identical, in the same order.
+func TestWorkersGiveTheSameOutput(t *testing.T) {
+	dir := sharedPcaps(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			want := encode(t, analyzeWith(t, 1, path))
+			for _, n := range []int{2, 3} {
+				if got := encode(t, analyzeWith(t, n, path)); got != want {
+					t.Errorf("%d workers differ from 1:\n%s", n, firstDiff(want, got))
+				}
+			}
+		})
+	}
+}
+
+func encode(t *testing.T, c *collector) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	for i := range c.records {
+		if err := enc.Encode(&c.records[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := enc.Encode(c.summary); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) && i < len(bl); i++ {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\n  1: %s\n  n: %s", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d lines", len(al), len(bl))
 }

@@ -75,8 +75,59 @@ func (s *statsAgg) add(r *Record) {
 		s.byRule[rule] = a
 	}
 	a.verdicts[string(r.Verdict)]++
-	if len(a.names) < maxNamesPerRule && r.Name != "" {
-		a.names[r.Name] = struct{}{}
+	if r.Name != "" {
+		a.addName(r.Name)
+	}
+}
+
+// addName keeps the maxNamesPerRule smallest names: a choice that does not depend on the order records come in,
+// so engines that split the work agree with one engine.
+func (a *ruleAgg) addName(n string) {
+	if _, ok := a.names[n]; ok {
+		return
+	}
+	if len(a.names) < maxNamesPerRule {
+		a.names[n] = struct{}{}
+		return
+	}
+	largest := ""
+	for m := range a.names {
+		if m > largest {
+			largest = m
+		}
+	}
+	if n < largest {
+		delete(a.names, largest)
+		a.names[n] = struct{}{}
+	}
+}
+
+// merge adds another engine's counts to s.
+func (s *statsAgg) merge(o *statsAgg) {
+	for v, n := range o.verdicts {
+		s.verdicts[v] += n
+	}
+	s.failing += o.failing
+	s.overflow += o.overflow
+	for name, n := range o.unlisted {
+		if _, ok := s.unlisted[name]; ok || len(s.unlisted) < maxUnlistedNames {
+			s.unlisted[name] += n
+		} else {
+			s.overflow += n
+		}
+	}
+	for rule, oa := range o.byRule {
+		a := s.byRule[rule]
+		if a == nil {
+			a = &ruleAgg{verdicts: make(map[string]int), names: make(map[string]struct{})}
+			s.byRule[rule] = a
+		}
+		for v, n := range oa.verdicts {
+			a.verdicts[v] += n
+		}
+		for name := range oa.names {
+			a.addName(name)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -36,6 +37,8 @@ type analyzeFlags struct {
 	output  string
 	color   string
 	verbose bool
+	workers int
+	quiet   bool
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -48,6 +51,8 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never (NO_COLOR is honoured)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text report: list every connection, not only problems")
+	fs.IntVarP(&f.workers, "workers", "w", runtime.GOMAXPROCS(0), "analyze with `N` engines in parallel (the report is the same for any N)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on standard error")
 	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -71,6 +76,9 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return 2, err
+	}
+	if f.workers < 1 || f.workers > 256 {
+		return 2, fmt.Errorf("--workers: %d is not between 1 and 256", f.workers)
 	}
 	if f.color != "auto" && f.color != "always" && f.color != "never" {
 		return 2, fmt.Errorf("--color: %q is not auto, always or never", f.color)
@@ -98,7 +106,8 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		closeOut()
 		return 2, err
 	}
-	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: w, Stderr: stderr, Prefix: "intunecap analyze"}
+	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: w, Stderr: stderr,
+		Prefix: "intunecap analyze", Workers: f.workers}
 	summary, runErr := p.run()
 	if err := errors.Join(runErr, w.Close(), closeOut()); err != nil {
 		return 2, err

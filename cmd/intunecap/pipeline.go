@@ -13,13 +13,14 @@ import (
 // pipeline is one offline analysis: capture files in, records and a summary out to a sink. analyze, check and
 // baseline all run it; only what they do with the records differs.
 type pipeline struct {
-	Reader *capture.Reader // opened by the caller first, so a bad file fails before any output is written
-	Paths  []string        // the files Reader reads, as the user named them
-	Table  *rules.Table    // merged requirement tables
-	FailOn []rules.Verdict // counted in the summary's Failing
-	Sink   analyze.Sink    // receives every record, then the summary
-	Stderr io.Writer       // input warnings, one line each
-	Prefix string          // "intunecap analyze" etc., for warnings
+	Reader  *capture.Reader // opened by the caller first, so a bad file fails before any output is written
+	Paths   []string        // the files Reader reads, as the user named them
+	Table   *rules.Table    // merged requirement tables
+	FailOn  []rules.Verdict // counted in the summary's Failing
+	Sink    analyze.Sink    // receives every record, then the summary
+	Stderr  io.Writer       // input warnings, one line each
+	Prefix  string          // "intunecap analyze" etc., for warnings
+	Workers int             // engines in parallel; the output is the same for any number
 	// WrapSource, if set, wraps the reader (a progress display, say).
 	WrapSource func(*capture.Reader) analyze.Source
 }
@@ -29,20 +30,20 @@ type pipeline struct {
 func (p *pipeline) run() (*analyze.Summary, error) {
 	reader := p.Reader
 	keep := &summaryKeeper{Sink: p.Sink}
-	eng, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(p.Table), FailOn: p.FailOn, Files: p.Paths}, keep)
-	if err != nil {
-		return nil, err
-	}
 	var src analyze.Source = reader
 	if p.WrapSource != nil {
 		src = p.WrapSource(reader)
 	}
-	runErr := analyze.Run(src, eng)
-	facts := analyze.FactsFrom(reader)
-	for _, warn := range facts.Warnings {
-		fmt.Fprintf(p.Stderr, "%s: warning: %s\n", p.Prefix, warn)
-	}
-	if err := errors.Join(runErr, eng.Finish(facts)); err != nil {
+	var facts analyze.CaptureFacts
+	opts := analyze.Options{Matcher: rules.NewMatcher(p.Table), FailOn: p.FailOn, Files: p.Paths, Workers: p.Workers}
+	err := analyze.Analyze(src, opts, keep, func() analyze.CaptureFacts {
+		facts = analyze.FactsFrom(reader)
+		for _, warn := range facts.Warnings {
+			fmt.Fprintf(p.Stderr, "%s: warning: %s\n", p.Prefix, warn)
+		}
+		return facts
+	})
+	if err != nil {
 		return nil, err
 	}
 	if reader.Stats().Frames == 0 && len(facts.Warnings) > 0 {

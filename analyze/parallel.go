@@ -1,0 +1,479 @@
+package analyze
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/capture"
+)
+
+// Source is where frames come from: capture files now, a live interface later.
+type Source interface {
+	Next() (capture.Frame, error)
+}
+
+// Analyze reads src to its end and reports every record to sink, then the summary, with facts() (called after
+// the last frame) describing the input. With opts.Workers above 1 it decodes in the calling goroutine and
+// shards connections over that many engines, each on its own goroutine; both directions of a connection go to
+// one engine, and DNS answers are shown to all of them so every engine names its connections as one would.
+// Every engine sweeps on the same ticks of capture time, and records are merged in the order a single engine
+// gives, so the output is the same bytes whatever the number of workers (as long as no connection is evicted
+// under the memory caps, which are split between the engines).
+func Analyze(src Source, opts Options, sink Sink, facts func() CaptureFacts) error {
+	d, err := newDriver(opts, sink)
+	if err != nil {
+		return err
+	}
+	readErr := d.read(src)
+	endErr := d.end()
+	if err := errors.Join(readErr, endErr); err != nil {
+		return err
+	}
+	return d.summarize(facts())
+}
+
+// driver owns the read loop: decoding, capture-time ticks, sharding and the frame-level counts.
+type driver struct {
+	engines   []*Engine
+	workers   []*worker // nil with one engine: it runs inline
+	merge     *merger
+	sink      Sink
+	dec       *decode.Decoder
+	pkt       decode.Packet
+	seq       uint64
+	now       time.Time
+	lastSweep time.Time
+	facts     engineFacts // frame-level counts
+}
+
+func newDriver(opts Options, sink Sink) (*driver, error) {
+	n := max(opts.Workers, 1)
+	if opts.MaxConnections > 0 {
+		opts.MaxConnections = max(opts.MaxConnections/n, 1)
+	} else {
+		opts.MaxConnections = (1 << 20) / n
+	}
+	d := &driver{sink: sink, dec: decode.NewDecoder(decode.Options{})}
+	for i := 0; i < n; i++ {
+		e, err := New(opts, sink)
+		if err != nil {
+			return nil, err
+		}
+		e.driven = true
+		d.engines = append(d.engines, e)
+	}
+	if n > 1 {
+		d.merge = newMerger(n, sink)
+		for i, e := range d.engines {
+			w := newWorker(i, e, d.merge)
+			d.workers = append(d.workers, w)
+			go w.run()
+		}
+		go d.merge.run()
+	}
+	return d, nil
+}
+
+// read feeds every frame of src to the engines.
+func (d *driver) read(src Source) error {
+	for {
+		f, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read packets: %w", err)
+		}
+		d.seq++
+		d.countFrame(&f)
+		if err := d.dec.Decode(f, &d.pkt); err != nil {
+			d.facts.undecodable++
+			continue
+		}
+		if d.pkt.Truncated {
+			d.facts.truncated++
+		}
+		if d.pkt.Fragment || (d.pkt.IPProto != protoTCP && d.pkt.IPProto != protoUDP) {
+			continue
+		}
+		d.tickIfDue(f.Timestamp)
+		d.dispatch(&f)
+		if err := d.firstError(); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *driver) countFrame(f *capture.Frame) {
+	d.facts.packets++
+	d.facts.bytes += uint64(f.WireLen)
+	if d.facts.first.IsZero() || f.Timestamp.Before(d.facts.first) {
+		d.facts.first = f.Timestamp
+	}
+	if f.Timestamp.After(d.facts.last) {
+		d.facts.last = f.Timestamp
+	}
+}
+
+// tickIfDue tells every engine to sweep when capture time has moved a second since the last sweep.
+func (d *driver) tickIfDue(ts time.Time) {
+	if ts.After(d.now) {
+		d.now = ts
+	}
+	if d.now.Sub(d.lastSweep) < time.Second {
+		return
+	}
+	d.lastSweep = d.now
+	key := batchKey{seq: d.seq, phase: 0}
+	if d.workers == nil {
+		d.engines[0].sweep(d.now)
+		d.engines[0].flush(key)
+		return
+	}
+	for _, w := range d.workers {
+		w.add(item{kind: itemTick, seq: d.seq, now: d.now})
+	}
+}
+
+// dispatch hands the packet to the engine that owns its connection, and a DNS packet to all engines.
+func (d *driver) dispatch(f *capture.Frame) {
+	p := &d.pkt
+	dns := p.SrcPort == dnsPort || p.DstPort == dnsPort
+	if d.workers == nil {
+		d.engines[0].handle(d.seq, f, p, false)
+		d.engines[0].flush(batchKey{seq: d.seq, phase: 1})
+		return
+	}
+	owner := shardOf(p, len(d.workers))
+	for i, w := range d.workers {
+		if i == owner || dns {
+			w.addPacket(d.seq, f, p, i != owner)
+		}
+	}
+}
+
+// shardOf picks the engine for a packet from its addresses and ports, the same for both directions and for
+// every VLAN the connection crosses.
+func shardOf(p *decode.Packet, n int) int {
+	k, _ := keyOf(p)
+	a, b := k.loAddr.As16(), k.hiAddr.As16()
+	h := uint64(k.loPort)<<16 | uint64(k.hiPort) | uint64(k.proto)<<32
+	for i := 0; i < 16; i += 8 {
+		h = (h ^ le64(a[i:])) * 0x9e3779b97f4a7c15
+		h = (h ^ le64(b[i:])) * 0x9e3779b97f4a7c15
+	}
+	return int((h >> 33) % uint64(n))
+}
+
+func le64(b []byte) uint64 {
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// firstError reports a sink error as soon as one is known.
+func (d *driver) firstError() error {
+	if d.workers == nil {
+		return d.engines[0].err
+	}
+	return d.merge.error()
+}
+
+// end reports everything still open, as one batch after the last packet.
+func (d *driver) end() error {
+	key := batchKey{seq: d.seq + 1}
+	if d.workers == nil {
+		e := d.engines[0]
+		e.finishAll()
+		e.flush(key)
+		return e.err
+	}
+	for _, w := range d.workers {
+		w.add(item{kind: itemEnd, seq: key.seq})
+		w.send()
+		close(w.in)
+	}
+	for _, w := range d.workers {
+		<-w.done
+	}
+	d.merge.close()
+	return d.merge.error()
+}
+
+// summarize merges the engines' counts and writes the summary.
+func (d *driver) summarize(facts CaptureFacts) error {
+	e := d.engines[0]
+	for _, o := range d.engines[1:] {
+		e.stats.merge(o.stats)
+		e.facts.addConnFacts(&o.facts)
+	}
+	e.facts.packets, e.facts.bytes = d.facts.packets, d.facts.bytes
+	e.facts.first, e.facts.last = d.facts.first, d.facts.last
+	e.facts.truncated, e.facts.undecodable = d.facts.truncated, d.facts.undecodable
+	s := e.summary(facts)
+	if err := d.sink.Summary(&s); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// addConnFacts adds another engine's per-connection counts.
+func (f *engineFacts) addConnFacts(o *engineFacts) {
+	f.connections += o.connections
+	f.dnsExchanges += o.dnsExchanges
+	f.oneSided += o.oneSided
+	f.midstream += o.midstream
+	f.evicted += o.evicted
+	f.panics += o.panics
+	f.undecodableDNS += o.undecodableDNS
+}
+
+// item is one unit of work for an engine on another goroutine.
+type item struct {
+	kind  uint8
+	learn bool
+	seq   uint64
+	now   time.Time
+	frame capture.Frame // metadata only: Data is not kept
+	pkt   decode.Packet // Payload points into the batch's arena
+}
+
+const (
+	itemPacket uint8 = iota
+	itemTick
+	itemEnd
+)
+
+// workBatch carries items to a worker; payloads are copied into one arena so the reader's buffers can move on.
+type workBatch struct {
+	items []item
+	arena []byte
+}
+
+// batchItems is how many items go to a worker at once: enough to make channel costs vanish per packet.
+const batchItems = 512
+
+// worker runs one engine on its own goroutine.
+type worker struct {
+	id    int
+	eng   *Engine
+	in    chan *workBatch
+	free  chan *workBatch
+	cur   *workBatch
+	done  chan struct{}
+	merge *merger
+	out   []keyedRecords
+}
+
+// keyedRecords is a batch of records an engine finished, with the capture position that finished them.
+type keyedRecords struct {
+	key  batchKey
+	recs []Record
+}
+
+func newWorker(id int, e *Engine, m *merger) *worker {
+	w := &worker{id: id, eng: e, in: make(chan *workBatch, 8), free: make(chan *workBatch, 10),
+		done: make(chan struct{}), merge: m}
+	for i := 0; i < 10; i++ {
+		w.free <- &workBatch{items: make([]item, 0, batchItems), arena: make([]byte, 0, 64<<10)}
+	}
+	e.out = func(k batchKey, recs []Record) {
+		w.out = append(w.out, keyedRecords{key: k, recs: slices.Clone(recs)})
+	}
+	return w
+}
+
+// addPacket queues a packet, copying its payload.
+func (w *worker) addPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
+	b := w.batch()
+	it := item{kind: itemPacket, learn: learn, seq: seq, frame: *f, pkt: *p}
+	it.frame.Data = nil
+	if len(p.Payload) > 0 {
+		if len(b.arena)+len(p.Payload) > cap(b.arena) && len(b.items) > 0 {
+			w.send()
+			b = w.batch()
+		}
+		start := len(b.arena)
+		b.arena = append(b.arena, p.Payload...)
+		it.pkt.Payload = b.arena[start:len(b.arena):len(b.arena)]
+	}
+	b.items = append(b.items, it)
+	if len(b.items) == batchItems {
+		w.send()
+	}
+}
+
+// add queues a tick or the end.
+func (w *worker) add(it item) {
+	b := w.batch()
+	b.items = append(b.items, it)
+	if len(b.items) == batchItems || it.kind != itemPacket {
+		w.send()
+	}
+}
+
+func (w *worker) batch() *workBatch {
+	if w.cur == nil {
+		w.cur = <-w.free
+		w.cur.items, w.cur.arena = w.cur.items[:0], w.cur.arena[:0]
+	}
+	return w.cur
+}
+
+func (w *worker) send() {
+	if w.cur != nil {
+		w.in <- w.cur
+		w.cur = nil
+	}
+}
+
+// run processes batches until the input closes, passing finished records and its progress to the merger.
+func (w *worker) run() {
+	defer close(w.done)
+	for b := range w.in {
+		last := batchKey{}
+		for i := range b.items {
+			last = w.process(&b.items[i])
+		}
+		w.free <- b
+		w.merge.in <- progress{worker: w.id, upTo: last, batches: w.out}
+		w.out = nil
+	}
+}
+
+// process runs one item and returns the key up to which this engine has finished.
+func (w *worker) process(it *item) batchKey {
+	e := w.eng
+	switch it.kind {
+	case itemTick:
+		e.sweep(it.now)
+		e.flush(batchKey{seq: it.seq})
+		return batchKey{seq: it.seq}
+	case itemEnd:
+		e.finishAll()
+		e.flush(batchKey{seq: it.seq})
+		return batchKey{seq: math.MaxUint64, phase: math.MaxUint8}
+	}
+	e.handle(it.seq, &it.frame, &it.pkt, it.learn)
+	e.flush(batchKey{seq: it.seq, phase: 1})
+	return batchKey{seq: it.seq, phase: 1}
+}
+
+// progress is a worker's report: the records it finished and the capture position it has reached.
+type progress struct {
+	worker  int
+	upTo    batchKey
+	batches []keyedRecords
+}
+
+// merger writes the workers' records to the sink in the order one engine would: by the capture position that
+// finished them, then by where each began. A batch is written once every worker has passed its position.
+type merger struct {
+	in      chan progress
+	sink    Sink
+	upTo    []batchKey
+	queue   []keyedRecords
+	done    chan struct{}
+	err     error
+	errSeen chan error
+}
+
+func newMerger(n int, sink Sink) *merger {
+	return &merger{in: make(chan progress, 4*n), sink: sink, upTo: make([]batchKey, n),
+		done: make(chan struct{}), errSeen: make(chan error, 1)}
+}
+
+func (m *merger) run() {
+	defer close(m.done)
+	for p := range m.in {
+		m.upTo[p.worker] = p.upTo
+		m.queue = append(m.queue, p.batches...)
+		m.release()
+	}
+	m.release()
+}
+
+// release writes every queued batch no worker can still precede.
+func (m *merger) release() {
+	safe := slices.MinFunc(m.upTo, func(a, b batchKey) int {
+		if a.less(b) {
+			return -1
+		}
+		if b.less(a) {
+			return 1
+		}
+		return 0
+	})
+	var ready []Record
+	keep := m.queue[:0]
+	type keyed struct {
+		key batchKey
+		rec *Record
+	}
+	var order []keyed
+	for i := range m.queue {
+		b := &m.queue[i]
+		if safe.less(b.key) {
+			keep = append(keep, *b)
+			continue
+		}
+		for j := range b.recs {
+			order = append(order, keyed{b.key, &b.recs[j]})
+		}
+	}
+	slices.SortStableFunc(order, func(a, b keyed) int {
+		if a.key != b.key {
+			if a.key.less(b.key) {
+				return -1
+			}
+			return 1
+		}
+		return cmpUint(a.rec.order, b.rec.order)
+	})
+	for _, k := range order {
+		ready = append(ready, *k.rec)
+	}
+	m.queue = keep
+	for i := range ready {
+		if m.err == nil {
+			if err := m.sink.Record(&ready[i]); err != nil {
+				m.err = fmt.Errorf("write record: %w", err)
+				select {
+				case m.errSeen <- m.err:
+				default:
+				}
+			}
+		}
+	}
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// error reports a sink error without waiting for the merger.
+func (m *merger) error() error {
+	select {
+	case err := <-m.errSeen:
+		m.errSeen <- err
+		return err
+	default:
+		return nil
+	}
+}
+
+// close waits for the merger to write everything.
+func (m *merger) close() {
+	close(m.in)
+	<-m.done
+}
