@@ -193,9 +193,6 @@ func (c *conn) state() string {
 		if c.clientRST && !c.serverFIN && !c.clientFIN {
 			return "aborted"
 		}
-		if c.clientFIN && c.serverFIN || c.clientRST || c.serverRST {
-			return "closed"
-		}
 		return "established"
 	default:
 		return "unanswered"

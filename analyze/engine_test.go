@@ -175,7 +175,7 @@ func TestEngineTCPOutcomes(t *testing.T) {
 			w.tcp(false, 443, 40007, ack|psh, 5001, 1001+uint32(len(hello)), []byte("server hello"))
 			w.tcp(true, 40007, 443, fin|ack, 1001+uint32(len(hello)), 5013, nil)
 			w.tcp(false, 443, 40007, rst, 5013, 0, nil)
-		}, "closed", "allowed", "", "sni"},
+		}, "established", "allowed", "", "sni"},
 		{"listed name on a port the rule does not allow", func(w *wire) {
 			w.handshake(40008, 8443)
 			w.tcp(true, 40008, 8443, ack|psh, 1001, 5001, hello)
@@ -342,7 +342,7 @@ func TestEnginePortReuse(t *testing.T) {
 	w.tcp(true, 42000, 443, ack, 1002, 5002, nil)
 	w.handshake(42000, 443) // the same ports again: a new connection
 	recs := w.finish()
-	if len(recs) != 2 || recs[0].State != "closed" || recs[1].State != "established" {
+	if len(recs) != 2 || recs[0].State != "established" || recs[1].State != "established" {
 		t.Fatalf("records: %+v", recs)
 	}
 }

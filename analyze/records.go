@@ -118,7 +118,9 @@ func (e *Engine) noteQuality(c *conn) {
 	if c.midstream {
 		e.facts.midstream++
 	}
-	if c.serverSeen != (c.synSeen || c.clientSentData || c.clientSeenAfterSyn) || (!c.serverSeen && c.clientSeenAfterSyn) {
+	clientWentOn := c.clientSentData || c.clientSeenAfterSyn // more than SYNs: the client got an answer
+	clientSeen := c.synSeen || clientWentOn
+	if (clientWentOn && !c.serverSeen) || (c.serverSeen && !clientSeen) {
 		e.facts.oneSided++
 	}
 }

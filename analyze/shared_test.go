@@ -245,15 +245,15 @@ func statesFor(class string, syn, synack int) []string {
 	case class == "syn_only":
 		return []string{"unanswered"}
 	case class == "established":
-		return []string{"established", "closed"}
+		return []string{"established"}
 	case class == "reset" && synack > 0:
-		return []string{"reset", "aborted", "closed"}
+		return []string{"reset", "aborted", "established"}
 	case class == "reset" && syn > 0:
 		return []string{"refused", "unanswered"}
 	case class == "reset":
 		return []string{"reset", "partial"}
 	case class == "synack_missing":
-		return []string{"established", "closed", "aborted", "reset"}
+		return []string{"established", "aborted", "reset"}
 	}
 	return []string{"partial"}
 }

@@ -17,6 +17,21 @@ const (
 	stageAfterReques = "after-request"
 )
 
+// stagePhrase says a stage in words, for reasons.
+func stagePhrase(stage string) string {
+	switch stage {
+	case stageAfterSyn:
+		return "before any data"
+	case stageAfterHello:
+		return "after the TLS ClientHello"
+	case stageAfterConn:
+		return "after the CONNECT request"
+	case stageAfterReques:
+		return "after the HTTP request"
+	}
+	return "after data had flowed"
+}
+
 // outcome is what the network did to a connection, before the rules say whether that matters.
 type outcome struct {
 	verdict rules.Verdict // Allowed, Blocked or Reset
@@ -36,7 +51,8 @@ func (c *conn) outcome() outcome {
 	case "refused":
 		return outcome{rules.Reset, stageAfterSyn, "the server answered the SYN with a reset (connection refused)"}
 	case "reset":
-		return outcome{rules.Reset, c.resetStage(), "the server side reset the connection " + c.resetStage()}
+		stage := c.resetStage()
+		return outcome{rules.Reset, stage, "the server side reset the connection " + stagePhrase(stage)}
 	case "unanswered":
 		if c.key.proto == protoUDP {
 			return outcome{rules.Blocked, stageAfterQuery, "no reply came back"}
