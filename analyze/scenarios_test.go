@@ -2,6 +2,8 @@ package analyze_test
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -46,6 +48,32 @@ func (row oracleRow) matches(f []string) bool {
 // TestRecordedScenarios checks every bundled capture against the oracle: each record matches one row, and
 // every row is matched, with 1 and 2 workers.
 func TestRecordedScenarios(t *testing.T) {
+	checkScenarios(t, recordedDir, []int{1, 2})
+}
+
+// TestFreshRecordings records every scenario anew with tools/netlab (real clients and servers in network
+// namespaces) and checks the new captures against the same oracle: captures intunecap has never seen. It
+// needs root; in CI (CI=true) it must run.
+func TestFreshRecordings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: recording takes about 80 s")
+	}
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("recording the lab's scenarios needs root (CI runs as root)")
+		}
+		t.Skip("recording the lab's scenarios needs root and network namespaces")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("bash", "../tools/netlab/record.sh", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("record.sh: %v\n%s", err, out)
+	}
+	checkScenarios(t, dir, []int{1})
+}
+
+// checkScenarios compares the captures in dir with scenarios.tsv.
+func checkScenarios(t *testing.T, dir string, workerCounts []int) {
 	h, rows := readTSV(t, filepath.Join(recordedDir, "scenarios.tsv"))
 	if !slices.Equal(h, []string{"file", "type", "proto", "name", "name_source", "port", "state", "verdict", "stage"}) {
 		t.Fatalf("scenarios.tsv header %q", h)
@@ -59,23 +87,28 @@ func TestRecordedScenarios(t *testing.T) {
 		byFile[r[0]] = append(byFile[r[0]], oracleRow(r[1:]))
 	}
 	for _, file := range files {
-		for _, workers := range []int{1, 2} {
+		for _, workers := range workerCounts {
 			t.Run(fmt.Sprintf("%s/workers=%d", file, workers), func(t *testing.T) {
-				c := analyzeWith(t, workers, filepath.Join(recordedDir, file))
-				left := slices.Clone(byFile[file])
-				for _, r := range c.records {
-					f := oracleFields(&r)
-					i := slices.IndexFunc(left, func(row oracleRow) bool { return row.matches(f) })
-					if i < 0 {
-						t.Errorf("record not in the oracle: %s (history %s, frame %d)", strings.Join(f, " "), r.History, r.FirstFrame)
-						continue
-					}
-					left = slices.Delete(left, i, i+1)
-				}
-				for _, row := range left {
-					t.Errorf("oracle row not reported: %s", strings.Join(row, " "))
-				}
+				c := analyzeWith(t, workers, filepath.Join(dir, file))
+				compareWithOracle(t, c.records, byFile[file])
 			})
 		}
+	}
+}
+
+// compareWithOracle matches each record to one row; rows left over were not reported.
+func compareWithOracle(t *testing.T, records []analyze.Record, rows []oracleRow) {
+	left := slices.Clone(rows)
+	for _, r := range records {
+		f := oracleFields(&r)
+		i := slices.IndexFunc(left, func(row oracleRow) bool { return row.matches(f) })
+		if i < 0 {
+			t.Errorf("record not in the oracle: %s (history %s, frame %d)", strings.Join(f, " "), r.History, r.FirstFrame)
+			continue
+		}
+		left = slices.Delete(left, i, i+1)
+	}
+	for _, row := range left {
+		t.Errorf("oracle row not reported: %s", strings.Join(row, " "))
 	}
 }

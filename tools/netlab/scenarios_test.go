@@ -22,7 +22,7 @@ var allowed = map[int][]string{
 	6: {"established", "refused", "reset", "unanswered", "aborted", "partial",
 		"NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "*"},
 	7: {"allowed", "blocked", "reset", "port-not-allowed", "unlisted", "other"},
-	8: {"after-syn", "after-client-hello", "after-connect", "after-data", "-", "*"},
+	8: {"after-syn", "after-client-hello", "after-connect", "after-request", "after-data", "after-query", "-", "*"},
 }
 
 func TestScenariosOracle(t *testing.T) {
@@ -52,15 +52,20 @@ func TestScenariosOracle(t *testing.T) {
 		if cols[1] == "dns" && (cols[4] != "-" || cols[5] != "53") {
 			t.Errorf("line %d: dns rows have name_source - and port 53", n)
 		}
-		if (cols[7] == "reset") != strings.HasPrefix(cols[8], "after-") && cols[8] != "*" {
-			t.Errorf("line %d: a stage goes with verdict reset and only with it", n)
+		failed := cols[7] == "reset" || cols[7] == "blocked"
+		if failed != strings.HasPrefix(cols[8], "after-") && cols[8] != "*" {
+			t.Errorf("line %d: a stage goes with verdicts reset and blocked, and only with them", n)
 		}
 		if cols[1] == "flow" && (cols[3] == "-") != (cols[4] == "-") {
 			t.Errorf("line %d: a flow's name and name_source are both - or both set", n)
 		}
 		rows[cols[0]]++
 	}
-	captures, _ := filepath.Glob(filepath.Join(pcapDir, "*.pcap*"))
+	var captures []string
+	for _, pat := range []string{"*.pcap", "*.pcapng"} {
+		m, _ := filepath.Glob(filepath.Join(pcapDir, pat))
+		captures = append(captures, m...)
+	}
 	if len(captures) == 0 {
 		t.Fatal("no captures")
 	}
