@@ -98,6 +98,7 @@ type Engine struct {
 	batch          []Record                 // finished records not yet sent
 	out            func(batchKey, []Record) // set by Analyze when several engines run; nil = the sink
 	driven         bool                     // Analyze counts frames and sends ticks
+	dups           dedup                    // packets captured twice, when fed by Packet
 	facts          engineFacts
 	err            error
 }
@@ -110,6 +111,7 @@ type engineFacts struct {
 	undecodable    uint64
 	undecodableDNS uint64
 	evicted        uint64
+	duplicates     uint64
 	panics         uint64
 	connections    int
 	dnsExchanges   int
@@ -150,6 +152,11 @@ func New(opts Options, sink Sink) (*Engine, error) {
 func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
 	e.seq++
 	e.sweepIfDue(f.Timestamp)
+	if e.dups.seen(p, f.Timestamp) {
+		e.count(f, p)
+		e.facts.duplicates++
+		return e.err
+	}
 	e.handle(e.seq, f, p, false)
 	e.flush(batchKey{})
 	return e.err

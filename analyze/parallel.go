@@ -49,6 +49,7 @@ type driver struct {
 	now       time.Time
 	lastSweep time.Time
 	facts     engineFacts // frame-level counts
+	dups      dedup
 }
 
 func newDriver(opts Options, sink Sink) (*driver, error) {
@@ -99,6 +100,10 @@ func (d *driver) read(src Source) error {
 			d.facts.truncated++
 		}
 		if d.pkt.Fragment || (d.pkt.IPProto != protoTCP && d.pkt.IPProto != protoUDP) {
+			continue
+		}
+		if d.dups.seen(&d.pkt, f.Timestamp) {
+			d.facts.duplicates++
 			continue
 		}
 		d.tickIfDue(f.Timestamp)
@@ -214,6 +219,7 @@ func (d *driver) summarize(facts CaptureFacts) error {
 	e.facts.packets, e.facts.bytes = d.facts.packets, d.facts.bytes
 	e.facts.first, e.facts.last = d.facts.first, d.facts.last
 	e.facts.truncated, e.facts.undecodable = d.facts.truncated, d.facts.undecodable
+	e.facts.duplicates = d.facts.duplicates
 	s := e.summary(facts)
 	if err := d.sink.Summary(&s); err != nil {
 		return fmt.Errorf("write summary: %w", err)

@@ -188,6 +188,7 @@ func (d *Decoder) fromIPv4(f capture.Frame, p *Packet) error {
 	p.Src = netip.AddrFrom4([4]byte(ip.SrcIP))
 	p.Dst = netip.AddrFrom4([4]byte(ip.DstIP))
 	p.IPProto = uint8(ip.Protocol)
+	p.IPID, p.HasIPID = ip.Id, true
 	seg, wire := ip.Payload, int(ip.Length)-int(ip.IHL)*4
 	if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
 		if len(seg) < wire { // cut by snaplen: never reassembled, but a first fragment still has the ports

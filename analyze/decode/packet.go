@@ -23,6 +23,8 @@ type Packet struct {
 	PayloadWireLen   int    // payload length according to the IP (or UDP) header (>= len(Payload))
 	Truncated        bool   // the frame was cut by snaplen inside the headers or payload
 	Fragment         bool   // an IPv4 fragment was buffered; nothing to process yet
+	IPID             uint16 // IPv4 identification: tells a duplicated packet from a retransmission
+	HasIPID          bool   // IPv4 (IPv6 has no identification outside fragments)
 }
 
 // TCP flag bits of Packet.TCPFlags, so callers need not repeat the wire values.
