@@ -31,11 +31,13 @@ type wire struct {
 
 func newWire(t testing.TB, opts analyze.Options) *wire {
 	t.Helper()
-	table, err := rules.Load(nil)
-	if err != nil {
-		t.Fatal(err)
+	if opts.Matcher == nil {
+		table, err := rules.Load(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Matcher = rules.NewMatcher(table)
 	}
-	opts.Matcher = rules.NewMatcher(table)
 	out := &collector{}
 	eng, err := analyze.New(opts, out)
 	if err != nil {

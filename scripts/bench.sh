@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# make bench: measures intunecap against the yardstick (tools/yardstick: the least a Go program must do to read
+# and decode every packet) and against tshark's field extraction, side by side in one hyperfine run, plus peak
+# RSS, and checks the targets of issue 6. Exits 1 when a target is missed.
+#
+#   BENCH_RUNS=5        hyperfine runs per command
+#   BENCH_GO_COUNT=6    -count of the Go benchmarks (benchstat wants 6 or more); 0 skips them
+#   BENCH_SIZE=1GiB     size of the main capture (the memory check uses one twice as big)
+#
+# Captures are generated once into bench/out/ (gitignored) and reused; delete them to regenerate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=bench/out
+RUNS=${BENCH_RUNS:-5}
+GO_COUNT=${BENCH_GO_COUNT:-6}
+SIZE=${BENCH_SIZE:-1GiB}
+DOUBLE=${BENCH_SIZE2:-2GiB}
+mkdir -p "$OUT"
+
+# --- tools --------------------------------------------------------------------------------------------------
+need=()
+command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "bench: installing ${need[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "bench: need root (or sudo) to install: ${need[*]}" >&2; exit 2; }
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections || true
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+echo "== build" >&2
+go build -o "$OUT/intunecap" ./cmd/intunecap
+go build -o "$OUT/yardstick" ./tools/yardstick
+go build -o "$OUT/synth" ./tools/synth
+
+# --- captures -----------------------------------------------------------------------------------------------
+synth() { # FILE ARGS...: generate once
+  local file=$1
+  shift
+  if [ -s "$file" ] && [ -s "$file.expected.json" ]; then
+    return
+  fi
+  echo "== generate $file" >&2
+  "$OUT/synth" -o "$file" "$@"
+}
+BIG=$OUT/bench-$SIZE.pcap
+BIG2=$OUT/bench-$DOUBLE.pcap
+SMALL=$OUT/bench-100MB.pcap
+FLOOD=$OUT/synflood-1M.pcap
+synth "$BIG" -size "$SIZE" -seed 1
+synth "$BIG2" -size "$DOUBLE" -seed 2
+synth "$SMALL" -size 100MB -seed 3
+synth "$FLOOD" -syn-flood 1000000 -seed 4
+
+packets() { sed -n 's/^ *"packets": \([0-9]*\).*/\1/p' "$1.expected.json"; }
+
+# --- speed: one hyperfine run -------------------------------------------------------------------------------
+IC="$OUT/intunecap analyze --format jsonl --fail-on none"
+TSHARK="tshark -r $SMALL -n -Y 'tls.handshake.type==1 || dns || http.request' -T fields -e tls.handshake.extensions_server_name -e dns.qry.name -e http.host"
+names=()
+cmds=()
+add() { names+=(-n "$1"); cmds+=("$2"); }
+if "$OUT/intunecap" analyze --help 2>&1 | grep -q -- '--workers'; then
+  WORKERS=yes
+  add intunecap-w1 "$IC --workers 1 $BIG"
+  add intunecap-w2 "$IC --workers 2 $BIG"
+else
+  WORKERS=no
+  echo "bench: note: intunecap analyze has no --workers flag yet: measuring the default (one worker) only" >&2
+  add intunecap-w1 "$IC $BIG"
+fi
+add yardstick "$OUT/yardstick $BIG"
+add intunecap-100MB "$IC $SMALL"
+add tshark-100MB "$TSHARK"
+args=()
+for i in "${!cmds[@]}"; do
+  args+=("${names[$((2 * i))]}" "${names[$((2 * i + 1))]}" "${cmds[$i]}")
+done
+echo "== hyperfine ($RUNS runs each)" >&2
+hyperfine --style basic --warmup 1 --runs "$RUNS" --export-csv "$OUT/hyperfine.csv" \
+  --export-markdown "$OUT/hyperfine.md" "${args[@]}" >&2
+
+mean() { awk -F, -v n="$1" '$1 == n { print $2 }' "$OUT/hyperfine.csv"; }
+pps() { awk -v p="$1" -v t="$2" 'BEGIN { printf "%.0f", p / t }'; }
+
+# --- memory -------------------------------------------------------------------------------------------------
+rss() { # LABEL CMD...: peak RSS in KiB
+  local log="$OUT/rss-$1.txt"
+  shift
+  /usr/bin/time -v "$@" >/dev/null 2>"$log" || true
+  sed -n 's/.*Maximum resident set size (kbytes): //p' "$log"
+}
+echo "== peak RSS" >&2
+RSS_BIG=$(rss big $IC "$BIG")
+RSS_BIG2=$(rss double $IC "$BIG2")
+RSS_FLOOD=$(rss flood $IC "$FLOOD")
+RSS_YARD=$(rss yardstick "$OUT/yardstick" "$BIG")
+RSS_TSHARK=$(rss tshark tshark -r "$SMALL" -n -Y 'tls.handshake.type==1 || dns || http.request' -T fields \
+  -e tls.handshake.extensions_server_name -e dns.qry.name -e http.host)
+
+# --- Go benchmarks ------------------------------------------------------------------------------------------
+ALLOCS="not run"
+if [ "$GO_COUNT" -gt 0 ]; then
+  if [ -z "${INTUNECAP_SHARED_PCAPS:-}" ] && [ -d ../shared/pcaps ]; then
+    INTUNECAP_SHARED_PCAPS="$(cd ../shared/pcaps && pwd)"
+    export INTUNECAP_SHARED_PCAPS
+  fi
+  echo "== go test -bench (count $GO_COUNT) > $OUT/go-bench.txt" >&2
+  go test -run x -bench . -benchmem -count "$GO_COUNT" ./analyze/... ./rules/ ./capture/ >"$OUT/go-bench.txt"
+  ALLOCS=$(awk '/^BenchmarkEngineNamedConnection/ { for (i = 1; i < NF; i++) if ($(i+1) == "allocs/op") print $i }' \
+    "$OUT/go-bench.txt" | sort -n | tail -1)
+  [ -n "$ALLOCS" ] || ALLOCS="missing"
+fi
+
+# --- report -------------------------------------------------------------------------------------------------
+P_BIG=$(packets "$BIG")
+P_SMALL=$(packets "$SMALL")
+W1=$(pps "$P_BIG" "$(mean intunecap-w1)")
+YARD=$(pps "$P_BIG" "$(mean yardstick)")
+ICS=$(pps "$P_SMALL" "$(mean intunecap-100MB)")
+TSH=$(pps "$P_SMALL" "$(mean tshark-100MB)")
+check() { # NAME MEASURED OP LIMIT
+  local verdict
+  if awk -v m="$2" -v l="$4" -v op="$3" 'BEGIN { exit !((op == ">=" && m >= l) || (op == "<=" && m <= l)) }'; then
+    verdict=met
+  else
+    verdict=MISSED
+  fi
+  printf '%-52s %12s  (target %s %s)  %s\n' "$1" "$2" "$3" "$4" "$verdict"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+{
+  echo "intunecap make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
+  echo "capture $BIG: $P_BIG packets; $SMALL: $P_SMALL packets"
+  printf 'packets/s: intunecap 1 worker %s, yardstick %s, intunecap on 100MB %s, tshark on 100MB %s\n' "$W1" "$YARD" "$ICS" "$TSH"
+  check "1 worker / yardstick (pps ratio)" "$(ratio "$W1" "$YARD")" ">=" 0.6
+  if [ "$WORKERS" = yes ]; then
+    check "2 workers / yardstick (pps ratio)" "$(ratio "$(pps "$P_BIG" "$(mean intunecap-w2)")" "$YARD")" ">=" 1.0
+  else
+    printf '%-52s %12s  (target >= 1.0)  skipped: no --workers flag\n' "2 workers / yardstick (pps ratio)" "-"
+  fi
+  check "intunecap / tshark on 100MB (pps ratio)" "$(ratio "$ICS" "$TSH")" ">=" 50
+  check "peak RSS, $SIZE capture (MiB)" "$((RSS_BIG / 1024))" "<=" 128
+  check "peak RSS, $DOUBLE capture (MiB)" "$((RSS_BIG2 / 1024))" "<=" 128
+  check "peak RSS, 1M half-open connections (MiB)" "$((RSS_FLOOD / 1024))" "<=" 512
+  if [ "$ALLOCS" = "not run" ] || [ "$ALLOCS" = missing ]; then
+    printf '%-52s %12s  (target <= 0)\n' "allocs/op, packet of a named connection" "$ALLOCS"
+  else
+    check "allocs/op, packet of a named connection" "$ALLOCS" "<=" 0
+  fi
+  echo "for comparison: peak RSS yardstick $((RSS_YARD / 1024)) MiB, tshark on 100MB $((RSS_TSHARK / 1024)) MiB"
+} >"$OUT/summary.txt"
+cat "$OUT/summary.txt"
+if grep -q MISSED "$OUT/summary.txt"; then
+  echo "bench: some targets were missed (see above; details in $OUT/)" >&2
+  exit 1
+fi

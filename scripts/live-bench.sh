@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# live-bench.sh: the highest packet rate "intunecap live" keeps up with, with zero kernel drops.
+#
+# Two network namespaces joined by a veth pair; tcpreplay (Debian: apt-get install tcpreplay) replays a
+# capture from one side at rising rates while "intunecap live --metrics" captures on the other. After each
+# step the script scrapes the metrics: the step passes when the kernel dropped nothing and every packet sent
+# was analyzed. Needs root. The figure is recorded in docs/live.md.
+#
+# Usage: sudo scripts/live-bench.sh [CAPTURE] [RATE...]     (default testdata/pcaps/demo.pcapng and
+#        5000 10000 20000 50000 100000 200000 400000 packets a second; SECONDS per step, default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+capture=${1:-testdata/pcaps/demo.pcapng}
+shift || true
+rates=("$@")
+[ ${#rates[@]} -gt 0 ] || rates=(5000 10000 20000 50000 100000 200000 400000)
+step=${SECONDS_PER_STEP:-3}
+[ "$(id -u)" = 0 ] || { echo "live-bench: must run as root (namespaces, capture)" >&2; exit 1; }
+for t in ip tcpreplay curl go; do
+	command -v "$t" >/dev/null || { echo "live-bench: missing $t (scripts/deps.sh)" >&2; exit 1; }
+done
+
+id=bench$$
+tx=icap-$id-tx
+rx=icap-$id-rx
+work=$(mktemp -d /tmp/icap-bench-XXXXXX)
+live_pid=
+cleanup() {
+	[ -n "$live_pid" ] && kill "$live_pid" 2>/dev/null && wait "$live_pid" 2>/dev/null || true
+	ip netns del "$tx" 2>/dev/null || true
+	ip netns del "$rx" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/intunecap" ./cmd/intunecap
+ip netns add "$tx"
+ip netns add "$rx"
+ip link add veth0 netns "$tx" type veth peer name veth0 netns "$rx"
+for ns in "$tx" "$rx"; do
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set veth0 up
+done
+
+ip netns exec "$rx" "$work/intunecap" live -i veth0 --format jsonl --metrics 127.0.0.1:9181 \
+	>/dev/null 2>"$work/live.err" &
+live_pid=$!
+for _ in $(seq 50); do grep -q "capturing on" "$work/live.err" 2>/dev/null && break; sleep 0.1; done
+
+metric() {
+	ip netns exec "$rx" curl -sf http://127.0.0.1:9181/metrics | awk -v m="$1" '$1 == m { printf "%d\n", $2 }'
+}
+
+best=0
+printf '%10s %10s %10s %10s\n' "pps" "sent" "analyzed" "dropped"
+for rate in "${rates[@]}"; do
+	limit=$((rate * step))
+	drops0=$(metric intunecap_kernel_dropped_packets_total)
+	pkts0=$(metric intunecap_packets_total)
+	sent=$(ip netns exec "$tx" tcpreplay -q -i veth0 --pps "$rate" --loop 0 --limit "$limit" "$capture" 2>&1 |
+		awk '/Actual:/ { print $2; exit }')
+	sleep 1
+	drops=$(( $(metric intunecap_kernel_dropped_packets_total) - drops0 ))
+	pkts=$(( $(metric intunecap_packets_total) - pkts0 ))
+	printf '%10s %10s %10s %10s\n' "$rate" "$sent" "$pkts" "$drops"
+	if [ "$drops" -eq 0 ] && [ "$pkts" -ge "${sent:-0}" ]; then
+		best=$rate
+	else
+		break
+	fi
+done
+echo "live-bench: highest rate with zero kernel drops: $best packets/s ($(nproc) CPUs, $capture)"
