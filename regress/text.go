@@ -1,0 +1,78 @@
+package regress
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/intunecap/intunecap/report"
+)
+
+// WriteText writes the result for a person reading a CI log: one PASS or FAIL line per case, the evidence
+// under each failure, the changes from a baseline, then the totals. quiet leaves out passing cases.
+func WriteText(w io.Writer, r *Result, quiet bool) error {
+	bw := bufio.NewWriter(w)
+	for _, c := range r.Cases {
+		if c.Pass && quiet {
+			continue
+		}
+		writeCaseText(bw, &c)
+	}
+	writeChangesText(bw, r.Changes)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(bw, "warning: %s\n", report.SafeText(warn))
+	}
+	failed := r.Failed()
+	verdict := "PASSED"
+	if failed > 0 {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(bw, "%s: %d checks, %d passed, %d failed\n", verdict, len(r.Cases), len(r.Cases)-failed, failed)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write text report: %w", err)
+	}
+	return nil
+}
+
+func writeCaseText(w io.Writer, c *Case) {
+	if c.Pass {
+		fmt.Fprintf(w, "PASS  %s: %s\n", report.SafeText(c.Name), report.SafeText(c.Actual))
+		return
+	}
+	where := ""
+	if src := c.Source(); src != "" {
+		where = "  (" + src + ")"
+	}
+	fmt.Fprintf(w, "FAIL  %s: %s%s\n", report.SafeText(c.Name), report.SafeText(c.Message()), where)
+	if c.Note != "" {
+		fmt.Fprintf(w, "      note: %s\n", report.SafeText(c.Note))
+	}
+	for _, e := range c.Evidence {
+		fmt.Fprintf(w, "      %s\n", e.String())
+	}
+}
+
+func writeChangesText(w io.Writer, changes []Change) {
+	for _, worse := range []bool{true, false} {
+		for _, ch := range changes {
+			if ch.Worse != worse {
+				continue
+			}
+			word := "BETTER"
+			if worse {
+				word = "WORSE "
+			}
+			fmt.Fprintf(w, "%s %s\n", word, changeLine(&ch))
+		}
+	}
+}
+
+// changeLine is one change in words: "requirement intune-2015:14 *.update.microsoft.com: ok -> failing".
+func changeLine(ch *Change) string {
+	what := strings.ReplaceAll(ch.Kind, "-", " ") + " " + report.SafeText(ch.Subject)
+	if ch.Detail != "" {
+		what += " " + report.SafeText(ch.Detail)
+	}
+	return what + ": " + ch.Before + " -> " + ch.After
+}
