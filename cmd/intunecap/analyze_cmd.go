@@ -58,6 +58,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "intunecap analyze: %v\nRun 'intunecap analyze -h' for usage.\n", err)
 		return 2
 	}
 	if fs.NArg() == 0 {
