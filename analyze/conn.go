@@ -24,16 +24,14 @@ type frameRef struct {
 // conn is everything the engine keeps about one TCP connection or UDP flow. Buffers are allocated only while a
 // name may still be read from them and are released as soon as the name is known.
 type conn struct {
-	key            flowKey
-	alias          flowKey // the server direction's key when it travels on another VLAN
-	hasAlias       bool
-	client, server endpoint
-	clientIsLo     bool
-	first, last    frameRef
-	firstTime      time.Time
-	lastTime       time.Time
-	packets        int
-	bytes          int64
+	key         flowKey
+	alias       *flowKey // the server direction's key when it travels on another VLAN
+	clientIsLo  bool
+	first, last frameRef
+	firstNs     int64 // capture time of the first and last packet, Unix nanoseconds
+	lastNs      int64
+	packets     int
+	bytes       int64
 
 	// TCP life.
 	synSeen, synAckSeen bool
@@ -53,18 +51,27 @@ type conn struct {
 	hist                history
 	clientISN           uint32
 	isnKnown            bool
-	parserPanic         bool    // a payload parser panicked on this connection; it was not read further
-	dns                 *tcpDNS // DNS over TCP: message framing per direction
+	parserPanic         bool   // a payload parser panicked on this connection; it was not read further
+	clientBase          uint32 // sequence number of each side's first data byte, once known
+	serverBase          uint32
+	clientBaseKnown     bool
+	serverBaseKnown     bool
 
-	// Names and what was read from the payload.
-	clientStream firstBytes
-	serverStream firstBytes
-	app          appState
-	name         nameEvidence
+	// What the payload said, allocated with the first payload: a half-open connection under a SYN flood
+	// costs only the fields above.
+	rx   *streams
+	app  *appState
+	name *nameEvidence // from the client's DNS answers, when one named the server's address
 
 	// Place in the expiry list.
 	lru        *lruList
 	prev, next *conn
+}
+
+// streams are the first bytes of each side, and DNS framing for a connection to port 53.
+type streams struct {
+	client, server firstBytes
+	dns            *tcpDNS
 }
 
 // nameEvidence is a connection's one name with where it came from.
@@ -76,13 +83,37 @@ type nameEvidence struct {
 	dnsChain []string
 }
 
+// cli is the connection's client (originator) side.
+func (c *conn) cli() endpoint {
+	if c.clientIsLo {
+		return endpoint{c.key.loAddr, c.key.loPort}
+	}
+	return endpoint{c.key.hiAddr, c.key.hiPort}
+}
+
+// srv is the connection's server (responder) side.
+func (c *conn) srv() endpoint {
+	if c.clientIsLo {
+		return endpoint{c.key.hiAddr, c.key.hiPort}
+	}
+	return endpoint{c.key.loAddr, c.key.loPort}
+}
+
+// appView is what the payload said, empty when there was none.
+func (c *conn) appView() *appState {
+	if c.app == nil {
+		return &appState{}
+	}
+	return c.app
+}
+
 // fromClient reports whether p travels from the connection's client to its server.
 func (c *conn) fromClient(fromLo bool) bool { return fromLo == c.clientIsLo }
 
 // newConn starts a connection at packet p. The originator is the SYN sender; for a connection seen mid-stream
 // (or from its SYN-ACK) the server is guessed from the flags and ports.
 func newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef, ts time.Time) *conn {
-	c := &conn{key: k, first: ref, last: ref, firstTime: ts, lastTime: ts}
+	c := &conn{key: k, first: ref, last: ref, firstNs: ts.UnixNano(), lastNs: ts.UnixNano()}
 	srcIsClient := true
 	if p.IPProto == protoTCP {
 		switch {
@@ -96,14 +127,7 @@ func newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef, ts time.Tim
 	} else {
 		srcIsClient = !looksLikeServerPort(p.SrcPort, p.DstPort)
 	}
-	src, dst := endpoint{p.Src, p.SrcPort}, endpoint{p.Dst, p.DstPort}
-	if srcIsClient {
-		c.client, c.server = src, dst
-		c.clientIsLo = fromLo
-	} else {
-		c.client, c.server = dst, src
-		c.clientIsLo = !fromLo
-	}
+	c.clientIsLo = fromLo == srcIsClient
 	return c
 }
 
@@ -130,7 +154,7 @@ func (c *conn) observeTCP(p *decode.Packet, fromClient bool) {
 		switch {
 		case syn && !ack:
 			c.synSeen = true
-			c.clientStream.start(p.Seq + 1)
+			c.clientBase, c.clientBaseKnown = p.Seq+1, true
 		case !rst:
 			if c.synSeen || c.synAckSeen {
 				c.clientSeenAfterSyn = true
@@ -145,9 +169,9 @@ func (c *conn) observeTCP(p *decode.Packet, fromClient bool) {
 		c.serverSeen = true
 		if syn && ack {
 			c.synAckSeen = true
-			c.serverStream.start(p.Seq + 1)
-			if !c.clientStream.known {
-				c.clientStream.start(p.Ack)
+			c.serverBase, c.serverBaseKnown = p.Seq+1, true
+			if !c.clientBaseKnown {
+				c.clientBase, c.clientBaseKnown = p.Ack, true
 			}
 		}
 		if hasData && !syn {

@@ -27,7 +27,7 @@ type Options struct {
 	Files   []string        // capture file names; records name their file only when there are several
 	Workers int             // engines Analyze runs in parallel (default 1)
 
-	MaxConnections int // connections tracked at once; the oldest idle are evicted first (default 1,048,576)
+	MaxConnections int // connections tracked at once; the oldest idle are evicted first (DefaultMaxConnections)
 	MaxDNSNames    int // (client, address) → name entries remembered from DNS answers (default 262,144)
 	MaxHeldDNS     int // failed lookups held back until the end to see whether a retry succeeded (default 65,536)
 	MaxStreamBytes int // client bytes buffered per connection to read a name (default 16 KiB + headers)
@@ -55,7 +55,7 @@ func (o *Options) setDefaults() {
 			*v = d
 		}
 	}
-	def(&o.MaxConnections, 1<<20)
+	def(&o.MaxConnections, DefaultMaxConnections)
 	def(&o.MaxDNSNames, 1<<18)
 	def(&o.MaxHeldDNS, 1<<16)
 	def(&o.MaxStreamBytes, tlshello.MaxStream)
@@ -68,6 +68,10 @@ func (o *Options) setDefaults() {
 		o.FailOn = []rules.Verdict{rules.Blocked, rules.Reset}
 	}
 }
+
+// DefaultMaxConnections bounds the connection table: about 470 bytes a half-open connection, so a SYN flood
+// costs at most some 250 MiB.
+const DefaultMaxConnections = 1 << 19
 
 // serverStreamBytes is how much of the server's first answer is kept: enough for a status line.
 const serverStreamBytes = 1024
@@ -146,6 +150,9 @@ func New(opts Options, sink Sink) (*Engine, error) {
 	return e, nil
 }
 
+// Matcher returns the rules matcher the engine judges with.
+func (e *Engine) Matcher() *rules.Matcher { return e.opts.Matcher }
+
 // Packet feeds one decoded packet of frame f. It returns the first error the sink returned, after which the
 // engine stops reporting. An engine fed this way sweeps expired connections by itself, at most once a second of
 // capture time; Analyze drives engines with ticks instead, so that several engines sweep in step.
@@ -168,6 +175,16 @@ func (e *Engine) Advance(now time.Time) error {
 	e.sweepIfDue(now)
 	e.flush(batchKey{})
 	return e.err
+}
+
+// Tracked reports how many connections the engine holds now, for a flow-table gauge.
+func (e *Engine) Tracked() int { return len(e.conns) }
+
+// Held counts a frame the decoder kept back (an IPv4 fragment waiting for the rest of its datagram), so the
+// packet count stays whole.
+func (e *Engine) Held(f *capture.Frame, p *decode.Packet) {
+	e.seq++
+	e.count(f, p)
 }
 
 // Undecodable counts a frame the decoder could not read, so the report can say how much was skipped.
@@ -231,7 +248,7 @@ func (e *Engine) sweep(now time.Time) {
 	}
 	e.lastSweep = e.now
 	for _, l := range []*lruList{&e.closing, &e.halfOpen, &e.udps, &e.active} {
-		for l.head != nil && e.now.Sub(l.head.lastTime) >= l.timeout {
+		for l.head != nil && e.now.UnixNano()-l.head.lastNs >= int64(l.timeout) {
 			e.finish(l.head, "")
 		}
 	}

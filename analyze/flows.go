@@ -23,12 +23,12 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 		c = e.newConn(k, fromLo, p, ref, ts)
 	}
 	fromClient := c.fromClient(fromLo)
-	c.last, c.lastTime = ref, ts
+	c.last, c.lastNs = ref, ts.UnixNano()
 	c.packets++
 	c.bytes += int64(wire)
 	c.observeTCP(p, fromClient)
 	if len(p.Payload) > 0 && !(p.TCPFlags&flagSYN != 0) {
-		if c.server.port == dnsPort {
+		if c.srv().port == dnsPort {
 			e.dnsOverTCP(c, p, fromClient, ref, ts, wire)
 		} else {
 			e.readPayload(c, p, fromClient, ref)
@@ -58,16 +58,16 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 		e.evictOne()
 	}
 	c := newConn(k, fromLo, p, ref, ts)
-	c.clientStream.limit = e.opts.MaxStreamBytes
-	c.serverStream.limit = serverStreamBytes
 	if p.IPProto == protoTCP && p.TCPFlags&(flagSYN|flagACK) == flagSYN {
 		c.clientISN, c.isnKnown = p.Seq, true
 	}
-	if ev, ok := e.names.get(hostKey{client: c.client.addr, server: c.server.addr}); ok {
-		c.name = ev
+	if ev, ok := e.names.get(hostKey{client: c.cli().addr, server: c.srv().addr}); ok {
+		c.name = &ev
 	}
 	e.conns[k] = c
-	e.byTuple[k.withoutVLAN()] = c
+	if k.vlan != ([2]uint16{}) {
+		e.byTuple[k.withoutVLAN()] = c // only tagged traffic can cross VLANs
+	}
 	e.facts.connections++
 	return c
 }
@@ -77,10 +77,10 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 // The same 5-tuple in the same direction on another VLAN stays a connection of its own.
 func (e *Engine) joinAcrossVLANs(k flowKey, fromLo bool) *conn {
 	c := e.byTuple[k.withoutVLAN()]
-	if c == nil || c.key.vlan == k.vlan || c.hasAlias || c.fromClient(fromLo) {
+	if c == nil || c.key.vlan == k.vlan || c.alias != nil || c.fromClient(fromLo) {
 		return nil
 	}
-	c.alias, c.hasAlias = k, true
+	c.alias = &k
 	e.conns[k] = c
 	return c
 }
@@ -118,46 +118,76 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 		if r := recover(); r != nil {
 			e.facts.panics++
 			c.parserPanic = true
+			if c.app == nil {
+				c.app = &appState{}
+			}
 			c.app.phase = phaseDone
-			c.clientStream.release(&e.pool)
-			c.serverStream.release(&e.pool)
+			e.releaseStreams(c)
 		}
 	}()
+	rx := e.streamsOf(c)
 	if fromClient {
 		if c.app.phase == phaseDone {
 			return
 		}
-		c.clientStream.add(p.Seq, p.Payload, &e.pool)
-		if c.app.readClient(c.clientStream.contiguous(), ref.number, c.clientStream.full()) {
-			c.clientStream.release(&e.pool)
+		rx.client.add(p.Seq, p.Payload, &e.pool)
+		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full()) {
+			rx.client.release(&e.pool)
 		}
 		return
 	}
-	if !c.app.wantsServer() || c.serverStream.limit == 0 {
+	if !c.app.wantsServer() || rx.server.limit == 0 {
 		return
 	}
-	c.serverStream.add(p.Seq, p.Payload, &e.pool)
-	if c.app.readServer(c.serverStream.contiguous(), c.serverStream.full()) {
-		c.serverStream.release(&e.pool)
+	rx.server.add(p.Seq, p.Payload, &e.pool)
+	if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
+		rx.server.release(&e.pool)
+	}
+}
+
+// streamsOf returns c's payload state, starting it at the first payload.
+func (e *Engine) streamsOf(c *conn) *streams {
+	if c.rx != nil {
+		return c.rx
+	}
+	if c.app == nil {
+		c.app = &appState{}
+	}
+	c.rx = &streams{client: firstBytes{limit: e.opts.MaxStreamBytes}, server: firstBytes{limit: serverStreamBytes}}
+	if c.clientBaseKnown {
+		c.rx.client.start(c.clientBase)
+	}
+	if c.serverBaseKnown {
+		c.rx.server.start(c.serverBase)
+	}
+	return c.rx
+}
+
+// releaseStreams gives c's buffers back to the pool.
+func (e *Engine) releaseStreams(c *conn) {
+	if c.rx != nil {
+		c.rx.client.release(&e.pool)
+		c.rx.server.release(&e.pool)
 	}
 }
 
 // dnsOverTCP splits a TCP DNS stream into messages, in order. A gap (lost or cut segment) ends the reading of
 // that direction: a message cannot be resynchronised without its length prefix.
 func (e *Engine) dnsOverTCP(c *conn, p *decode.Packet, fromClient bool, ref frameRef, ts time.Time, wire int) {
+	rx := e.streamsOf(c)
 	c.app.transport = transportDNS
 	c.app.phase = phaseDone
-	if c.dns == nil {
-		c.dns = &tcpDNS{}
+	if rx.dns == nil {
+		rx.dns = &tcpDNS{}
 	}
-	d := &c.dns.dir[0]
+	d := &rx.dns.dir[0]
 	if !fromClient {
-		d = &c.dns.dir[1]
+		d = &rx.dns.dir[1]
 	}
 	if !d.accept(p.Seq, p.Payload, len(p.Payload) < p.PayloadWireLen) {
 		return
 	}
-	src, dst := c.client, c.server
+	src, dst := c.cli(), c.srv()
 	if !fromClient {
 		src, dst = dst, src
 	}
@@ -194,14 +224,13 @@ func (e *Engine) finish(c *conn, note string) {
 		c.lru.remove(c)
 	}
 	delete(e.conns, c.key)
-	if c.hasAlias {
-		delete(e.conns, c.alias)
+	if c.alias != nil {
+		delete(e.conns, *c.alias)
 	}
 	if e.byTuple[c.key.withoutVLAN()] == c {
 		delete(e.byTuple, c.key.withoutVLAN())
 	}
-	c.clientStream.release(&e.pool)
-	c.serverStream.release(&e.pool)
+	e.releaseStreams(c)
 	r := e.connRecord(c)
 	if note != "" {
 		r.Warning = note

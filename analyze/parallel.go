@@ -57,7 +57,7 @@ func newDriver(opts Options, sink Sink) (*driver, error) {
 	if opts.MaxConnections > 0 {
 		opts.MaxConnections = max(opts.MaxConnections/n, 1)
 	} else {
-		opts.MaxConnections = (1 << 20) / n
+		opts.MaxConnections = DefaultMaxConnections / n
 	}
 	d := &driver{sink: sink, dec: decode.NewDecoder(decode.Options{})}
 	for i := 0; i < n; i++ {

@@ -14,13 +14,13 @@ func (e *Engine) connRecord(c *conn) Record {
 	r := Record{
 		Type:       "flow",
 		Proto:      "tcp",
-		Client:     c.client.addr.String(),
-		ClientPort: c.client.port,
-		Server:     c.server.addr.String(),
-		ServerPort: c.server.port,
-		Port:       c.server.port,
+		Client:     c.cli().addr.String(),
+		ClientPort: c.cli().port,
+		Server:     c.srv().addr.String(),
+		ServerPort: c.srv().port,
+		Port:       c.srv().port,
 		Transport:  c.transport(),
-		ECH:        c.app.ech,
+		ECH:        c.appView().ech,
 		History:    c.hist.String(),
 		State:      c.state(),
 	}
@@ -28,11 +28,11 @@ func (e *Engine) connRecord(c *conn) Record {
 	if c.key.proto == protoUDP {
 		r.Proto, proto, r.History = "udp", rules.UDP, ""
 	}
-	e.frameFields(&r, c.first, c.last, c.firstTime, c.lastTime, c.key.vlan)
+	e.frameFields(&r, c.first, c.last, time.Unix(0, c.firstNs), time.Unix(0, c.lastNs), c.key.vlan)
 	r.Packets, r.Bytes = c.packets, c.bytes
 	e.nameConn(c, &r)
 	o := c.outcome()
-	m, v := e.judge(r.Name, c.server, proto, r.Port, true, o)
+	m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
 	describe(&r, m)
 	r.Verdict = v
 	if v == rules.Blocked || v == rules.Reset {
@@ -48,7 +48,7 @@ func (e *Engine) connRecord(c *conn) Record {
 
 // transport names what the client's payload was.
 func (c *conn) transport() string {
-	if c.app.transport != "" {
+	if c.app != nil && c.app.transport != "" {
 		return c.app.transport
 	}
 	if c.clientSentData {
@@ -60,7 +60,7 @@ func (c *conn) transport() string {
 // nameConn picks the connection's one name, in order of strength: the SNI the client sent, the Host it asked
 // for, the CONNECT target it gave a proxy, and last the DNS question that gave it the server's address.
 func (e *Engine) nameConn(c *conn, r *Record) {
-	a := &c.app
+	a := c.appView()
 	if a.transport == transportConnect || a.absoluteURI {
 		r.ViaProxy = true
 		r.ProxyStatus = a.httpStatus
@@ -75,7 +75,7 @@ func (e *Engine) nameConn(c *conn, r *Record) {
 		r.Name, r.NameSource, r.NameFrame = a.httpHost, "http-host", a.httpFrame
 	case usableName(a.connectHost):
 		r.Name, r.NameSource, r.NameFrame = a.connectHost, "connect", a.connectFrame
-	case c.name.name != "" && !r.ViaProxy:
+	case c.name != nil && !r.ViaProxy:
 		r.Name, r.NameSource, r.NameFrame = c.name.name, c.name.source, c.name.frame
 		r.DNSChain = c.name.dnsChain
 	}

@@ -29,7 +29,7 @@ func (e *Engine) udp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 		c = e.newConn(k, fromLo, p, ref, ts)
 	}
 	fromClient := c.fromClient(fromLo)
-	c.last, c.lastTime = ref, ts
+	c.last, c.lastNs = ref, ts.UnixNano()
 	c.packets++
 	c.bytes += int64(wire)
 	if fromClient {

@@ -41,7 +41,7 @@ type outcome struct {
 
 // flowOutcome reads a connection's fate from its state and payload.
 func (c *conn) outcome() outcome {
-	a := &c.app
+	a := c.appView()
 	if a.transport == transportConnect || a.absoluteURI {
 		if o, failed := proxyOutcome(a); failed {
 			return o
@@ -64,7 +64,7 @@ func (c *conn) outcome() outcome {
 
 // resetStage says how far a reset connection got.
 func (c *conn) resetStage() string {
-	a := &c.app
+	a := c.appView()
 	switch {
 	case !c.clientSentData:
 		return stageAfterSyn
