@@ -28,7 +28,7 @@ type Options struct {
 	Workers int             // engines Analyze runs in parallel (default 1)
 
 	MaxConnections int // connections tracked at once; the oldest idle are evicted first (DefaultMaxConnections)
-	MaxDNSNames    int // (client, address) → name entries remembered from DNS answers (default 262,144)
+	MaxDNSNames    int // (client, address) → name entries remembered from DNS answers (DefaultMaxDNSNames)
 	MaxHeldDNS     int // failed lookups held back until the end to see whether a retry succeeded (default 65,536)
 	MaxStreamBytes int // client bytes buffered per connection to read a name (default 16 KiB + headers)
 
@@ -56,7 +56,7 @@ func (o *Options) setDefaults() {
 		}
 	}
 	def(&o.MaxConnections, DefaultMaxConnections)
-	def(&o.MaxDNSNames, 1<<18)
+	def(&o.MaxDNSNames, DefaultMaxDNSNames)
 	def(&o.MaxHeldDNS, 1<<16)
 	def(&o.MaxStreamBytes, tlshello.MaxStream)
 	defDur(&o.HalfOpenTimeout, 130*time.Second)
@@ -72,6 +72,10 @@ func (o *Options) setDefaults() {
 // DefaultMaxConnections bounds the connection table: about 470 bytes a half-open connection, so a SYN flood
 // costs at most some 250 MiB.
 const DefaultMaxConnections = 1 << 19
+
+// DefaultMaxDNSNames bounds the (client, address) → name entries kept from DNS answers, and the names known
+// to have resolved: about 200 bytes each.
+const DefaultMaxDNSNames = 1 << 18
 
 // serverStreamBytes is how much of the server's first answer is kept: enough for a status line.
 const serverStreamBytes = 1024

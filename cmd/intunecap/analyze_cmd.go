@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/report"
 	"github.com/intunecap/intunecap/rules"
@@ -39,6 +40,7 @@ type analyzeFlags struct {
 	verbose bool
 	workers int
 	quiet   bool
+	limits  analyze.Options // the memory caps; zero fields take the engine's defaults
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -53,6 +55,8 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text report: list every connection, not only problems")
 	fs.IntVarP(&f.workers, "workers", "w", runtime.GOMAXPROCS(0), "analyze with `N` engines in parallel (the report is the same for any N)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on standard error")
+	fs.IntVar(&f.limits.MaxConnections, "max-connections", analyze.DefaultMaxConnections, "connections tracked at once; beyond, the oldest idle are reported and dropped (`N`)")
+	fs.IntVar(&f.limits.MaxDNSNames, "max-dns-names", analyze.DefaultMaxDNSNames, "DNS answers remembered to name connections (`N`)")
 	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -77,6 +81,9 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	failOn, err := parseFailOn(f.failOn)
 	if err != nil {
 		return 2, err
+	}
+	if f.limits.MaxConnections < 1 || f.limits.MaxDNSNames < 1 {
+		return 2, errors.New("--max-connections and --max-dns-names must be at least 1")
 	}
 	if f.workers < 1 || f.workers > 256 {
 		return 2, fmt.Errorf("--workers: %d is not between 1 and 256", f.workers)
@@ -108,7 +115,7 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		return 2, err
 	}
 	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: w, Stderr: stderr,
-		Prefix: "intunecap analyze", Workers: f.workers}
+		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits}
 	summary, runErr := p.run()
 	if err := errors.Join(runErr, w.Close(), closeOut()); err != nil {
 		return 2, err

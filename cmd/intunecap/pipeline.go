@@ -21,6 +21,7 @@ type pipeline struct {
 	Stderr  io.Writer       // input warnings, one line each
 	Prefix  string          // "intunecap analyze" etc., for warnings
 	Workers int             // engines in parallel; the output is the same for any number
+	Limits  analyze.Options // memory caps (MaxConnections, MaxDNSNames); other fields are ignored
 	// WrapSource, if set, wraps the reader (a progress display, say).
 	WrapSource func(*capture.Reader) analyze.Source
 }
@@ -35,7 +36,8 @@ func (p *pipeline) run() (*analyze.Summary, error) {
 		src = p.WrapSource(reader)
 	}
 	var facts analyze.CaptureFacts
-	opts := analyze.Options{Matcher: rules.NewMatcher(p.Table), FailOn: p.FailOn, Files: p.Paths, Workers: p.Workers}
+	opts := analyze.Options{Matcher: rules.NewMatcher(p.Table), FailOn: p.FailOn, Files: p.Paths, Workers: p.Workers,
+		MaxConnections: p.Limits.MaxConnections, MaxDNSNames: p.Limits.MaxDNSNames}
 	err := analyze.Analyze(src, opts, keep, func() analyze.CaptureFacts {
 		facts = analyze.FactsFrom(reader)
 		for _, warn := range facts.Warnings {

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/capture"
+)
+
+const (
+	// progressEvery is how many frames pass between looks at the clock: a clock read costs about as much as
+	// decoding a packet's headers, so the hot path pays for one every few thousand frames only.
+	progressEvery = 4096
+	// progressInterval is the least wall time between two redraws: faster is flicker, and costs a Stats copy.
+	progressInterval = 100 * time.Millisecond
+)
+
+// progressSource passes frames through from a reader and redraws a progress bar as it goes: bytes read of the
+// total with rate and ETA, or for standard input (size unknown) a spinner with bytes and rate.
+type progressSource struct {
+	r     *capture.Reader
+	bar   *progressbar.ProgressBar
+	now   func() time.Time
+	every int
+	total int64 // -1 when unknown
+	last  time.Time
+	n     int
+	done  bool
+}
+
+// withProgress wraps r with a progress bar on stderr when enabled (the caller decides: stderr is a terminal and
+// --quiet was not given). When not enabled it returns r itself, so a run without a bar pays nothing.
+func withProgress(r *capture.Reader, stderr io.Writer, enabled bool) analyze.Source {
+	if !enabled {
+		return r
+	}
+	return newProgress(r, stderr, time.Now, r.Stats().BytesTotal, progressEvery)
+}
+
+func newProgress(r *capture.Reader, w io.Writer, now func() time.Time, total int64, every int) *progressSource {
+	if total <= 0 {
+		total = -1
+	}
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("reading"),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		// No spinner goroutine: every redraw happens on the reading goroutine, at most every progressInterval.
+		progressbar.OptionSetSpinnerChangeInterval(0),
+	}
+	if total < 0 {
+		opts = append(opts, progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true))
+	}
+	return &progressSource{
+		r: r, bar: progressbar.NewOptions64(total, opts...), now: now, every: every, total: total,
+		last: now(),
+	}
+}
+
+// Next returns the reader's next frame; at the end (or on an error) it finishes and clears the bar, so the
+// report and any warnings start on a clean line.
+func (p *progressSource) Next() (capture.Frame, error) {
+	f, err := p.r.Next()
+	if err != nil {
+		p.finish()
+		return f, err
+	}
+	p.n++
+	if p.n >= p.every {
+		p.n = 0
+		p.tick()
+	}
+	return f, nil
+}
+
+func (p *progressSource) tick() {
+	t := p.now()
+	if t.Sub(p.last) < progressInterval {
+		return
+	}
+	p.last = t
+	read := p.r.Stats().BytesRead
+	if p.total > 0 {
+		// The reader buffers 1 MiB ahead: the last bytes are read before the last frames are analysed, and a
+		// bar at its maximum finishes itself. It stays just short of it until the end.
+		read = min(read, p.total-1)
+	}
+	_ = p.bar.Set64(read) // a progress bar that cannot be drawn is no reason to stop the analysis
+}
+
+func (p *progressSource) finish() {
+	if p.done {
+		return
+	}
+	p.done = true
+	_ = p.bar.Finish()
+	_ = p.bar.Clear()
+}
