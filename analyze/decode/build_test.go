@@ -42,7 +42,7 @@ func dnsUDP() *layers.UDP { return &layers.UDP{SrcPort: 40000, DstPort: 53} }
 
 // v4 serializes an IPv4 packet carrying transport and payload.
 func v4(t testing.TB, transport gopacket.SerializableLayer, payload []byte) []byte {
-	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Id: 7, SrcIP: cli4.AsSlice(), DstIP: srv4.AsSlice()}
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Id: testIPID, SrcIP: cli4.AsSlice(), DstIP: srv4.AsSlice()}
 	return ipPacket(t, ip, transport, payload)
 }
 
@@ -135,3 +135,6 @@ func cut(f capture.Frame, n int) capture.Frame {
 
 func le32(v uint32) []byte { b := make([]byte, 4); binary.LittleEndian.PutUint32(b, v); return b }
 func be32(v uint32) []byte { b := make([]byte, 4); binary.BigEndian.PutUint32(b, v); return b }
+
+// testIPID is the identification of every IPv4 packet the tests build.
+const testIPID = 7
