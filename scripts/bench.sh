@@ -4,6 +4,8 @@
 # RSS, and checks the targets of issue 6. Exits 1 when a target is missed.
 #
 #   BENCH_RUNS=5        hyperfine runs per command
+#   BENCH_STAT=min      which of hyperfine's times the ratios use: min (default: the least disturbed run, as the
+#                       machine may be shared), median or mean
 #   BENCH_GO_COUNT=6    -count of the Go benchmarks (benchstat wants 6 or more); 0 skips them
 #   BENCH_SIZE=1GiB     size of the main capture (the memory check uses one twice as big)
 #
@@ -13,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 OUT=bench/out
 RUNS=${BENCH_RUNS:-5}
+STAT=${BENCH_STAT:-min}
 GO_COUNT=${BENCH_GO_COUNT:-6}
 SIZE=${BENCH_SIZE:-1GiB}
 DOUBLE=${BENCH_SIZE2:-2GiB}
@@ -84,11 +87,23 @@ args=()
 for i in "${!cmds[@]}"; do
   args+=("${names[$((2 * i))]}" "${names[$((2 * i + 1))]}" "${cmds[$i]}")
 done
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== hyperfine ($RUNS runs each)" >&2
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-csv "$OUT/hyperfine.csv" \
   --export-markdown "$OUT/hyperfine.md" "${args[@]}" >&2
 
-mean() { awk -F, -v n="$1" '$1 == n { print $2 }' "$OUT/hyperfine.csv"; }
+# seconds NAME: the chosen statistic of NAME's runs, from hyperfine's CSV
+# (command,mean,stddev,median,user,system,min,max).
+seconds() {
+  local c
+  case $STAT in
+    mean) c=2 ;;
+    median) c=4 ;;
+    min) c=7 ;;
+    *) echo "bench: BENCH_STAT=$STAT is not min, median or mean" >&2; exit 2 ;;
+  esac
+  awk -F, -v n="$1" -v c="$c" '$1 == n { print $c }' "$OUT/hyperfine.csv"
+}
 pps() { awk -v p="$1" -v t="$2" 'BEGIN { printf "%.0f", p / t }'; }
 
 # --- memory -------------------------------------------------------------------------------------------------
@@ -123,10 +138,10 @@ fi
 # --- report -------------------------------------------------------------------------------------------------
 P_BIG=$(packets "$BIG")
 P_SMALL=$(packets "$SMALL")
-W1=$(pps "$P_BIG" "$(mean intunecap-w1)")
-YARD=$(pps "$P_BIG" "$(mean yardstick)")
-ICS=$(pps "$P_SMALL" "$(mean intunecap-100MB)")
-TSH=$(pps "$P_SMALL" "$(mean tshark-100MB)")
+W1=$(pps "$P_BIG" "$(seconds intunecap-w1)")
+YARD=$(pps "$P_BIG" "$(seconds yardstick)")
+ICS=$(pps "$P_SMALL" "$(seconds intunecap-100MB)")
+TSH=$(pps "$P_SMALL" "$(seconds tshark-100MB)")
 check() { # NAME MEASURED OP LIMIT
   local verdict
   if awk -v m="$2" -v l="$4" -v op="$3" 'BEGIN { exit !((op == ">=" && m >= l) || (op == "<=" && m <= l)) }'; then
@@ -139,11 +154,11 @@ check() { # NAME MEASURED OP LIMIT
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 {
   echo "intunecap make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
-  echo "capture $BIG: $P_BIG packets; $SMALL: $P_SMALL packets"
+  echo "capture $BIG: $P_BIG packets; $SMALL: $P_SMALL packets; times: $STAT of $RUNS runs; load before: $LOAD"
   printf 'packets/s: intunecap 1 worker %s, yardstick %s, intunecap on 100MB %s, tshark on 100MB %s\n' "$W1" "$YARD" "$ICS" "$TSH"
   check "1 worker / yardstick (pps ratio)" "$(ratio "$W1" "$YARD")" ">=" 0.6
   if [ "$WORKERS" = yes ]; then
-    check "2 workers / yardstick (pps ratio)" "$(ratio "$(pps "$P_BIG" "$(mean intunecap-w2)")" "$YARD")" ">=" 1.0
+    check "2 workers / yardstick (pps ratio)" "$(ratio "$(pps "$P_BIG" "$(seconds intunecap-w2)")" "$YARD")" ">=" 1.0
   else
     printf '%-52s %12s  (target >= 1.0)  skipped: no --workers flag\n' "2 workers / yardstick (pps ratio)" "-"
   fi

@@ -115,7 +115,10 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		return 2, err
 	}
 	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: w, Stderr: stderr,
-		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits}
+		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits,
+		WrapSource: func(r *capture.Reader) analyze.Source {
+			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
+		}}
 	summary, runErr := p.run()
 	if err := errors.Join(runErr, w.Close(), closeOut()); err != nil {
 		return 2, err
@@ -182,6 +185,11 @@ func useColor(mode string, out io.Writer) bool {
 	case "never":
 		return false
 	}
-	f, ok := out.(*os.File)
+	return isTerminal(out)
+}
+
+// isTerminal reports whether w is a terminal, where colour and a progress bar make sense.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
