@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
@@ -186,10 +185,4 @@ func useColor(mode string, out io.Writer) bool {
 		return false
 	}
 	return isTerminal(out)
-}
-
-// isTerminal reports whether w is a terminal, where colour and a progress bar make sense.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
