@@ -86,17 +86,17 @@ type nameEvidence struct {
 // cli is the connection's client (originator) side.
 func (c *conn) cli() endpoint {
 	if c.clientIsLo {
-		return endpoint{c.key.loAddr, c.key.loPort}
+		return c.key.loEnd()
 	}
-	return endpoint{c.key.hiAddr, c.key.hiPort}
+	return c.key.hiEnd()
 }
 
 // srv is the connection's server (responder) side.
 func (c *conn) srv() endpoint {
 	if c.clientIsLo {
-		return endpoint{c.key.hiAddr, c.key.hiPort}
+		return c.key.hiEnd()
 	}
-	return endpoint{c.key.loAddr, c.key.loPort}
+	return c.key.loEnd()
 }
 
 // appView is what the payload said, empty when there was none.
@@ -198,7 +198,7 @@ func (c *conn) closed() bool {
 
 // state is the connection's outcome in words a Zeek user knows.
 func (c *conn) state() string {
-	if c.key.proto != protoTCP {
+	if c.key.proto() != protoTCP {
 		if c.serverSeen {
 			return "answered"
 		}

@@ -21,40 +21,33 @@ type dedup struct {
 
 type fingerprint struct {
 	h  uint64
-	ts time.Time
+	ns int64 // capture time, Unix nanoseconds
 }
 
 // seen reports whether p repeats a packet seen within dupWindow, and remembers p.
 func (d *dedup) seen(p *decode.Packet, ts time.Time) bool {
-	h := fingerprintOf(p)
+	h, ns := fingerprintOf(p), ts.UnixNano()
 	for i := range d.ring {
 		f := &d.ring[i]
-		if f.h == h && !f.ts.IsZero() && ts.Sub(f.ts) <= dupWindow && ts.Sub(f.ts) >= -dupWindow {
+		if f.h == h && f.ns != 0 && ns-f.ns <= int64(dupWindow) && f.ns-ns <= int64(dupWindow) {
 			return true
 		}
 	}
-	d.ring[d.next] = fingerprint{h: h, ts: ts}
+	d.ring[d.next] = fingerprint{h: h, ns: ns}
 	d.next = (d.next + 1) % len(d.ring)
 	return false
 }
 
 // fingerprintOf mixes the fields that tell packets apart into 64 bits.
 func fingerprintOf(p *decode.Packet) uint64 {
-	a, b := p.Src.As16(), p.Dst.As16()
-	h := mix(0, le64(a[:8]))
-	h = mix(h, le64(a[8:]))
-	h = mix(h, le64(b[:8]))
-	h = mix(h, le64(b[8:]))
+	a, b := addrWords(p.Src), addrWords(p.Dst)
+	h := mix(a[0]^b[0]<<1, a[1]^b[1]<<1)
 	h = mix(h, uint64(p.SrcPort)|uint64(p.DstPort)<<16|uint64(p.IPProto)<<32|uint64(p.TCPFlags)<<40)
 	h = mix(h, uint64(p.Seq)|uint64(p.Ack)<<32)
 	h = mix(h, uint64(p.VLAN[0])|uint64(p.VLAN[1])<<16|uint64(p.IPID)<<32|uint64(p.PayloadWireLen)<<48)
-	var w [8]byte
-	for off := 0; off < 32 && off < len(p.Payload); off += 8 {
-		n := copy(w[:], p.Payload[off:])
-		clear(w[n:])
-		h = mix(h, le64(w[:]))
-	}
-	return h
+	var w [16]byte
+	copy(w[:], p.Payload)
+	return mix(mix(h, le64(w[:8])), le64(w[8:]))
 }
 
 func mix(h, v uint64) uint64 {

@@ -11,7 +11,7 @@ import (
 // to the name readers while a name may still be found.
 func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	k, fromLo := keyOf(p)
-	c := e.conns[k]
+	c := e.lookup(k)
 	if c != nil && startsNewConn(c, p, fromLo) {
 		e.finish(c, "")
 		c = nil
@@ -22,6 +22,7 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	if c == nil {
 		c = e.newConn(k, fromLo, p, ref, ts)
 	}
+	e.lastKey, e.lastConn = k, c
 	fromClient := c.fromClient(fromLo)
 	c.last, c.lastNs = ref, ts.UnixNano()
 	c.packets++
@@ -35,6 +36,15 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 		}
 	}
 	e.place(c)
+}
+
+// lookup finds the connection of key k. Packets of one connection come in runs (a burst of data, its ACKs),
+// so the last connection found is checked first, which spares most map lookups.
+func (e *Engine) lookup(k flowKey) *conn {
+	if e.lastConn != nil && e.lastKey == k {
+		return e.lastConn
+	}
+	return e.conns[k]
 }
 
 // startsNewConn reports whether p, a SYN, opens a new connection on a 5-tuple still in the table: the old one
@@ -65,7 +75,7 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 		c.name = &ev
 	}
 	e.conns[k] = c
-	if k.vlan != ([2]uint16{}) {
+	if k.tagged() {
 		e.byTuple[k.withoutVLAN()] = c // only tagged traffic can cross VLANs
 	}
 	e.facts.connections++
@@ -77,7 +87,7 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 // The same 5-tuple in the same direction on another VLAN stays a connection of its own.
 func (e *Engine) joinAcrossVLANs(k flowKey, fromLo bool) *conn {
 	c := e.byTuple[k.withoutVLAN()]
-	if c == nil || c.key.vlan == k.vlan || c.alias != nil || c.fromClient(fromLo) {
+	if c == nil || c.key == k || c.alias != nil || c.fromClient(fromLo) {
 		return nil
 	}
 	c.alias = &k
@@ -100,7 +110,7 @@ func (e *Engine) evictOne() {
 // place files c on the expiry list its state calls for.
 func (e *Engine) place(c *conn) {
 	switch {
-	case c.key.proto == protoUDP:
+	case c.key.proto() == protoUDP:
 		e.udps.touch(c)
 	case c.closed():
 		e.closing.touch(c)
@@ -196,7 +206,7 @@ func (e *Engine) dnsOverTCP(c *conn, p *decode.Packet, fromClient bool, ref fram
 		if !ok {
 			return
 		}
-		e.handleDNSMessage(msg, src, dst, protoTCP, c.key.vlan, ref, ts, wire)
+		e.handleDNSMessage(msg, src, dst, protoTCP, c.key.vlan(), ref, ts, wire)
 	}
 }
 
@@ -224,6 +234,9 @@ func (e *Engine) finish(c *conn, note string) {
 		c.lru.remove(c)
 	}
 	delete(e.conns, c.key)
+	if e.lastConn == c {
+		e.lastConn = nil
+	}
 	if c.alias != nil {
 		delete(e.conns, *c.alias)
 	}

@@ -39,17 +39,18 @@ func Analyze(src Source, opts Options, sink Sink, facts func() CaptureFacts) err
 
 // driver owns the read loop: decoding, capture-time ticks, sharding and the frame-level counts.
 type driver struct {
-	engines   []*Engine
-	workers   []*worker // nil with one engine: it runs inline
-	merge     *merger
-	sink      Sink
-	dec       *decode.Decoder
-	pkt       decode.Packet
-	seq       uint64
-	now       time.Time
-	lastSweep time.Time
-	facts     engineFacts // frame-level counts
-	dups      dedup
+	engines []*Engine
+	workers []*worker // nil with one engine: it runs inline
+	merge   *merger
+	sink    Sink
+	dec     *decode.Decoder
+	pkt     decode.Packet
+	seq     uint64
+	now     time.Time
+	nowNs   int64 // now and the last sweep in Unix nanoseconds: compared for every packet
+	sweepNs int64
+	facts   engineFacts // frame-level counts
+	dups    dedup
 }
 
 func newDriver(opts Options, sink Sink) (*driver, error) {
@@ -127,13 +128,14 @@ func (d *driver) countFrame(f *capture.Frame) {
 
 // tickIfDue tells every engine to sweep when capture time has moved a second since the last sweep.
 func (d *driver) tickIfDue(ts time.Time) {
-	if ts.After(d.now) {
-		d.now = ts
+	ns := ts.UnixNano()
+	if ns > d.nowNs {
+		d.now, d.nowNs = ts, ns
 	}
-	if d.now.Sub(d.lastSweep) < time.Second {
+	if d.nowNs-d.sweepNs < int64(time.Second) && d.sweepNs != 0 {
 		return
 	}
-	d.lastSweep = d.now
+	d.sweepNs = d.nowNs
 	key := batchKey{seq: d.seq, phase: 0}
 	if d.workers == nil {
 		d.engines[0].sweep(d.now)
@@ -166,12 +168,8 @@ func (d *driver) dispatch(f *capture.Frame) {
 // every VLAN the connection crosses.
 func shardOf(p *decode.Packet, n int) int {
 	k, _ := keyOf(p)
-	a, b := k.loAddr.As16(), k.hiAddr.As16()
-	h := uint64(k.loPort)<<16 | uint64(k.hiPort) | uint64(k.proto)<<32
-	for i := 0; i < 16; i += 8 {
-		h = (h ^ le64(a[i:])) * 0x9e3779b97f4a7c15
-		h = (h ^ le64(b[i:])) * 0x9e3779b97f4a7c15
-	}
+	k = k.withoutVLAN()
+	h := mix(mix(mix(mix(k.meta, k.lo[0]), k.lo[1]), k.hi[0]), k.hi[1])
 	return int((h >> 33) % uint64(n))
 }
 

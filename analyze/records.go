@@ -25,10 +25,10 @@ func (e *Engine) connRecord(c *conn) Record {
 		State:      c.state(),
 	}
 	proto := rules.TCP
-	if c.key.proto == protoUDP {
+	if c.key.proto() == protoUDP {
 		r.Proto, proto, r.History = "udp", rules.UDP, ""
 	}
-	e.frameFields(&r, c.first, c.last, time.Unix(0, c.firstNs), time.Unix(0, c.lastNs), c.key.vlan)
+	e.frameFields(&r, c.first, c.last, time.Unix(0, c.firstNs), time.Unix(0, c.lastNs), c.key.vlan())
 	r.Packets, r.Bytes = c.packets, c.bytes
 	e.nameConn(c, &r)
 	o := c.outcome()
@@ -112,7 +112,7 @@ func (e *Engine) frameFields(r *Record, first, last frameRef, t0, t1 time.Time, 
 
 // noteQuality counts what limited the evidence of a connection.
 func (e *Engine) noteQuality(c *conn) {
-	if c.key.proto != protoTCP {
+	if c.key.proto() != protoTCP {
 		return
 	}
 	if c.midstream {

@@ -21,7 +21,7 @@ func (e *Engine) udp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 		return // multicast and broadcast chatter is nobody's connection to Intune
 	}
 	k, fromLo := keyOf(p)
-	c := e.conns[k]
+	c := e.lookup(k)
 	if c == nil {
 		c = e.joinAcrossVLANs(k, fromLo)
 	}

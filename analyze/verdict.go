@@ -54,7 +54,7 @@ func (c *conn) outcome() outcome {
 		stage := c.resetStage()
 		return outcome{rules.Reset, stage, "the server side reset the connection " + stagePhrase(stage)}
 	case "unanswered":
-		if c.key.proto == protoUDP {
+		if c.key.proto() == protoUDP {
 			return outcome{rules.Blocked, stageAfterQuery, "no reply came back"}
 		}
 		return outcome{rules.Blocked, stageAfterSyn, "the SYN got no answer" + c.synRetries()}
