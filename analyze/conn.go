@@ -91,6 +91,14 @@ func (c *conn) cli() endpoint {
 	return c.key.hiEnd()
 }
 
+// srvPort is the server's port, without building its address.
+func (c *conn) srvPort() uint16 {
+	if c.clientIsLo {
+		return c.key.hiPort()
+	}
+	return c.key.loPort()
+}
+
 // srv is the connection's server (responder) side.
 func (c *conn) srv() endpoint {
 	if c.clientIsLo {

@@ -40,7 +40,7 @@ func (d *dedup) seen(p *decode.Packet, ts time.Time) bool {
 
 // fingerprintOf mixes the fields that tell packets apart into 64 bits.
 func fingerprintOf(p *decode.Packet) uint64 {
-	a, b := addrWords(p.Src), addrWords(p.Dst)
+	a, b := packetWords(p)
 	h := mix(a[0]^b[0]<<1, a[1]^b[1]<<1)
 	h = mix(h, uint64(p.SrcPort)|uint64(p.DstPort)<<16|uint64(p.IPProto)<<32|uint64(p.TCPFlags)<<40)
 	h = mix(h, uint64(p.Seq)|uint64(p.Ack)<<32)

@@ -29,7 +29,7 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	c.bytes += int64(wire)
 	c.observeTCP(p, fromClient)
 	if len(p.Payload) > 0 && !(p.TCPFlags&flagSYN != 0) {
-		if c.srv().port == dnsPort {
+		if c.srvPort() == dnsPort {
 			e.dnsOverTCP(c, p, fromClient, ref, ts, wire)
 		} else {
 			e.readPayload(c, p, fromClient, ref)

@@ -18,7 +18,7 @@ type flowKey struct {
 
 // keyOf builds the canonical key of p and reports whether p travels from the lo endpoint to the hi endpoint.
 func keyOf(p *decode.Packet) (k flowKey, fromLo bool) {
-	src, dst := addrWords(p.Src), addrWords(p.Dst)
+	src, dst := packetWords(p)
 	fromLo = src[0] < dst[0] || src[0] == dst[0] && (src[1] < dst[1] || src[1] == dst[1] && p.SrcPort <= p.DstPort)
 	loPort, hiPort := p.SrcPort, p.DstPort
 	if fromLo {
@@ -32,6 +32,14 @@ func keyOf(p *decode.Packet) (k flowKey, fromLo bool) {
 	return k, fromLo
 }
 
+// packetWords returns the packet's addresses as words, computing them for a packet the decoder did not make.
+func packetWords(p *decode.Packet) (src, dst [2]uint64) {
+	if p.SrcWords == ([2]uint64{}) && p.DstWords == ([2]uint64{}) {
+		return addrWords(p.Src), addrWords(p.Dst)
+	}
+	return p.SrcWords, p.DstWords
+}
+
 func addrWords(a netip.Addr) [2]uint64 {
 	b := a.As16()
 	return [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
@@ -43,6 +51,10 @@ func wordsAddr(w [2]uint64) netip.Addr {
 	binary.BigEndian.PutUint64(b[8:], w[1])
 	return netip.AddrFrom16(b).Unmap()
 }
+
+// loPort and hiPort are the ports of the two endpoints.
+func (k flowKey) loPort() uint16 { return uint16(k.meta >> 48) }
+func (k flowKey) hiPort() uint16 { return uint16(k.meta >> 32) }
 
 // loEnd and hiEnd are the two endpoints of the key.
 func (k flowKey) loEnd() endpoint { return endpoint{wordsAddr(k.lo), uint16(k.meta >> 48)} }

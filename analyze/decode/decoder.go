@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -187,6 +188,8 @@ func (d *Decoder) fromIPv4(f capture.Frame, p *Packet) error {
 	ip := &d.ip4.IPv4
 	p.Src = netip.AddrFrom4([4]byte(ip.SrcIP))
 	p.Dst = netip.AddrFrom4([4]byte(ip.DstIP))
+	p.SrcWords = [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip.SrcIP))}
+	p.DstWords = [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip.DstIP))}
 	p.IPProto = uint8(ip.Protocol)
 	p.IPID, p.HasIPID = ip.Id, true
 	seg, wire := ip.Payload, int(ip.Length)-int(ip.IHL)*4
@@ -214,6 +217,8 @@ func (d *Decoder) fromIPv6(p *Packet, last gopacket.LayerType) error {
 	ip := &d.ip6.IPv6
 	p.Src = netip.AddrFrom16([16]byte(ip.SrcIP))
 	p.Dst = netip.AddrFrom16([16]byte(ip.DstIP))
+	p.SrcWords = [2]uint64{binary.BigEndian.Uint64(ip.SrcIP[:8]), binary.BigEndian.Uint64(ip.SrcIP[8:16])}
+	p.DstWords = [2]uint64{binary.BigEndian.Uint64(ip.DstIP[:8]), binary.BigEndian.Uint64(ip.DstIP[8:16])}
 	proto, seg, wire := ip.NextHeader, ip.Payload, int(ip.Length)
 	if ip.HopByHop != nil {
 		proto, wire = ip.HopByHop.NextHeader, wire-ip.HopByHop.ActualLength

@@ -2,7 +2,9 @@ package decode
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"net/netip"
 	"reflect"
 	"testing"
 
@@ -88,6 +90,10 @@ func checkPacket(t *testing.T, got, want Packet) {
 	t.Helper()
 	gp, wp := got.Payload, want.Payload
 	got.Payload, want.Payload = nil, nil
+	if got.Src.IsValid() && got.SrcWords != words(got.Src) || got.Dst.IsValid() && got.DstWords != words(got.Dst) {
+		t.Errorf("address words %x %x do not match %v %v", got.SrcWords, got.DstWords, got.Src, got.Dst)
+	}
+	got.SrcWords, got.DstWords = [2]uint64{}, [2]uint64{}
 	if want.Src.Is4() && !want.HasIPID { // every IPv4 packet the tests build carries testIPID
 		want.IPID, want.HasIPID = testIPID, true
 	}
@@ -169,4 +175,10 @@ func TestTruncation(t *testing.T) {
 			checkPacket(t, p, tt.want)
 		})
 	}
+}
+
+// words is the two-word form of an address, IPv4 mapped into ::ffff:0:0/96.
+func words(a netip.Addr) [2]uint64 {
+	b := a.As16()
+	return [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }

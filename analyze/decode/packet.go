@@ -23,8 +23,11 @@ type Packet struct {
 	PayloadWireLen   int    // payload length according to the IP (or UDP) header (>= len(Payload))
 	Truncated        bool   // the frame was cut by snaplen inside the headers or payload
 	Fragment         bool   // an IPv4 fragment was buffered; nothing to process yet
-	IPID             uint16 // IPv4 identification: tells a duplicated packet from a retransmission
-	HasIPID          bool   // IPv4 (IPv6 has no identification outside fragments)
+	// SrcWords and DstWords hold the addresses as two big-endian words each (IPv4 mapped into ::ffff:0:0/96),
+	// read straight from the header, so a flow table can build its keys without converting Src and Dst.
+	SrcWords, DstWords [2]uint64
+	IPID               uint16 // IPv4 identification: tells a duplicated packet from a retransmission
+	HasIPID            bool   // IPv4 (IPv6 has no identification outside fragments)
 }
 
 // TCP flag bits of Packet.TCPFlags, so callers need not repeat the wire values.

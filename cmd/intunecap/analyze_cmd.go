@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -40,6 +41,7 @@ type analyzeFlags struct {
 	workers int
 	quiet   bool
 	limits  analyze.Options // the memory caps; zero fields take the engine's defaults
+	cpuProf string
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,6 +58,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on standard error")
 	fs.IntVar(&f.limits.MaxConnections, "max-connections", analyze.DefaultMaxConnections, "connections tracked at once; beyond, the oldest idle are reported and dropped (`N`)")
 	fs.IntVar(&f.limits.MaxDNSNames, "max-dns-names", analyze.DefaultMaxDNSNames, "DNS answers remembered to name connections (`N`)")
+	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -68,6 +71,12 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "intunecap analyze: no capture file given (use - for standard input)")
 		return 2
 	}
+	stop, err := startCPUProfile(f.cpuProf)
+	if err != nil {
+		fmt.Fprintf(stderr, "intunecap analyze: %v\n", err)
+		return 2
+	}
+	defer stop()
 	code, err := analyzeFiles(&f, fs.Args(), stdin, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "intunecap analyze: %v\n", err)
@@ -185,4 +194,20 @@ func useColor(mode string, out io.Writer) bool {
 		return false
 	}
 	return isTerminal(out)
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function is called; "" profiles nothing.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
