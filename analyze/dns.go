@@ -152,7 +152,7 @@ func (e *Engine) learnMessage(b []byte, p *decode.Packet, proto uint8, ref frame
 	}
 	client := p.Dst
 	k := dnsKey{client: client, server: p.Src, clientPort: p.DstPort, serverPort: p.SrcPort, proto: proto, id: m.ID}
-	if e.learnt.recent(k) {
+	if e.learnt.has(k) {
 		return
 	}
 	e.learnt.add(k)
@@ -187,7 +187,7 @@ func (e *Engine) handleDNSMessage(b []byte, src, dst endpoint, proto uint8, vlan
 		return
 	}
 	if x == nil {
-		if m.Response && e.dnsDone.recent(k) {
+		if m.Response && e.dnsDone.has(k) {
 			return // a duplicate answer to an exchange already reported
 		}
 		x = &dnsExchange{key: k, vlan: vlan, first: ref, firstTime: ts}
@@ -242,34 +242,4 @@ func (e *Engine) expireDNS(now time.Time, all bool) {
 	if cap(e.dnsQueue) > 1024 && len(e.dnsQueue) < cap(e.dnsQueue)/4 {
 		e.dnsQueue = slices.Clone(e.dnsQueue)
 	}
-}
-
-// recentKeys remembers the last few finished DNS exchanges so a duplicated answer is not taken for a new one.
-type recentKeys struct {
-	set   map[dnsKey]struct{}
-	order []dnsKey
-	next  int
-	limit int
-}
-
-func (r *recentKeys) add(k dnsKey) {
-	if r.set == nil {
-		r.set = make(map[dnsKey]struct{})
-	}
-	if _, ok := r.set[k]; ok {
-		return
-	}
-	if len(r.order) < r.limit {
-		r.order = append(r.order, k)
-	} else {
-		delete(r.set, r.order[r.next])
-		r.order[r.next] = k
-		r.next = (r.next + 1) % r.limit
-	}
-	r.set[k] = struct{}{}
-}
-
-func (r *recentKeys) recent(k dnsKey) bool {
-	_, ok := r.set[k]
-	return ok
 }

@@ -95,12 +95,12 @@ type Engine struct {
 	names      *dnsCache
 	dnsPending map[dnsKey]*dnsExchange
 	dnsQueue   []*dnsExchange
-	dnsDone    recentKeys
-	learnt     recentKeys // answers already read for names only (DNS another engine owns)
+	dnsDone    boundedSet[dnsKey] // exchanges finished lately, so a duplicated answer is not taken for a new one
+	learnt     boundedSet[dnsKey] // answers already read for names only (DNS another engine owns)
 	dnsMsg     dnsmsg.Message
 	shadowDNS  map[flowKey]*tcpDNS // DNS over TCP that another engine owns, read for names only
 	held       heldDNS
-	resolved   recentNames
+	resolved   boundedSet[string] // client+name pairs that resolved
 
 	now, lastSweep time.Time
 	seq            uint64
@@ -144,9 +144,9 @@ func New(opts Options, sink Sink) (*Engine, error) {
 		names:      newDNSCache(opts.MaxDNSNames),
 		dnsPending: make(map[dnsKey]*dnsExchange),
 		shadowDNS:  make(map[flowKey]*tcpDNS),
-		dnsDone:    recentKeys{limit: 4096},
-		learnt:     recentKeys{limit: 4096},
-		resolved:   recentNames{limit: opts.MaxDNSNames},
+		dnsDone:    boundedSet[dnsKey]{limit: 4096},
+		learnt:     boundedSet[dnsKey]{limit: 4096},
+		resolved:   boundedSet[string]{limit: opts.MaxDNSNames},
 		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
 	}
 	e.halfOpen.timeout = opts.HalfOpenTimeout

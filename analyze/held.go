@@ -108,33 +108,3 @@ func (h *heldDNS) compact() {
 		h.byName[k] = idx
 	}
 }
-
-// recentNames is a bounded set of client+name strings that resolved; the oldest are forgotten first.
-type recentNames struct {
-	set   map[string]struct{}
-	order []string
-	next  int
-	limit int
-}
-
-func (r *recentNames) add(s string) {
-	if r.set == nil {
-		r.set = make(map[string]struct{})
-	}
-	if _, ok := r.set[s]; ok {
-		return
-	}
-	if len(r.order) < r.limit {
-		r.order = append(r.order, s)
-	} else {
-		delete(r.set, r.order[r.next])
-		r.order[r.next] = s
-		r.next = (r.next + 1) % r.limit
-	}
-	r.set[s] = struct{}{}
-}
-
-func (r *recentNames) has(s string) bool {
-	_, ok := r.set[s]
-	return ok
-}

@@ -1,0 +1,32 @@
+package analyze
+
+// boundedSet remembers at most limit keys; when it is full, the oldest key is forgotten to make room. The
+// engine uses it wherever the capture could otherwise make a set grow without end.
+type boundedSet[K comparable] struct {
+	set   map[K]struct{}
+	order []K // insertion order, a ring once full
+	next  int
+	limit int
+}
+
+func (b *boundedSet[K]) add(k K) {
+	if b.set == nil {
+		b.set = make(map[K]struct{})
+	}
+	if _, ok := b.set[k]; ok {
+		return
+	}
+	if len(b.order) < b.limit {
+		b.order = append(b.order, k)
+	} else {
+		delete(b.set, b.order[b.next])
+		b.order[b.next] = k
+		b.next = (b.next + 1) % b.limit
+	}
+	b.set[k] = struct{}{}
+}
+
+func (b *boundedSet[K]) has(k K) bool {
+	_, ok := b.set[k]
+	return ok
+}
