@@ -73,6 +73,26 @@ func (c *dnsCache) get(k hostKey) (nameEvidence, bool) {
 	return ev, ok
 }
 
+// parseDNS parses one message (owner: this engine reports it, and counts what went wrong); a message cut before its question, or one that makes the parser panic (counted:
+// the analysis goes on), is skipped.
+func (e *Engine) parseDNS(m *dnsmsg.Message, b []byte, owner bool) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if owner {
+				e.facts.panics++
+			}
+			ok = false
+		}
+	}()
+	if err := m.Parse(b); err != nil && len(m.Questions) == 0 {
+		if owner {
+			e.facts.undecodableDNS++
+		}
+		return false
+	}
+	return true
+}
+
 // learnAnswer files every address of a NOERROR answer to client under the question it asked, following the
 // CNAME chain so that a connection is named by the question, not by a CDN's target.
 func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef) {
@@ -144,10 +164,7 @@ const maxShadowDNS = 4096
 // Like the owner, it takes only the first answer of an exchange: a duplicated answer changes nothing.
 func (e *Engine) learnMessage(b []byte, p *decode.Packet, proto uint8, ref frameRef) {
 	m := &e.dnsMsg
-	if err := m.Parse(b); err != nil && len(m.Questions) == 0 {
-		return
-	}
-	if !m.Response {
+	if !e.parseDNS(m, b, false) || !m.Response {
 		return
 	}
 	client := p.Dst
@@ -172,8 +189,7 @@ func trimDot(s string) string { return strings.TrimSuffix(s, ".") }
 // side is the client, so an answer finds its query whatever the transport.
 func (e *Engine) handleDNSMessage(b []byte, src, dst endpoint, proto uint8, vlan [2]uint16, ref frameRef, ts time.Time, wire int) {
 	m := &e.dnsMsg
-	if err := m.Parse(b); err != nil && len(m.Questions) == 0 {
-		e.facts.undecodableDNS++
+	if !e.parseDNS(m, b, true) {
 		return
 	}
 	k := dnsKey{client: src.addr, server: dst.addr, clientPort: src.port, serverPort: dst.port,

@@ -86,6 +86,7 @@ type CaptureFacts struct {
 type Quality struct {
 	Truncated      uint64 `json:"truncated_packets"`     // cut by snaplen
 	Undecodable    uint64 `json:"undecodable_packets"`   // not IP, or malformed headers
+	UndecodableDNS uint64 `json:"undecodable_dns"`       // port-53 payloads that are not DNS, or cut before the question
 	OneSided       int    `json:"one_sided_connections"` // only one direction seen
 	MidStream      int    `json:"midstream_connections"` // capture began after the handshake
 	Evicted        uint64 `json:"evicted_connections"`   // dropped from the table under memory caps

@@ -193,7 +193,7 @@ func (e *Engine) captureFacts(f CaptureFacts) CaptureFacts {
 	q.Truncated, q.Undecodable = ef.truncated, ef.undecodable
 	q.OneSided, q.MidStream = ef.oneSided, ef.midstream
 	q.Evicted, q.ParserPanics = ef.evicted, ef.panics
-	q.Duplicates = ef.duplicates
+	q.Duplicates, q.UndecodableDNS = ef.duplicates, ef.undecodableDNS
 	if f.Files == nil {
 		f.Files = []string{}
 	}

@@ -44,6 +44,7 @@ func (t *textWriter) renderQuality(b *bytes.Buffer, c *analyze.CaptureFacts) {
 	tb := table{indent: "  "}
 	tb.add("", "truncated packets", u64(q.Truncated), "cut by the snapshot length; names may be missing")
 	tb.add("", "undecodable packets", u64(q.Undecodable), "not IP, or malformed headers")
+	tb.add("", "undecodable DNS", u64(q.UndecodableDNS), "port-53 payloads that are not DNS, or cut before the question")
 	tb.add("", "one-sided connections", strconv.Itoa(q.OneSided), "one direction only; outcomes are guesses")
 	tb.add("", "mid-stream connections", strconv.Itoa(q.MidStream), "capture began after the handshake")
 	tb.add("", "evicted connections", u64(q.Evicted), "dropped under the memory caps")
