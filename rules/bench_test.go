@@ -3,23 +3,27 @@ package rules
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
-// genTable builds an n-row table of the three pattern forms over made-up domains, and names that hit and
-// miss it. Names have the same shape either way, so hits and misses cost the same walk.
+// genTable builds an n-row table of the four pattern forms over made-up domains (a quarter each exact,
+// "*.x", "*x" and inner "a.*.x", like "autodiscover.*.onmicrosoft.com"), and names that hit and miss it.
+// Names have the same shape either way, so hits and misses cost the same walk.
 func genTable(n int) (tb *Table, hits, misses []string) {
 	tb = &Table{MicrosoftSuffixes: DefaultMicrosoftSuffixes()}
 	for i := 0; i < n; i++ {
 		dom := fmt.Sprintf("svc%d.example%d.com", i, i%13)
 		r := &Rule{Table: "gen", Row: i + 1, Ports: []PortRange{{TCP, 443, 443}}}
-		switch i % 3 {
+		switch i % 4 {
 		case 0:
 			r.Pattern, hits = dom, append(hits, dom)
 		case 1:
 			r.Pattern, hits = "*."+dom, append(hits, "a."+dom)
-		default:
+		case 2:
 			r.Pattern, hits = "*"+dom, append(hits, "my"+dom)
+		default:
+			r.Pattern, hits = "a.*."+dom, append(hits, "a.b."+dom)
 		}
 		misses = append(misses, fmt.Sprintf("svc%d.example%d.net", i, i%13))
 		tb.Rules = append(tb.Rules, r)
@@ -99,5 +103,18 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Judge allocates %.1f times per run", allocs)
+	}
+	// Upper case takes the second walk; inner patterns read the head; long names stop at the longest key.
+	w := NewMatcher(mustLoad(t, "intune-2015", "testdata/m365-worldwide.json"))
+	mixed := []string{"A.Manage.Microsoft.COM.", "autodiscover.contoso.onmicrosoft.com",
+		"AutoDiscover.Contoso.onmicrosoft.com", "autodiscover.Contoso.onmicrosoft.com",
+		strings.Repeat("A.", 100) + "autodiscover.x.onmicrosoft.com"}
+	allocs = testing.AllocsPerRun(100, func() {
+		for _, n := range mixed {
+			w.Judge(n, TCP, 443)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Judge allocates %.1f times per run on mixed-case names", allocs)
 	}
 }

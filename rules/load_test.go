@@ -158,6 +158,7 @@ func TestBadFiles(t *testing.T) {
 		"host-bits.yaml":      `3:25: bad cidr "10.0.0.1/8": host bits set (did you mean 10.0.0.0/8?)`,
 		"m365-bad-port.json":  `3:3: tcpPorts: bad port "70000" (expected a number from 1 to 65535)`,
 		"m365-truncated.json": `3:1: json: unexpected end of file`,
+		"m365-star.json":      `4:3: bad pattern "teams*.microsoft.com": '*' inside a label (a wildcard is a whole label, as in "a.*.example.com", or starts the pattern: "*.example.com", "*example.com")`,
 		"m365-type.json":      `2:35: urls: expected a list of strings, found a JSON string`,
 		"m365-unknown.json":   `2:3: unknown field "colour" (expected one of id, serviceArea, serviceAreaDisplayName, urls, ips, tcpPorts, udpPorts, expressRoute, category, required, notes)`,
 		"missing-ports.yaml":  `2:5: missing ports (expected ports such as "80,443" or "udp/123")`,
@@ -165,8 +166,9 @@ func TestBadFiles(t *testing.T) {
 		"not-mapping.yaml":    `1:1: expected a mapping with a "rules" list, found a list`,
 		"port-big.yaml":       `4:12: bad port "65536" (expected a number from 1 to 65535)`,
 		"port-zero.yaml":      `4:12: bad port "0" (expected a number from 1 to 65535)`,
-		"star-middle.json":    `4:5: bad pattern "*.a*.example.com": '*' in the middle (a wildcard is only allowed at the start: "*.example.com" or "*example.com")`,
-		"star-middle.yaml":    `3:14: bad pattern "a.*.example.com": '*' in the middle (a wildcard is only allowed at the start: "*.example.com" or "*example.com")`,
+		"star-last.yaml":      `6:14: bad pattern "autodiscover.contoso.*": nothing after the last '*' (a pattern must end in a domain)`,
+		"star-middle.json":    `4:5: bad pattern "*.a*.example.com": '*' inside a label (a wildcard is a whole label, as in "a.*.example.com", or starts the pattern: "*.example.com", "*example.com")`,
+		"star-middle.yaml":    `3:14: bad pattern "a.b*.example.com": '*' inside a label (a wildcard is a whole label, as in "a.*.example.com", or starts the pattern: "*.example.com", "*example.com")`,
 		"syntax.json":         `3:37: json: invalid character '"' after object key:value pair`,
 		"syntax.yaml":         `1: yaml: did not find expected '-' indicator`,
 		"twice.yaml":          `4:5: field "pattern" given twice`,
@@ -243,6 +245,11 @@ func TestParseTableYAMLForms(t *testing.T) {
 		{"bare star", "rules:\n  - {purpose: p, pattern: \"*\", ports: \"80\"}\n", `2:27: bad pattern "*": nothing after '*' (a pattern must name a domain)`},
 		{"empty label", "rules:\n  - {purpose: p, pattern: \"a..b\", ports: \"80\"}\n", `2:27: bad pattern "a..b": empty label`},
 		{"star unicode", "rules:\n  - {purpose: p, pattern: \"*ü.example\", ports: \"80\"}\n", `2:27: bad pattern "*ü.example": '*' directly before non-ASCII characters (write "*." before a whole label)`},
+		{"star in label", "rules:\n  - {purpose: p, pattern: \"a.b*.c\", ports: \"80\"}\n", `2:27: bad pattern "a.b*.c": '*' inside a label (a wildcard is a whole label, as in "a.*.example.com", or starts the pattern: "*.example.com", "*example.com")`},
+		{"double star", "rules:\n  - {purpose: p, pattern: \"**.c\", ports: \"80\"}\n", `2:27: bad pattern "**.c": '*' inside a label (a wildcard is a whole label, as in "a.*.example.com", or starts the pattern: "*.example.com", "*example.com")`},
+		{"text then star label", "rules:\n  - {purpose: p, pattern: \"*x.*\", ports: \"80\"}\n", `2:27: bad pattern "*x.*": nothing after the last '*' (a pattern must end in a domain)`},
+		{"stars only", "rules:\n  - {purpose: p, pattern: \"*.*\", ports: \"80\"}\n", `2:27: bad pattern "*.*": nothing after the last '*' (a pattern must end in a domain)`},
+		{"bad idn", "rules:\n  - {purpose: p, pattern: \"a.*.xn--zz.ü\", ports: \"80\"}\n", `2:27: bad pattern "a.*.xn--zz.ü": not a valid international name: idna: invalid label "zz"`},
 		{"list ports", "rules:\n  - {purpose: p, pattern: a.example, ports: [80]}\n", `2:45: expected a single value, found a list`},
 	}
 	for _, tt := range tests {
@@ -261,5 +268,79 @@ func TestLoadFileBOM(t *testing.T) {
 	tb, err := ParseTable("bom", append([]byte("\xef\xbb\xbf"), data...))
 	if err != nil || len(tb.Rules) != 4 {
 		t.Fatalf("BOM JSON: %v", err)
+	}
+}
+
+// TestM365Worldwide loads a sample shaped like Microsoft's worldwide feed (40 endpoint sets, inner
+// wildcards, "*-files" text patterns, TCP and UDP port lists and ranges, IPv4 and IPv6 ranges) and checks
+// the rows the wildcards produce.
+func TestM365Worldwide(t *testing.T) {
+	tb, err := LoadFile("testdata/m365-worldwide.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tb.Rules) != 245 {
+		t.Errorf("%d rows, want 245 (118 URLs, 126 ranges, 1 note)", len(tb.Rules))
+	}
+	m := NewMatcher(tb)
+	tests := []struct {
+		name    string
+		proto   Proto
+		port    uint16
+		id      string
+		pattern string
+		verdict Verdict
+	}{
+		{"autodiscover.contoso.onmicrosoft.com", TCP, 443, "8", "autodiscover.*.onmicrosoft.com", Allowed},
+		{"AutoDiscover.Contoso.Mail.OnMicrosoft.com.", TCP, 80, "8", "autodiscover.*.mail.onmicrosoft.com", Allowed},
+		{"autodiscover.onmicrosoft.com", TCP, 443, "", "", Unlisted},
+		{"contoso-files.sharepoint.com", TCP, 443, "31", "*-files.sharepoint.com", Allowed},
+		{"contoso-my.sharepoint.com", TCP, 443, "31", "*-my.sharepoint.com", Allowed},
+		{"contoso.sharepoint.com", TCP, 80, "31", "*.sharepoint.com", Allowed},
+		{"x.mail.protection.outlook.com", TCP, 25, "10", "*.mail.protection.outlook.com", Allowed},
+		{"x.mail.protection.outlook.com", TCP, 443, "10", "*.mail.protection.outlook.com", PortNotAllowed},
+		{"cdn.onenote.net", TCP, 443, "85", "*cdn.onenote.net", Allowed},
+		{"site-cdn.onenote.net", TCP, 443, "85", "*cdn.onenote.net", Allowed},
+		{"teams.microsoft.com", UDP, 3479, "12", "teams.microsoft.com", Allowed},
+		{"a.manage.microsoft.com", TCP, 443, "163", "*.manage.microsoft.com", Allowed},
+		{"time.windows.com", UDP, 123, "165", "time.windows.com", Allowed},
+		{"outlook.office365.com", TCP, 993, "5", "outlook.office365.com", Allowed}, // same literal: the port decides
+		{"outlook.office365.com", TCP, 443, "1", "outlook.office365.com", Allowed},
+	}
+	for _, tt := range tests {
+		match, v := m.Judge(tt.name, tt.proto, tt.port)
+		id, pat := "", ""
+		if match.Rule != nil {
+			id, pat = match.Rule.ID, match.Rule.Pattern
+		}
+		if id != tt.id || pat != tt.pattern || v != tt.verdict {
+			t.Errorf("Judge(%q, %v, %d) = id %s %q %s, want id %s %q %s", tt.name, tt.proto, tt.port, id, pat, v,
+				tt.id, tt.pattern, tt.verdict)
+		}
+	}
+	addrs := []struct {
+		addr  string
+		proto Proto
+		port  uint16
+		id    string
+		ok    bool
+	}{
+		{"52.112.1.1", UDP, 3478, "11", true},  // /14 in sets 11, 12 and 13: the earliest allowing it
+		{"52.112.1.1", UDP, 40000, "13", true}, // only set 13 has 1024-65535
+		{"52.112.1.1", TCP, 55000, "13", true},
+		{"2603:1063::1", TCP, 443, "12", true},
+		{"40.107.1.1", TCP, 25, "10", true},
+		{"198.51.100.1", TCP, 443, "", false},
+	}
+	for _, tt := range addrs {
+		got := m.MatchAddr(mustAddr(t, tt.addr), tt.proto, tt.port)
+		id := ""
+		if got.Rule != nil {
+			id = got.Rule.ID
+		}
+		if id != tt.id || got.PortAllowed != tt.ok {
+			t.Errorf("MatchAddr(%s, %v, %d) = id %s %v, want %s %v", tt.addr, tt.proto, tt.port, id, got.PortAllowed,
+				tt.id, tt.ok)
+		}
 	}
 }

@@ -291,11 +291,11 @@ func TestNoteRowsNeverMatch(t *testing.T) {
 
 func TestHandBuiltTable(t *testing.T) {
 	tb := &Table{Rules: []*Rule{
-		{Table: "h", Row: 1, Pattern: "a.*.example", Ports: []PortRange{{TCP, 443, 443}}},
+		{Table: "h", Row: 1, Pattern: "a.b*.example", Ports: []PortRange{{TCP, 443, 443}}},
 		{Table: "h", Row: 2, Pattern: "ok.example", Ports: []PortRange{{TCP, 443, 443}}},
 	}}
 	m := NewMatcher(tb)
-	if got := keyOf(m.Match("a.x.example", TCP, 443).Rule); got != "" {
+	if got := keyOf(m.Match("a.bx.example", TCP, 443).Rule); got != "" {
 		t.Errorf("invalid hand-built pattern matched: %s", got)
 	}
 	if got := keyOf(m.Match("ok.example", TCP, 443).Rule); got != "h:2" {
@@ -303,5 +303,119 @@ func TestHandBuiltTable(t *testing.T) {
 	}
 	if m.IsMicrosoft("microsoft.com") {
 		t.Error("a table without suffixes judged microsoft.com Microsoft")
+	}
+}
+
+// TestPatternForms checks every pattern form with names that must and must not match it, through the
+// matcher and through the reference definition.
+func TestPatternForms(t *testing.T) {
+	tests := []struct {
+		pattern string
+		match   []string
+		noMatch []string
+	}{
+		{"example.com", []string{"example.com", "EXAMPLE.com."}, []string{"a.example.com", "myexample.com"}},
+		{"*.example.com", []string{"a.example.com", "a.b.example.com"}, []string{"example.com", "myexample.com"}},
+		{"*example.com", []string{"example.com", "a.example.com", "myexample.com"}, []string{"example.com.evil.test"}},
+		{"*-files.sharepoint.com", []string{"contoso-files.sharepoint.com", "a.contoso-files.sharepoint.com", "-files.sharepoint.com"},
+			[]string{"files.sharepoint.com", "contoso.sharepoint.com", "contoso-files.sharepoint.com.evil"}},
+		{"autodiscover.*.onmicrosoft.com", []string{"autodiscover.contoso.onmicrosoft.com", "AutoDiscover.Contoso.OnMicrosoft.com."},
+			[]string{"autodiscover.onmicrosoft.com", "autodiscover.a.b.onmicrosoft.com", "x.autodiscover.contoso.onmicrosoft.com",
+				"autodiscover..onmicrosoft.com", "myautodiscover.contoso.onmicrosoft.com", "autodiscover.contoso.onmicrosoft.com.evil"}},
+		{"autodiscover.*.mail.onmicrosoft.com", []string{"autodiscover.contoso.mail.onmicrosoft.com"},
+			[]string{"autodiscover.contoso.onmicrosoft.com", "autodiscover.mail.onmicrosoft.com"}},
+		{"a.*.*.b.com", []string{"a.x.y.b.com"}, []string{"a.x.b.com", "a.x.y.z.b.com"}},
+		{"x.*.y.*.b", []string{"x.1.y.2.b"}, []string{"x.1.y.b", "x.y.2.b", "x.1.z.2.b", "q.x.1.y.2.b"}},
+		{"*.*.b.com", []string{"x.y.b.com", "w.x.y.b.com"}, []string{"y.b.com", "b.com"}},
+		{"*.a.*.b.com", []string{"q.a.x.b.com", "p.q.a.x.b.com"}, []string{"a.x.b.com", "q.a.b.com", "qa.x.b.com"}},
+		{"*x.*.b.com", []string{"x.q.b.com", "ax.q.b.com", "a.x.q.b.com"}, []string{"q.b.com", "xa.q.b.com"}},
+	}
+	for _, tt := range tests {
+		tb := &Table{Rules: []*Rule{{Table: "f", Row: 1, Pattern: tt.pattern, Ports: []PortRange{{TCP, 443, 443}}}}}
+		m := NewMatcher(tb)
+		ref := []refRow{newRefRow(t, tb.Rules[0])}
+		for _, name := range tt.match {
+			if m.Match(name, TCP, 443).Rule == nil || len(m.MatchAll(name, nil)) != 1 {
+				t.Errorf("%q should match %q", tt.pattern, name)
+			}
+			if got, _ := refMatch(ref, name, TCP, 443); got.Rule == nil {
+				t.Errorf("reference: %q should match %q", tt.pattern, name)
+			}
+		}
+		for _, name := range tt.noMatch {
+			if m.Match(name, TCP, 443).Rule != nil || len(m.MatchAll(name, nil)) != 0 {
+				t.Errorf("%q should not match %q", tt.pattern, name)
+			}
+			if got, _ := refMatch(ref, name, TCP, 443); got.Rule != nil {
+				t.Errorf("reference: %q should not match %q", tt.pattern, name)
+			}
+		}
+	}
+}
+
+func TestCompilePattern(t *testing.T) {
+	tests := []struct {
+		in   string
+		want pattern
+	}{
+		{"Example.COM.", pattern{kind: kindExact, key: "example.com", ascii: "example.com", lit: 11}},
+		{"*.b.com", pattern{kind: kindSub, key: ".b.com", ascii: "*.b.com", lit: 6}},
+		{"*b.com", pattern{kind: kindText, key: "b.com", ascii: "*b.com", lit: 5}},
+		{"a.*.b.com", pattern{kind: kindInner, key: ".b.com", head: "a.*", ascii: "a.*.b.com", lit: 8}},
+		{"*.a.*.b.com", pattern{kind: kindInner, key: ".b.com", head: "*.a.*", ascii: "*.a.*.b.com", lit: 9}},
+		{"x.*.y.*.b", pattern{kind: kindInner, key: ".b", head: "x.*.y.*", ascii: "x.*.y.*.b", lit: 7}},
+		{"*-x.*.b", pattern{kind: kindInner, key: ".b", head: "*-x.*", ascii: "*-x.*.b", lit: 5}},
+	}
+	for _, tt := range tests {
+		got, err := parsePattern(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("parsePattern(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+const innerTable = `
+rules:
+  - {purpose: sub,      pattern: "*.onmicrosoft.com",              ports: "443"}
+  - {purpose: auto,     pattern: "autodiscover.*.onmicrosoft.com", ports: "80,443"}
+  - {purpose: exact,    pattern: "autodiscover.contoso.onmicrosoft.com", ports: "8443"}
+  - {purpose: subdeep,  pattern: "*.contoso.onmicrosoft.com",      ports: "443"}
+  - {purpose: tie,      pattern: "autodiscover.*.onmicrosoft.org", ports: "80"}
+  - {purpose: tie2,     pattern: "*.autodiscover.onmicrosoft.org", ports: "443"}
+  - {purpose: short,    pattern: "a.*.b.com",                      ports: "80"}
+  - {purpose: shortsub, pattern: "*.b.com",                        ports: "443"}
+`
+
+// TestInnerPrecedence: an inner wildcard is a wildcard (an exact row beats it) that ranks by its literal
+// characters like the others, so "a.*.b.com" (8) beats "*.b.com" (6).
+func TestInnerPrecedence(t *testing.T) {
+	m := NewMatcher(mustTable(t, "i", innerTable))
+	tests := []struct {
+		name   string
+		port   uint16
+		key    string
+		portOK bool
+	}{
+		{"a.x.b.com", 80, "i:7", true},                                  // 8 literal characters over 6
+		{"a.x.b.com", 443, "i:7", false},                                // specificity before the port
+		{"a.x.y.b.com", 443, "i:8", true},                               // the inner row needs exactly one label
+		{"autodiscover.fabrikam.onmicrosoft.com", 80, "i:2", true},      // 29 over 16
+		{"autodiscover.contoso.onmicrosoft.com", 443, "i:3", false},     // exact over everything
+		{"mail.contoso.onmicrosoft.com", 443, "i:4", true},              // 24 over 16; the inner row needs "autodiscover."
+		{"x.autodiscover.onmicrosoft.org", 443, "i:6", true},            // no inner match here
+		{"autodiscover.autodiscover.onmicrosoft.org", 443, "i:6", true}, // 29 and 29: the one allowing the port
+		{"autodiscover.autodiscover.onmicrosoft.org", 80, "i:5", true},  // 29 and 29: the one allowing the port
+		{"autodiscover.autodiscover.onmicrosoft.org", 22, "i:5", false}, // neither allows it: the earliest
+	}
+	for _, tt := range tests {
+		got := m.Match(tt.name, TCP, tt.port)
+		if keyOf(got.Rule) != tt.key || got.PortAllowed != tt.portOK {
+			t.Errorf("Match(%q, %d) = %s %v, want %s %v", tt.name, tt.port, keyOf(got.Rule), got.PortAllowed,
+				tt.key, tt.portOK)
+		}
+	}
+	got := keys(m.MatchAll("Autodiscover.Contoso.onmicrosoft.com.", nil))
+	if want := []string{"i:3", "i:2", "i:4", "i:1"}; !slices.Equal(got, want) {
+		t.Errorf("MatchAll = %v, want %v", got, want)
 	}
 }

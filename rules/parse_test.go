@@ -107,7 +107,18 @@ func TestToASCII(t *testing.T) {
 		{"ü", "xn--tda", ""},
 		{"ñandú.example", "xn--and-6ma2c.example", ""},
 		{"bahnhof-süd", "xn--bahnhof-sd-ieb", ""},
+		{"straße.de", "xn--strae-oqa.de", ""},               // non-transitional: ß is kept, not "ss"
+		{"e\u0301cole.example", "xn--cole-9oa.example", ""}, // NFC: e + combining acute is é
+		{"ＢÜCHER.example", "xn--bcher-kva.example", ""},     // width and case mapping
+		{"ü.com\u3002", "xn--tda.com", ""},                  // ideographic full stop, then one trailing dot
+		{"a_b.ü", "a_b.xn--tda", ""},                        // '_' of service names is kept
+		{"-files.ü", "-files.xn--tda", ""},                  // hyphens are not checked ("*-files.x")
+		{"a.*.bücher.example", "a.*.xn--bcher-kva.example", ""},
+		{"XN--BCHER-KVA.Example.", "xn--bcher-kva.example", ""}, // ASCII: lower-cased only
+		{"xn--zz.ü", "", `not a valid international name: idna: invalid label "zz"`},
+		{"\u200dü.example", "", `not a valid international name: idna: invalid label "\u200dü"`},
 		{"\xff", "", "name is not valid UTF-8"},
+		{"\xff.ü", "", "name is not valid UTF-8"},
 	}
 	for _, tt := range tests {
 		got, err := ToASCII(tt.in)
