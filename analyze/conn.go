@@ -235,8 +235,9 @@ func (c *conn) state() string {
 // retransmitted SYN; upper case for the client, lower case for the server. Each letter appears once per side,
 // in the order first seen. A fixed array keeps it allocation-free.
 type history struct {
-	b [16]byte
-	n int
+	b    [14]byte
+	n    uint8
+	seen uint64 // bit (letter - 'A') for the client's letters, +32 for the server's: O(1) "has"
 }
 
 func (h *history) add(flags uint8, data, fromClient bool) {
@@ -263,20 +264,23 @@ func (h *history) add(flags uint8, data, fromClient bool) {
 	}
 }
 
-func (h *history) has(upper byte, fromClient bool) bool {
-	c := letter(upper, fromClient)
-	for i := 0; i < h.n; i++ {
-		if h.b[i] == c {
-			return true
-		}
+func historyBit(upper byte, fromClient bool) uint64 {
+	if fromClient {
+		return 1 << (upper - 'A')
 	}
-	return false
+	return 1 << (upper - 'A' + 32)
+}
+
+func (h *history) has(upper byte, fromClient bool) bool {
+	return h.seen&historyBit(upper, fromClient) != 0
 }
 
 func (h *history) put(upper byte, fromClient bool) {
-	if h.has(upper, fromClient) || h.n == len(h.b) {
+	bit := historyBit(upper, fromClient)
+	if h.seen&bit != 0 || int(h.n) == len(h.b) {
 		return
 	}
+	h.seen |= bit
 	h.b[h.n] = letter(upper, fromClient)
 	h.n++
 }
