@@ -267,8 +267,10 @@ func (e *Engine) sweep(now time.Time) {
 // Finish reports every connection and exchange still open, then the summary. facts carries what the caller
 // knows of the input (files, link types, warnings, interface drops); the engine adds its own counts.
 func (e *Engine) Finish(facts CaptureFacts) error {
-	e.finishAll()
 	e.flush(batchKey{})
+	if err := writeEnd([]*Engine{e}, e.sink); err != nil && e.err == nil {
+		e.err = err
+	}
 	if e.err != nil {
 		return e.err
 	}
@@ -277,15 +279,6 @@ func (e *Engine) Finish(facts CaptureFacts) error {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
-}
-
-// finishAll reports everything still open, at the end of the capture.
-func (e *Engine) finishAll() {
-	for _, c := range e.openConns() {
-		e.finish(c, "")
-	}
-	e.expireDNS(e.now, true)
-	e.releaseHeld(time.Time{})
 }
 
 // emit counts a finished record in the summary and queues it for the sink. Records finished by one packet or

@@ -230,6 +230,15 @@ func (e *Engine) openConns() []*conn {
 
 // finish reports c and forgets it. note, if not empty, explains why it ended early.
 func (e *Engine) finish(c *conn, note string) {
+	r := e.retire(c)
+	if note != "" {
+		r.Warning = note
+	}
+	e.emit(&r)
+}
+
+// retire takes c out of every table and returns its record.
+func (e *Engine) retire(c *conn) Record {
 	if c.lru != nil {
 		c.lru.remove(c)
 	}
@@ -244,9 +253,5 @@ func (e *Engine) finish(c *conn, note string) {
 		delete(e.byTuple, c.key.withoutVLAN())
 	}
 	e.releaseStreams(c)
-	r := e.connRecord(c)
-	if note != "" {
-		r.Warning = note
-	}
-	e.emit(&r)
+	return e.connRecord(c)
 }

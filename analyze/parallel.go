@@ -188,15 +188,14 @@ func (d *driver) firstError() error {
 
 // end reports everything still open, as one batch after the last packet.
 func (d *driver) end() error {
-	key := batchKey{seq: d.seq + 1}
 	if d.workers == nil {
-		e := d.engines[0]
-		e.finishAll()
-		e.flush(key)
-		return e.err
+		if e := d.engines[0]; e.err != nil {
+			return e.err
+		}
+		return writeEnd(d.engines, d.sink)
 	}
 	for _, w := range d.workers {
-		w.add(item{kind: itemEnd, seq: key.seq})
+		w.add(item{kind: itemEnd, seq: d.seq + 1})
 		w.send()
 		close(w.in)
 	}
@@ -204,7 +203,10 @@ func (d *driver) end() error {
 		<-w.done
 	}
 	d.merge.close()
-	return d.merge.error()
+	if err := d.merge.error(); err != nil {
+		return err
+	}
+	return writeEnd(d.engines, d.sink) // the workers are done: their engines are this goroutine's now
 }
 
 // summarize merges the engines' counts and writes the summary.
@@ -357,9 +359,7 @@ func (w *worker) process(it *item) batchKey {
 		e.sweep(it.now)
 		e.flush(batchKey{seq: it.seq})
 		return batchKey{seq: it.seq}
-	case itemEnd:
-		e.finishAll()
-		e.flush(batchKey{seq: it.seq})
+	case itemEnd: // what is still open is written by the driver, merged across engines (writeEnd)
 		return batchKey{seq: math.MaxUint64, phase: math.MaxUint8}
 	}
 	e.handle(it.seq, &it.frame, &it.pkt, it.learn)

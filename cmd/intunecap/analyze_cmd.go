@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -116,8 +117,9 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return 2, err
 	}
-	w, err := report.New(f.format, out, report.Options{
-		Color: useColor(f.color, out), FailOn: failOn, Verbose: f.verbose})
+	color := useColor(f.color, out)
+	buffered := bufio.NewWriterSize(out, 256<<10) // a report is read when the run ends: one write per line is waste
+	w, err := report.New(f.format, buffered, report.Options{Color: color, FailOn: failOn, Verbose: f.verbose})
 	if err != nil {
 		closeOut()
 		return 2, err
@@ -128,7 +130,7 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
 		}}
 	summary, runErr := p.run()
-	if err := errors.Join(runErr, w.Close(), closeOut()); err != nil {
+	if err := errors.Join(runErr, w.Close(), buffered.Flush(), closeOut()); err != nil {
 		return 2, err
 	}
 	if summary.Failing > 0 {
