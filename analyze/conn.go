@@ -63,6 +63,8 @@ type conn struct {
 	app  *appState
 	name *nameEvidence // from the client's DNS answers, when one named the server's address
 
+	lastSig segmentSig // the previous segment, to recognise the same packet captured twice
+
 	// Place in the expiry list.
 	lru        *lruList
 	prev, next *conn

@@ -108,7 +108,6 @@ type Engine struct {
 	batch          []Record                 // finished records not yet sent
 	out            func(batchKey, []Record) // set by Analyze when several engines run; nil = the sink
 	driven         bool                     // Analyze counts frames and sends ticks
-	dups           dedup                    // packets captured twice, when fed by Packet
 	facts          engineFacts
 	err            error
 }
@@ -165,11 +164,6 @@ func (e *Engine) Matcher() *rules.Matcher { return e.opts.Matcher }
 func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
 	e.seq++
 	e.sweepIfDue(f.Timestamp)
-	if e.dups.seen(p, f.Timestamp) {
-		e.count(f, p)
-		e.facts.duplicates++
-		return e.err
-	}
 	e.handle(e.seq, f, p, false)
 	e.flush(batchKey{})
 	return e.err

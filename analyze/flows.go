@@ -24,14 +24,21 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	}
 	e.lastKey, e.lastConn = k, c
 	fromClient := c.fromClient(fromLo)
-	c.last, c.lastNs = ref, ts.UnixNano()
+	ns := ts.UnixNano()
+	sig := sigOf(p, fromClient, ns)
+	if sig.duplicates(c.lastSig) {
+		e.facts.duplicates++
+		return
+	}
+	c.lastSig = sig
+	c.last, c.lastNs = ref, ns
 	c.packets++
 	c.bytes += int64(wire)
 	c.observeTCP(p, fromClient)
 	if len(p.Payload) > 0 && !(p.TCPFlags&flagSYN != 0) {
 		if c.srvPort() == dnsPort {
 			e.dnsOverTCP(c, p, fromClient, ref, ts, wire)
-		} else {
+		} else if c.wantsPayload(fromClient) {
 			e.readPayload(c, p, fromClient, ref)
 		}
 	}
@@ -153,6 +160,18 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 	if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
 		rx.server.release(&e.pool)
 	}
+}
+
+// wantsPayload reports whether a segment from that side can still tell anything: most segments of a
+// connection come after its name is known, and skip the readers entirely.
+func (c *conn) wantsPayload(fromClient bool) bool {
+	if c.app == nil {
+		return true
+	}
+	if fromClient {
+		return c.app.phase != phaseDone
+	}
+	return c.app.wantsServer() && (c.rx == nil || c.rx.server.limit != 0)
 }
 
 // streamsOf returns c's payload state, starting it at the first payload.

@@ -50,7 +50,6 @@ type driver struct {
 	nowNs   int64 // now and the last sweep in Unix nanoseconds: compared for every packet
 	sweepNs int64
 	facts   engineFacts // frame-level counts
-	dups    dedup
 }
 
 func newDriver(opts Options, sink Sink) (*driver, error) {
@@ -101,10 +100,6 @@ func (d *driver) read(src Source) error {
 			d.facts.truncated++
 		}
 		if d.pkt.Fragment || (d.pkt.IPProto != protoTCP && d.pkt.IPProto != protoUDP) {
-			continue
-		}
-		if d.dups.seen(&d.pkt, f.Timestamp) {
-			d.facts.duplicates++
 			continue
 		}
 		d.tickIfDue(f.Timestamp)
@@ -219,7 +214,6 @@ func (d *driver) summarize(facts CaptureFacts) error {
 	e.facts.packets, e.facts.bytes = d.facts.packets, d.facts.bytes
 	e.facts.first, e.facts.last = d.facts.first, d.facts.last
 	e.facts.truncated, e.facts.undecodable = d.facts.truncated, d.facts.undecodable
-	e.facts.duplicates = d.facts.duplicates
 	s := e.summary(facts)
 	if err := d.sink.Summary(&s); err != nil {
 		return fmt.Errorf("write summary: %w", err)
@@ -236,6 +230,7 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 	f.evicted += o.evicted
 	f.panics += o.panics
 	f.undecodableDNS += o.undecodableDNS
+	f.duplicates += o.duplicates
 }
 
 // item is one unit of work for an engine on another goroutine.
@@ -480,4 +475,10 @@ func (m *merger) error() error {
 func (m *merger) close() {
 	close(m.in)
 	<-m.done
+}
+
+func mix(h, v uint64) uint64 {
+	h ^= v
+	h *= 0x9e3779b97f4a7c15
+	return h ^ h>>29
 }

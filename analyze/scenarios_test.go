@@ -2,6 +2,7 @@ package analyze_test
 
 import (
 	"fmt"
+	"github.com/intunecap/intunecap/internal/pcaptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,7 +75,7 @@ func TestFreshRecordings(t *testing.T) {
 
 // checkScenarios compares the captures in dir with scenarios.tsv.
 func checkScenarios(t *testing.T, dir string, workerCounts []int) {
-	h, rows := readTSV(t, filepath.Join(recordedDir, "scenarios.tsv"))
+	h, rows := pcaptest.ReadTSV(t, filepath.Join(recordedDir, "scenarios.tsv"))
 	if !slices.Equal(h, []string{"file", "type", "proto", "name", "name_source", "port", "state", "verdict", "stage"}) {
 		t.Fatalf("scenarios.tsv header %q", h)
 	}

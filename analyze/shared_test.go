@@ -1,10 +1,8 @@
 package analyze_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/internal/pcaptest"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -52,39 +51,7 @@ func analyzeWith(t testing.TB, workers int, paths ...string) *collector {
 	return &c
 }
 
-// sharedPcaps returns the folder of public captures, or skips when the variable is unset.
-func sharedPcaps(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("INTUNECAP_SHARED_PCAPS")
-	if dir == "" {
-		t.Skip("INTUNECAP_SHARED_PCAPS is not set: the public capture cross-check needs ../shared/pcaps")
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Fatalf("INTUNECAP_SHARED_PCAPS=%s is not a folder", dir)
-	}
-	return dir
-}
-
-// readTSV reads one of tshark's extraction files: a header row, then tab-separated rows.
-func readTSV(t *testing.T, path string) (header []string, rows [][]string) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if header == nil {
-			header = cols
-			continue
-		}
-		rows = append(rows, cols)
-	}
-	return header, rows
-}
+// readTSV is pcaptest.ReadTSV under the name the analyze tests (scenarios_test.go too) call it by.
 
 func col(header []string, name string) int {
 	i := slices.Index(header, name)
@@ -106,18 +73,18 @@ func newNameSets() nameSets {
 func tsharkNames(t *testing.T, dir, file string) nameSets {
 	s := newNameSets()
 	exp := filepath.Join(dir, "expected", file)
-	h, rows := readTSV(t, exp+".tls.tsv")
+	h, rows := pcaptest.ReadTSV(t, exp+".tls.tsv")
 	for _, r := range rows {
 		if r[col(h, "quic.version")] != "" {
 			continue // QUIC Initial SNI is not read yet
 		}
-		for _, n := range splitList(r[col(h, "tls.handshake.extensions_server_name")]) {
+		for _, n := range pcaptest.SplitList(r[col(h, "tls.handshake.extensions_server_name")]) {
 			if !isAddr(n) { // an address in server_name names nothing a rule could match
 				s.sni[strings.ToLower(n)] = true
 			}
 		}
 	}
-	h, rows = readTSV(t, exp+".http_req.tsv")
+	h, rows = pcaptest.ReadTSV(t, exp+".http_req.tsv")
 	seen := map[string]bool{}
 	for _, r := range rows {
 		stream := r[col(h, "tcp.stream")]
@@ -134,12 +101,12 @@ func tsharkNames(t *testing.T, dir, file string) nameSets {
 			set[strings.ToLower(host)] = true
 		}
 	}
-	h, rows = readTSV(t, exp+".dns.tsv")
+	h, rows = pcaptest.ReadTSV(t, exp+".dns.tsv")
 	for _, r := range rows {
 		if r[col(h, "_ws.col.Protocol")] != "DNS" {
 			continue
 		}
-		for _, n := range splitList(r[col(h, "dns.qry.name")]) {
+		for _, n := range pcaptest.SplitList(r[col(h, "dns.qry.name")]) {
 			s.dns[strings.ToLower(n)] = true
 		}
 	}
@@ -168,13 +135,6 @@ func ourNames(c *collector) nameSets {
 	return s
 }
 
-func splitList(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
-}
-
 func stripPort(h string) string {
 	if strings.HasPrefix(h, "[") {
 		if i := strings.Index(h, "]"); i > 0 {
@@ -198,7 +158,7 @@ var knownDifferences = map[string]map[string][]string{}
 // TestSharedCapturesMatchTshark reads every public capture without error and checks that the SNIs, HTTP Hosts
 // and DNS names intunecap extracts are the ones tshark extracts.
 func TestSharedCapturesMatchTshark(t *testing.T) {
-	dir := sharedPcaps(t)
+	dir := pcaptest.SharedDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
 	if len(files) < 80 {
 		t.Fatalf("found %d captures in %s, want 80", len(files), dir)
@@ -264,7 +224,7 @@ var knownStateDifferences = map[string]map[string]string{}
 // TestSharedCapturesTCPOutcomes checks every TCP stream tshark found against the state intunecap gave the
 // connection that starts at the same frame.
 func TestSharedCapturesTCPOutcomes(t *testing.T) {
-	dir := sharedPcaps(t)
+	dir := pcaptest.SharedDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
 	for _, path := range files {
 		file := filepath.Base(path)
@@ -277,7 +237,7 @@ func TestSharedCapturesTCPOutcomes(t *testing.T) {
 					byFrame[k] = append(byFrame[k], r)
 				}
 			}
-			h, rows := readTSV(t, filepath.Join(dir, "expected", file+".tcp_streams.tsv"))
+			h, rows := pcaptest.ReadTSV(t, filepath.Join(dir, "expected", file+".tcp_streams.tsv"))
 			for _, row := range rows {
 				first := row[col(h, "first_frame")]
 				syn, _ := strconv.Atoi(row[col(h, "syn")])
@@ -305,7 +265,7 @@ func TestSharedCapturesTCPOutcomes(t *testing.T) {
 // TestWorkersGiveTheSameOutput runs every public capture with 1, 2 and 3 workers: records and summary must be
 // identical, in the same order.
 func TestWorkersGiveTheSameOutput(t *testing.T) {
-	dir := sharedPcaps(t)
+	dir := pcaptest.SharedDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"errors"
+	"github.com/intunecap/intunecap/internal/pcaptest"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 // BenchmarkReadDecode reads and decodes a real capture; allocs/op must stay near 0 per packet (the reader's
 // 1 MiB buffers are per file, not per packet).
 func BenchmarkReadDecode(b *testing.B) {
-	dir := sharedDir(b)
+	dir := pcaptest.SharedDir(b)
 	path := filepath.Join(dir, "sv-windows-browsing-microsoft.pcap")
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -45,7 +46,7 @@ func BenchmarkReadDecode(b *testing.B) {
 
 // BenchmarkDecode decodes real frames already in memory: the per-packet cost alone, 0 allocations.
 func BenchmarkDecode(b *testing.B) {
-	dir := sharedDir(b)
+	dir := pcaptest.SharedDir(b)
 	r, err := capture.Open([]string{filepath.Join(dir, "sv-windows-browsing-microsoft.pcap")})
 	if err != nil {
 		b.Fatal(err)

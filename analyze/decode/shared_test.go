@@ -1,55 +1,33 @@
 package decode
 
 import (
-	"bufio"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/internal/pcaptest"
 )
 
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("INTUNECAP_SHARED_PCAPS")
-	if dir == "" {
-		t.Skip("INTUNECAP_SHARED_PCAPS is not set; skipping the public-capture test")
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		t.Fatalf("INTUNECAP_SHARED_PCAPS=%q is not a folder: %v", dir, err)
-	}
-	return dir
-}
+// sharedDir is pcaptest.SharedDir under the name the decode tests (bench_test.go too) call it by.
 
-// tsvColumnSum adds up one column of a TSV file with a header row.
+// tsvColumnSum adds up one column of a TSV file with a header row (0 for an empty file).
 func tsvColumnSum(t testing.TB, path, column string) int {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+	header, rows := pcaptest.ReadTSV(t, path)
+	if header == nil {
+		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<22)
-	idx, sum := -1, 0
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
-		if idx < 0 {
-			for i, name := range fields {
-				if name == column {
-					idx = i
-				}
-			}
-			if idx < 0 {
-				t.Fatalf("%s: no column %q", path, column)
-			}
-			continue
-		}
+	idx := slices.Index(header, column)
+	if idx < 0 {
+		t.Fatalf("%s: no column %q", path, column)
+	}
+	sum := 0
+	for _, fields := range rows {
 		n, err := strconv.Atoi(fields[idx])
 		if err != nil {
 			t.Fatalf("%s: %s %q: %v", path, column, fields[idx], err)
@@ -107,7 +85,7 @@ func decodeFile(t testing.TB, path string) counts {
 // Snaplen-cut first IPv4 fragments (ndpi-dns-snaplen-truncated.pcap) are decoded as UDP, as tshark does.
 // Undecodable frames are only non-IP frames (ARP, LLDP, ...) and non-first IPv6 fragments.
 func TestSharedDecode(t *testing.T) {
-	dir := sharedDir(t)
+	dir := pcaptest.SharedDir(t)
 	names, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
 	sort.Strings(names)
 	for _, path := range names {

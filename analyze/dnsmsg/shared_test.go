@@ -2,34 +2,13 @@ package dnsmsg
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// tsvRows reads one of expected/<capture>.<kind>.tsv into maps keyed by the header names.
-func tsvRows(t testing.TB, path string) []map[string]string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	head := strings.Split(lines[0], "\t")
-	var rows []map[string]string
-	for _, l := range lines[1:] {
-		row := map[string]string{}
-		for i, v := range strings.Split(l, "\t") {
-			if i < len(head) {
-				row[head[i]] = v
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
+	"github.com/intunecap/intunecap/internal/pcaptest"
+)
 
 // dnsFrame is what tshark prints for one frame, rebuilt from our parse: fields joined with "," per message.
 type dnsFrame struct {
@@ -67,7 +46,7 @@ func (f *dnsFrame) add(m *Message) {
 // parseCapture parses every port-53 DNS message of a capture, UDP datagrams and DNS-over-TCP streams, and
 // files each under the frame that completed it, as tshark does.
 func parseCapture(t *testing.T, path string) map[int]*dnsFrame {
-	segs := readSegments(t, path)
+	segs := pcaptest.ReadSegments(t, path)
 	got := map[int]*dnsFrame{}
 	frame := func(n int) *dnsFrame {
 		if got[n] == nil {
@@ -77,20 +56,20 @@ func parseCapture(t *testing.T, path string) map[int]*dnsFrame {
 	}
 	var m Message
 	for _, s := range segs {
-		if s.tcp || len(s.payload) == 0 || (s.src.Port() != 53 && s.dst.Port() != 53) {
+		if s.TCP || len(s.Payload) == 0 || (s.Src.Port() != 53 && s.Dst.Port() != 53) {
 			continue
 		}
-		if err := m.Parse(s.payload); err != nil {
-			t.Logf("frame %d: %v", s.frame, err)
+		if err := m.Parse(s.Payload); err != nil {
+			t.Logf("frame %d: %v", s.Frame, err)
 		}
-		frame(s.frame).add(&m)
+		frame(s.Frame).add(&m)
 	}
-	for _, st := range tcpStreams(segs) {
-		if st.src.Port() != 53 && st.dst.Port() != 53 {
+	for _, st := range pcaptest.TCPStreams(segs) {
+		if st.Src.Port() != 53 && st.Dst.Port() != 53 {
 			continue
 		}
 		var ds Stream
-		ds.Write(st.data)
+		ds.Write(st.Data)
 		for consumed := 0; ; {
 			msg, ok := ds.Next()
 			if !ok {
@@ -98,9 +77,9 @@ func parseCapture(t *testing.T, path string) map[int]*dnsFrame {
 			}
 			consumed += 2 + len(msg)
 			if err := m.Parse(msg); err != nil {
-				t.Logf("tcp %v: %v", st.src, err)
+				t.Logf("tcp %v: %v", st.Src, err)
 			}
-			frame(st.frames[consumed-1]).add(&m)
+			frame(st.Frames[consumed-1]).add(&m)
 		}
 	}
 	return got
@@ -115,17 +94,14 @@ var dnsKnownDifferences = map[string]string{
 // TestSharedCapturesDNS compares, frame by frame, the DNS messages parsed from every shared capture with
 // tshark 4.0.17's extraction in expected/<capture>.dns.tsv.
 func TestSharedCapturesDNS(t *testing.T) {
-	dir := sharedPcaps(t)
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
-	if len(files) == 0 {
-		t.Fatalf("no captures in %s", dir)
-	}
+	dir := pcaptest.SharedDir(t)
+	files := pcaptest.Captures(t, dir)
 	for _, path := range files {
 		base := filepath.Base(path)
 		t.Run(base, func(t *testing.T) {
 			got := parseCapture(t, path)
 			want := map[int]map[string]string{}
-			for _, row := range tsvRows(t, filepath.Join(dir, "expected", base+".dns.tsv")) {
+			for _, row := range pcaptest.TSVRows(t, filepath.Join(dir, "expected", base+".dns.tsv")) {
 				if row["_ws.col.Protocol"] == "DNS" {
 					var n int
 					fmt.Sscan(row["frame.number"], &n)
@@ -159,7 +135,7 @@ func compareFrames(t *testing.T, base string, got map[int]*dnsFrame, want map[in
 		check("dns.qry.type", f.qtype)
 		check("dns.flags.rcode", f.rcode)
 		contained := func(field string, ours []string) {
-			theirs := split(row[field])
+			theirs := pcaptest.SplitList(row[field])
 			for _, v := range ours {
 				if !slices.Contains(theirs, v) {
 					t.Errorf("frame %d %s: ours %q not in tshark %q", n, field, v, row[field])
@@ -181,11 +157,4 @@ func compareFrames(t *testing.T, base string, got map[int]*dnsFrame, want map[in
 			t.Errorf("frame %d: we have a DNS message (%v), tshark has none", n, got[n].qname)
 		}
 	}
-}
-
-func split(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
 }

@@ -2,34 +2,13 @@ package httpmsg
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// tsvRows reads one of expected/<capture>.<kind>.tsv into maps keyed by the header names.
-func tsvRows(t testing.TB, path string) []map[string]string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	head := strings.Split(lines[0], "\t")
-	var rows []map[string]string
-	for _, l := range lines[1:] {
-		row := map[string]string{}
-		for i, v := range strings.Split(l, "\t") {
-			if i < len(head) {
-				row[head[i]] = v
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
+	"github.com/intunecap/intunecap/internal/pcaptest"
+)
 
 // httpKnownDifferences lists where this test and tshark deliberately disagree, per capture and frame.
 var httpKnownDifferences = map[string]string{
@@ -38,7 +17,7 @@ var httpKnownDifferences = map[string]string{
 
 // TestSharedCapturesProxy checks the proxy captures the engine's connect and 407 logic relies on.
 func TestSharedCapturesProxy(t *testing.T) {
-	dir := sharedPcaps(t)
+	dir := pcaptest.SharedDir(t)
 	tests := []struct {
 		file         string
 		method, host string
@@ -53,17 +32,17 @@ func TestSharedCapturesProxy(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			var gotReq, gotResp bool
-			for _, st := range tcpStreams(readSegments(t, filepath.Join(dir, tc.file))) {
+			for _, st := range pcaptest.TCPStreams(pcaptest.ReadSegments(t, filepath.Join(dir, tc.file))) {
 				var req Request
 				var resp Response
-				if s, _ := ParseRequest(st.data, &req); s == Complete && req.Method == tc.method {
+				if s, _ := ParseRequest(st.Data, &req); s == Complete && req.Method == tc.method {
 					host, port := req.Host, req.HostPort
 					if req.Method == "CONNECT" {
 						host, port = req.ConnectHost, req.ConnectPort
 					}
 					gotReq = gotReq || tc.host == "" || host == tc.host && port == tc.port
 				}
-				if s, _ := ParseResponse(st.data, &resp); s == Complete && resp.Status == tc.status {
+				if s, _ := ParseResponse(st.Data, &resp); s == Complete && resp.Status == tc.status {
 					gotResp = true
 				}
 			}
@@ -77,42 +56,39 @@ func TestSharedCapturesProxy(t *testing.T) {
 // TestSharedCapturesHTTP parses the request at the start of every client stream and the status line at the
 // start of every server stream of every shared capture, and compares them with tshark 4.0.17's extraction.
 func TestSharedCapturesHTTP(t *testing.T) {
-	dir := sharedPcaps(t)
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
-	if len(files) == 0 {
-		t.Fatalf("no captures in %s", dir)
-	}
+	dir := pcaptest.SharedDir(t)
+	files := pcaptest.Captures(t, dir)
 	requests, responses := 0, 0
 	for _, path := range files {
 		base := filepath.Base(path)
 		t.Run(base, func(t *testing.T) {
 			reqRows := map[int]map[string]string{}
-			for _, row := range tsvRows(t, filepath.Join(dir, "expected", base+".http_req.tsv")) {
+			for _, row := range pcaptest.TSVRows(t, filepath.Join(dir, "expected", base+".http_req.tsv")) {
 				var n int
 				fmt.Sscan(row["frame.number"], &n)
 				reqRows[n] = row
 			}
 			var codes []string
-			for _, row := range tsvRows(t, filepath.Join(dir, "expected", base+".http_resp.tsv")) {
-				codes = append(codes, split(row["http.response.code"])...)
+			for _, row := range pcaptest.TSVRows(t, filepath.Join(dir, "expected", base+".http_resp.tsv")) {
+				codes = append(codes, pcaptest.SplitList(row["http.response.code"])...)
 			}
-			for _, st := range tcpStreams(readSegments(t, path)) {
+			for _, st := range pcaptest.TCPStreams(pcaptest.ReadSegments(t, path)) {
 				var req Request
 				var resp Response
-				if s, err := ParseRequest(st.data, &req); s == Complete {
+				if s, err := ParseRequest(st.Data, &req); s == Complete {
 					requests++
-					checkRequest(t, base, st.frames[req.HeadLen-1], st.src.Port(), &req, reqRows)
+					checkRequest(t, base, st.Frames[req.HeadLen-1], st.Src.Port(), &req, reqRows)
 				} else if s == Malformed {
-					t.Errorf("%v: %v", st.src, err)
+					t.Errorf("%v: %v", st.Src, err)
 				}
-				if s, err := ParseResponse(st.data, &resp); s == Complete {
+				if s, err := ParseResponse(st.Data, &resp); s == Complete {
 					responses++
 					if !slices.Contains(codes, fmt.Sprint(resp.Status)) {
 						// tshark reports a response once its body is complete; cut captures never get there.
-						t.Logf("%v: status %d not among tshark's responses", st.src, resp.Status)
+						t.Logf("%v: status %d not among tshark's responses", st.Src, resp.Status)
 					}
 				} else if s == Malformed {
-					t.Errorf("%v: %v", st.src, err)
+					t.Errorf("%v: %v", st.Src, err)
 				}
 			}
 		})
@@ -158,11 +134,4 @@ func findRequest(rows map[int]map[string]string, frame int, port uint16, r *Requ
 		}
 	}
 	return rows[best]
-}
-
-func split(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
 }

@@ -3,34 +3,13 @@ package tlshello
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// tsvRows reads one of expected/<capture>.<kind>.tsv into maps keyed by the header names.
-func tsvRows(t testing.TB, path string) []map[string]string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	head := strings.Split(lines[0], "\t")
-	var rows []map[string]string
-	for _, l := range lines[1:] {
-		row := map[string]string{}
-		for i, v := range strings.Split(l, "\t") {
-			if i < len(head) {
-				row[head[i]] = v
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
+	"github.com/intunecap/intunecap/internal/pcaptest"
+)
 
 // helloIn runs Parse the way the engine does: grow the prefix to the size Parse asks for until it decides.
 // It returns the hello, the status and how many stream bytes the decision took.
@@ -73,31 +52,28 @@ var tlsKnownDifferences = map[string]string{
 // TestSharedCapturesTLS finds the ClientHello at the start of every reassembled TCP stream of every shared
 // capture and compares SNI, supported_versions and ECH presence with tshark 4.0.17's, frame by frame.
 func TestSharedCapturesTLS(t *testing.T) {
-	dir := sharedPcaps(t)
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
-	if len(files) == 0 {
-		t.Fatalf("no captures in %s", dir)
-	}
+	dir := pcaptest.SharedDir(t)
+	files := pcaptest.Captures(t, dir)
 	total := 0
 	for _, path := range files {
 		base := filepath.Base(path)
 		t.Run(base, func(t *testing.T) {
 			got := map[int]helloRow{}
-			for _, st := range tcpStreams(readSegments(t, path)) {
-				skip := tunnel(st.data)
-				h, status, n, err := helloIn(st.data[skip:])
+			for _, st := range pcaptest.TCPStreams(pcaptest.ReadSegments(t, path)) {
+				skip := tunnel(st.Data)
+				h, status, n, err := helloIn(st.Data[skip:])
 				switch status {
 				case Complete:
-					got[st.frames[skip+n-1]] = helloRow{h.SNI, versions(h.Versions), h.ECH}
+					got[st.Frames[skip+n-1]] = helloRow{h.SNI, versions(h.Versions), h.ECH}
 				case Malformed:
-					if d := st.data[skip:]; len(d) < 6 || d[5] != 1 {
+					if d := st.Data[skip:]; len(d) < 6 || d[5] != 1 {
 						continue // a server's first flight, or a fragment we cannot tell
 					}
-					t.Errorf("stream %v->%v: %v", st.src, st.dst, err)
+					t.Errorf("stream %v->%v: %v", st.Src, st.Dst, err)
 				}
 			}
 			want := map[int]helloRow{}
-			for _, row := range tsvRows(t, filepath.Join(dir, "expected", base+".tls.tsv")) {
+			for _, row := range pcaptest.TSVRows(t, filepath.Join(dir, "expected", base+".tls.tsv")) {
 				if row["quic.version"] != "" || row["tcp.stream"] == "" {
 					continue
 				}
@@ -147,7 +123,7 @@ func versions(v []uint16) string {
 // TestSharedCapturesPrefixes replays the hard hellos of the shared captures one byte at a time: split over
 // segments, 11 KB, fragmented over records, post-quantum, ECH. Every prefix must be NeedMore without a name.
 func TestSharedCapturesPrefixes(t *testing.T) {
-	dir := sharedPcaps(t)
+	dir := pcaptest.SharedDir(t)
 	tests := []struct {
 		file       string
 		sni        string // "" when the capture holds a single hello
@@ -165,19 +141,19 @@ func TestSharedCapturesPrefixes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			found := false
-			for _, st := range tcpStreams(readSegments(t, filepath.Join(dir, tc.file))) {
-				h, status, n, _ := helloIn(st.data)
+			for _, st := range pcaptest.TCPStreams(pcaptest.ReadSegments(t, filepath.Join(dir, tc.file))) {
+				h, status, n, _ := helloIn(st.Data)
 				if status != Complete || (tc.sni != "" && h.SNI != tc.sni) {
 					continue
 				}
 				if h.Records < tc.minRecords || h.ECH != tc.ech {
-					t.Errorf("%v: records %d ech %v", st.src, h.Records, h.ECH)
+					t.Errorf("%v: records %d ech %v", st.Src, h.Records, h.ECH)
 				}
 				found = true
 				var p Hello
 				for i := 0; i < n; i++ {
-					if s, need, err := Parse(st.data[:i], &p); s != NeedMore || need <= i || p.SNI != "" {
-						t.Fatalf("%v prefix %d/%d: %v need %d err %v sni %q", st.src, i, n, s, need, err, p.SNI)
+					if s, need, err := Parse(st.Data[:i], &p); s != NeedMore || need <= i || p.SNI != "" {
+						t.Fatalf("%v prefix %d/%d: %v need %d err %v sni %q", st.Src, i, n, s, need, err, p.SNI)
 					}
 				}
 			}
