@@ -2,7 +2,6 @@ package analyze_test
 
 import (
 	"fmt"
-	"github.com/intunecap/intunecap/internal/pcaptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/internal/pcaptest"
 )
 
 // recordedDir holds the captures recorded with tools/netlab and scenarios.tsv, the oracle written from what

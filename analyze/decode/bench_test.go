@@ -2,7 +2,6 @@ package decode
 
 import (
 	"errors"
-	"github.com/intunecap/intunecap/internal/pcaptest"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/internal/pcaptest"
 )
 
 // BenchmarkReadDecode reads and decodes a real capture; allocs/op must stay near 0 per packet (the reader's
