@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/rules"
 )
 
 // TCP flag bits as decode reports them.
@@ -64,6 +65,9 @@ type conn struct {
 	name *nameEvidence // from the client's DNS answers, when one named the server's address
 
 	lastSig segmentSig // the previous segment, to recognise the same packet captured twice
+
+	reported        bool          // a record went out before the connection ended (Options.ReportEstablished)
+	reportedVerdict rules.Verdict // with this verdict
 
 	// Place in the expiry list.
 	lru        *lruList

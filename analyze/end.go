@@ -37,19 +37,20 @@ func (s *endStream) peek() (uint64, bool) {
 	return 0, false
 }
 
-// pop returns the next record; a connection is retired and counted in the summary now.
-func (s *endStream) pop() Record {
+// pop returns the next record; a connection is retired and counted in the summary now. It reports false for
+// a connection already reported with the same verdict (Options.ReportEstablished).
+func (s *endStream) pop() (Record, bool) {
 	if len(s.conns) > 0 && (len(s.recs) == 0 || s.conns[0].first.seq < s.recs[0].order) {
 		c := s.conns[0]
 		s.conns[0] = nil
 		s.conns = s.conns[1:]
 		r := s.e.retire(c)
 		s.e.stats.add(&r)
-		return r
+		return r, !(c.reported && r.Verdict == c.reportedVerdict)
 	}
 	r := s.recs[0]
 	s.recs = s.recs[1:]
-	return r
+	return r, true
 }
 
 // writeEnd writes what the engines still hold to sink, merged in order of first frame: the same order one
@@ -69,7 +70,10 @@ func writeEnd(engines []*Engine, sink Sink) error {
 		if best < 0 {
 			return nil
 		}
-		r := streams[best].pop()
+		r, report := streams[best].pop()
+		if !report {
+			continue
+		}
 		if err := sink.Record(&r); err != nil {
 			return fmt.Errorf("write record: %w", err)
 		}

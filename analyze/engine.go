@@ -39,6 +39,9 @@ type Options struct {
 	ClosedLinger    time.Duration // a closed connection waits this long for stray packets (5s)
 	UDPTimeout      time.Duration // an idle UDP flow is reported (60s)
 	DNSTimeout      time.Duration // a query without an answer is reported unanswered (10s)
+	// ReportEstablished reports a connection as soon as its handshake completed and its name is known, instead
+	// of when it ends (live mode); one that then ends with another verdict is reported again.
+	ReportEstablished bool
 	// HoldDNSFailures is how long a failed lookup waits for a successful one for the same client and name
 	// before it is reported as blocked. Zero holds it until the end of the capture (offline analysis).
 	HoldDNSFailures time.Duration

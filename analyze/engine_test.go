@@ -381,3 +381,39 @@ func BenchmarkEngineNamedConnection(b *testing.B) {
 		}
 	}
 }
+
+// TestEngineReportsEstablishedEarly checks live mode's early report: a named connection is reported once the
+// server answered its hello, not again when it ends the same way, and again when it ends with a reset.
+func TestEngineReportsEstablishedEarly(t *testing.T) {
+	hello := clientHello(t, "enrollment.manage.microsoft.com")
+	for _, reset := range []bool{false, true} {
+		w := newWire(t, analyze.Options{ReportEstablished: true})
+		w.handshake(45000, 443)
+		w.tcp(true, 45000, 443, ack|psh, 1001, 5001, hello)
+		if n := len(w.out.records); n != 0 {
+			t.Fatalf("after the hello alone: %d records, want none (an SNI filter may still reset)", n)
+		}
+		w.tcp(false, 443, 45000, ack|psh, 5001, 1001+uint32(len(hello)), []byte("server hello"))
+		if n := len(w.out.records); n != 1 || w.out.records[0].Verdict != rules.Allowed {
+			t.Fatalf("after the server's answer: %d records %+v, want one allowed", n, w.out.records)
+		}
+		if reset {
+			w.tcp(false, 443, 45000, rst, 5013, 0, nil)
+		}
+		recs := w.finish()
+		want := []rules.Verdict{rules.Allowed}
+		if reset {
+			want = append(want, rules.Reset)
+		}
+		var got []rules.Verdict
+		for _, r := range recs {
+			got = append(got, r.Verdict)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("reset=%v: verdicts %v, want %v", reset, got, want)
+		}
+		if n := w.out.summary.Verdicts[string(want[len(want)-1])]; n != 1 || len(w.out.summary.Verdicts) != 1 {
+			t.Errorf("reset=%v: summary verdicts %v, want the final one counted once", reset, w.out.summary.Verdicts)
+		}
+	}
+}

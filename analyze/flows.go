@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/rules"
 )
 
 // tcp handles one TCP segment: find or start its connection, update the handshake state, and feed the payload
@@ -41,6 +42,9 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 		} else if c.wantsPayload(fromClient) {
 			e.readPayload(c, p, fromClient, ref)
 		}
+	}
+	if e.opts.ReportEstablished {
+		e.reportEarly(c)
 	}
 	e.place(c)
 }
@@ -253,7 +257,29 @@ func (e *Engine) finish(c *conn, note string) {
 	if note != "" {
 		r.Warning = note
 	}
+	if c.reported && r.Verdict == c.reportedVerdict && note == "" {
+		e.stats.add(&r) // reported early with this verdict already (Options.ReportEstablished)
+		return
+	}
 	e.emit(&r)
+}
+
+// reportEarly reports a connection whose name is known and whose server answered after the name was sent,
+// without waiting for it to end (live mode). If it later ends with another verdict (a reset after data), that is reported too.
+func (e *Engine) reportEarly(c *conn) {
+	if c.reported || c.app == nil || c.app.phase != phaseDone || !c.serverSentData {
+		return // the server's answer to the hello or request is the evidence: an SNI filter resets instead
+	}
+	if a := c.app; a.transport == transportConnect && (a.httpStatus == 0 ||
+		a.httpStatus == 200 && a.clientHello && c.serverBytes <= int64(a.respHeadLen)) {
+		return // the proxy's answer decides, then the tunnel's server
+	}
+	r := e.connRecord(c)
+	if r.Verdict == rules.Blocked || r.Verdict == rules.Reset {
+		return // failures are reported when the connection ends, with their stage
+	}
+	c.reported, c.reportedVerdict = true, r.Verdict
+	e.batch = append(e.batch, r) // counted in the summary when the connection ends
 }
 
 // retire takes c out of every table and returns its record.
@@ -272,5 +298,6 @@ func (e *Engine) retire(c *conn) Record {
 		delete(e.byTuple, c.key.withoutVLAN())
 	}
 	e.releaseStreams(c)
+	e.noteQuality(c)
 	return e.connRecord(c)
 }

@@ -39,7 +39,6 @@ func (e *Engine) connRecord(c *conn) Record {
 		r.Stage = o.stage
 	}
 	r.Reason = reasonFor(v, &r, o)
-	e.noteQuality(c)
 	if c.parserPanic {
 		r.Warning = "a payload parser failed on this connection; its name may be missing"
 	}

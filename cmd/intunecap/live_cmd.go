@@ -231,7 +231,8 @@ func runLiveLoop(f *liveFlags, setup *liveSetup, h *live.Handle, writer *pcapRot
 		}
 	}
 	eng, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(setup.table), FailOn: setup.failOn,
-		HalfOpenTimeout: f.synWait, ClosedLinger: time.Nanosecond, HoldDNSFailures: liveHoldDNS}, sink)
+		HalfOpenTimeout: f.synWait, ClosedLinger: time.Nanosecond, HoldDNSFailures: liveHoldDNS,
+		ReportEstablished: true}, sink)
 	if err != nil {
 		return 2, err
 	}

@@ -157,7 +157,7 @@ func runFile(t *testing.T, path string, limit uint64, writer *pcapRotator) (stri
 	}
 	sink := &liveSink{out: w, failOn: []rules.Verdict{rules.Blocked, rules.Reset}}
 	eng, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(table), ClosedLinger: time.Nanosecond,
-		HalfOpenTimeout: defaultSynWait, HoldDNSFailures: liveHoldDNS}, sink)
+		HalfOpenTimeout: defaultSynWait, HoldDNSFailures: liveHoldDNS, ReportEstablished: true}, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
