@@ -80,7 +80,9 @@ func newDriver(opts Options, sink Sink) (*driver, error) {
 	return d, nil
 }
 
-// read feeds every frame of src to the engines.
+// read feeds every frame of src to the engines. Capture time ticks on every frame, so the engines sweep at
+// the same moments whatever their number. With several engines, a plain Ethernet TCP/UDP frame goes to its
+// engine undecoded (decoding runs in parallel); every other frame is decoded here first.
 func (d *driver) read(src Source) error {
 	for {
 		f, err := src.Next()
@@ -92,22 +94,36 @@ func (d *driver) read(src Source) error {
 		}
 		d.seq++
 		d.countFrame(&f)
-		if err := d.dec.Decode(f, &d.pkt); err != nil {
-			d.facts.undecodable++
-			continue
-		}
-		if d.pkt.Truncated {
-			d.facts.truncated++
-		}
-		if d.pkt.Fragment || (d.pkt.IPProto != protoTCP && d.pkt.IPProto != protoUDP) {
-			continue
-		}
 		d.tickIfDue(f.Timestamp)
+		if d.workers != nil {
+			if id, ok := quickFlow(&f); ok {
+				d.dispatchFrame(&f, &id)
+				if err := d.firstError(); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if !d.decode(&f) {
+			continue
+		}
 		d.dispatch(&f)
 		if err := d.firstError(); err != nil {
 			return err
 		}
 	}
+}
+
+// decode decodes f into d.pkt and reports whether it is a TCP or UDP packet for the engines.
+func (d *driver) decode(f *capture.Frame) bool {
+	if err := d.dec.Decode(*f, &d.pkt); err != nil {
+		d.facts.undecodable++
+		return false
+	}
+	if d.pkt.Truncated {
+		d.facts.truncated++
+	}
+	return !d.pkt.Fragment && (d.pkt.IPProto == protoTCP || d.pkt.IPProto == protoUDP)
 }
 
 func (d *driver) countFrame(f *capture.Frame) {
@@ -142,35 +158,32 @@ func (d *driver) tickIfDue(ts time.Time) {
 	}
 }
 
-// dispatch hands the packet to the engine that owns its connection, and a DNS packet to all engines.
+// dispatch hands a decoded packet to the engine that owns its connection, and a DNS packet to all engines.
 func (d *driver) dispatch(f *capture.Frame) {
 	p := &d.pkt
-	dns := p.SrcPort == dnsPort || p.DstPort == dnsPort
 	if d.workers == nil {
 		d.engines[0].handle(d.seq, f, p, false)
 		d.engines[0].flush(batchKey{seq: d.seq, phase: 1})
 		return
 	}
-	owner := shardOf(p, len(d.workers))
+	id := flowOfPacket(p)
+	owner := id.shard(len(d.workers))
 	for i, w := range d.workers {
-		if i == owner || dns {
+		if i == owner || id.dns() {
 			w.addPacket(d.seq, f, p, i != owner)
 		}
 	}
 }
 
-// shardOf picks the engine for a packet from its addresses and ports, the same for both directions and for
-// every VLAN the connection crosses.
-func shardOf(p *decode.Packet, n int) int {
-	k, _ := keyOf(p)
-	k = k.withoutVLAN()
-	h := mix(mix(mix(mix(k.meta, k.lo[0]), k.lo[1]), k.hi[0]), k.hi[1])
-	return int((h >> 33) % uint64(n))
-}
-
-func le64(b []byte) uint64 {
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+// dispatchFrame hands an undecoded frame to the engine that owns its flow, and a DNS frame to all engines.
+func (d *driver) dispatchFrame(f *capture.Frame, id *flowID) {
+	owner := id.shard(len(d.workers))
+	dns := id.dns()
+	for i, w := range d.workers {
+		if i == owner || dns {
+			w.addFrame(d.seq, f, i != owner)
+		}
+	}
 }
 
 // firstError reports a sink error as soon as one is known.
@@ -213,7 +226,8 @@ func (d *driver) summarize(facts CaptureFacts) error {
 	}
 	e.facts.packets, e.facts.bytes = d.facts.packets, d.facts.bytes
 	e.facts.first, e.facts.last = d.facts.first, d.facts.last
-	e.facts.truncated, e.facts.undecodable = d.facts.truncated, d.facts.undecodable
+	e.facts.truncated += d.facts.truncated
+	e.facts.undecodable += d.facts.undecodable
 	s := e.summary(facts)
 	if err := d.sink.Summary(&s); err != nil {
 		return fmt.Errorf("write summary: %w", err)
@@ -231,6 +245,8 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 	f.panics += o.panics
 	f.undecodableDNS += o.undecodableDNS
 	f.duplicates += o.duplicates
+	f.truncated += o.truncated
+	f.undecodable += o.undecodable
 }
 
 // item is one unit of work for an engine on another goroutine.
@@ -244,7 +260,8 @@ type item struct {
 }
 
 const (
-	itemPacket uint8 = iota
+	itemPacket uint8 = iota // a packet decoded by the reading goroutine
+	itemFrame               // a frame for the worker to decode
 	itemTick
 	itemEnd
 )
@@ -262,6 +279,8 @@ const batchItems = 512
 type worker struct {
 	id    int
 	eng   *Engine
+	dec   *decode.Decoder // for frames the reading goroutine did not decode
+	pkt   decode.Packet
 	in    chan *workBatch
 	free  chan *workBatch
 	cur   *workBatch
@@ -277,10 +296,10 @@ type keyedRecords struct {
 }
 
 func newWorker(id int, e *Engine, m *merger) *worker {
-	w := &worker{id: id, eng: e, in: make(chan *workBatch, 8), free: make(chan *workBatch, 10),
+	w := &worker{id: id, eng: e, dec: decode.NewDecoder(decode.Options{}), in: make(chan *workBatch, 8), free: make(chan *workBatch, 10),
 		done: make(chan struct{}), merge: m}
 	for i := 0; i < 10; i++ {
-		w.free <- &workBatch{items: make([]item, 0, batchItems), arena: make([]byte, 0, 64<<10)}
+		w.free <- &workBatch{items: make([]item, 0, batchItems), arena: make([]byte, 0, 256<<10)}
 	}
 	e.out = func(k batchKey, recs []Record) {
 		w.out = append(w.out, keyedRecords{key: k, recs: slices.Clone(recs)})
@@ -302,6 +321,23 @@ func (w *worker) addPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn
 		b.arena = append(b.arena, p.Payload...)
 		it.pkt.Payload = b.arena[start:len(b.arena):len(b.arena)]
 	}
+	b.items = append(b.items, it)
+	if len(b.items) == batchItems {
+		w.send()
+	}
+}
+
+// addFrame queues an undecoded frame, copying its bytes.
+func (w *worker) addFrame(seq uint64, f *capture.Frame, learn bool) {
+	b := w.batch()
+	if len(b.arena)+len(f.Data) > cap(b.arena) && len(b.items) > 0 {
+		w.send()
+		b = w.batch()
+	}
+	it := item{kind: itemFrame, learn: learn, seq: seq, frame: *f}
+	start := len(b.arena)
+	b.arena = append(b.arena, f.Data...)
+	it.frame.Data = b.arena[start:len(b.arena):len(b.arena)]
 	b.items = append(b.items, it)
 	if len(b.items) == batchItems {
 		w.send()
@@ -357,9 +393,31 @@ func (w *worker) process(it *item) batchKey {
 	case itemEnd: // what is still open is written by the driver, merged across engines (writeEnd)
 		return batchKey{seq: math.MaxUint64, phase: math.MaxUint8}
 	}
-	e.handle(it.seq, &it.frame, &it.pkt, it.learn)
+	p := &it.pkt
+	if it.kind == itemFrame {
+		p = &w.pkt
+		if !w.decode(&it.frame, it.learn) {
+			return batchKey{seq: it.seq, phase: 1}
+		}
+	}
+	e.handle(it.seq, &it.frame, p, it.learn)
 	e.flush(batchKey{seq: it.seq, phase: 1})
 	return batchKey{seq: it.seq, phase: 1}
+}
+
+// decode decodes a frame the reading goroutine passed on undecoded, counting what the driver would have (only
+// for the engine that owns the frame: DNS copies are counted once).
+func (w *worker) decode(f *capture.Frame, learn bool) bool {
+	if err := w.dec.Decode(*f, &w.pkt); err != nil {
+		if !learn {
+			w.eng.facts.undecodable++
+		}
+		return false
+	}
+	if w.pkt.Truncated && !learn {
+		w.eng.facts.truncated++
+	}
+	return !w.pkt.Fragment && (w.pkt.IPProto == protoTCP || w.pkt.IPProto == protoUDP)
 }
 
 // progress is a worker's report: the records it finished and the capture position it has reached.

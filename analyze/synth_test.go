@@ -46,6 +46,9 @@ func TestSynthVerdictCounts(t *testing.T) {
 			if c.summary == nil || c.summary.Capture.Packets != want.Packets {
 				t.Errorf("summary packets differ from the %d written: %+v", want.Packets, c.summary)
 			}
+			if one, two := encode(t, c), encode(t, analyzeWith(t, 2, path)); one != two {
+				t.Errorf("2 workers differ from 1:\n%s", firstDiff(one, two))
+			}
 		})
 	}
 }

@@ -1,0 +1,90 @@
+package analyze
+
+import (
+	"encoding/binary"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/capture"
+)
+
+// flowID is what sharding needs of a packet: its addresses, ports and protocol, without a VLAN.
+type flowID struct {
+	src, dst     [2]uint64
+	sport, dport uint16
+	proto        uint8
+}
+
+// shard picks the engine for a flow, the same for both directions and every VLAN it crosses: a hash of the
+// canonical key that keyOf builds, VLANs cleared.
+func (id *flowID) shard(n int) int {
+	p := decode.Packet{SrcWords: id.src, DstWords: id.dst, SrcPort: id.sport, DstPort: id.dport, IPProto: id.proto}
+	k, _ := keyOf(&p)
+	h := mix(mix(mix(mix(k.meta, k.lo[0]), k.lo[1]), k.hi[0]), k.hi[1])
+	return int((h >> 33) % uint64(n))
+}
+
+// dns reports whether the flow is DNS, which every engine reads for names.
+func (id *flowID) dns() bool { return id.sport == dnsPort || id.dport == dnsPort }
+
+// flowOfPacket is the flowID of a decoded packet.
+func flowOfPacket(p *decode.Packet) flowID {
+	src, dst := packetWords(p)
+	return flowID{src: src, dst: dst, sport: p.SrcPort, dport: p.DstPort, proto: p.IPProto}
+}
+
+// quickFlow reads the flowID straight from an Ethernet frame's headers, so the reading goroutine can hand the
+// frame to its engine undecoded and decoding runs in parallel. It reports false for anything it does not read
+// whole (other link types, IP fragments, IPv6 extension headers, tunnels, cut headers): those frames are
+// decoded by the reading goroutine, as with one engine.
+func quickFlow(f *capture.Frame) (flowID, bool) {
+	b := f.Data
+	if f.LinkType != layers.LinkTypeEthernet || len(b) < 14 {
+		return flowID{}, false
+	}
+	off, etype := 14, binary.BigEndian.Uint16(b[12:14])
+	for etype == 0x8100 || etype == 0x88a8 || etype == 0x9100 {
+		if len(b) < off+4 {
+			return flowID{}, false
+		}
+		etype = binary.BigEndian.Uint16(b[off+2 : off+4])
+		off += 4
+	}
+	switch etype {
+	case 0x0800:
+		return quickIPv4(b[off:])
+	case 0x86dd:
+		return quickIPv6(b[off:])
+	}
+	return flowID{}, false
+}
+
+func quickIPv4(ip []byte) (flowID, bool) {
+	if len(ip) < 20 || ip[0]>>4 != 4 {
+		return flowID{}, false
+	}
+	ihl := int(ip[0]&0x0f) * 4
+	fragment := ip[6]&0x20 != 0 || (uint16(ip[6]&0x1f)<<8|uint16(ip[7])) != 0
+	if ihl < 20 || fragment || len(ip) < ihl+4 || (ip[9] != protoTCP && ip[9] != protoUDP) {
+		return flowID{}, false
+	}
+	l4 := ip[ihl:]
+	return flowID{
+		src:   [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[12:16]))},
+		dst:   [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[16:20]))},
+		sport: binary.BigEndian.Uint16(l4[0:2]), dport: binary.BigEndian.Uint16(l4[2:4]), proto: ip[9],
+	}, true
+}
+
+func quickIPv6(ip []byte) (flowID, bool) {
+	if len(ip) < 44 || ip[0]>>4 != 6 || (ip[6] != protoTCP && ip[6] != protoUDP) {
+		return flowID{}, false
+	}
+	l4 := ip[40:]
+	return flowID{
+		src:   [2]uint64{binary.BigEndian.Uint64(ip[8:16]), binary.BigEndian.Uint64(ip[16:24])},
+		dst:   [2]uint64{binary.BigEndian.Uint64(ip[24:32]), binary.BigEndian.Uint64(ip[32:40])},
+		sport: binary.BigEndian.Uint16(l4[0:2]), dport: binary.BigEndian.Uint16(l4[2:4]), proto: ip[6],
+	}, true
+}
