@@ -12,6 +12,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/intunecap/intunecap/internal/yamlnode"
+
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -198,7 +200,7 @@ func (p *parser) expected(n *yaml.Node, want string) error {
 	if n == nil {
 		return &rules.FileError{Path: p.file, Msg: "expected " + want}
 	}
-	return nodePos(n).errorf(p.file, "expected %s, found %s", want, describe(n))
+	return nodePos(n).errorf(p.file, "expected %s, found %s", want, yamlnode.Describe(n))
 }
 
 func (p *parser) errAt(n *yaml.Node, msg string) error {
@@ -286,24 +288,6 @@ func nodePos(n *yaml.Node) pos { return pos{Line: n.Line, Col: n.Column} }
 
 func (at pos) errorf(path, format string, args ...any) *rules.FileError {
 	return &rules.FileError{Path: path, Line: at.Line, Col: at.Col, Msg: fmt.Sprintf(format, args...)}
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		if len(n.Value) > 40 {
-			return strconv.Quote(n.Value[:40] + "...")
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "nothing"
 }
 
 func contains(list []string, s string) bool {

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/intunecap/intunecap/internal/yamlnode"
 )
 
 // The fields of a table file and of a row, in the order the error messages list them.
@@ -213,23 +215,5 @@ func (b *builder) expected(n *yaml.Node, want string) error {
 	if n == nil {
 		return &FileError{Path: b.file, Msg: "expected " + want}
 	}
-	return nodePos(n).errorf(b.file, "expected %s, found %s", want, describe(n))
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "null"
-		}
-		if len(n.Value) > 40 {
-			return strconv.Quote(n.Value[:40] + "...")
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "nothing"
+	return nodePos(n).errorf(b.file, "expected %s, found %s", want, yamlnode.Describe(n))
 }
