@@ -51,29 +51,8 @@ traffic() {
 	curl_ --resolve graph.windows.net:443:198.18.1.30 https://graph.windows.net/
 }
 
-capture_start() {
-	local file=$1 log=$LAB_STATE/capture.log
-	: >"$log"
-	ip netns exec "$LAB_NET" tcpdump -i veth0 -U -Z root -w "$file" >"$log" 2>&1 &
-	CAP_PID=$!
-	local i
-	for i in $(seq 50); do
-		grep -q 'listening on' "$log" && sleep 0.2 && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || die "capture failed: $(cat "$log")"
-		sleep 0.1
-	done
-	die "capture did not start: $(cat "$log")"
-}
-
-capture_stop() {
-	[ -n "$CAP_PID" ] || return 0
-	kill -INT "$CAP_PID" 2>/dev/null || true
-	wait "$CAP_PID" 2>/dev/null || true
-	CAP_PID=
-}
-
 cleanup() {
-	capture_stop
+	lab_capture_stop
 	if [ -n "${LAB_ID:-}" ]; then lab_down; fi
 	if [ -n "${REC_TMP:-}" ]; then rm -rf "$REC_TMP"; fi
 }
@@ -89,10 +68,10 @@ record_one() {
 	if [ $# -gt 0 ]; then lab_exec net iptables "$@"; fi
 	local file=$OUT/$name.pcap
 	rm -f "$file"
-	capture_start "$file"
+	lab_capture_start tcpdump veth0 0 "$file"
 	traffic
 	sleep 1
-	capture_stop
+	lab_capture_stop
 	lab_down
 	LAB_ID=
 	echo "record.sh: $name -> $file ($(stat -c %s "$file") bytes)"

@@ -197,6 +197,36 @@ lab_down() {
 	return 0
 }
 
+CAP_PID=
+
+# lab_capture_start TOOL IFACE SNAPLEN FILE starts a capture (tcpdump or dumpcap; SNAPLEN 0 = whole packets)
+# in the net namespace and waits until it really listens. lab_capture_stop ends it, with its last packets.
+lab_capture_start() {
+	local tool=$1 ifc=$2 snap=$3 file=$4 log=$LAB_STATE/capture.log
+	: >"$log"
+	local cmd=(tcpdump -i "$ifc" -U -Z root -w "$file")
+	[ "$snap" = 0 ] || cmd+=(-s "$snap")
+	[ "$tool" = dumpcap ] && cmd=(dumpcap -i "$ifc" -w "$file")
+	# Not through the net function: $! must be the capture's own PID (ip netns exec execs it), so that
+	# SIGINT reaches it and it writes its last packets.
+	ip netns exec "$LAB_NET" "${cmd[@]}" >"$log" 2>&1 &
+	CAP_PID=$!
+	local i
+	for i in $(seq 50); do
+		grep -qE 'listening on|Capturing on' "$log" && sleep 0.2 && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || lab_die "capture failed: $(cat "$log")"
+		sleep 0.1
+	done
+	lab_die "capture did not start: $(cat "$log")"
+}
+
+lab_capture_stop() {
+	[ -n "$CAP_PID" ] || return 0
+	kill -INT "$CAP_PID" 2>/dev/null || true
+	wait "$CAP_PID" 2>/dev/null || true
+	CAP_PID=
+}
+
 lab_main() {
 	set -euo pipefail
 	case ${1:-} in

@@ -233,37 +233,8 @@ capture_kind() {
 	esac
 }
 
-CAP_PID=
-
-# capture_start starts the capture in the net namespace and waits until it really listens.
-capture_start() {
-	local tool=$1 ifc=$2 snap=$3 file=$4 log=$LAB_STATE/capture.log
-	: >"$log"
-	local cmd=(tcpdump -i "$ifc" -U -Z root -w "$file")
-	[ "$snap" = 0 ] || cmd+=(-s "$snap")
-	[ "$tool" = dumpcap ] && cmd=(dumpcap -i "$ifc" -w "$file")
-	# Not through the net function: $! must be the capture's own PID (ip netns exec execs it), so that
-	# SIGINT reaches it and it writes its last packets.
-	ip netns exec "$LAB_NET" "${cmd[@]}" >"$log" 2>&1 &
-	CAP_PID=$!
-	local i
-	for i in $(seq 50); do
-		grep -qE 'listening on|Capturing on' "$log" && sleep 0.2 && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || die "capture failed: $(cat "$log")"
-		sleep 0.1
-	done
-	die "capture did not start: $(cat "$log")"
-}
-
-capture_stop() {
-	[ -n "$CAP_PID" ] || return 0
-	kill -INT "$CAP_PID" 2>/dev/null || true
-	wait "$CAP_PID" 2>/dev/null || true
-	CAP_PID=
-}
-
 cleanup() {
-	capture_stop
+	lab_capture_stop
 	if [ -n "${LAB_ID:-}" ]; then lab_down; fi
 	if [ -n "${REC_TMP:-}" ]; then rm -rf "$REC_TMP"; fi
 }
@@ -287,10 +258,10 @@ record_one() {
 	lab_up >/dev/null
 	local file=$OUT/$name.$ext
 	rm -f "$file"
-	capture_start "$tool" "$ifc" "$snap" "$file"
+	lab_capture_start "$tool" "$ifc" "$snap" "$file"
 	"sc_$name"
 	sleep 1
-	capture_stop
+	lab_capture_stop
 	lab_down
 	LAB_ID=
 	if [ -n "$tag_after" ]; then
