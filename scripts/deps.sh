@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on Debian/Ubuntu, only what is missing. Idempotent.
 #   libpcap-dev  cgo build of live capture (gopacket/pcap)
-#   tcpdump, tshark (dumpcap, editcap), dnsutils (dig), dnsmasq-base, tinyproxy, iptables, iproute2, curl,
-#   openssl     the network-namespace lab that records and replays real traffic (tools/netlab)
+#   tcpdump, tshark (dumpcap, editcap), dnsutils (dig), tinyproxy, iptables, iproute2, curl,
+#   openssl, procps  the network-namespace lab that records and replays real traffic (tools/netlab)
 #   hyperfine, tcpreplay   benchmarks
 set -euo pipefail
 
@@ -14,13 +14,13 @@ have_pkg libpcap-dev || need+=(libpcap-dev)
 have_cmd tcpdump     || need+=(tcpdump)
 have_cmd tshark      || need+=(tshark)
 have_cmd dig         || need+=(dnsutils)
-have_cmd dnsmasq     || need+=(dnsmasq-base)
 have_cmd tinyproxy   || need+=(tinyproxy)
 have_cmd iptables    || need+=(iptables)
 have_cmd ip          || need+=(iproute2)
 have_cmd tc          || need+=(iproute2)
 have_cmd curl        || need+=(curl)
 have_cmd openssl     || need+=(openssl)
+have_cmd sysctl      || need+=(procps)
 have_cmd hyperfine   || need+=(hyperfine)
 have_cmd tcpreplay   || need+=(tcpreplay)
 
