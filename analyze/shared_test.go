@@ -152,7 +152,18 @@ func isAddr(h string) bool {
 }
 
 // knownDifferences lists, per capture and name kind, the names where intunecap and tshark deliberately disagree,
-// with why. "+" marks a name only intunecap reports, "-" one only tshark reports.
+// with why. "+" marks a name only intunecap reports, "-" one only tshark reports. It is empty: the deliberate
+// differences are ways of comparing, applied to every capture alike, and listed here instead:
+//   - An address in server_name or Host names nothing a rule could match: intunecap names such a connection
+//     by the server address (or its DNS answer), so tshark's address-literal names are left out of the compare.
+//   - A connection has one name: Host is compared for the first request of each TCP stream only (tshark lists
+//     every request of a keep-alive connection, e.g. to a proxy), and a CONNECT tunnel whose ClientHello was
+//     read is named by its SNI, which must equal the CONNECT target.
+//   - QUIC Initial SNI is not read yet (a later issue): tshark's QUIC ClientHellos are left out.
+//   - VLAN ids are part of intunecap's flow key (zeek-vlan-collisions-http.pcap: three flows where tshark
+//     sees one); name sets are compared, so this changes no row.
+//   - HTTP on unusual ports: intunecap reads the GET sent to port 22 in zeek-http-to-ssh-port-nsec.pcap, whose
+//     Host is an address (see the first point), so the sets still agree.
 var knownDifferences = map[string]map[string][]string{}
 
 // TestSharedCapturesMatchTshark reads every public capture without error and checks that the SNIs, HTTP Hosts
