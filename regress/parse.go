@@ -93,7 +93,7 @@ func (p *parser) document(data []byte) (*yaml.Node, error) {
 		}
 		return nil, p.errAt(&extra, "a second YAML document (expected one per file)")
 	}
-	return deref(&root), nil
+	return yamlnode.Deref(&root), nil
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
@@ -151,7 +151,7 @@ func (p *parser) version(v *yaml.Node) error {
 func (p *parser) fields(m *yaml.Node, known []string, each func(key string, k, v *yaml.Node) error) error {
 	given := map[string]bool{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := deref(m.Content[i]), deref(m.Content[i+1])
+		k, v := yamlnode.Deref(m.Content[i]), yamlnode.Deref(m.Content[i+1])
 		if k == nil || k.Kind != yaml.ScalarNode || !contains(known, k.Value) {
 			return p.expected(k, "one of the fields "+strings.Join(known, ", "))
 		}
@@ -175,7 +175,7 @@ func (p *parser) list(seq *yaml.Node, what string, item func(*yaml.Node) error) 
 		return p.expected(seq, "a list")
 	}
 	for _, n := range seq.Content {
-		n = deref(n)
+		n = yamlnode.Deref(n)
 		if n == nil || n.Kind != yaml.MappingNode {
 			return p.expected(n, what)
 		}
@@ -222,7 +222,7 @@ func (p *parser) strings(v *yaml.Node) ([]string, error) {
 	}
 	out := make([]string, 0, len(v.Content))
 	for _, item := range v.Content {
-		item = deref(item)
+		item = yamlnode.Deref(item)
 		if item == nil {
 			return nil, p.expected(v, "a single value in the list")
 		}
@@ -249,7 +249,7 @@ func (p *parser) words(v *yaml.Node, allowed []string) ([]string, error) {
 	}
 	out := make([]string, 0, len(items))
 	for _, item := range items {
-		item = deref(item)
+		item = yamlnode.Deref(item)
 		if item == nil || item.Kind != yaml.ScalarNode || !contains(allowed, item.Value) {
 			return nil, p.expected(orNode(item, v), "one of "+strings.Join(allowed, ", "))
 		}
@@ -264,19 +264,6 @@ func (p *parser) words(v *yaml.Node, allowed []string) ([]string, error) {
 func orNode(n, fallback *yaml.Node) *yaml.Node {
 	if n == nil {
 		return fallback
-	}
-	return n
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
-		if n.Kind == yaml.AliasNode {
-			n = n.Alias
-		} else if len(n.Content) > 0 {
-			n = n.Content[0]
-		} else {
-			return nil
-		}
 	}
 	return n
 }

@@ -6,6 +6,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/intunecap/intunecap/internal/yamlnode"
+
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -174,7 +176,7 @@ func (p *parser) neverUnlisted(v *yaml.Node) error {
 		return p.expected(v, "a list of names or patterns")
 	}
 	for _, item := range v.Content {
-		item = deref(item)
+		item = yamlnode.Deref(item)
 		if item == nil {
 			return p.expected(v, "a name or pattern")
 		}

@@ -38,7 +38,7 @@ func (b *builder) yaml(data []byte) error {
 		}
 		return nodePos(&extra).errorf(b.file, "a second YAML document (expected one table per file)")
 	}
-	return b.yamlFile(deref(&root))
+	return b.yamlFile(yamlnode.Deref(&root))
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
@@ -51,19 +51,6 @@ func (b *builder) yamlSyntax(err error) error {
 		return &FileError{Path: b.file, Line: line, Msg: "yaml: " + msg[len(m[0]):]}
 	}
 	return &FileError{Path: b.file, Msg: msg}
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
-		if n.Kind == yaml.AliasNode {
-			n = n.Alias
-		} else if len(n.Content) > 0 {
-			n = n.Content[0]
-		} else {
-			return nil
-		}
-	}
-	return n
 }
 
 func nodePos(n *yaml.Node) pos { return pos{line: n.Line, col: n.Column} }
@@ -93,7 +80,7 @@ func (b *builder) yamlFile(doc *yaml.Node) error {
 func (b *builder) fields(m *yaml.Node, known []string, each func(key string, v *yaml.Node) error) error {
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := deref(m.Content[i]), deref(m.Content[i+1])
+		k, v := yamlnode.Deref(m.Content[i]), yamlnode.Deref(m.Content[i+1])
 		if k == nil || k.Kind != yaml.ScalarNode || !containsString(known, k.Value) {
 			return b.expected(k, "one of the fields "+strings.Join(known, ", "))
 		}
@@ -116,7 +103,7 @@ func (b *builder) yamlRows(seq *yaml.Node) error {
 		return b.expected(seq, "a list of rows")
 	}
 	for _, item := range seq.Content {
-		item = deref(item)
+		item = yamlnode.Deref(item)
 		if item == nil || item.Kind != yaml.MappingNode {
 			return b.expected(item, "a row (a mapping with purpose, pattern, ports ...)")
 		}
@@ -201,7 +188,7 @@ func (b *builder) strings(v *yaml.Node) ([]posString, error) {
 	}
 	out := make([]posString, 0, len(v.Content))
 	for _, item := range v.Content {
-		item = deref(item)
+		item = yamlnode.Deref(item)
 		if item == nil || item.Kind != yaml.ScalarNode {
 			return nil, b.expected(item, "a single value in the list")
 		}

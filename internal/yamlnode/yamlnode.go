@@ -1,5 +1,5 @@
-// Package yamlnode holds what the strict YAML loaders of rule tables and expectation files share: how a node is
-// described in an error message.
+// Package yamlnode holds what the strict YAML loaders of rule tables and expectation files share: following a
+// node through documents and aliases, and how a node is described in an error message.
 package yamlnode
 
 import (
@@ -26,4 +26,18 @@ func Describe(n *yaml.Node) string {
 		return strconv.Quote(n.Value)
 	}
 	return "nothing"
+}
+
+// Deref follows document and alias nodes to the node they stand for; nil for an empty document.
+func Deref(n *yaml.Node) *yaml.Node {
+	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		} else if len(n.Content) > 0 {
+			n = n.Content[0]
+		} else {
+			return nil
+		}
+	}
+	return n
 }
