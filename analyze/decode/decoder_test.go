@@ -40,11 +40,7 @@ func TestDecodeLinkTypes(t *testing.T) {
 	ip4syn := v4(t, syn(), nil)
 	ip6data := v6(t, data(), hello)
 	ip4dns := v4(t, dnsUDP(), hello)
-	tests := []struct {
-		name string
-		f    capture.Frame
-		want Packet
-	}{
+	tests := []decodeCase{
 		{"ethernet ipv4 tcp", frame(layers.LinkTypeEthernet, ether(0x0800, ip4syn)), want4(FlagSYN, nil)},
 		{"ethernet ipv6 tcp", frame(layers.LinkTypeEthernet, ether(0x86dd, ip6data)), want6(FlagPSH|FlagACK, hello)},
 		{"ethernet ipv4 udp", frame(layers.LinkTypeEthernet, ether(0x0800, ip4dns)), wantDNS4(hello)},
@@ -74,6 +70,19 @@ func TestDecodeLinkTypes(t *testing.T) {
 		{"nflog ipv4", frame(239, nflog(2, ip4syn)), want4(FlagSYN, nil)},
 		{"nflog ipv6", frame(239, nflog(10, ip6data)), want6(FlagPSH|FlagACK, hello)},
 	}
+	runDecodeCases(t, tests)
+}
+
+// decodeCase is a frame and the packet it must decode to.
+type decodeCase struct {
+	name string
+	f    capture.Frame
+	want Packet
+}
+
+// runDecodeCases decodes each case's frame with one decoder, as the engine does, and compares the packet.
+func runDecodeCases(t *testing.T, tests []decodeCase) {
+	t.Helper()
 	d := NewDecoder(Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,11 +156,7 @@ func setByte(b []byte, i int, v byte) []byte {
 func TestTruncation(t *testing.T) {
 	ip4data := v4(t, data(), hello) // 20 + 20 + 12
 	ip4dns := v4(t, dnsUDP(), hello)
-	tests := []struct {
-		name string
-		f    capture.Frame
-		want Packet
-	}{
+	tests := []decodeCase{
 		{"payload cut", cut(frame(layers.LinkTypeRaw, ip4data), 45),
 			Packet{Src: cli4, Dst: srv4, IPProto: 6, SrcPort: 50000, DstPort: 443, TCPFlags: FlagPSH | FlagACK, Seq: 1001,
 				Ack: 5001, Payload: hello[:5], PayloadWireLen: 12, Truncated: true}},
@@ -165,16 +170,7 @@ func TestTruncation(t *testing.T) {
 		{"bad checksum kept", frame(layers.LinkTypeRaw, setByte(ip4data, 20+16, 0xee)), want4(FlagPSH|FlagACK, hello)},
 		{"tso length 0", frame(layers.LinkTypeRaw, setByte(setByte(ip4data, 2, 0), 3, 0)), want4(FlagPSH|FlagACK, hello)},
 	}
-	d := NewDecoder(Options{})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var p Packet
-			if err := d.Decode(tt.f, &p); err != nil {
-				t.Fatal(err)
-			}
-			checkPacket(t, p, tt.want)
-		})
-	}
+	runDecodeCases(t, tests)
 }
 
 // words is the two-word form of an address, IPv4 mapped into ::ffff:0:0/96.
