@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -149,24 +150,15 @@ func (p *parser) version(v *yaml.Node) error {
 
 // fields walks a mapping, rejecting unknown and repeated keys and keys without a value.
 func (p *parser) fields(m *yaml.Node, known []string, each func(key string, k, v *yaml.Node) error) error {
-	given := map[string]bool{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := yamlnode.Deref(m.Content[i]), yamlnode.Deref(m.Content[i+1])
-		if k == nil || k.Kind != yaml.ScalarNode || !contains(known, k.Value) {
-			return p.expected(k, "one of the fields "+strings.Join(known, ", "))
+	err := yamlnode.Fields(m, known, false, each)
+	var fe *yamlnode.FieldError
+	if errors.As(err, &fe) {
+		if fe.Expected != "" {
+			return p.expected(fe.Node, fe.Expected)
 		}
-		if given[k.Value] {
-			return nodePos(k).errorf(p.file, "field %q given twice", k.Value)
-		}
-		given[k.Value] = true
-		if v == nil || v.Tag == "!!null" {
-			return nodePos(k).errorf(p.file, "field %q has no value", k.Value)
-		}
-		if err := each(k.Value, k, v); err != nil {
-			return err
-		}
+		return nodePos(fe.Node).errorf(p.file, "%s", fe.Msg)
 	}
-	return nil
+	return err
 }
 
 // list calls item for every mapping of a sequence.
@@ -250,10 +242,10 @@ func (p *parser) words(v *yaml.Node, allowed []string) ([]string, error) {
 	out := make([]string, 0, len(items))
 	for _, item := range items {
 		item = yamlnode.Deref(item)
-		if item == nil || item.Kind != yaml.ScalarNode || !contains(allowed, item.Value) {
+		if item == nil || item.Kind != yaml.ScalarNode || !slices.Contains(allowed, item.Value) {
 			return nil, p.expected(orNode(item, v), "one of "+strings.Join(allowed, ", "))
 		}
-		if contains(out, item.Value) {
+		if slices.Contains(out, item.Value) {
 			return nil, nodePos(item).errorf(p.file, "%q given twice", item.Value)
 		}
 		out = append(out, item.Value)
@@ -275,13 +267,4 @@ func nodePos(n *yaml.Node) pos { return pos{Line: n.Line, Col: n.Column} }
 
 func (at pos) errorf(path, format string, args ...any) *rules.FileError {
 	return &rules.FileError{Path: path, Line: at.Line, Col: at.Col, Msg: fmt.Sprintf(format, args...)}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

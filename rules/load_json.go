@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -61,7 +62,7 @@ func (b *builder) json(data []byte) error {
 			return d.err(err, at, "")
 		}
 		key, _ := tok.(string)
-		if !containsString(fileFields, key) {
+		if !slices.Contains(fileFields, key) {
 			return at.errorf(b.file, "unknown field %q (expected one of %s)", key, strings.Join(fileFields, ", "))
 		}
 		if seen[key] {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -76,26 +75,17 @@ func (b *builder) yamlFile(doc *yaml.Node) error {
 	})
 }
 
-// fields walks a mapping, rejecting unknown and repeated keys.
+// fields walks a mapping, rejecting unknown and repeated keys and keys without a value.
 func (b *builder) fields(m *yaml.Node, known []string, each func(key string, v *yaml.Node) error) error {
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := yamlnode.Deref(m.Content[i]), yamlnode.Deref(m.Content[i+1])
-		if k == nil || k.Kind != yaml.ScalarNode || !containsString(known, k.Value) {
-			return b.expected(k, "one of the fields "+strings.Join(known, ", "))
+	err := yamlnode.Fields(m, known, true, func(key string, _, v *yaml.Node) error { return each(key, v) })
+	var fe *yamlnode.FieldError
+	if errors.As(err, &fe) {
+		if fe.Expected != "" {
+			return b.expected(fe.Node, fe.Expected)
 		}
-		if seen[k.Value] {
-			return nodePos(k).errorf(b.file, "field %q given twice", k.Value)
-		}
-		seen[k.Value] = true
-		if v == nil {
-			return nodePos(k).errorf(b.file, "field %q has no value", k.Value)
-		}
-		if err := each(k.Value, v); err != nil {
-			return err
-		}
+		return nodePos(fe.Node).errorf(b.file, "%s", fe.Msg)
 	}
-	return nil
+	return err
 }
 
 func (b *builder) yamlRows(seq *yaml.Node) error {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -69,7 +70,7 @@ func Load(specs []string) (*Table, error) {
 	merged := &Table{}
 	seenSuffix := map[string]bool{}
 	for _, spec := range specs {
-		if containsString(merged.Sources, spec) {
+		if slices.Contains(merged.Sources, spec) {
 			continue
 		}
 		t, err := loadSpec(spec)
@@ -88,15 +89,6 @@ func Load(specs []string) (*Table, error) {
 	return merged, nil
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // loadSpec resolves one --rules value. A bare word that names a profile is the profile; anything else is a
 // file, so "./intune-2015" still reads a file of that name.
 func loadSpec(spec string) (*Table, error) {
@@ -112,7 +104,7 @@ func loadSpec(spec string) (*Table, error) {
 }
 
 func isProfileName(spec string) bool {
-	return !strings.ContainsAny(spec, "/\\.") && containsString(Profiles(), spec)
+	return !strings.ContainsAny(spec, "/\\.") && slices.Contains(Profiles(), spec)
 }
 
 func loadProfile(name string) (*Table, error) {
@@ -303,7 +295,7 @@ func (b *builder) table() (*Table, error) {
 		if err != nil {
 			return nil, s.at.errorf(b.file, "microsoft suffix: %v", err)
 		}
-		if !containsString(suffixes, d) {
+		if !slices.Contains(suffixes, d) {
 			suffixes = append(suffixes, d)
 		}
 	}

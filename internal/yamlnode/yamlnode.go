@@ -3,7 +3,10 @@
 package yamlnode
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -40,4 +43,43 @@ func Deref(n *yaml.Node) *yaml.Node {
 		}
 	}
 	return n
+}
+
+// FieldError is what is wrong with a mapping's keys: either a node that is not what was Expected, or a Msg
+// about a field. The loaders turn it into their own file:line:col error.
+type FieldError struct {
+	Node     *yaml.Node
+	Expected string // "one of the fields a, b, c"; empty when Msg says it
+	Msg      string
+}
+
+func (e *FieldError) Error() string {
+	if e.Expected != "" {
+		return "expected " + e.Expected + ", found " + Describe(e.Node)
+	}
+	return e.Msg
+}
+
+// Fields walks mapping m, whose keys must each be one of known, given once, and have a value (an explicit null
+// counts as none unless nullOK). It calls each for every field in order and returns the first *FieldError, or
+// the first error each returns.
+func Fields(m *yaml.Node, known []string, nullOK bool, each func(key string, k, v *yaml.Node) error) error {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := Deref(m.Content[i]), Deref(m.Content[i+1])
+		if k == nil || k.Kind != yaml.ScalarNode || !slices.Contains(known, k.Value) {
+			return &FieldError{Node: k, Expected: "one of the fields " + strings.Join(known, ", ")}
+		}
+		if seen[k.Value] {
+			return &FieldError{Node: k, Msg: fmt.Sprintf("field %q given twice", k.Value)}
+		}
+		seen[k.Value] = true
+		if v == nil || (!nullOK && v.Tag == "!!null") {
+			return &FieldError{Node: k, Msg: fmt.Sprintf("field %q has no value", k.Value)}
+		}
+		if err := each(k.Value, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
