@@ -137,7 +137,7 @@ func notCapture(magic []byte) error {
 }
 
 func (s *source) initPcap() error {
-	r, err := pcapgo.NewReader(s.br)
+	r, err := newPcapRecords(s.br)
 	if err != nil {
 		return fmt.Errorf("read pcap header: %w", cleanErr{err})
 	}
