@@ -85,7 +85,6 @@ type Decoder struct {
 	ip6   ip6Layer
 	ext   extLayer
 	frag  fragLayer
-	tcp   layers.TCP
 	udp   layers.UDP
 
 	parsers [numKinds]*gopacket.DecodingLayerParser
@@ -124,6 +123,16 @@ func (d *Decoder) Stats() Stats { return d.defrag.stats }
 // ErrIPv6Fragment, or an error wrapping ErrMalformed. Checksums are never verified: captures taken on the
 // sender with offload have bad ones, and those packets still happened.
 func (d *Decoder) Decode(f capture.Frame, p *Packet) error {
+	if f.LinkType == layers.LinkTypeEthernet {
+		if ok, err := d.decodeEthernetFast(f.Data, p); ok {
+			return err
+		}
+	}
+	return d.decodeLayers(f, p)
+}
+
+// decodeLayers decodes any frame with the layer parser.
+func (d *Decoder) decodeLayers(f capture.Frame, p *Packet) error {
 	*p = Packet{}
 	k, ok := kindOf(f.LinkType)
 	if !ok {

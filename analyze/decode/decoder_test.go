@@ -178,3 +178,38 @@ func words(a netip.Addr) [2]uint64 {
 	b := a.As16()
 	return [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
+
+// TestFastPath checks which frames the fast path answers itself (FuzzDecode and TestSharedDecode check that its
+// answers are the layer parser's) and which it leaves to the parser.
+func TestFastPath(t *testing.T) {
+	ip4 := v4(t, data(), hello)
+	ip6 := v6(t, data(), hello)
+	withOptions := append([]byte(nil), ip4...)
+	withOptions[0] = 0x46
+	fragment := append([]byte(nil), ip4...)
+	fragment[6] |= 0x20
+	tests := []struct {
+		name string
+		b    []byte
+		fast bool
+	}{
+		{"ipv4 tcp", ether(0x0800, ip4), true},
+		{"ipv6 tcp", ether(0x86dd, ip6), true},
+		{"ipv4 udp", ether(0x0800, v4(t, dnsUDP(), hello)), true},
+		{"two vlan tags", ether(0x88a8, cat(tag(10, 0x8100), tag(20, 0x0800), ip4)), true},
+		{"cut ipv4 tcp", ether(0x0800, ip4)[:14+20+16], true},
+		{"three vlan tags", ether(0x88a8, cat(tag(1, 0x8100), tag(2, 0x8100), tag(3, 0x0800), ip4)), false},
+		{"ipv4 options", ether(0x0800, withOptions), false},
+		{"ipv4 fragment", ether(0x0800, fragment), false},
+		{"ipv6 extension header", ether(0x86dd, withExt(ip6, hopByHop)), false},
+		{"pppoe", ether(0x8864, pppoe(0x0021, ip4)), false},
+		{"arp", ether(0x0806, make([]byte, 28)), false},
+		{"runt", make([]byte, 10), false},
+	}
+	d := NewDecoder(Options{})
+	for _, tt := range tests {
+		if got := checkFastPath(t, d, frame(layers.LinkTypeEthernet, tt.b)); got != tt.fast {
+			t.Errorf("%s: fast path taken = %v, want %v", tt.name, got, tt.fast)
+		}
+	}
+}

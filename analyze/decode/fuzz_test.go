@@ -2,9 +2,11 @@ package decode
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -35,7 +37,35 @@ func FuzzDecode(f *testing.F) {
 		if err == nil && len(p.Payload) > len(b) && !p.Fragment && p.PayloadWireLen < len(p.Payload) {
 			t.Fatalf("payload %d bytes from a %d-byte frame, wire %d", len(p.Payload), len(b), p.PayloadWireLen)
 		}
+		if fr.LinkType == layers.LinkTypeEthernet {
+			checkFastPath(t, d, fr)
+		}
 	})
+}
+
+// checkFastPath compares the fast path's answer for an Ethernet frame, where it gives one, with the layer
+// parser's, and reports whether it gave one.
+func checkFastPath(t testing.TB, d *Decoder, fr capture.Frame) bool {
+	t.Helper()
+	var fast, slow Packet
+	ok, fastErr := d.decodeEthernetFast(fr.Data, &fast)
+	if !ok {
+		return false
+	}
+	slowErr := d.decodeLayers(fr, &slow)
+	if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) || errors.Is(fastErr, ErrMalformed) != errors.Is(slowErr, ErrMalformed) {
+		t.Fatalf("% x: fast path error %v, layer parser %v", fr.Data, fastErr, slowErr)
+	}
+	if len(fast.Payload) != len(slow.Payload) || cap(fast.Payload) != cap(slow.Payload) ||
+		(len(fast.Payload) > 0 && &fast.Payload[0] != &slow.Payload[0]) {
+		t.Fatalf("% x: fast path payload %d/%d bytes, layer parser %d/%d", fr.Data, len(fast.Payload), cap(fast.Payload),
+			len(slow.Payload), cap(slow.Payload))
+	}
+	fast.Payload, slow.Payload = nil, nil
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("% x: fast path\n%+v\nlayer parser\n%+v", fr.Data, fast, slow)
+	}
+	return true
 }
 
 // addSharedFrames seeds a fuzz target with the first frames of every public capture, when available.

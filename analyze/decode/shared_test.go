@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/gopacket/gopacket/layers"
+
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/internal/pcaptest"
 )
@@ -38,8 +40,8 @@ func tsvColumnSum(t testing.TB, path, column string) int {
 }
 
 type counts struct {
-	frames, tcp, udp, other, fragments, errs int
-	byErr                                    map[string]int
+	frames, tcp, udp, other, fragments, errs, fast int
+	byErr                                          map[string]int
 }
 
 func decodeFile(t testing.TB, path string) counts {
@@ -58,6 +60,9 @@ func decodeFile(t testing.TB, path string) counts {
 			break
 		}
 		c.frames++
+		if f.LinkType == layers.LinkTypeEthernet && checkFastPath(t, d, f) {
+			c.fast++
+		}
 		if err := d.Decode(f, &p); err != nil {
 			c.errs++
 			c.byErr[err.Error()]++
@@ -93,7 +98,8 @@ func TestSharedDecode(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := decodeFile(t, path)
 			want := tsvColumnSum(t, filepath.Join(dir, "expected", name+".tcp_streams.tsv"), "packets")
-			t.Logf("frames %d tcp %d (tshark %d) udp %d other %d frag %d errs %v", c.frames, c.tcp, want, c.udp, c.other, c.fragments, c.byErr)
+			t.Logf("frames %d (fast path %d) tcp %d (tshark %d) udp %d other %d frag %d errs %v", c.frames, c.fast, c.tcp, want,
+				c.udp, c.other, c.fragments, c.byErr)
 			if c.tcp != want {
 				t.Errorf("tcp %d, tshark %d", c.tcp, want)
 			}

@@ -42,10 +42,9 @@ func (d *Decoder) fromTCP(p *Packet, seg []byte, wire int) error {
 		p.PayloadWireLen = max(wire-hdr, 0)
 		return nil
 	}
-	if err := d.tcp.DecodeFromBytes(seg, gopacket.NilDecodeFeedback); err != nil {
-		return classify(err, p.Truncated)
-	}
-	p.Payload = d.tcp.Payload
+	// The header is whole (20 <= hdr <= len(seg)): gopacket's TCP layer could only add the options, which
+	// nothing here reads.
+	p.Payload = seg[hdr:]
 	p.PayloadWireLen = max(wire-hdr, len(p.Payload))
 	return nil
 }
