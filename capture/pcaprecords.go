@@ -24,19 +24,27 @@ const (
 // (some writers put a small snaplen in the header and longer packets in the records).
 const maxEagerCapLen = 262144
 
-// pcapRecords reads the packet records of a classic pcap file straight out of the source's buffered reader. A
-// frame is a slice of that buffer, valid until the next call, so reading copies no packet byte after the
-// read system call. (pcapgo's reader, which still checks the file header, copies every frame twice: through its
-// own 4 KiB bufio.Reader into its packet buffer.) Its checks and errors are pcapgo's, except that a record
-// header followed by none of its bytes is a truncated record, not the end of the file.
+// pcapRecords reads the packet records of a classic pcap file into a buffer of its own and returns each frame
+// as a slice of it, valid until the next call: reading copies no packet byte after the read system call.
+// (pcapgo's reader, which still checks the file header, copies every frame twice: through its own 4 KiB
+// bufio.Reader into its packet buffer.) Its checks and errors are pcapgo's, except that a record header
+// followed by none of its bytes is a truncated record, not the end of the file.
 type pcapRecords struct {
-	br        *bufio.Reader
+	in        io.Reader // the source's buffered reader: once its buffer is drained, reads go straight to the file
+	buf       []byte
+	r, w      int   // the unread bytes are buf[r:w]
+	err       error // the error that stopped reading in (io.EOF at the end), returned once buf[r:w] is used up
 	bigEndian bool
 	nsFactor  uint32 // 1000 for microsecond timestamps, 1 for nanosecond ones
 	snaplen   uint32
 	linkType  layers.LinkType
-	big       []byte // frames too long for br's buffer are read here
+	big       []byte // frames too long for buf are read here
+	done      int64  // bytes of the records returned so far
 }
+
+// recordsBufferSize holds a whole read of the source's buffer (bufferSize, read without a copy when the space
+// is at least that) after the unread tail of the largest ordinary record.
+const recordsBufferSize = bufferSize + recordHeaderLen + maxEagerCapLen
 
 // newPcapRecords reads the file header from br and checks it with pcapgo.
 func newPcapRecords(br *bufio.Reader) (*pcapRecords, error) {
@@ -48,8 +56,8 @@ func newPcapRecords(br *bufio.Reader) (*pcapRecords, error) {
 	if _, err := br.Discard(pcapHeaderLen); err != nil {
 		return nil, err
 	}
-	r := &pcapRecords{br: br, snaplen: pr.Snaplen(), linkType: pr.LinkType(), nsFactor: 1000,
-		bigEndian: hdr[0] == 0xa1}
+	r := &pcapRecords{in: br, buf: make([]byte, recordsBufferSize), snaplen: pr.Snaplen(),
+		linkType: pr.LinkType(), nsFactor: 1000, bigEndian: hdr[0] == 0xa1}
 	if pr.Resolution() == gopacket.TimestampResolutionNanosecond {
 		r.nsFactor = 1
 	}
@@ -59,40 +67,65 @@ func newPcapRecords(br *bufio.Reader) (*pcapRecords, error) {
 // LinkType is the link type of every frame of the file.
 func (r *pcapRecords) LinkType() layers.LinkType { return r.linkType }
 
-// ZeroCopyReadPacketData returns the next frame; its bytes are valid until the next call.
+// buffered is the number of bytes read from in and not yet returned.
+func (r *pcapRecords) buffered() int { return r.w - r.r }
+
+// ZeroCopyReadPacketData returns the next frame as pcapgo's readers do; its bytes are valid until the next call.
 func (r *pcapRecords) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
-	hdr, err := r.br.Peek(recordHeaderLen)
-	if err != nil {
-		if len(hdr) == 0 && errors.Is(err, io.EOF) {
-			return nil, gopacket.CaptureInfo{}, io.EOF
-		}
-		return nil, gopacket.CaptureInfo{}, noEOF(err)
-	}
-	ci := r.captureInfo(hdr)
-	if err := r.check(ci); err != nil {
-		return nil, ci, err
-	}
-	n := recordHeaderLen + ci.CaptureLength
-	if n > r.br.Size() {
-		data, err := r.readBig(ci.CaptureLength)
-		return data, ci, err
-	}
-	rec, err := r.br.Peek(n)
-	if err != nil {
-		return nil, ci, noEOF(err)
-	}
-	_, _ = r.br.Discard(n) // n bytes are buffered: Discard moves past them and keeps rec's bytes in place
-	return rec[recordHeaderLen:n:n], ci, nil
+	data, ts, wireLen, err := r.next()
+	return data, gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(data), Length: wireLen}, err
 }
 
-// captureInfo decodes a record header.
-func (r *pcapRecords) captureInfo(hdr []byte) gopacket.CaptureInfo {
-	sec, frac, capLen, wireLen := r.u32(hdr[0:4]), r.u32(hdr[4:8]), r.u32(hdr[8:12]), r.u32(hdr[12:16])
-	return gopacket.CaptureInfo{
-		Timestamp:     time.Unix(int64(sec), int64(frac*r.nsFactor)).UTC(),
-		CaptureLength: int(capLen),
-		Length:        int(wireLen),
+// next returns the next frame, its timestamp and its length on the wire; its bytes are valid until the next
+// call. After an error, recordOffset is where the record that could not be read begins.
+func (r *pcapRecords) next() ([]byte, time.Time, int, error) {
+	if r.w-r.r < recordHeaderLen && !r.fill(recordHeaderLen) {
+		if r.w == r.r && errors.Is(r.err, io.EOF) {
+			return nil, time.Time{}, 0, io.EOF
+		}
+		return nil, time.Time{}, 0, noEOF(r.err)
 	}
+	hdr := r.buf[r.r : r.r+recordHeaderLen]
+	capLen, wireLen := int(r.u32(hdr[8:12])), int(r.u32(hdr[12:16]))
+	if err := r.check(capLen, wireLen); err != nil {
+		return nil, time.Time{}, 0, err
+	}
+	ts := time.Unix(int64(r.u32(hdr[0:4])), int64(r.u32(hdr[4:8])*r.nsFactor)).UTC()
+	n := recordHeaderLen + capLen
+	if n > len(r.buf) {
+		data, err := r.readBig(capLen)
+		return data, ts, wireLen, err
+	}
+	if r.w-r.r < n && !r.fill(n) {
+		return nil, time.Time{}, 0, noEOF(r.err)
+	}
+	start := r.r + recordHeaderLen
+	r.r += n
+	r.done += int64(n)
+	return r.buf[start:r.r:r.r], ts, wireLen, nil
+}
+
+// recordOffset is the offset in the stream of the record next reads (or failed to read).
+func (r *pcapRecords) recordOffset() int64 { return pcapHeaderLen + r.done }
+
+// fill reads until buf holds n unread bytes (n <= len(buf)), moving the unread ones to the front first. It
+// reports false when reading stopped before that (r.err says why).
+func (r *pcapRecords) fill(n int) bool {
+	if r.r > 0 {
+		r.w = copy(r.buf, r.buf[r.r:r.w])
+		r.r = 0
+	}
+	for r.w < n {
+		if r.err != nil {
+			return false
+		}
+		m, err := r.in.Read(r.buf[r.w:])
+		r.w += m
+		if err != nil {
+			r.err = err
+		}
+	}
+	return true
 }
 
 // u32 reads a header field in the file's byte order.
@@ -104,28 +137,33 @@ func (r *pcapRecords) u32(b []byte) uint32 {
 }
 
 // check rejects the lengths pcapgo rejects, with its messages.
-func (r *pcapRecords) check(ci gopacket.CaptureInfo) error {
-	if ci.CaptureLength < 0 || ci.CaptureLength > max(int(r.snaplen), maxEagerCapLen) {
-		return fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, r.snaplen)
+func (r *pcapRecords) check(capLen, wireLen int) error {
+	if capLen < 0 || capLen > max(int(r.snaplen), maxEagerCapLen) {
+		return fmt.Errorf("capture length exceeds snap length: %d > %d", capLen, r.snaplen)
 	}
-	if ci.CaptureLength > ci.Length {
-		return fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
+	if capLen > wireLen {
+		return fmt.Errorf("capture length exceeds original packet length: %d > %d", capLen, wireLen)
 	}
 	return nil
 }
 
-// readBig reads a frame longer than the buffer into r.big, growing it only as bytes arrive, so a lying length
-// in a short file cannot make the reader allocate gigabytes.
+// readBig reads a frame longer than buf into r.big, growing it only as bytes arrive, so a lying length in a
+// short file cannot make the reader allocate gigabytes.
 func (r *pcapRecords) readBig(capLen int) ([]byte, error) {
-	if _, err := r.br.Discard(recordHeaderLen); err != nil {
-		return nil, noEOF(err)
+	r.r += recordHeaderLen
+	have := min(r.w-r.r, capLen)
+	b := bytes.NewBuffer(append(r.big[:0], r.buf[r.r:r.r+have]...))
+	r.r += have
+	if r.err == nil && have < capLen {
+		if _, err := io.CopyN(b, r.in, int64(capLen-have)); err != nil {
+			r.err = err
+		}
 	}
-	buf := bytes.NewBuffer(r.big[:0])
-	_, err := io.CopyN(buf, r.br, int64(capLen))
-	r.big = buf.Bytes()
-	if err != nil {
-		return nil, noEOF(err) // CopyN reports io.EOF when the file ends first
+	r.big = b.Bytes()
+	if len(r.big) < capLen {
+		return nil, noEOF(r.err) // set: the bytes ran out
 	}
+	r.done += int64(recordHeaderLen + capLen)
 	return r.big, nil
 }
 

@@ -11,27 +11,18 @@ import (
 // readNext reads the next frame of s into s.pending. It returns false at the end of the file and, with a
 // Warning, when the file cannot be read further: a damaged file loses its tail, never the frames before it.
 func (s *source) readNext() (bool, *Warning) {
+	if s.recs != nil {
+		return s.readPcap()
+	}
 	off := s.offset()
 	data, ci, err := s.pr.ZeroCopyReadPacketData()
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return false, nil
-		}
-		s.stats.Stopped = true
-		return false, &Warning{
-			File:   s.stats.Name,
-			Frame:  s.stats.Frames + 1,
-			Offset: off,
-			Msg:    describe(err) + "; rest of file skipped",
-		}
+		return false, s.stop(err, off)
 	}
 	s.stats.Frames++
-	lt, iface := s.pcapLT, 0
-	if s.ng != nil {
-		iface = s.ifBase + ci.InterfaceIndex
-		s.syncInterfaces()
-		lt = s.stats.Interfaces[iface].LinkType
-	}
+	iface := s.ifBase + ci.InterfaceIndex
+	s.syncInterfaces()
+	lt := s.stats.Interfaces[iface].LinkType
 	if !s.anyLT || lt != s.lastLT {
 		s.noteLinkType(lt)
 	}
@@ -46,6 +37,42 @@ func (s *source) readNext() (bool, *Warning) {
 		Interface: iface,
 	}
 	return true, nil
+}
+
+// readPcap is readNext for a pcap file, whose frames all have the file's link type.
+func (s *source) readPcap() (bool, *Warning) {
+	data, ts, wireLen, err := s.recs.next()
+	if err != nil {
+		return false, s.stop(err, s.recs.recordOffset())
+	}
+	s.stats.Frames++
+	if !s.anyLT {
+		s.noteLinkType(s.pcapLT)
+	}
+	s.pending = Frame{
+		Data:      data,
+		Timestamp: ts,
+		CapLen:    len(data),
+		WireLen:   wireLen,
+		LinkType:  s.pcapLT,
+		File:      s.index,
+		Number:    s.stats.Frames,
+	}
+	return true, nil
+}
+
+// stop ends reading the file on err: silently at its end, else with a Warning saying where.
+func (s *source) stop(err error, off int64) *Warning {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	s.stats.Stopped = true
+	return &Warning{
+		File:   s.stats.Name,
+		Frame:  s.stats.Frames + 1,
+		Offset: off,
+		Msg:    describe(err) + "; rest of file skipped",
+	}
 }
 
 func (s *source) noteLinkType(lt layers.LinkType) {

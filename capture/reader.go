@@ -77,6 +77,10 @@ func (r *Reader) Next() (Frame, error) {
 	}
 	if !r.started {
 		r.start()
+	} else if len(r.heap) == 1 { // one file left: no merging
+		if !r.read(r.srcs[r.heap[0]]) {
+			r.heap = r.heap[:0]
+		}
 	} else if len(r.heap) > 0 {
 		r.advanceTop()
 	}

@@ -45,6 +45,7 @@ type source struct {
 	br      *bufio.Reader
 	pr      packetReader
 	ng      *pcapgo.NgReader // nil for pcap
+	recs    *pcapRecords     // nil for pcapng
 	pcapLT  layers.LinkType
 	ifBase  int // file-wide index of the current pcapng section's interface 0
 	lastLT  layers.LinkType
@@ -141,7 +142,7 @@ func (s *source) initPcap() error {
 	if err != nil {
 		return fmt.Errorf("read pcap header: %w", cleanErr{err})
 	}
-	s.pr, s.pcapLT = r, r.LinkType()
+	s.pr, s.recs, s.pcapLT = r, r, r.LinkType()
 	return nil
 }
 
@@ -161,7 +162,13 @@ func (s *source) initPcapng() error {
 }
 
 // offset is the position of the next unread byte in the uncompressed stream.
-func (s *source) offset() int64 { return s.stream.n - int64(s.br.Buffered()) }
+func (s *source) offset() int64 {
+	n := s.stream.n - int64(s.br.Buffered())
+	if s.recs != nil {
+		n -= int64(s.recs.buffered())
+	}
+	return n
+}
 
 func (s *source) close() error {
 	if s.file == nil {

@@ -1,0 +1,72 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+	"testing/iotest"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// TestPcapRecordsAgreeWithPcapgo reads files of several megabytes, with frames of every size up to 300 KB so
+// that records straddle every refill of the buffer, through short reads, and compares each frame with pcapgo's.
+func TestPcapRecordsAgreeWithPcapgo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var recs []rec
+	for i := 0; i < 4000; i++ {
+		size := rng.IntN(3000)
+		if i%500 == 7 {
+			size = 200000 + rng.IntN(100000) // longer than a buffer's worth of small frames
+		}
+		data := make([]byte, size)
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		recs = append(recs, rec{sec: uint32(1e9 + i), usec: rng.Uint32N(1e6), data: data})
+	}
+	for _, tc := range []struct {
+		name  string
+		order binary.ByteOrder
+		magic uint32
+	}{
+		{"little-endian microseconds", binary.LittleEndian, 0xa1b2c3d4},
+		{"big-endian microseconds", binary.BigEndian, 0xa1b2c3d4},
+		{"little-endian nanoseconds", binary.LittleEndian, 0xa1b23c4d},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := pcapBytes(tc.order, tc.magic, 400000, layers.LinkTypeEthernet, recs...)
+			ours, err := newPcapRecords(bufio.NewReaderSize(iotest.HalfReader(bytes.NewReader(file)), bufferSize))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, err := pcapgo.NewReader(bytes.NewReader(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; ; i++ {
+				want, wantCI, wantErr := ref.ReadPacketData()
+				got, gotCI, gotErr := ours.ZeroCopyReadPacketData()
+				if errors.Is(wantErr, io.EOF) && errors.Is(gotErr, io.EOF) {
+					if i != len(recs) {
+						t.Fatalf("%d frames, want %d", i, len(recs))
+					}
+					return
+				}
+				if wantErr != nil || gotErr != nil {
+					t.Fatalf("frame %d: error %v, pcapgo %v", i+1, gotErr, wantErr)
+				}
+				if !bytes.Equal(got, want) || !gotCI.Timestamp.Equal(wantCI.Timestamp) ||
+					gotCI.CaptureLength != wantCI.CaptureLength || gotCI.Length != wantCI.Length {
+					t.Fatalf("frame %d: %d bytes at %v, pcapgo %d bytes at %v", i+1, len(got), gotCI.Timestamp,
+						len(want), wantCI.Timestamp)
+				}
+			}
+		})
+	}
+}
