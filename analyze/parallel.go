@@ -86,10 +86,10 @@ func newDriver(opts Options, sink Sink) (*driver, error) {
 func (d *driver) read(src Source) error {
 	for {
 		f, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
 		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
 			return fmt.Errorf("read packets: %w", err)
 		}
 		d.seq++

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -108,6 +110,11 @@ func TestJSONDocument(t *testing.T) {
 func TestAppendSafeJSON(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`{"name":"plain.example"}`, `{"name":"plain.example"}`},
+		{`"exactly8"`, `"exactly8"`},
+		{"\"seven..\x7f after a plain word\"", `"seven..\u007f after a plain word"`},
+		{"\"0123456\x7f\"", `"0123456\u007f"`},
+		{"\"01234567é\u202e89abcdef\"", `"01234567é\u202e89abcdef"`},
+		{"\"~~~~~~~~~~~~~~~~\x7f\"", `"~~~~~~~~~~~~~~~~\u007f"`},
 		{`"café ☕"`, `"café ☕"`},
 		{"\"del\x7f\"", `"del\u007f"`},
 		{"\"\u202egpj.exe\"", `"\u202egpj.exe"`},
@@ -126,6 +133,39 @@ func TestAppendSafeJSON(t *testing.T) {
 			if err := json.Unmarshal([]byte(got), &b); err != nil || jsonString(a) != b {
 				t.Errorf("%q decodes to %q, want %q (%v)", got, b, a, err)
 			}
+		}
+	}
+}
+
+// TestAppendSafeJSONMatchesByteLoop compares the word-at-a-time scan with the plain byte loop it replaced, on
+// random mixes of ASCII, DEL, multi-byte and invalid UTF-8 at every alignment.
+func TestAppendSafeJSONMatchesByteLoop(t *testing.T) {
+	byteLoop := func(dst, src []byte) []byte {
+		for i := 0; i < len(src); {
+			if c := src[i]; c < 0x7f {
+				dst = append(dst, c)
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRune(src[i:])
+			if src[i] != 0x7f && r != utf8.RuneError && strconv.IsPrint(r) {
+				dst = append(dst, src[i:i+size]...)
+			} else {
+				dst = appendRuneEscape(dst, r)
+			}
+			i += size
+		}
+		return dst
+	}
+	pieces := []string{"a", "plain.example.com", "\x7f", "é", "☕", "\u202e", "\u200b", "\xff", "\xe2\x80", "\U000e0041", "~"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := 0; i < 20000; i++ {
+		var b []byte
+		for n := rng.IntN(12); n > 0; n-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		if got, want := appendSafeJSON(nil, b), byteLoop(nil, b); !bytes.Equal(got, want) {
+			t.Fatalf("appendSafeJSON(%q) = %q, byte loop %q", b, got, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -11,22 +12,37 @@ import (
 // covers the rest, so `cat report.jsonl` on a terminal is as safe as the text report, while any JSON decoder
 // still reads back exactly the same strings. Such runes can only occur inside JSON strings, where \u is valid.
 func appendSafeJSON(dst, src []byte) []byte {
-	for i := 0; i < len(src); {
-		c := src[i]
-		if c < 0x7f {
-			dst = append(dst, c)
-			i++
-			continue
+	for len(src) > 0 {
+		n := plainPrefix(src)
+		dst = append(dst, src[:n]...)
+		if src = src[n:]; len(src) == 0 {
+			break
 		}
-		r, size := utf8.DecodeRune(src[i:])
-		if c != 0x7f && r != utf8.RuneError && strconv.IsPrint(r) {
-			dst = append(dst, src[i:i+size]...)
+		r, size := utf8.DecodeRune(src)
+		if src[0] != 0x7f && r != utf8.RuneError && strconv.IsPrint(r) {
+			dst = append(dst, src[:size]...)
 		} else {
 			dst = appendRuneEscape(dst, r)
 		}
-		i += size
+		src = src[size:]
 	}
 	return dst
+}
+
+// plainPrefix is the length of the run of bytes below 0x7f at the start of b, found eight bytes at a time: a
+// byte of 0x7f or more has its top bit set in itself or in itself plus one (smaller bytes carry nothing over).
+func plainPrefix(b []byte) int {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if w := binary.LittleEndian.Uint64(b[i:]); (w|(w+ones))&tops != 0 {
+			break
+		}
+	}
+	for i < len(b) && b[i] < 0x7f {
+		i++
+	}
+	return i
 }
 
 // appendRuneEscape writes r as JSON \u escapes, a surrogate pair above the BMP.
