@@ -39,29 +39,35 @@ func Analyze(src Source, opts Options, sink Sink, facts func() CaptureFacts) err
 
 // driver owns the read loop: decoding, capture-time ticks, sharding and the frame-level counts.
 type driver struct {
-	engines []*Engine
-	workers []*worker // nil with one engine: it runs inline
+	engines []*Engine // engines[0] runs on the reading goroutine; the others each on a worker
+	workers []*worker // workers[i] runs engines[i+1]; nil with one engine
+	shares  shares
 	merge   *merger
-	sink    Sink
-	dec     *decode.Decoder
-	pkt     decode.Packet
-	seq     uint64
-	now     time.Time
-	nowNs   int64 // now and the last sweep in Unix nanoseconds: compared for every packet
-	sweepNs int64
-	facts   engineFacts // frame-level counts
+	// With workers, engines[0]'s finished records wait here until the merger is told how far it has got.
+	inlineOut  []keyedRecords
+	inlineUpTo batchKey
+	unreported int // packets since the merger last heard of engines[0]
+	sink       Sink
+	dec        *decode.Decoder
+	pkt        decode.Packet
+	seq        uint64
+	now        time.Time
+	nowNs      int64 // now and the last sweep in Unix nanoseconds: compared for every packet
+	sweepNs    int64
+	facts      engineFacts // frame-level counts
 }
 
 func newDriver(opts Options, sink Sink) (*driver, error) {
 	n := max(opts.Workers, 1)
-	if opts.MaxConnections > 0 {
-		opts.MaxConnections = max(opts.MaxConnections/n, 1)
-	} else {
-		opts.MaxConnections = DefaultMaxConnections / n
+	limit := opts.MaxConnections
+	if limit <= 0 {
+		limit = DefaultMaxConnections
 	}
-	d := &driver{sink: sink, dec: decode.NewDecoder(decode.Options{})}
+	d := &driver{sink: sink, dec: decode.NewDecoder(decode.Options{}), shares: newShares(n)}
 	for i := 0; i < n; i++ {
-		e, err := New(opts, sink)
+		o := opts
+		o.MaxConnections = d.shares.part(i, limit)
+		e, err := New(o, sink)
 		if err != nil {
 			return nil, err
 		}
@@ -70,14 +76,44 @@ func newDriver(opts Options, sink Sink) (*driver, error) {
 	}
 	if n > 1 {
 		d.merge = newMerger(n, sink)
-		for i, e := range d.engines {
-			w := newWorker(i, e, d.merge)
+		d.engines[0].out = func(k batchKey, recs []Record) {
+			d.inlineOut = append(d.inlineOut, keyedRecords{key: k, recs: slices.Clone(recs)})
+		}
+		for i, e := range d.engines[1:] {
+			w := newWorker(i+1, e, d.merge)
 			d.workers = append(d.workers, w)
 			go w.run()
 		}
 		go d.merge.run()
 	}
 	return d, nil
+}
+
+// shares splits connections between engines by a hash of their flow: engines[0] shares the reading goroutine
+// with reading, so it takes one share of the flows and every other engine two.
+type shares struct{ n, total uint64 }
+
+func newShares(n int) shares { return shares{n: uint64(n), total: uint64(2*n - 1)} }
+
+// owner is the engine of a flow with hash h.
+func (s shares) owner(h uint64) int {
+	if s.n == 1 {
+		return 0
+	}
+	slot := (h >> 33) % s.total
+	if slot == 0 {
+		return 0
+	}
+	return int(1 + (slot-1)/2)
+}
+
+// part is engine i's part of a table limit, in proportion to its share of the flows.
+func (s shares) part(i int, limit int) int {
+	w := uint64(2)
+	if i == 0 {
+		w = 1
+	}
+	return max(int(uint64(limit)*w/s.total), 1)
 }
 
 // read feeds every frame of src to the engines. Capture time ticks on every frame, so the engines sweep at
@@ -153,8 +189,35 @@ func (d *driver) tickIfDue(ts time.Time) {
 		d.engines[0].flush(key)
 		return
 	}
+	d.engines[0].sweep(d.now)
+	d.engines[0].flush(key)
+	d.inlineUpTo = key
 	for _, w := range d.workers {
 		w.add(item{kind: itemTick, seq: d.seq, now: d.now})
+	}
+	d.reportInline()
+}
+
+// reportInline tells the merger how far engines[0] has got and hands it the records finished so far.
+func (d *driver) reportInline() {
+	d.merge.in <- progress{worker: 0, upTo: d.inlineUpTo, batches: d.inlineOut}
+	d.inlineOut, d.unreported = nil, 0
+}
+
+// inline runs a packet on engines[0], which shares this goroutine; learn as for a worker.
+func (d *driver) inline(f *capture.Frame, p *decode.Packet, learn bool) {
+	e := d.engines[0]
+	key := batchKey{seq: d.seq, phase: 1}
+	e.handle(d.seq, f, p, learn)
+	e.flush(key)
+	d.inlineUpTo = key
+}
+
+// advanced notes that a packet went by: engines[0] is up to date with it, whether it saw it or not.
+func (d *driver) advanced() {
+	d.inlineUpTo = batchKey{seq: d.seq, phase: 1}
+	if d.unreported++; d.unreported >= batchItems {
+		d.reportInline()
 	}
 }
 
@@ -167,23 +230,30 @@ func (d *driver) dispatch(f *capture.Frame) {
 		return
 	}
 	id := flowOfPacket(p)
-	owner := id.shard(len(d.workers))
+	owner, dns := d.shares.owner(id.hash()), id.dns()
 	for i, w := range d.workers {
-		if i == owner || id.dns() {
-			w.addPacket(d.seq, f, p, i != owner)
+		if i+1 == owner || dns {
+			w.addPacket(d.seq, f, p, i+1 != owner)
 		}
 	}
+	if owner == 0 || dns {
+		d.inline(f, p, owner != 0)
+	}
+	d.advanced()
 }
 
 // dispatchFrame hands an undecoded frame to the engine that owns its flow, and a DNS frame to all engines.
 func (d *driver) dispatchFrame(f *capture.Frame, id *flowID) {
-	owner := id.shard(len(d.workers))
-	dns := id.dns()
+	owner, dns := d.shares.owner(id.hash()), id.dns()
 	for i, w := range d.workers {
-		if i == owner || dns {
-			w.addFrame(d.seq, f, i != owner)
+		if i+1 == owner || dns {
+			w.addFrame(d.seq, f, i+1 != owner)
 		}
 	}
+	if (owner == 0 || dns) && decodeFor(d.dec, &d.pkt, f, d.engines[0], owner != 0) {
+		d.inline(f, &d.pkt, owner != 0)
+	}
+	d.advanced()
 }
 
 // firstError reports a sink error as soon as one is known.
@@ -202,6 +272,8 @@ func (d *driver) end() error {
 		}
 		return writeEnd(d.engines, d.sink)
 	}
+	d.inlineUpTo = batchKey{seq: math.MaxUint64, phase: math.MaxUint8}
+	d.reportInline()
 	for _, w := range d.workers {
 		w.add(item{kind: itemEnd, seq: d.seq + 1})
 		w.send()
@@ -396,7 +468,7 @@ func (w *worker) process(it *item) batchKey {
 	p := &it.pkt
 	if it.kind == itemFrame {
 		p = &w.pkt
-		if !w.decode(&it.frame, it.learn) {
+		if !decodeFor(w.dec, &w.pkt, &it.frame, e, it.learn) {
 			return batchKey{seq: it.seq, phase: 1}
 		}
 	}
@@ -405,19 +477,19 @@ func (w *worker) process(it *item) batchKey {
 	return batchKey{seq: it.seq, phase: 1}
 }
 
-// decode decodes a frame the reading goroutine passed on undecoded, counting what the driver would have (only
-// for the engine that owns the frame: DNS copies are counted once).
-func (w *worker) decode(f *capture.Frame, learn bool) bool {
-	if err := w.dec.Decode(*f, &w.pkt); err != nil {
+// decodeFor decodes a frame the reading goroutine passed on undecoded into p, for engine e, counting what the
+// driver would have (only for the engine that owns the frame: DNS copies are counted once).
+func decodeFor(dec *decode.Decoder, p *decode.Packet, f *capture.Frame, e *Engine, learn bool) bool {
+	if err := dec.Decode(*f, p); err != nil {
 		if !learn {
-			w.eng.facts.undecodable++
+			e.facts.undecodable++
 		}
 		return false
 	}
-	if w.pkt.Truncated && !learn {
-		w.eng.facts.truncated++
+	if p.Truncated && !learn {
+		e.facts.truncated++
 	}
-	return !w.pkt.Fragment && (w.pkt.IPProto == protoTCP || w.pkt.IPProto == protoUDP)
+	return !p.Fragment && (p.IPProto == protoTCP || p.IPProto == protoUDP)
 }
 
 // progress is a worker's report: the records it finished and the capture position it has reached.

@@ -16,13 +16,12 @@ type flowID struct {
 	proto        uint8
 }
 
-// shard picks the engine for a flow, the same for both directions and every VLAN it crosses: a hash of the
-// canonical key that keyOf builds, VLANs cleared.
-func (id *flowID) shard(n int) int {
+// hash is the same for both directions of a flow and every VLAN it crosses: a hash of the canonical key that
+// keyOf builds, VLANs cleared. The driver shares flows out between engines by it.
+func (id *flowID) hash() uint64 {
 	p := decode.Packet{SrcWords: id.src, DstWords: id.dst, SrcPort: id.sport, DstPort: id.dport, IPProto: id.proto}
 	k, _ := keyOf(&p)
-	h := mix(mix(mix(mix(k.meta, k.lo[0]), k.lo[1]), k.hi[0]), k.hi[1])
-	return int((h >> 33) % uint64(n))
+	return mix(mix(mix(mix(k.meta, k.lo[0]), k.lo[1]), k.hi[0]), k.hi[1])
 }
 
 // dns reports whether the flow is DNS, which every engine reads for names.
