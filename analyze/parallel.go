@@ -17,6 +17,11 @@ type Source interface {
 	Next() (capture.Frame, error)
 }
 
+// retainer is a Source that can leave frames in place for workers (capture.Reader.Retain).
+type retainer interface {
+	Retain()
+}
+
 // Analyze reads src to its end and reports every record to sink, then the summary, with facts() (called after
 // the last frame) describing the input. With opts.Workers above 1 it decodes in the calling goroutine and
 // shards connections over that many engines, each on its own goroutine; both directions of a connection go to
@@ -89,29 +94,33 @@ func newDriver(opts Options, sink Sink) (*driver, error) {
 	return d, nil
 }
 
-// shares splits connections between engines by a hash of their flow: engines[0] shares the reading goroutine
-// with reading, so it takes one share of the flows and every other engine two.
+// shares splits connections between engines by a hash of their flow. engines[0] shares the reading goroutine
+// with reading, so it takes fewer flows: two parts to every other engine's three.
 type shares struct{ n, total uint64 }
 
-func newShares(n int) shares { return shares{n: uint64(n), total: uint64(2*n - 1)} }
+const inlineParts, workerParts = 2, 3
+
+func newShares(n int) shares {
+	return shares{n: uint64(n), total: inlineParts + workerParts*uint64(n-1)}
+}
 
 // owner is the engine of a flow with hash h.
 func (s shares) owner(h uint64) int {
 	if s.n == 1 {
 		return 0
 	}
-	slot := (h >> 33) % s.total
-	if slot == 0 {
+	slot := (h >> 32) * s.total >> 32 // h's top half scaled to [0, total)
+	if slot < inlineParts {
 		return 0
 	}
-	return int(1 + (slot-1)/2)
+	return int(1 + (slot-inlineParts)/workerParts)
 }
 
 // part is engine i's part of a table limit, in proportion to its share of the flows.
 func (s shares) part(i int, limit int) int {
-	w := uint64(2)
+	w := uint64(workerParts)
 	if i == 0 {
-		w = 1
+		w = inlineParts
 	}
 	return max(int(uint64(limit)*w/s.total), 1)
 }
@@ -120,6 +129,9 @@ func (s shares) part(i int, limit int) int {
 // the same moments whatever their number. With several engines, a plain Ethernet TCP/UDP frame goes to its
 // engine undecoded (decoding runs in parallel); every other frame is decoded here first.
 func (d *driver) read(src Source) error {
+	if r, ok := src.(retainer); ok && d.workers != nil {
+		r.Retain()
+	}
 	for {
 		f, err := src.Next()
 		if err != nil {
@@ -213,10 +225,14 @@ func (d *driver) inline(f *capture.Frame, p *decode.Packet, learn bool) {
 	d.inlineUpTo = key
 }
 
+// inlineReportEvery is how many packets go by between two reports of engines[0] to the merger: each report
+// wakes the merger's goroutine, and its records can wait (the merger holds the others' until it hears).
+const inlineReportEvery = 8192
+
 // advanced notes that a packet went by: engines[0] is up to date with it, whether it saw it or not.
 func (d *driver) advanced() {
 	d.inlineUpTo = batchKey{seq: d.seq, phase: 1}
-	if d.unreported++; d.unreported >= batchItems {
+	if d.unreported++; d.unreported >= inlineReportEvery {
 		d.reportInline()
 	}
 }
@@ -325,10 +341,10 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 type item struct {
 	kind  uint8
 	learn bool
+	pkt   int32 // itemPacket: index of the decoded packet in the batch's pkts
 	seq   uint64
 	now   time.Time
-	frame capture.Frame // metadata only: Data is not kept
-	pkt   decode.Packet // Payload points into the batch's arena
+	frame capture.Frame // itemPacket: metadata only (Data is not kept)
 }
 
 const (
@@ -340,8 +356,10 @@ const (
 
 // workBatch carries items to a worker; payloads are copied into one arena so the reader's buffers can move on.
 type workBatch struct {
-	items []item
-	arena []byte
+	items  []item
+	pkts   []decode.Packet // packets the reading goroutine decoded (few), apart so that items stay small
+	arena  []byte
+	chunks []*capture.Chunk // held for frames whose bytes stay in the reader's chunks
 }
 
 // batchItems is how many items go to a worker at once: enough to make channel costs vanish per packet.
@@ -382,16 +400,17 @@ func newWorker(id int, e *Engine, m *merger) *worker {
 // addPacket queues a packet, copying its payload.
 func (w *worker) addPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
 	b := w.batch()
-	it := item{kind: itemPacket, learn: learn, seq: seq, frame: *f, pkt: *p}
+	if len(p.Payload) > 0 && len(b.arena)+len(p.Payload) > cap(b.arena) && len(b.items) > 0 {
+		w.send()
+		b = w.batch()
+	}
+	it := item{kind: itemPacket, learn: learn, seq: seq, frame: *f, pkt: int32(len(b.pkts))}
 	it.frame.Data = nil
+	b.pkts = append(b.pkts, *p)
 	if len(p.Payload) > 0 {
-		if len(b.arena)+len(p.Payload) > cap(b.arena) && len(b.items) > 0 {
-			w.send()
-			b = w.batch()
-		}
 		start := len(b.arena)
 		b.arena = append(b.arena, p.Payload...)
-		it.pkt.Payload = b.arena[start:len(b.arena):len(b.arena)]
+		b.pkts[it.pkt].Payload = b.arena[start:len(b.arena):len(b.arena)]
 	}
 	b.items = append(b.items, it)
 	if len(b.items) == batchItems {
@@ -399,8 +418,12 @@ func (w *worker) addPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn
 	}
 }
 
-// addFrame queues an undecoded frame, copying its bytes.
+// addFrame queues an undecoded frame: it holds the frame's chunk when it has one, else copies its bytes.
 func (w *worker) addFrame(seq uint64, f *capture.Frame, learn bool) {
+	if f.Chunk != nil {
+		w.addChunkFrame(seq, f, learn)
+		return
+	}
 	b := w.batch()
 	if len(b.arena)+len(f.Data) > cap(b.arena) && len(b.items) > 0 {
 		w.send()
@@ -411,6 +434,27 @@ func (w *worker) addFrame(seq uint64, f *capture.Frame, learn bool) {
 	b.arena = append(b.arena, f.Data...)
 	it.frame.Data = b.arena[start:len(b.arena):len(b.arena)]
 	b.items = append(b.items, it)
+	if len(b.items) == batchItems {
+		w.send()
+	}
+}
+
+// maxBatchChunks bounds the chunks one batch holds, so a worker that gets few frames (DNS copies only, say)
+// does not keep many megabytes of capture alive until its batch fills.
+const maxBatchChunks = 2
+
+// addChunkFrame queues a frame whose bytes stay in place: the batch holds its chunk until the worker is done.
+func (w *worker) addChunkFrame(seq uint64, f *capture.Frame, learn bool) {
+	b := w.batch()
+	if n := len(b.chunks); n == 0 || b.chunks[n-1] != f.Chunk {
+		if n == maxBatchChunks {
+			w.send()
+			b = w.batch()
+		}
+		f.Chunk.Retain()
+		b.chunks = append(b.chunks, f.Chunk)
+	}
+	b.items = append(b.items, item{kind: itemFrame, learn: learn, seq: seq, frame: *f})
 	if len(b.items) == batchItems {
 		w.send()
 	}
@@ -428,7 +472,7 @@ func (w *worker) add(it item) {
 func (w *worker) batch() *workBatch {
 	if w.cur == nil {
 		w.cur = <-w.free
-		w.cur.items, w.cur.arena = w.cur.items[:0], w.cur.arena[:0]
+		w.cur.items, w.cur.pkts, w.cur.arena = w.cur.items[:0], w.cur.pkts[:0], w.cur.arena[:0]
 	}
 	return w.cur
 }
@@ -446,8 +490,13 @@ func (w *worker) run() {
 	for b := range w.in {
 		last := batchKey{}
 		for i := range b.items {
-			last = w.process(&b.items[i])
+			last = w.process(b, &b.items[i])
 		}
+		for i, c := range b.chunks {
+			c.Release()
+			b.chunks[i] = nil
+		}
+		b.chunks = b.chunks[:0]
 		w.free <- b
 		w.merge.in <- progress{worker: w.id, upTo: last, batches: w.out}
 		w.out = nil
@@ -455,7 +504,7 @@ func (w *worker) run() {
 }
 
 // process runs one item and returns the key up to which this engine has finished.
-func (w *worker) process(it *item) batchKey {
+func (w *worker) process(b *workBatch, it *item) batchKey {
 	e := w.eng
 	switch it.kind {
 	case itemTick:
@@ -465,8 +514,10 @@ func (w *worker) process(it *item) batchKey {
 	case itemEnd: // what is still open is written by the driver, merged across engines (writeEnd)
 		return batchKey{seq: math.MaxUint64, phase: math.MaxUint8}
 	}
-	p := &it.pkt
-	if it.kind == itemFrame {
+	var p *decode.Packet
+	if it.kind == itemPacket {
+		p = &b.pkts[it.pkt]
+	} else {
 		p = &w.pkt
 		if !decodeFor(w.dec, &w.pkt, &it.frame, e, it.learn) {
 			return batchKey{seq: it.seq, phase: 1}
@@ -605,10 +656,4 @@ func (m *merger) error() error {
 func (m *merger) close() {
 	close(m.in)
 	<-m.done
-}
-
-func mix(h, v uint64) uint64 {
-	h ^= v
-	h *= 0x9e3779b97f4a7c15
-	return h ^ h>>29
 }

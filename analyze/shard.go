@@ -16,12 +16,21 @@ type flowID struct {
 	proto        uint8
 }
 
-// hash is the same for both directions of a flow and every VLAN it crosses: a hash of the canonical key that
-// keyOf builds, VLANs cleared. The driver shares flows out between engines by it.
+// hash is the same for both directions of a flow and every VLAN it crosses: each endpoint's address and port
+// are mixed on their own and the two results added, so the order of the endpoints does not matter, and VLANs
+// are left out. The driver shares flows out between engines by it.
 func (id *flowID) hash() uint64 {
-	p := decode.Packet{SrcWords: id.src, DstWords: id.dst, SrcPort: id.sport, DstPort: id.dport, IPProto: id.proto}
-	k, _ := keyOf(&p)
-	return mix(mix(mix(mix(k.meta, k.lo[0]), k.lo[1]), k.hi[0]), k.hi[1])
+	return mixWord(endpointHash(id.src, id.sport)+endpointHash(id.dst, id.dport), uint64(id.proto))
+}
+
+func endpointHash(addr [2]uint64, port uint16) uint64 {
+	return mixWord(mixWord(addr[0], addr[1]), uint64(port))
+}
+
+// mixWord folds w into the hash h (multiply and xor-shift).
+func mixWord(h, w uint64) uint64 {
+	h = (h ^ w) * 0x9e3779b97f4a7c15
+	return h ^ h>>29
 }
 
 // dns reports whether the flow is DNS, which every engine reads for names.

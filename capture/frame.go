@@ -10,7 +10,7 @@ import (
 )
 
 // Frame is one captured packet. Data is valid only until the next call to Next (zero-copy): a caller that keeps
-// bytes must copy them.
+// bytes must copy them, or hold the frame's Chunk.
 type Frame struct {
 	Data      []byte
 	Timestamp time.Time
@@ -20,6 +20,9 @@ type Frame struct {
 	File      int    // index of the file in the set (0-based)
 	Number    uint64 // 1-based frame number within its file (what Wireshark shows)
 	Interface int    // pcapng interface index, counted over the whole file (0 for pcap)
+	// Chunk, when not nil, holds Data: with Reader.Retain on, Data stays valid past the next call to Next for
+	// as long as Chunk is held (Chunk.Retain, then Chunk.Release).
+	Chunk *Chunk
 }
 
 // Warning is a non-fatal input problem: the reader kept what it could read and went on, but the user should

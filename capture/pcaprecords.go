@@ -40,6 +40,11 @@ type pcapRecords struct {
 	linkType  layers.LinkType
 	big       []byte // frames too long for buf are read here
 	done      int64  // bytes of the records returned so far
+	// With retention on, buf is cur's and a refill moves the unread bytes to a new chunk instead of to the
+	// front of buf, so frames returned earlier stay where they are while their chunk is held.
+	chunks *chunkPool
+	cur    *Chunk
+	isBig  bool // the frame returned last is in big
 }
 
 // recordsBufferSize holds a whole read of the source's buffer (bufferSize, read without a copy when the space
@@ -62,6 +67,27 @@ func newPcapRecords(br *bufio.Reader) (*pcapRecords, error) {
 		r.nsFactor = 1
 	}
 	return r, nil
+}
+
+// retain turns retention on: from now on, frames lie in chunks (chunk says which) that are not reused while
+// held.
+func (r *pcapRecords) retain() {
+	if r.chunks != nil {
+		return
+	}
+	r.chunks = &chunkPool{size: len(r.buf)}
+	r.cur = r.chunks.get()
+	r.w = copy(r.cur.buf, r.buf[r.r:r.w])
+	r.r, r.buf = 0, r.cur.buf
+}
+
+// chunk is the chunk of the frame returned last, or nil when it does not lie in one (retention off, or a frame
+// too long for a chunk).
+func (r *pcapRecords) chunk() *Chunk {
+	if r.isBig {
+		return nil
+	}
+	return r.cur
 }
 
 // LinkType is the link type of every frame of the file.
@@ -92,7 +118,8 @@ func (r *pcapRecords) next() ([]byte, time.Time, int, error) {
 	}
 	ts := time.Unix(int64(r.u32(hdr[0:4])), int64(r.u32(hdr[4:8])*r.nsFactor)).UTC()
 	n := recordHeaderLen + capLen
-	if n > len(r.buf) {
+	r.isBig = n > len(r.buf)
+	if r.isBig {
 		data, err := r.readBig(capLen)
 		return data, ts, wireLen, err
 	}
@@ -111,7 +138,16 @@ func (r *pcapRecords) recordOffset() int64 { return pcapHeaderLen + r.done }
 // fill reads until buf holds n unread bytes (n <= len(buf)), moving the unread ones to the front first. It
 // reports false when reading stopped before that (r.err says why).
 func (r *pcapRecords) fill(n int) bool {
-	if r.r > 0 {
+	if r.chunks != nil {
+		if r.err != nil {
+			return r.w-r.r >= n // nothing more will come: leave the retained bytes where they are
+		}
+		next := r.chunks.get()
+		r.w = copy(next.buf, r.buf[r.r:r.w])
+		r.r, r.buf = 0, next.buf
+		r.cur.Release()
+		r.cur = next
+	} else if r.r > 0 {
 		r.w = copy(r.buf, r.buf[r.r:r.w])
 		r.r = 0
 	}

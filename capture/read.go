@@ -57,6 +57,7 @@ func (s *source) readPcap() (bool, *Warning) {
 		LinkType:  s.pcapLT,
 		File:      s.index,
 		Number:    s.stats.Frames,
+		Chunk:     s.recs.chunk(),
 	}
 	return true, nil
 }

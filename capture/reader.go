@@ -148,6 +148,17 @@ func (r *Reader) down(i int) {
 	}
 }
 
+// Retain makes the frames of pcap files lie in chunks that are not reused while held (Frame.Chunk), so that a
+// caller can hand frames to other goroutines without copying them. Frames of pcapng files still have no Chunk.
+// Call it before the first Next.
+func (r *Reader) Retain() {
+	for _, s := range r.srcs {
+		if s.recs != nil {
+			s.recs.retain()
+		}
+	}
+}
+
 // Warnings returns the non-fatal problems met so far, in the order they were met.
 func (r *Reader) Warnings() []Warning {
 	return append([]Warning(nil), r.warnings...)

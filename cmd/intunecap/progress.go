@@ -64,6 +64,9 @@ func newProgress(r *capture.Reader, w io.Writer, now func() time.Time, total int
 	}
 }
 
+// Retain passes retention on to the reader (analyze asks for it to hand frames to workers without copies).
+func (p *progressSource) Retain() { p.r.Retain() }
+
 // Next returns the reader's next frame; at the end (or on an error) it finishes and clears the bar, so the
 // report and any warnings start on a clean line.
 func (p *progressSource) Next() (capture.Frame, error) {
