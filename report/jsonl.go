@@ -30,7 +30,18 @@ func (j *jsonlWriter) Record(r *analyze.Record) error {
 	if err := j.lc.record(); err != nil {
 		return err
 	}
-	return j.lc.fail("record", j.write(r))
+	return j.lc.fail("record", j.writeRecord(r))
+}
+
+// writeRecord is write for a record, encoded without reflection when it can be.
+func (j *jsonlWriter) writeRecord(r *analyze.Record) error {
+	enc, ok := appendRecordJSON(j.scratch.AvailableBuffer(), r)
+	if !ok {
+		return j.write(r)
+	}
+	j.line = append(appendSafeJSON(j.line[:0], enc), '\n')
+	_, err := j.out.Write(j.line)
+	return err
 }
 
 // Summary writes the summary as the last line.

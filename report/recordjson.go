@@ -1,0 +1,135 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/intunecap/intunecap/analyze"
+)
+
+// appendRecordJSON appends r as encoding/json encodes it (compact, HTML characters not escaped), field by
+// field instead of through reflection: a record is written for every connection, thousands a second on a busy
+// capture. TestRecordJSONMatchesEncodingJSON holds it to encoding/json's bytes for records with every field
+// set at random. It reports false, having appended nothing, for a record encoding/json cannot encode either
+// (a NaN or infinite duration), so that the caller's encoding/json call gives the error.
+func appendRecordJSON(b []byte, r *analyze.Record) ([]byte, bool) {
+	if math.IsNaN(r.Duration) || math.IsInf(r.Duration, 0) {
+		return b, false
+	}
+	b = appendJSONString(append(b, `{"type":`...), r.Type)
+	b = appendJSONString(append(b, `,"proto":`...), r.Proto)
+	b = optString(b, `,"file":`, r.File)
+	if len(r.VLAN) > 0 {
+		b = append(b, `,"vlan":[`...)
+		for i, v := range r.VLAN {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(v), 10)
+		}
+		b = append(b, ']')
+	}
+	b = appendJSONString(append(b, `,"client":`...), r.Client)
+	b = strconv.AppendUint(append(b, `,"client_port":`...), uint64(r.ClientPort), 10)
+	b = appendJSONString(append(b, `,"server":`...), r.Server)
+	b = strconv.AppendUint(append(b, `,"server_port":`...), uint64(r.ServerPort), 10)
+	b = strconv.AppendUint(append(b, `,"port":`...), uint64(r.Port), 10)
+	b = optString(b, `,"name":`, r.Name)
+	b = optString(b, `,"name_source":`, r.NameSource)
+	if r.NameFrame != 0 {
+		b = strconv.AppendUint(append(b, `,"name_frame":`...), r.NameFrame, 10)
+	}
+	if r.ViaProxy {
+		b = append(b, `,"via_proxy":true`...)
+	}
+	if r.ProxyStatus != 0 {
+		b = strconv.AppendInt(append(b, `,"proxy_status":`...), int64(r.ProxyStatus), 10)
+	}
+	b = optStrings(b, `,"dns_chain":`, r.DNSChain)
+	b = optString(b, `,"rule":`, r.Rule)
+	b = optString(b, `,"rule_key":`, r.RuleKey)
+	b = optString(b, `,"purpose":`, r.Purpose)
+	b = appendJSONString(append(b, `,"transport":`...), r.Transport)
+	if r.ECH {
+		b = append(b, `,"ech":true`...)
+	}
+	b = optString(b, `,"history":`, r.History)
+	b = appendJSONString(append(b, `,"state":`...), r.State)
+	b = appendJSONString(append(b, `,"verdict":`...), string(r.Verdict))
+	b = optString(b, `,"stage":`, r.Stage)
+	b = optString(b, `,"reason":`, r.Reason)
+	b = strconv.AppendUint(append(b, `,"first_frame":`...), r.FirstFrame, 10)
+	b = strconv.AppendUint(append(b, `,"last_frame":`...), r.LastFrame, 10)
+	b = appendJSONString(append(b, `,"start":`...), r.Start)
+	b = appendJSONFloat(append(b, `,"duration":`...), r.Duration)
+	b = strconv.AppendInt(append(b, `,"packets":`...), int64(r.Packets), 10)
+	b = strconv.AppendInt(append(b, `,"bytes":`...), r.Bytes, 10)
+	b = optString(b, `,"qtype":`, r.QType)
+	b = optString(b, `,"rcode":`, r.Rcode)
+	b = optStrings(b, `,"answers":`, r.Answers)
+	b = optStrings(b, `,"cnames":`, r.CNAMEs)
+	b = optString(b, `,"warning":`, r.Warning)
+	return append(b, '}'), true
+}
+
+// optString appends an omitempty string field.
+func optString(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendJSONString(append(b, key...), s)
+}
+
+// optStrings appends an omitempty string array field.
+func optStrings(b []byte, key string, ss []string) []byte {
+	if len(ss) == 0 {
+		return b
+	}
+	b = append(b, key...)
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s quoted. Printable ASCII other than the quote and backslash is copied; a string with
+// anything else (rare in names: escapes, invalid UTF-8, U+2028) is left to encoding/json, so the escaping is
+// always exactly its own.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			var q bytes.Buffer
+			enc := json.NewEncoder(&q)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(s) // a string always encodes
+			return append(b, bytes.TrimSuffix(q.Bytes(), []byte("\n"))...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendJSONFloat formats f as encoding/json does: like ES6 number to string, %f-style between 1e-6 and 1e21,
+// exponent form outside with the exponent not padded.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}

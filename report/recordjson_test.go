@@ -1,0 +1,78 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/rules"
+)
+
+// randomRecord fills every exported field of a Record through reflection, so a field added to Record and not
+// to appendRecordJSON makes TestRecordJSONMatchesEncodingJSON fail.
+func randomRecord(rng *rand.Rand) analyze.Record {
+	strs := []string{"", "a", "login.microsoftonline.com", "with \"quotes\" and \\", "tab\there", "nl\n", "<&>",
+		"\x1b[31m", "caf\u00e9", "\u2028\u2029", "bad\xff", "\x00", "\u202e", "\U0001f600"}
+	var r analyze.Record
+	v := reflect.ValueOf(&r).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if !f.CanSet() || rng.IntN(4) == 0 {
+			continue // unexported, or left zero
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(strs[rng.IntN(len(strs))])
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int, reflect.Int64:
+			f.SetInt(rng.Int64N(1<<40) - 1<<20)
+		case reflect.Uint16:
+			f.SetUint(uint64(rng.IntN(1 << 16)))
+		case reflect.Uint64:
+			f.SetUint(rng.Uint64())
+		case reflect.Float64:
+			floats := []float64{0, 1, 0.006629, 1e-7, 123456.789, 1e21, 5e-324, -2.5, math.MaxFloat64, rng.Float64() * 100}
+			f.SetFloat(floats[rng.IntN(len(floats))])
+		case reflect.Slice:
+			n := rng.IntN(4)
+			s := reflect.MakeSlice(f.Type(), n, n)
+			for j := 0; j < n; j++ {
+				if s.Index(j).Kind() == reflect.String {
+					s.Index(j).SetString(strs[rng.IntN(len(strs))])
+				} else {
+					s.Index(j).SetInt(int64(rng.IntN(4096)))
+				}
+			}
+			f.Set(s)
+		default:
+			panic("randomRecord: field " + v.Type().Field(i).Name + " of a kind it does not fill")
+		}
+	}
+	r.Verdict = rules.Verdict(strs[rng.IntN(len(strs))])
+	return r
+}
+
+func TestRecordJSONMatchesEncodingJSON(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := 0; i < 20000; i++ {
+		r := randomRecord(rng)
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := appendRecordJSON(nil, &r)
+		if !ok || !bytes.Equal(append(got, '\n'), want.Bytes()) {
+			t.Fatalf("record %d:\n got %s\nwant %s", i, got, want.Bytes())
+		}
+	}
+	if _, ok := appendRecordJSON(nil, &analyze.Record{Duration: math.NaN()}); ok {
+		t.Error("a NaN duration was encoded")
+	}
+}
