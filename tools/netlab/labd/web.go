@@ -44,10 +44,11 @@ func (s *server) handle(tc *net.TCPConn, useTLS bool) {
 	if err != nil {
 		return // the client closed (or aborted) without a request: end quietly with FIN
 	}
-	if _, err := rw.Write(response(head)); err != nil {
+	reset := s.resetAfter(tc.LocalAddr())
+	if _, err := rw.Write(response(head, reset)); err != nil {
 		return
 	}
-	if s.resetAfter(tc.LocalAddr()) {
+	if reset {
 		_ = tc.SetLinger(0) // close now sends RST: the "reset after data" endpoint
 		return
 	}
@@ -74,8 +75,10 @@ func readHead(r io.Reader) ([]byte, error) {
 }
 
 // response is a small fixed answer naming the Host the client asked for, so curl output shows which
-// lab endpoint it reached.
-func response(head []byte) []byte {
+// lab endpoint it reached. With cut, the response promises more body than it holds, so that the client waits for the rest instead of
+// closing: the server's RST then always comes before any FIN of the client, and the recording does not depend
+// on which of the two is faster.
+func response(head []byte, cut bool) []byte {
 	host := "-"
 	for _, line := range bytes.Split(head, []byte("\r\n")) {
 		if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(bytes.TrimSpace(k), []byte("host")) {
@@ -84,8 +87,12 @@ func response(head []byte) []byte {
 		}
 	}
 	body := "labd: hello " + host + "\n"
+	length := len(body)
+	if cut {
+		length += 1000
+	}
 	return []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
-		strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + body)
+		strconv.Itoa(length) + "\r\nConnection: close\r\n\r\n" + body)
 }
 
 // selfSigned makes the one certificate every TLS listener serves, whatever the SNI: lab clients do not
