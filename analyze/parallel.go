@@ -374,6 +374,7 @@ type worker struct {
 	in    chan *workBatch
 	free  chan *workBatch
 	cur   *workBatch
+	made  int // batches made so far
 	done  chan struct{}
 	merge *merger
 	out   []keyedRecords
@@ -386,11 +387,8 @@ type keyedRecords struct {
 }
 
 func newWorker(id int, e *Engine, m *merger) *worker {
-	w := &worker{id: id, eng: e, dec: decode.NewDecoder(decode.Options{}), in: make(chan *workBatch, 8), free: make(chan *workBatch, 10),
-		done: make(chan struct{}), merge: m}
-	for i := 0; i < 10; i++ {
-		w.free <- &workBatch{items: make([]item, 0, batchItems), arena: make([]byte, 0, 256<<10)}
-	}
+	w := &worker{id: id, eng: e, dec: decode.NewDecoder(decode.Options{}), in: make(chan *workBatch, 8),
+		free: make(chan *workBatch, maxBatches), done: make(chan struct{}), merge: m}
 	e.out = func(k batchKey, recs []Record) {
 		w.out = append(w.out, keyedRecords{key: k, recs: slices.Clone(recs)})
 	}
@@ -400,9 +398,12 @@ func newWorker(id int, e *Engine, m *merger) *worker {
 // addPacket queues a packet, copying its payload.
 func (w *worker) addPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
 	b := w.batch()
-	if len(p.Payload) > 0 && len(b.arena)+len(p.Payload) > cap(b.arena) && len(b.items) > 0 {
+	if len(p.Payload) > 0 && len(b.arena)+len(p.Payload) > cap(b.arena) && len(b.items) > 0 && cap(b.arena) > 0 {
 		w.send()
 		b = w.batch()
+	}
+	if len(p.Payload) > 0 && cap(b.arena) == 0 {
+		b.arena = make([]byte, 0, arenaSize)
 	}
 	it := item{kind: itemPacket, learn: learn, seq: seq, frame: *f, pkt: int32(len(b.pkts))}
 	it.frame.Data = nil
@@ -425,9 +426,12 @@ func (w *worker) addFrame(seq uint64, f *capture.Frame, learn bool) {
 		return
 	}
 	b := w.batch()
-	if len(b.arena)+len(f.Data) > cap(b.arena) && len(b.items) > 0 {
+	if len(b.arena)+len(f.Data) > cap(b.arena) && len(b.items) > 0 && cap(b.arena) > 0 {
 		w.send()
 		b = w.batch()
+	}
+	if cap(b.arena) == 0 {
+		b.arena = make([]byte, 0, arenaSize)
 	}
 	it := item{kind: itemFrame, learn: learn, seq: seq, frame: *f}
 	start := len(b.arena)
@@ -469,11 +473,29 @@ func (w *worker) add(it item) {
 	}
 }
 
+// maxBatches bounds the batches of one worker, queued or being filled; they are made as needed, so a short
+// capture does not pay for all of them.
+const maxBatches = 10
+
+// arenaSize is the arena of a batch, made when the batch first copies a frame (pcapng frames, decoded
+// packets); pcap frames are held in place and need none.
+const arenaSize = 256 << 10
+
 func (w *worker) batch() *workBatch {
-	if w.cur == nil {
-		w.cur = <-w.free
-		w.cur.items, w.cur.pkts, w.cur.arena = w.cur.items[:0], w.cur.pkts[:0], w.cur.arena[:0]
+	if w.cur != nil {
+		return w.cur
 	}
+	select {
+	case w.cur = <-w.free:
+	default:
+		if w.made < maxBatches {
+			w.made++
+			w.cur = &workBatch{items: make([]item, 0, batchItems)}
+		} else {
+			w.cur = <-w.free
+		}
+	}
+	w.cur.items, w.cur.pkts, w.cur.arena = w.cur.items[:0], w.cur.pkts[:0], w.cur.arena[:0]
 	return w.cur
 }
 

@@ -24,35 +24,56 @@ const (
 // (some writers put a small snaplen in the header and longer packets in the records).
 const maxEagerCapLen = 262144
 
-// pcapRecords reads the packet records of a classic pcap file into a buffer of its own and returns each frame
-// as a slice of it, valid until the next call: reading copies no packet byte after the read system call.
-// (pcapgo's reader, which still checks the file header, copies every frame twice: through its own 4 KiB
-// bufio.Reader into its packet buffer.) Its checks and errors are pcapgo's, except that a record header
-// followed by none of its bytes is a truncated record, not the end of the file.
+// pcapRecords reads the packet records of a classic pcap file into chunks of its own and returns each frame as
+// a slice of a chunk: reading copies no packet byte after the read system call, except the few bytes of the
+// record cut by the end of a chunk. (pcapgo's reader, which still checks the file header, copies every frame
+// twice: through its own 4 KiB bufio.Reader into its packet buffer.) Its checks and errors are pcapgo's, except
+// that a record header followed by none of its bytes is a truncated record, not the end of the file.
+//
+// Each chunk keeps headroom in front of the data read into it: the unread tail of the previous chunk (at most
+// one record) is copied there, so a record is always contiguous. A frame stays valid until the next call, or,
+// with retention on, for as long as its chunk is held. With read-ahead on, a goroutine of its own fills the next
+// chunks while frames of the current one are processed, so the read system calls run beside the analysis.
 type pcapRecords struct {
-	in        io.Reader // the source's buffered reader: once its buffer is drained, reads go straight to the file
-	buf       []byte
-	r, w      int   // the unread bytes are buf[r:w]
-	err       error // the error that stopped reading in (io.EOF at the end), returned once buf[r:w] is used up
+	in        io.Reader // what the source's buffered reader held, then the file (or gzip stream) itself
+	cur       *Chunk
+	buf       []byte // cur.buf
+	r, w      int    // the unread bytes are buf[r:w]
+	err       error  // the error that stopped reading in (io.EOF at the end), returned once buf[r:w] is used up
 	bigEndian bool
 	nsFactor  uint32 // 1000 for microsecond timestamps, 1 for nanosecond ones
 	snaplen   uint32
 	linkType  layers.LinkType
-	big       []byte // frames too long for buf are read here
+	big       []byte // frames longer than the headroom are read here
+	isBig     bool   // the frame returned last is in big
 	done      int64  // bytes of the records returned so far
-	// With retention on, buf is cur's and a refill moves the unread bytes to a new chunk instead of to the
-	// front of buf, so frames returned earlier stay where they are while their chunk is held.
-	chunks *chunkPool
-	cur    *Chunk
-	isBig  bool // the frame returned last is in big
+	chunks    *chunkPool
+	retained  bool        // frames are handed out with their chunk (Frame.Chunk)
+	ahead     chan filled // read-ahead: chunks filled by the reading goroutine; nil without read-ahead
+	stop      chan struct{}
 }
 
-// recordsBufferSize holds a whole read of the source's buffer (bufferSize, read without a copy when the space
-// is at least that) after the unread tail of the largest ordinary record.
-const recordsBufferSize = bufferSize + recordHeaderLen + maxEagerCapLen
+// filled is a chunk the read-ahead goroutine filled: data at buf[chunkHeadroom:chunkHeadroom+n], then err.
+type filled struct {
+	c   *Chunk
+	n   int
+	err error
+}
 
-// newPcapRecords reads the file header from br and checks it with pcapgo.
-func newPcapRecords(br *bufio.Reader) (*pcapRecords, error) {
+// chunkHeadroom holds the unread tail of the previous chunk: at most one record that is not read as a big one.
+const chunkHeadroom = recordHeaderLen + maxEagerCapLen
+
+// chunkSize is the size of a chunk: the headroom, then one read of the source's buffer size (bufio passes a
+// read that large straight to the file, without a copy).
+const chunkSize = chunkHeadroom + bufferSize
+
+// readAheadDepth is how many filled chunks may wait for the consumer.
+const readAheadDepth = 2
+
+// newPcapRecords reads the file header from br and checks it with pcapgo. The records are read from what br
+// holds, then from under, the reader br reads from: chunks are filled by reads straight from the file, never
+// through br's buffer.
+func newPcapRecords(br *bufio.Reader, under io.Reader) (*pcapRecords, error) {
 	hdr, _ := br.Peek(pcapHeaderLen) // a short header fails in pcapgo below, with its error
 	pr, err := pcapgo.NewReader(bytes.NewReader(hdr))
 	if err != nil {
@@ -61,39 +82,96 @@ func newPcapRecords(br *bufio.Reader) (*pcapRecords, error) {
 	if _, err := br.Discard(pcapHeaderLen); err != nil {
 		return nil, err
 	}
-	r := &pcapRecords{in: br, buf: make([]byte, recordsBufferSize), snaplen: pr.Snaplen(),
-		linkType: pr.LinkType(), nsFactor: 1000, bigEndian: hdr[0] == 0xa1}
+	held, _ := br.Peek(br.Buffered())
+	held = bytes.Clone(held)
+	_, _ = br.Discard(len(held))
+	r := &pcapRecords{in: io.MultiReader(bytes.NewReader(held), under), snaplen: pr.Snaplen(), linkType: pr.LinkType(), nsFactor: 1000,
+		bigEndian: hdr[0] == 0xa1, chunks: &chunkPool{size: chunkSize}}
 	if pr.Resolution() == gopacket.TimestampResolutionNanosecond {
 		r.nsFactor = 1
 	}
+	r.cur = r.chunks.get()
+	r.buf, r.r, r.w = r.cur.buf, chunkHeadroom, chunkHeadroom
 	return r, nil
 }
 
-// retain turns retention on: from now on, frames lie in chunks (chunk says which) that are not reused while
-// held.
-func (r *pcapRecords) retain() {
-	if r.chunks != nil {
+// retain turns retention on: from now on, frames come with their chunk (chunk says which), which is not reused
+// while held.
+func (r *pcapRecords) retain() { r.retained = true }
+
+// readAhead starts the goroutine that fills chunks ahead of the consumer. close stops it.
+func (r *pcapRecords) readAhead() {
+	if r.ahead != nil || r.err != nil {
 		return
 	}
-	r.chunks = &chunkPool{size: len(r.buf)}
-	r.cur = r.chunks.get()
-	r.w = copy(r.cur.buf, r.buf[r.r:r.w])
-	r.r, r.buf = 0, r.cur.buf
+	r.ahead, r.stop = make(chan filled, readAheadDepth), make(chan struct{})
+	go func() {
+		defer close(r.ahead)
+		for {
+			f := r.fillChunk()
+			select {
+			case r.ahead <- f:
+			case <-r.stop:
+				f.c.Release()
+				return
+			}
+			if f.err != nil {
+				return
+			}
+		}
+	}()
 }
 
-// chunk is the chunk of the frame returned last, or nil when it does not lie in one (retention off, or a frame
-// too long for a chunk).
-func (r *pcapRecords) chunk() *Chunk {
-	if r.isBig {
-		return nil
+// close tells the read-ahead goroutine, if any, to stop. It does not wait: the goroutine may be blocked
+// reading a pipe that never ends. Once the file is closed its next read fails, and it exits.
+func (r *pcapRecords) close() {
+	if r.ahead == nil {
+		return
 	}
-	return r.cur
+	close(r.stop)
+	r.ahead = nil
+}
+
+// fillChunk reads the next chunk's worth from in.
+func (r *pcapRecords) fillChunk() filled {
+	c := r.chunks.get()
+	data := c.buf[chunkHeadroom:]
+	n := 0
+	for n < len(data) {
+		m, err := r.in.Read(data[n:])
+		n += m
+		if err != nil {
+			return filled{c: c, n: n, err: err} // io.EOF at the end; a truncated gzip stream says so itself
+		}
+	}
+	return filled{c: c, n: n}
+}
+
+// nextChunk returns the next filled chunk, from the read-ahead goroutine or read now.
+func (r *pcapRecords) nextChunk() filled {
+	if r.ahead == nil {
+		return r.fillChunk()
+	}
+	f, ok := <-r.ahead
+	if !ok {
+		return filled{c: r.chunks.get(), err: io.ErrClosedPipe}
+	}
+	return f
 }
 
 // LinkType is the link type of every frame of the file.
 func (r *pcapRecords) LinkType() layers.LinkType { return r.linkType }
 
-// buffered is the number of bytes read from in and not yet returned.
+// chunk is the chunk of the frame returned last when retention is on, else nil (also for a frame read into
+// big, which is reused).
+func (r *pcapRecords) chunk() *Chunk {
+	if !r.retained || r.isBig {
+		return nil
+	}
+	return r.cur
+}
+
+// buffered is the number of bytes read from in and not yet returned (the read-ahead's chunks not counted).
 func (r *pcapRecords) buffered() int { return r.w - r.r }
 
 // ZeroCopyReadPacketData returns the next frame as pcapgo's readers do; its bytes are valid until the next call.
@@ -118,7 +196,7 @@ func (r *pcapRecords) next() ([]byte, time.Time, int, error) {
 	}
 	ts := time.Unix(int64(r.u32(hdr[0:4])), int64(r.u32(hdr[4:8])*r.nsFactor)).UTC()
 	n := recordHeaderLen + capLen
-	r.isBig = n > len(r.buf)
+	r.isBig = n > chunkHeadroom
 	if r.isBig {
 		data, err := r.readBig(capLen)
 		return data, ts, wireLen, err
@@ -135,31 +213,20 @@ func (r *pcapRecords) next() ([]byte, time.Time, int, error) {
 // recordOffset is the offset in the stream of the record next reads (or failed to read).
 func (r *pcapRecords) recordOffset() int64 { return pcapHeaderLen + r.done }
 
-// fill reads until buf holds n unread bytes (n <= len(buf)), moving the unread ones to the front first. It
-// reports false when reading stopped before that (r.err says why).
+// fill moves on to following chunks until n bytes (n <= chunkHeadroom) are unread, carrying the unread tail
+// into each new chunk's headroom. It reports false when the file ended or failed first (r.err says which).
 func (r *pcapRecords) fill(n int) bool {
-	if r.chunks != nil {
-		if r.err != nil {
-			return r.w-r.r >= n // nothing more will come: leave the retained bytes where they are
-		}
-		next := r.chunks.get()
-		r.w = copy(next.buf, r.buf[r.r:r.w])
-		r.r, r.buf = 0, next.buf
-		r.cur.Release()
-		r.cur = next
-	} else if r.r > 0 {
-		r.w = copy(r.buf, r.buf[r.r:r.w])
-		r.r = 0
-	}
-	for r.w < n {
+	for r.w-r.r < n {
 		if r.err != nil {
 			return false
 		}
-		m, err := r.in.Read(r.buf[r.w:])
-		r.w += m
-		if err != nil {
-			r.err = err
-		}
+		f := r.nextChunk()
+		tail := r.buf[r.r:r.w]
+		start := chunkHeadroom - len(tail)
+		copy(f.c.buf[start:], tail)
+		r.cur.Release()
+		r.cur, r.buf, r.r, r.w = f.c, f.c.buf, start, chunkHeadroom+f.n
+		r.err = f.err
 	}
 	return true
 }
@@ -183,16 +250,17 @@ func (r *pcapRecords) check(capLen, wireLen int) error {
 	return nil
 }
 
-// readBig reads a frame longer than buf into r.big, growing it only as bytes arrive, so a lying length in a
-// short file cannot make the reader allocate gigabytes.
+// readBig reads a frame longer than the headroom into r.big, growing it only as bytes arrive, so a lying
+// length in a short file cannot make the reader allocate gigabytes.
 func (r *pcapRecords) readBig(capLen int) ([]byte, error) {
 	r.r += recordHeaderLen
-	have := min(r.w-r.r, capLen)
-	b := bytes.NewBuffer(append(r.big[:0], r.buf[r.r:r.r+have]...))
-	r.r += have
-	if r.err == nil && have < capLen {
-		if _, err := io.CopyN(b, r.in, int64(capLen-have)); err != nil {
-			r.err = err
+	b := bytes.NewBuffer(r.big[:0])
+	for b.Len() < capLen {
+		take := min(r.w-r.r, capLen-b.Len())
+		b.Write(r.buf[r.r : r.r+take])
+		r.r += take
+		if b.Len() < capLen && !r.fill(1) {
+			break
 		}
 	}
 	r.big = b.Bytes()

@@ -135,7 +135,7 @@ func (s *source) interfaceStats(id int, st pcapgo.NgInterfaceStatistics) {
 // snapshot returns a copy of the file's statistics that the caller may keep.
 func (s *source) snapshot() FileStats {
 	fs := s.stats
-	fs.BytesRead = s.raw.n
+	fs.BytesRead = s.raw.n.Load()
 	fs.LinkTypes = append([]layers.LinkType(nil), s.stats.LinkTypes...)
 	fs.Interfaces = append([]Interface(nil), s.stats.Interfaces...)
 	return fs

@@ -91,9 +91,14 @@ func (r *Reader) Next() (Frame, error) {
 	return r.srcs[r.heap[0]].pending, nil
 }
 
-// start reads the first frame of every file.
+// start reads the first frame of every file. A single pcap file is read ahead on a goroutine of its own, so
+// its read system calls run beside the analysis; a set of files is read in the caller's goroutine, so that many
+// files do not mean many buffers.
 func (r *Reader) start() {
 	r.started = true
+	if len(r.srcs) == 1 && r.srcs[0].recs != nil {
+		r.srcs[0].recs.readAhead()
+	}
 	for i, s := range r.srcs {
 		if r.read(s) {
 			r.heap = append(r.heap, i)

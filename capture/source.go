@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -27,12 +28,12 @@ type packetReader interface {
 // byte offsets in warnings.
 type countReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64 // read-ahead counts on its own goroutine while Stats reads
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -138,7 +139,7 @@ func notCapture(magic []byte) error {
 }
 
 func (s *source) initPcap() error {
-	r, err := newPcapRecords(s.br)
+	r, err := newPcapRecords(s.br, s.stream)
 	if err != nil {
 		return fmt.Errorf("read pcap header: %w", cleanErr{err})
 	}
@@ -163,7 +164,7 @@ func (s *source) initPcapng() error {
 
 // offset is the position of the next unread byte in the uncompressed stream.
 func (s *source) offset() int64 {
-	n := s.stream.n - int64(s.br.Buffered())
+	n := s.stream.n.Load() - int64(s.br.Buffered())
 	if s.recs != nil {
 		n -= int64(s.recs.buffered())
 	}
@@ -171,6 +172,9 @@ func (s *source) offset() int64 {
 }
 
 func (s *source) close() error {
+	if s.recs != nil {
+		s.recs.close()
+	}
 	if s.file == nil {
 		return nil
 	}

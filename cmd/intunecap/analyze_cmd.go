@@ -55,7 +55,8 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never (NO_COLOR is honoured)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text report: list every connection, not only problems")
-	fs.IntVarP(&f.workers, "workers", "w", runtime.GOMAXPROCS(0), "analyze with `N` engines in parallel (the report is the same for any N)")
+	fs.IntVarP(&f.workers, "workers", "w", defaultWorkers(runtime.GOMAXPROCS(0)),
+		"analyze with `N` engines in parallel (the report is the same for any N)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on standard error")
 	fs.IntVar(&f.limits.MaxConnections, "max-connections", analyze.DefaultMaxConnections, "connections tracked at once; beyond, the oldest idle are reported and dropped (`N`)")
 	fs.IntVar(&f.limits.MaxDNSNames, "max-dns-names", analyze.DefaultMaxDNSNames, "DNS answers remembered to name connections (`N`)")
@@ -213,3 +214,8 @@ func startCPUProfile(path string) (func(), error) {
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
+
+// defaultWorkers is the number of engines for a machine with cores CPUs: one core goes to reading (a single
+// pcap file is read ahead on a goroutine of its own, and the reading goroutine also shares frames out), the
+// others to engines. On two cores one engine is as fast as two (docs/performance.md), and uses less CPU.
+func defaultWorkers(cores int) int { return max(1, cores-1) }
