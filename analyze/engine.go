@@ -89,9 +89,8 @@ type Engine struct {
 	sink Sink
 
 	conns                           map[flowKey]*conn
-	lastKey                         flowKey // the connection of the previous packet, checked before the map
-	lastConn                        *conn
-	byTuple                         map[flowKey]*conn // latest connection per 5-tuple, VLANs cleared
+	recent                          [recentSlots]recentConn // connections of recent packets, checked before the map
+	byTuple                         map[flowKey]*conn       // latest connection per 5-tuple, VLANs cleared
 	halfOpen, active, closing, udps lruList
 	pool                            bufPool
 
