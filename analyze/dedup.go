@@ -31,6 +31,6 @@ func (s segmentSig) duplicates(prev segmentSig) bool {
 	if prev.ns == 0 || s.ns-prev.ns > dupWindow || prev.ns-s.ns > dupWindow {
 		return false
 	}
-	s.ns = prev.ns
-	return s == prev
+	return s.seq == prev.seq && s.ack == prev.ack && s.wire == prev.wire && s.ipid == prev.ipid &&
+		s.flags == prev.flags && s.fromClient == prev.fromClient && s.hasID == prev.hasID
 }

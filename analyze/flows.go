@@ -70,7 +70,7 @@ func recentSlot(k *flowKey) int {
 // lookups: it costs a multiply and a compare, where the map hashes forty bytes and probes memory.
 func (e *Engine) lookup(k flowKey) *conn {
 	s := &e.recent[recentSlot(&k)]
-	if s.c != nil && s.key == k {
+	if s.c != nil && s.key.eq(&k) {
 		return s.c
 	}
 	c := e.conns[k]

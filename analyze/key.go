@@ -32,6 +32,11 @@ func keyOf(p *decode.Packet) (k flowKey, fromLo bool) {
 	return k, fromLo
 }
 
+// eq compares two keys word by word (== on the struct may call a memory compare).
+func (k *flowKey) eq(o *flowKey) bool {
+	return k.lo[0] == o.lo[0] && k.lo[1] == o.lo[1] && k.hi[0] == o.hi[0] && k.hi[1] == o.hi[1] && k.meta == o.meta
+}
+
 // packetWords returns the packet's addresses as words, computing them for a packet the decoder did not make.
 func packetWords(p *decode.Packet) (src, dst [2]uint64) {
 	if p.SrcWords == ([2]uint64{}) && p.DstWords == ([2]uint64{}) {

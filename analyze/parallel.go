@@ -59,6 +59,8 @@ type driver struct {
 	now        time.Time
 	nowNs      int64 // now and the last sweep in Unix nanoseconds: compared for every packet
 	sweepNs    int64
+	firstNs    int64 // facts.first and facts.last in Unix nanoseconds
+	lastNs     int64
 	facts      engineFacts // frame-level counts
 }
 
@@ -141,8 +143,9 @@ func (d *driver) read(src Source) error {
 			return fmt.Errorf("read packets: %w", err)
 		}
 		d.seq++
-		d.countFrame(&f)
-		d.tickIfDue(f.Timestamp)
+		ns := f.Timestamp.UnixNano()
+		d.countFrame(&f, ns)
+		d.tickIfDue(f.Timestamp, ns)
 		if d.workers != nil {
 			if id, ok := quickFlow(&f); ok {
 				d.dispatchFrame(&f, &id)
@@ -174,20 +177,21 @@ func (d *driver) decode(f *capture.Frame) bool {
 	return !d.pkt.Fragment && (d.pkt.IPProto == protoTCP || d.pkt.IPProto == protoUDP)
 }
 
-func (d *driver) countFrame(f *capture.Frame) {
+// countFrame counts a frame and keeps the earliest and latest timestamps (ns is the frame's in Unix
+// nanoseconds, compared instead of the time.Time).
+func (d *driver) countFrame(f *capture.Frame, ns int64) {
 	d.facts.packets++
 	d.facts.bytes += uint64(f.WireLen)
-	if d.facts.first.IsZero() || f.Timestamp.Before(d.facts.first) {
-		d.facts.first = f.Timestamp
+	if d.facts.packets == 1 || ns < d.firstNs {
+		d.facts.first, d.firstNs = f.Timestamp, ns
 	}
-	if f.Timestamp.After(d.facts.last) {
-		d.facts.last = f.Timestamp
+	if d.facts.packets == 1 || ns > d.lastNs {
+		d.facts.last, d.lastNs = f.Timestamp, ns
 	}
 }
 
 // tickIfDue tells every engine to sweep when capture time has moved a second since the last sweep.
-func (d *driver) tickIfDue(ts time.Time) {
-	ns := ts.UnixNano()
+func (d *driver) tickIfDue(ts time.Time, ns int64) {
 	if ns > d.nowNs {
 		d.now, d.nowNs = ts, ns
 	}
