@@ -44,37 +44,31 @@ func Analyze(src Source, opts Options, sink Sink, facts func() CaptureFacts) err
 
 // driver owns the read loop: decoding, capture-time ticks, sharding and the frame-level counts.
 type driver struct {
-	engines []*Engine // engines[0] runs on the reading goroutine; the others each on a worker
-	workers []*worker // workers[i] runs engines[i+1]; nil with one engine
-	shares  shares
+	engines []*Engine // with one engine it runs on the reading goroutine, else each on a worker
+	workers []*worker // workers[i] runs engines[i]; nil with one engine
 	merge   *merger
-	// With workers, engines[0]'s finished records wait here until the merger is told how far it has got.
-	inlineOut  []keyedRecords
-	inlineUpTo batchKey
-	unreported int // packets since the merger last heard of engines[0]
-	sink       Sink
-	dec        *decode.Decoder
-	pkt        decode.Packet
-	seq        uint64
-	now        time.Time
-	nowNs      int64 // now and the last sweep in Unix nanoseconds: compared for every packet
-	sweepNs    int64
-	firstNs    int64 // facts.first and facts.last in Unix nanoseconds
-	lastNs     int64
-	facts      engineFacts // frame-level counts
+	sink    Sink
+	dec     *decode.Decoder
+	pkt     decode.Packet
+	seq     uint64
+	now     time.Time
+	nowNs   int64 // now and the last sweep in Unix nanoseconds: compared for every packet
+	sweepNs int64
+	firstNs int64 // facts.first and facts.last in Unix nanoseconds
+	lastNs  int64
+	facts   engineFacts // frame-level counts
 }
 
 func newDriver(opts Options, sink Sink) (*driver, error) {
 	n := max(opts.Workers, 1)
-	limit := opts.MaxConnections
-	if limit <= 0 {
-		limit = DefaultMaxConnections
+	if opts.MaxConnections > 0 {
+		opts.MaxConnections = max(opts.MaxConnections/n, 1)
+	} else {
+		opts.MaxConnections = DefaultMaxConnections / n
 	}
-	d := &driver{sink: sink, dec: decode.NewDecoder(decode.Options{}), shares: newShares(n)}
+	d := &driver{sink: sink, dec: decode.NewDecoder(decode.Options{})}
 	for i := 0; i < n; i++ {
-		o := opts
-		o.MaxConnections = d.shares.part(i, limit)
-		e, err := New(o, sink)
+		e, err := New(opts, sink)
 		if err != nil {
 			return nil, err
 		}
@@ -83,11 +77,8 @@ func newDriver(opts Options, sink Sink) (*driver, error) {
 	}
 	if n > 1 {
 		d.merge = newMerger(n, sink)
-		d.engines[0].out = func(k batchKey, recs []Record) {
-			d.inlineOut = append(d.inlineOut, keyedRecords{key: k, recs: slices.Clone(recs)})
-		}
-		for i, e := range d.engines[1:] {
-			w := newWorker(i+1, e, d.merge)
+		for i, e := range d.engines {
+			w := newWorker(i, e, d.merge)
 			d.workers = append(d.workers, w)
 			go w.run()
 		}
@@ -96,35 +87,9 @@ func newDriver(opts Options, sink Sink) (*driver, error) {
 	return d, nil
 }
 
-// shares splits connections between engines by a hash of their flow. engines[0] shares the reading goroutine
-// with reading, so it takes fewer flows: two parts to every other engine's three.
-type shares struct{ n, total uint64 }
-
-const inlineParts, workerParts = 2, 3
-
-func newShares(n int) shares {
-	return shares{n: uint64(n), total: inlineParts + workerParts*uint64(n-1)}
-}
-
-// owner is the engine of a flow with hash h.
-func (s shares) owner(h uint64) int {
-	if s.n == 1 {
-		return 0
-	}
-	slot := (h >> 32) * s.total >> 32 // h's top half scaled to [0, total)
-	if slot < inlineParts {
-		return 0
-	}
-	return int(1 + (slot-inlineParts)/workerParts)
-}
-
-// part is engine i's part of a table limit, in proportion to its share of the flows.
-func (s shares) part(i int, limit int) int {
-	w := uint64(workerParts)
-	if i == 0 {
-		w = inlineParts
-	}
-	return max(int(uint64(limit)*w/s.total), 1)
+// owner is the engine of a flow with hash h: the hash's top half scaled to [0, engines).
+func (d *driver) owner(h uint64) int {
+	return int((h >> 32) * uint64(len(d.engines)) >> 32)
 }
 
 // read feeds every frame of src to the engines. Capture time ticks on every frame, so the engines sweep at
@@ -205,39 +170,8 @@ func (d *driver) tickIfDue(ts time.Time, ns int64) {
 		d.engines[0].flush(key)
 		return
 	}
-	d.engines[0].sweep(d.now)
-	d.engines[0].flush(key)
-	d.inlineUpTo = key
 	for _, w := range d.workers {
 		w.add(item{kind: itemTick, seq: d.seq, now: d.now})
-	}
-	d.reportInline()
-}
-
-// reportInline tells the merger how far engines[0] has got and hands it the records finished so far.
-func (d *driver) reportInline() {
-	d.merge.in <- progress{worker: 0, upTo: d.inlineUpTo, batches: d.inlineOut}
-	d.inlineOut, d.unreported = nil, 0
-}
-
-// inline runs a packet on engines[0], which shares this goroutine; learn as for a worker.
-func (d *driver) inline(f *capture.Frame, p *decode.Packet, learn bool) {
-	e := d.engines[0]
-	key := batchKey{seq: d.seq, phase: 1}
-	e.handle(d.seq, f, p, learn)
-	e.flush(key)
-	d.inlineUpTo = key
-}
-
-// inlineReportEvery is how many packets go by between two reports of engines[0] to the merger: each report
-// wakes the merger's goroutine, and its records can wait (the merger holds the others' until it hears).
-const inlineReportEvery = 8192
-
-// advanced notes that a packet went by: engines[0] is up to date with it, whether it saw it or not.
-func (d *driver) advanced() {
-	d.inlineUpTo = batchKey{seq: d.seq, phase: 1}
-	if d.unreported++; d.unreported >= inlineReportEvery {
-		d.reportInline()
 	}
 }
 
@@ -250,30 +184,22 @@ func (d *driver) dispatch(f *capture.Frame) {
 		return
 	}
 	id := flowOfPacket(p)
-	owner, dns := d.shares.owner(id.hash()), id.dns()
+	owner, dns := d.owner(id.hash()), id.dns()
 	for i, w := range d.workers {
-		if i+1 == owner || dns {
-			w.addPacket(d.seq, f, p, i+1 != owner)
+		if i == owner || dns {
+			w.addPacket(d.seq, f, p, i != owner)
 		}
 	}
-	if owner == 0 || dns {
-		d.inline(f, p, owner != 0)
-	}
-	d.advanced()
 }
 
 // dispatchFrame hands an undecoded frame to the engine that owns its flow, and a DNS frame to all engines.
 func (d *driver) dispatchFrame(f *capture.Frame, id *flowID) {
-	owner, dns := d.shares.owner(id.hash()), id.dns()
+	owner, dns := d.owner(id.hash()), id.dns()
 	for i, w := range d.workers {
-		if i+1 == owner || dns {
-			w.addFrame(d.seq, f, i+1 != owner)
+		if i == owner || dns {
+			w.addFrame(d.seq, f, i != owner)
 		}
 	}
-	if (owner == 0 || dns) && decodeFor(d.dec, &d.pkt, f, d.engines[0], owner != 0) {
-		d.inline(f, &d.pkt, owner != 0)
-	}
-	d.advanced()
 }
 
 // firstError reports a sink error as soon as one is known.
@@ -292,8 +218,6 @@ func (d *driver) end() error {
 		}
 		return writeEnd(d.engines, d.sink)
 	}
-	d.inlineUpTo = batchKey{seq: math.MaxUint64, phase: math.MaxUint8}
-	d.reportInline()
 	for _, w := range d.workers {
 		w.add(item{kind: itemEnd, seq: d.seq + 1})
 		w.send()
