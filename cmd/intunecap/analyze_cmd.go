@@ -56,7 +56,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never (NO_COLOR is honoured)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text report: list every connection, not only problems")
 	fs.IntVarP(&f.workers, "workers", "w", defaultWorkers(runtime.GOMAXPROCS(0)),
-		"analyze with `N` engines in parallel (the report is the same for any N)")
+		"analyze with `N` engines in parallel, one fewer than the cores by default (the report is the same for any N)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on standard error")
 	fs.IntVar(&f.limits.MaxConnections, "max-connections", analyze.DefaultMaxConnections, "connections tracked at once; beyond, the oldest idle are reported and dropped (`N`)")
 	fs.IntVar(&f.limits.MaxDNSNames, "max-dns-names", analyze.DefaultMaxDNSNames, "DNS answers remembered to name connections (`N`)")
