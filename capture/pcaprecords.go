@@ -44,6 +44,7 @@ type pcapRecords struct {
 	nsFactor  uint32 // 1000 for microsecond timestamps, 1 for nanosecond ones
 	snaplen   uint32
 	linkType  layers.LinkType
+	headroom  int    // bytes in front of each chunk's data, for the tail of the chunk before
 	big       []byte // frames longer than the headroom are read here
 	isBig     bool   // the frame returned last is in big
 	done      int64  // bytes of the records returned so far
@@ -53,27 +54,23 @@ type pcapRecords struct {
 	stop      chan struct{}
 }
 
-// filled is a chunk the read-ahead goroutine filled: data at buf[chunkHeadroom:chunkHeadroom+n], then err.
+// filled is a chunk the read-ahead goroutine filled: data at buf[headroom:headroom+n], then err.
 type filled struct {
 	c   *Chunk
 	n   int
 	err error
 }
 
-// chunkHeadroom holds the unread tail of the previous chunk: at most one record that is not read as a big one.
-const chunkHeadroom = recordHeaderLen + maxEagerCapLen
-
-// chunkSize is the size of a chunk: the headroom, then one read of the source's buffer size (bufio passes a
-// read that large straight to the file, without a copy).
-const chunkSize = chunkHeadroom + bufferSize
+// maxHeadroom holds the unread tail of the previous chunk: at most one record that is not read as a big one.
+const maxHeadroom = recordHeaderLen + maxEagerCapLen
 
 // readAheadDepth is how many filled chunks may wait for the consumer.
 const readAheadDepth = 2
 
 // newPcapRecords reads the file header from br and checks it with pcapgo. The records are read from what br
 // holds, then from under, the reader br reads from: chunks are filled by reads straight from the file, never
-// through br's buffer.
-func newPcapRecords(br *bufio.Reader, under io.Reader) (*pcapRecords, error) {
+// through br's buffer, readSize bytes at a time (a small file gets small chunks).
+func newPcapRecords(br *bufio.Reader, under io.Reader, readSize int) (*pcapRecords, error) {
 	hdr, _ := br.Peek(pcapHeaderLen) // a short header fails in pcapgo below, with its error
 	pr, err := pcapgo.NewReader(bytes.NewReader(hdr))
 	if err != nil {
@@ -86,12 +83,14 @@ func newPcapRecords(br *bufio.Reader, under io.Reader) (*pcapRecords, error) {
 	held = bytes.Clone(held)
 	_, _ = br.Discard(len(held))
 	r := &pcapRecords{in: io.MultiReader(bytes.NewReader(held), under), snaplen: pr.Snaplen(), linkType: pr.LinkType(), nsFactor: 1000,
-		bigEndian: hdr[0] == 0xa1, chunks: &chunkPool{size: chunkSize}}
+		bigEndian: hdr[0] == 0xa1}
+	r.headroom = min(maxHeadroom, max(readSize, recordHeaderLen))
+	r.chunks = &chunkPool{size: r.headroom + readSize}
 	if pr.Resolution() == gopacket.TimestampResolutionNanosecond {
 		r.nsFactor = 1
 	}
 	r.cur = r.chunks.get()
-	r.buf, r.r, r.w = r.cur.buf, chunkHeadroom, chunkHeadroom
+	r.buf, r.r, r.w = r.cur.buf, r.headroom, r.headroom
 	return r, nil
 }
 
@@ -135,7 +134,7 @@ func (r *pcapRecords) close() {
 // fillChunk reads the next chunk's worth from in.
 func (r *pcapRecords) fillChunk() filled {
 	c := r.chunks.get()
-	data := c.buf[chunkHeadroom:]
+	data := c.buf[r.headroom:]
 	n := 0
 	for n < len(data) {
 		m, err := r.in.Read(data[n:])
@@ -196,7 +195,7 @@ func (r *pcapRecords) next() ([]byte, time.Time, int, error) {
 	}
 	ts := time.Unix(int64(r.u32(hdr[0:4])), int64(r.u32(hdr[4:8])*r.nsFactor)).UTC()
 	n := recordHeaderLen + capLen
-	r.isBig = n > chunkHeadroom
+	r.isBig = n > r.headroom
 	if r.isBig {
 		data, err := r.readBig(capLen)
 		return data, ts, wireLen, err
@@ -213,7 +212,7 @@ func (r *pcapRecords) next() ([]byte, time.Time, int, error) {
 // recordOffset is the offset in the stream of the record next reads (or failed to read).
 func (r *pcapRecords) recordOffset() int64 { return pcapHeaderLen + r.done }
 
-// fill moves on to following chunks until n bytes (n <= chunkHeadroom) are unread, carrying the unread tail
+// fill moves on to following chunks until n bytes (n <= headroom) are unread, carrying the unread tail
 // into each new chunk's headroom. It reports false when the file ended or failed first (r.err says which).
 func (r *pcapRecords) fill(n int) bool {
 	for r.w-r.r < n {
@@ -222,10 +221,10 @@ func (r *pcapRecords) fill(n int) bool {
 		}
 		f := r.nextChunk()
 		tail := r.buf[r.r:r.w]
-		start := chunkHeadroom - len(tail)
+		start := r.headroom - len(tail)
 		copy(f.c.buf[start:], tail)
 		r.cur.Release()
-		r.cur, r.buf, r.r, r.w = f.c, f.c.buf, start, chunkHeadroom+f.n
+		r.cur, r.buf, r.r, r.w = f.c, f.c.buf, start, r.headroom+f.n
 		r.err = f.err
 	}
 	return true

@@ -42,7 +42,7 @@ func TestPcapRecordsAgreeWithPcapgo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			file := pcapBytes(tc.order, tc.magic, 400000, layers.LinkTypeEthernet, recs...)
 			under := iotest.HalfReader(bytes.NewReader(file))
-			ours, err := newPcapRecords(bufio.NewReaderSize(under, bufferSize), under)
+			ours, err := newPcapRecords(bufio.NewReaderSize(under, bufferSize), under, bufferSize)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,9 @@ import (
 // bufferSize is large so that reading a capture costs few system calls and pcapgo's small reads come from memory.
 const bufferSize = 1 << 20
 
+// minBufferSize is the least buffer a small file gets.
+const minBufferSize = 4 << 10
+
 // stdinName names standard input in messages.
 const stdinName = "<stdin>"
 
@@ -39,20 +42,21 @@ func (c *countReader) Read(p []byte) (int, error) {
 
 // source is one open capture file with at most one frame read ahead (pending).
 type source struct {
-	index   int
-	file    *os.File // nil for standard input
-	raw     *countReader
-	stream  *countReader // the uncompressed stream (raw itself when not compressed)
-	br      *bufio.Reader
-	pr      packetReader
-	ng      *pcapgo.NgReader // nil for pcap
-	recs    *pcapRecords     // nil for pcapng
-	pcapLT  layers.LinkType
-	ifBase  int // file-wide index of the current pcapng section's interface 0
-	lastLT  layers.LinkType
-	anyLT   bool
-	pending Frame
-	stats   FileStats
+	index    int
+	file     *os.File // nil for standard input
+	raw      *countReader
+	stream   *countReader // the uncompressed stream (raw itself when not compressed)
+	br       *bufio.Reader
+	pr       packetReader
+	ng       *pcapgo.NgReader // nil for pcap
+	recs     *pcapRecords     // nil for pcapng
+	readSize int              // buffer size: bufferSize, or less for a small file
+	pcapLT   layers.LinkType
+	ifBase   int // file-wide index of the current pcapng section's interface 0
+	lastLT   layers.LinkType
+	anyLT    bool
+	pending  Frame
+	stats    FileStats
 }
 
 // openSource opens path ("-" = standard input) and reads the file header.
@@ -71,7 +75,7 @@ func openSource(path string, index int) (*source, error) {
 			s.stats.BytesTotal = fi.Size()
 		}
 	}
-	if err := s.init(in); err != nil {
+	if err := s.init(in, s.stats.BytesTotal); err != nil {
 		s.close()
 		return nil, fmt.Errorf("%s: %w", s.stats.Name, err)
 	}
@@ -81,17 +85,25 @@ func openSource(path string, index int) (*source, error) {
 // newSource reads the header of a capture held by any reader (fuzzing, and later other inputs).
 func newSource(name string, index int, in io.Reader) (*source, error) {
 	s := &source{index: index, stats: FileStats{Name: name, BytesTotal: -1}}
-	if err := s.init(in); err != nil {
+	size := int64(-1)
+	if l, ok := in.(interface{ Len() int }); ok { // bytes.Reader and the like: small inputs, small buffers
+		size = int64(l.Len())
+	}
+	if err := s.init(in, size); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return s, nil
 }
 
 // init detects the format from the magic, unwrapping one layer of gzip, and creates the pcapgo reader.
-func (s *source) init(in io.Reader) error {
+func (s *source) init(in io.Reader, size int64) error {
 	s.raw = &countReader{r: in}
 	s.stream = s.raw
-	s.br = bufio.NewReaderSize(s.raw, bufferSize)
+	s.readSize = bufferSize
+	if size >= 0 && size < bufferSize { // a small file needs no megabyte buffers (rotated sets have many)
+		s.readSize = max(int(size), minBufferSize)
+	}
+	s.br = bufio.NewReaderSize(s.raw, s.readSize)
 	magic, _ := s.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(s.br)
@@ -100,6 +112,7 @@ func (s *source) init(in io.Reader) error {
 		}
 		s.stats.Compressed = true
 		s.stream = &countReader{r: gz}
+		s.readSize = bufferSize // the file's size says nothing of what it expands to
 		s.br = bufio.NewReaderSize(s.stream, bufferSize)
 		magic, _ = s.br.Peek(4)
 	}
@@ -139,7 +152,7 @@ func notCapture(magic []byte) error {
 }
 
 func (s *source) initPcap() error {
-	r, err := newPcapRecords(s.br, s.stream)
+	r, err := newPcapRecords(s.br, s.stream, s.readSize)
 	if err != nil {
 		return fmt.Errorf("read pcap header: %w", cleanErr{err})
 	}
