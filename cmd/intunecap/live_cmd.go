@@ -19,6 +19,7 @@ import (
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture/live"
+	"github.com/intunecap/intunecap/internal/bytesize"
 	"github.com/intunecap/intunecap/metrics"
 	"github.com/intunecap/intunecap/report"
 	"github.com/intunecap/intunecap/rules"
@@ -149,10 +150,10 @@ func (f *liveFlags) check() (*liveSetup, error) {
 	if s.failOn, err = parseFailOn(f.failOn); err != nil {
 		return nil, err
 	}
-	if s.maxW, err = parseSize(f.writeMax); err != nil {
+	if s.maxW, err = bytesize.Parse(f.writeMax); err != nil {
 		return nil, fmt.Errorf("--write-max: %w", err)
 	}
-	if s.buffer, err = parseSize(f.buffer); err != nil || s.buffer > 1<<31-1 {
+	if s.buffer, err = bytesize.Parse(f.buffer); err != nil || s.buffer > 1<<31-1 {
 		return nil, fmt.Errorf("--buffer: bad size %q", f.buffer)
 	}
 	if s.table, err = rules.Load(f.rules); err != nil {
