@@ -17,6 +17,23 @@ type Source interface {
 	Next() (capture.Frame, error)
 }
 
+// frameSource is a Source that can return its frames without copying them (capture.Reader.NextFrame).
+type frameSource interface {
+	NextFrame() (*capture.Frame, error)
+}
+
+// copiedFrames gives any Source the frameSource method, through a frame of its own.
+type copiedFrames struct {
+	src Source
+	f   capture.Frame
+}
+
+func (c *copiedFrames) NextFrame() (*capture.Frame, error) {
+	var err error
+	c.f, err = c.src.Next()
+	return &c.f, err
+}
+
 // retainer is a Source that can leave frames in place for workers (capture.Reader.Retain).
 type retainer interface {
 	Retain()
@@ -99,8 +116,12 @@ func (d *driver) read(src Source) error {
 	if r, ok := src.(retainer); ok && d.workers != nil {
 		r.Retain()
 	}
+	frames, ok := src.(frameSource)
+	if !ok {
+		frames = &copiedFrames{src: src}
+	}
 	for {
-		f, err := src.Next()
+		f, err := frames.NextFrame()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -109,21 +130,21 @@ func (d *driver) read(src Source) error {
 		}
 		d.seq++
 		ns := f.Timestamp.UnixNano()
-		d.countFrame(&f, ns)
+		d.countFrame(f, ns)
 		d.tickIfDue(f.Timestamp, ns)
 		if d.workers != nil {
-			if id, ok := quickFlow(&f); ok {
-				d.dispatchFrame(&f, &id)
+			if id, ok := quickFlow(f); ok {
+				d.dispatchFrame(f, &id)
 				if err := d.firstError(); err != nil {
 					return err
 				}
 				continue
 			}
 		}
-		if !d.decode(&f) {
+		if !d.decode(f) {
 			continue
 		}
-		d.dispatch(&f)
+		d.dispatch(f)
 		if err := d.firstError(); err != nil {
 			return err
 		}
@@ -132,7 +153,7 @@ func (d *driver) read(src Source) error {
 
 // decode decodes f into d.pkt and reports whether it is a TCP or UDP packet for the engines.
 func (d *driver) decode(f *capture.Frame) bool {
-	if err := d.dec.Decode(*f, &d.pkt); err != nil {
+	if err := d.dec.Decode(f, &d.pkt); err != nil {
 		d.facts.undecodable++
 		return false
 	}
@@ -481,7 +502,7 @@ func (w *worker) process(b *workBatch, it *item) batchKey {
 // decodeFor decodes a frame the reading goroutine passed on undecoded into p, for engine e, counting what the
 // driver would have (only for the engine that owns the frame: DNS copies are counted once).
 func decodeFor(dec *decode.Decoder, p *decode.Packet, f *capture.Frame, e *Engine, learn bool) bool {
-	if err := dec.Decode(*f, p); err != nil {
+	if err := dec.Decode(f, p); err != nil {
 		if !learn {
 			e.facts.undecodable++
 		}

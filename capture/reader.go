@@ -72,8 +72,18 @@ func stdinCount(paths []string) int {
 // Next returns the next frame in time order, or io.EOF when every file is done. Its Data stays valid until the
 // next call: a file is advanced only on the call after its frame was returned.
 func (r *Reader) Next() (Frame, error) {
+	f, err := r.NextFrame()
+	if err != nil {
+		return Frame{}, err
+	}
+	return *f, nil
+}
+
+// NextFrame is Next without copying the frame: the Frame itself, not only its Data, is valid until the next
+// call.
+func (r *Reader) NextFrame() (*Frame, error) {
 	if r.closed {
-		return Frame{}, errClosed
+		return nil, errClosed
 	}
 	if !r.started {
 		r.start()
@@ -85,10 +95,10 @@ func (r *Reader) Next() (Frame, error) {
 		r.advanceTop()
 	}
 	if len(r.heap) == 0 {
-		return Frame{}, io.EOF
+		return nil, io.EOF
 	}
 	r.frames++
-	return r.srcs[r.heap[0]].pending, nil
+	return &r.srcs[r.heap[0]].pending, nil
 }
 
 // start reads the first frame of every file. A single pcap file is read ahead on a goroutine of its own, so

@@ -36,7 +36,7 @@ func BenchmarkReadDecode(b *testing.B) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			_ = d.Decode(f, &p)
+			_ = d.Decode(&f, &p)
 			frames++
 		}
 		r.Close()
@@ -66,7 +66,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		_ = d.Decode(frames[i%len(frames)], &p)
+		_ = d.Decode(&frames[i%len(frames)], &p)
 	}
 }
 
@@ -89,7 +89,7 @@ func TestDecodeAllocs(t *testing.T) {
 	var p Packet
 	for _, fr := range frames {
 		f := frame(fr.lt, fr.data)
-		if n := testing.AllocsPerRun(100, func() { _ = d.Decode(f, &p) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { _ = d.Decode(&f, &p) }); n != 0 {
 			t.Errorf("link type %v: %v allocations per packet", fr.lt, n)
 		}
 	}

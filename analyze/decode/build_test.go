@@ -138,3 +138,6 @@ func be32(v uint32) []byte { b := make([]byte, 4); binary.BigEndian.PutUint32(b,
 
 // testIPID is the identification of every IPv4 packet the tests build.
 const testIPID = 7
+
+// ptr returns a pointer to a copy of f, for Decode.
+func ptr(f capture.Frame) *capture.Frame { return &f }

@@ -122,7 +122,7 @@ func (d *Decoder) Stats() Stats { return d.defrag.stats }
 // Decode fills p from f. The error says why the frame gives no packet: ErrLinkType, ErrNotIP, ErrTruncated,
 // ErrIPv6Fragment, or an error wrapping ErrMalformed. Checksums are never verified: captures taken on the
 // sender with offload have bad ones, and those packets still happened.
-func (d *Decoder) Decode(f capture.Frame, p *Packet) error {
+func (d *Decoder) Decode(f *capture.Frame, p *Packet) error {
 	if f.LinkType == layers.LinkTypeEthernet {
 		if ok, err := d.decodeEthernetFast(f.Data, p); ok {
 			return err
@@ -132,7 +132,7 @@ func (d *Decoder) Decode(f capture.Frame, p *Packet) error {
 }
 
 // decodeLayers decodes any frame with the layer parser.
-func (d *Decoder) decodeLayers(f capture.Frame, p *Packet) error {
+func (d *Decoder) decodeLayers(f *capture.Frame, p *Packet) error {
 	*p = Packet{}
 	k, ok := kindOf(f.LinkType)
 	if !ok {
@@ -162,7 +162,7 @@ func classify(err error, cut bool) error {
 }
 
 // network finds the IP layer the parser stopped at and goes on to the transport header.
-func (d *Decoder) network(f capture.Frame, p *Packet, cut bool) error {
+func (d *Decoder) network(f *capture.Frame, p *Packet, cut bool) error {
 	n := len(d.decoded)
 	for i := n - 1; i >= 0; i-- {
 		switch d.decoded[i] {
@@ -200,7 +200,7 @@ func (d *Decoder) wantedIP(last gopacket.LayerType) bool {
 	return next == layers.LayerTypeIPv4 || next == layers.LayerTypeIPv6
 }
 
-func (d *Decoder) fromIPv4(f capture.Frame, p *Packet) error {
+func (d *Decoder) fromIPv4(f *capture.Frame, p *Packet) error {
 	ip := &d.ip4.IPv4
 	p.Src = netip.AddrFrom4([4]byte(ip.SrcIP))
 	p.Dst = netip.AddrFrom4([4]byte(ip.DstIP))

@@ -87,7 +87,7 @@ func runDecodeCases(t *testing.T, tests []decodeCase) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var p Packet
-			if err := d.Decode(tt.f, &p); err != nil {
+			if err := d.Decode(&tt.f, &p); err != nil {
 				t.Fatal(err)
 			}
 			checkPacket(t, p, tt.want)
@@ -138,7 +138,7 @@ func TestDecodeErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var p Packet
-			if err := d.Decode(tt.f, &p); !errors.Is(err, tt.want) {
+			if err := d.Decode(&tt.f, &p); !errors.Is(err, tt.want) {
 				t.Errorf("error %v, want %v", err, tt.want)
 			}
 		})

@@ -33,7 +33,7 @@ func FuzzDecode(f *testing.F) {
 		var p Packet
 		fr := capture.Frame{Data: b, CapLen: len(b), WireLen: len(b) + int(lt%3)*10, LinkType: layers.LinkType(lt),
 			Timestamp: time.Unix(int64(len(b)), 0)}
-		err := d.Decode(fr, &p)
+		err := d.Decode(&fr, &p)
 		if err == nil && len(p.Payload) > len(b) && !p.Fragment && p.PayloadWireLen < len(p.Payload) {
 			t.Fatalf("payload %d bytes from a %d-byte frame, wire %d", len(p.Payload), len(b), p.PayloadWireLen)
 		}
@@ -52,7 +52,7 @@ func checkFastPath(t testing.TB, d *Decoder, fr capture.Frame) bool {
 	if !ok {
 		return false
 	}
-	slowErr := d.decodeLayers(fr, &slow)
+	slowErr := d.decodeLayers(&fr, &slow)
 	if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) || errors.Is(fastErr, ErrMalformed) != errors.Is(slowErr, ErrMalformed) {
 		t.Fatalf("% x: fast path error %v, layer parser %v", fr.Data, fastErr, slowErr)
 	}

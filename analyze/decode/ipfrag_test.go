@@ -60,7 +60,7 @@ func TestIPv6Extensions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var p Packet
-			if err := d.Decode(frame(layers.LinkTypeIPv6, withExt(pkt, tt.exts...)), &p); err != nil {
+			if err := d.Decode(ptr(frame(layers.LinkTypeIPv6, withExt(pkt, tt.exts...))), &p); err != nil {
 				t.Fatal(err)
 			}
 			checkPacket(t, p, want6(FlagPSH|FlagACK, hello))
@@ -76,7 +76,7 @@ func TestIPv6Fragments(t *testing.T) {
 	binary.BigEndian.PutUint16(later[42:], 6<<3) // offset 6 (48 bytes), M=0
 	d := NewDecoder(Options{})
 	var p Packet
-	if err := d.Decode(frame(layers.LinkTypeIPv6, first), &p); err != nil {
+	if err := d.Decode(ptr(frame(layers.LinkTypeIPv6, first)), &p); err != nil {
 		t.Fatal(err)
 	}
 	want := Packet{Src: cli6, Dst: srv6, IPProto: 17, SrcPort: 40000, DstPort: 53, PayloadWireLen: 100}
@@ -85,7 +85,7 @@ func TestIPv6Fragments(t *testing.T) {
 	}
 	p.Payload = nil
 	checkPacket(t, p, want)
-	if err := d.Decode(frame(layers.LinkTypeIPv6, later), &p); !errors.Is(err, ErrIPv6Fragment) || p.Src != cli6 {
+	if err := d.Decode(ptr(frame(layers.LinkTypeIPv6, later)), &p); !errors.Is(err, ErrIPv6Fragment) || p.Src != cli6 {
 		t.Errorf("later fragment: %v %+v", err, p)
 	}
 }
@@ -115,7 +115,7 @@ func TestIPv4Reassembly(t *testing.T) {
 	var p Packet
 	for i, idx := range []int{1, 2, 0} { // out of order
 		f := frame(layers.LinkTypeRaw, append([]byte(nil), frags[idx]...))
-		if err := d.Decode(f, &p); err != nil {
+		if err := d.Decode(&f, &p); err != nil {
 			t.Fatalf("fragment %d: %v", idx, err)
 		}
 		clear(f.Data) // the decoder must have copied what it keeps
@@ -163,7 +163,7 @@ func TestIPv4FragmentBounds(t *testing.T) {
 			d := NewDecoder(tt.opts)
 			var p Packet
 			for _, f := range tt.feed {
-				if err := d.Decode(f, &p); err != nil {
+				if err := d.Decode(&f, &p); err != nil {
 					t.Fatal(err)
 				}
 				if !p.Fragment {
@@ -201,7 +201,7 @@ func TestICMPQuote(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var p Packet
-			if err := d.Decode(tt.f, &p); err != nil {
+			if err := d.Decode(&tt.f, &p); err != nil {
 				t.Fatal(err)
 			}
 			if p.IPProto != tt.proto || p.SrcPort != 0 || p.DstPort != 0 || len(p.Payload) != p.PayloadWireLen {

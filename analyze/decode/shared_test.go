@@ -63,7 +63,7 @@ func decodeFile(t testing.TB, path string) counts {
 		if f.LinkType == layers.LinkTypeEthernet && checkFastPath(t, d, f) {
 			c.fast++
 		}
-		if err := d.Decode(f, &p); err != nil {
+		if err := d.Decode(&f, &p); err != nil {
 			c.errs++
 			c.byErr[err.Error()]++
 			continue

@@ -141,7 +141,7 @@ func (l *liveLoop) frame(f *capture.Frame) error {
 	if l.limit > 0 && l.frames == l.limit {
 		l.src.Close()
 	}
-	if err := l.dec.Decode(*f, &l.pkt); err != nil {
+	if err := l.dec.Decode(f, &l.pkt); err != nil {
 		l.eng.Undecodable(f)
 		return nil
 	}

@@ -269,7 +269,7 @@ func BenchmarkLoop(b *testing.B) {
 		if f, err = r.Next(); err != nil {
 			b.Fatal(err)
 		}
-		if dec.Decode(f, &p) != nil {
+		if dec.Decode(&f, &p) != nil {
 			p.IPProto = 0
 		}
 	}

@@ -67,10 +67,9 @@ func newProgress(r *capture.Reader, w io.Writer, now func() time.Time, total int
 // Retain passes retention on to the reader (analyze asks for it to hand frames to workers without copies).
 func (p *progressSource) Retain() { p.r.Retain() }
 
-// Next returns the reader's next frame; at the end (or on an error) it finishes and clears the bar, so the
-// report and any warnings start on a clean line.
-func (p *progressSource) Next() (capture.Frame, error) {
-	f, err := p.r.Next()
+// NextFrame is Next without copying the frame (see capture.Reader.NextFrame).
+func (p *progressSource) NextFrame() (*capture.Frame, error) {
+	f, err := p.r.NextFrame()
 	if err != nil {
 		p.finish()
 		return f, err
@@ -81,6 +80,16 @@ func (p *progressSource) Next() (capture.Frame, error) {
 		p.tick()
 	}
 	return f, nil
+}
+
+// Next returns the reader's next frame; at the end (or on an error) it finishes and clears the bar, so the
+// report and any warnings start on a clean line.
+func (p *progressSource) Next() (capture.Frame, error) {
+	f, err := p.NextFrame()
+	if err != nil {
+		return capture.Frame{}, err
+	}
+	return *f, nil
 }
 
 func (p *progressSource) tick() {
