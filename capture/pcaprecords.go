@@ -82,8 +82,8 @@ func newPcapRecords(br *bufio.Reader, under io.Reader, readSize int) (*pcapRecor
 	held, _ := br.Peek(br.Buffered())
 	held = bytes.Clone(held)
 	_, _ = br.Discard(len(held))
-	r := &pcapRecords{in: io.MultiReader(bytes.NewReader(held), under), snaplen: pr.Snaplen(), linkType: pr.LinkType(), nsFactor: 1000,
-		bigEndian: hdr[0] == 0xa1}
+	r := &pcapRecords{in: io.MultiReader(bytes.NewReader(held), under), snaplen: pr.Snaplen(),
+		linkType: pr.LinkType(), nsFactor: 1000, bigEndian: hdr[0] == 0xa1}
 	r.headroom = min(maxHeadroom, max(readSize, recordHeaderLen))
 	r.chunks = &chunkPool{size: r.headroom + readSize}
 	if pr.Resolution() == gopacket.TimestampResolutionNanosecond {
@@ -103,14 +103,15 @@ func (r *pcapRecords) readAhead() {
 	if r.ahead != nil || r.err != nil {
 		return
 	}
-	r.ahead, r.stop = make(chan filled, readAheadDepth), make(chan struct{})
-	go func() {
-		defer close(r.ahead)
+	ahead, stop := make(chan filled, readAheadDepth), make(chan struct{})
+	r.ahead, r.stop = ahead, stop
+	go func() { // uses only the channels and what fillChunk reads, none of which the consumer changes
+		defer close(ahead)
 		for {
 			f := r.fillChunk()
 			select {
-			case r.ahead <- f:
-			case <-r.stop:
+			case ahead <- f:
+			case <-stop:
 				f.c.Release()
 				return
 			}

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -120,5 +122,40 @@ func TestRetainedFramesStayValid(t *testing.T) {
 		if !holdAll && len(chunks) > readAheadDepth+3 {
 			t.Errorf("%d chunks used with none held: released chunks are not reused", len(chunks))
 		}
+	}
+}
+
+// TestCloseStopsReadAhead closes a reader whose read-ahead goroutine is still filling chunks: no race (go test
+// -race), no goroutine left blocked on a full queue, and Next answers that the reader is closed.
+func TestCloseStopsReadAhead(t *testing.T) {
+	var recs []rec
+	for i := 0; i < 20000; i++ {
+		recs = append(recs, rec{sec: uint32(i), data: make([]byte, 1000)})
+	}
+	path := writeTemp(t, "ahead.pcap", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeEthernet, recs...))
+	before := runtime.NumGoroutine()
+	for i := 0; i < 20; i++ {
+		r, err := Open([]string{path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < 3; j++ {
+			if _, err := r.Next(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Next(); err == nil {
+			t.Fatal("Next after Close gave a frame")
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines left behind after Close", n-before)
 	}
 }
