@@ -12,5 +12,10 @@ echo "== CGO_ENABLED=0 go build"
 CGO_ENABLED=0 go build ./...
 echo "== go test"
 go test -count=1 ./...
+# The concurrent parts (read-ahead, chunks held by workers, the parallel driver and merger) under the race
+# detector: the capture package whole, and the analysis of captures with several workers.
+echo "== go test -race (capture, parallel analysis)"
+go test -race -count=1 ./capture/
+go test -race -count=1 -run 'TestWorkers|TestSynth|TestAnalyze' ./analyze/
 echo "== fuzz smoke (every target, ${FUZZTIME:-3s} each)"
 FUZZTIME="${FUZZTIME:-3s}" bash scripts/fuzz.sh
