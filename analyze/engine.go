@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -105,6 +106,7 @@ type Engine struct {
 	resolved   boundedSet[string] // client+name pairs that resolved
 
 	now, lastSweep time.Time
+	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)
 	seq            uint64
 	stats          *statsAgg
 	batch          []Record                 // finished records not yet sent
@@ -138,6 +140,7 @@ func New(opts Options, sink Sink) (*Engine, error) {
 	opts.setDefaults()
 	e := &Engine{
 		opts:       opts,
+		nowNs:      math.MinInt64,
 		sink:       sink,
 		conns:      make(map[flowKey]*conn),
 		byTuple:    make(map[flowKey]*conn),
@@ -200,10 +203,8 @@ func (e *Engine) Undecodable(f *capture.Frame) {
 // another engine owns: this engine only learns names from it.
 func (e *Engine) handle(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
-	ts := f.Timestamp
-	if ts.After(e.now) {
-		e.now = ts
-	}
+	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
+	e.advanceTo(ts, ns)
 	if learn {
 		e.learnDNS(p, ref, ts)
 		return
@@ -213,7 +214,7 @@ func (e *Engine) handle(seq uint64, f *capture.Frame, p *decode.Packet, learn bo
 	}
 	switch p.IPProto {
 	case protoTCP:
-		e.tcp(p, ref, ts, f.WireLen)
+		e.tcp(p, ref, ts, ns, f.WireLen)
 	case protoUDP:
 		e.udp(p, ref, ts, f.WireLen)
 	}
@@ -235,19 +236,22 @@ func (e *Engine) count(f *capture.Frame, p *decode.Packet) {
 
 // sweepIfDue sweeps when capture time has moved a second or more since the last sweep.
 func (e *Engine) sweepIfDue(ts time.Time) {
-	if ts.After(e.now) {
-		e.now = ts
-	}
+	e.advanceTo(ts, ts.UnixNano())
 	if e.now.Sub(e.lastSweep) >= time.Second {
 		e.sweep(e.now)
 	}
 }
 
+// advanceTo moves capture time forward to ts (ns in Unix nanoseconds); time never goes back.
+func (e *Engine) advanceTo(ts time.Time, ns int64) {
+	if ns > e.nowNs {
+		e.now, e.nowNs = ts, ns
+	}
+}
+
 // sweep reports what has expired by capture time now.
 func (e *Engine) sweep(now time.Time) {
-	if now.After(e.now) {
-		e.now = now
-	}
+	e.advanceTo(now, now.UnixNano())
 	e.lastSweep = e.now
 	for _, l := range []*lruList{&e.closing, &e.halfOpen, &e.udps, &e.active} {
 		for l.head != nil && e.now.UnixNano()-l.head.lastNs >= int64(l.timeout) {

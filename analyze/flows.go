@@ -10,7 +10,7 @@ import (
 
 // tcp handles one TCP segment: find or start its connection, update the handshake state, and feed the payload
 // to the name readers while a name may still be found.
-func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
+func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, ns int64, wire int) {
 	k, fromLo := keyOf(p)
 	c := e.lookup(k)
 	if c != nil && startsNewConn(c, p, fromLo) {
@@ -25,7 +25,6 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	}
 	e.remember(k, c)
 	fromClient := c.fromClient(fromLo)
-	ns := ts.UnixNano()
 	sig := sigOf(p, fromClient, ns)
 	if sig.duplicates(c.lastSig) {
 		e.facts.duplicates++

@@ -49,16 +49,9 @@ func (s *source) readPcap() (bool, *Warning) {
 	if !s.anyLT {
 		s.noteLinkType(s.pcapLT)
 	}
-	s.pending = Frame{
-		Data:      data,
-		Timestamp: ts,
-		CapLen:    len(data),
-		WireLen:   wireLen,
-		LinkType:  s.pcapLT,
-		File:      s.index,
-		Number:    s.stats.Frames,
-		Chunk:     s.recs.chunk(),
-	}
+	f := &s.pending // LinkType and File are the file's, set once (initPcap)
+	f.Data, f.Timestamp, f.CapLen, f.WireLen = data, ts, len(data), wireLen
+	f.Number, f.Chunk = s.stats.Frames, s.recs.chunk()
 	return true, nil
 }
 

@@ -157,6 +157,7 @@ func (s *source) initPcap() error {
 		return fmt.Errorf("read pcap header: %w", cleanErr{err})
 	}
 	s.pr, s.recs, s.pcapLT = r, r, r.LinkType()
+	s.pending.LinkType, s.pending.File = s.pcapLT, s.index
 	return nil
 }
 
