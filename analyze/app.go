@@ -50,8 +50,10 @@ type appState struct {
 }
 
 // readClient advances the payload parsers over the client's contiguous first bytes. frame is the frame that
-// completed them, recorded as the name's evidence. It returns true when the buffer is no longer needed.
-func (a *appState) readClient(stream []byte, frame uint64, full bool) bool {
+// completed them, recorded as the name's evidence. hello is scratch space for the ClientHello parser, reused
+// across connections (its reassembly buffer would otherwise be allocated for every try). It returns true when
+// the buffer is no longer needed.
+func (a *appState) readClient(stream []byte, frame uint64, full bool, hello *tlshello.Hello) bool {
 	for {
 		data := stream
 		if a.offset <= len(data) {
@@ -76,7 +78,7 @@ func (a *appState) readClient(stream []byte, frame uint64, full bool) bool {
 				return full
 			}
 		case phaseTLS:
-			return a.readHello(data, frame, full)
+			return a.readHello(data, frame, full, hello)
 		case phaseHTTP:
 			again, done := a.readRequest(data, frame, full)
 			if !again {
@@ -105,9 +107,8 @@ func looksLikeTLS(b []byte) bool {
 	return b[0] == 0x16 && b[1] == 0x03
 }
 
-func (a *appState) readHello(data []byte, frame uint64, full bool) bool {
-	var h tlshello.Hello
-	st, _, _ := tlshello.Parse(data, &h)
+func (a *appState) readHello(data []byte, frame uint64, full bool, h *tlshello.Hello) bool {
+	st, _, _ := tlshello.Parse(data, h)
 	switch st {
 	case tlshello.NeedMore:
 		if full {

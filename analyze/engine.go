@@ -101,6 +101,7 @@ type Engine struct {
 	dnsDone    boundedSet[dnsKey] // exchanges finished lately, so a duplicated answer is not taken for a new one
 	learnt     boundedSet[dnsKey] // answers already read for names only (DNS another engine owns)
 	dnsMsg     dnsmsg.Message
+	hello      tlshello.Hello      // the ClientHello parser's scratch space
 	shadowDNS  map[flowKey]*tcpDNS // DNS over TCP that another engine owns, read for names only
 	held       heldDNS
 	resolved   boundedSet[string] // client+name pairs that resolved

@@ -186,7 +186,7 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 			return
 		}
 		rx.client.add(p.Seq, p.Payload, &e.pool)
-		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full()) {
+		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
 			rx.client.release(&e.pool)
 		}
 		return
