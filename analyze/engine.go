@@ -95,16 +95,17 @@ type Engine struct {
 	halfOpen, active, closing, udps lruList
 	pool                            bufPool
 
-	names      *dnsCache
-	dnsPending map[dnsKey]*dnsExchange
-	dnsQueue   []*dnsExchange
-	dnsDone    boundedSet[dnsKey] // exchanges finished lately, so a duplicated answer is not taken for a new one
-	learnt     boundedSet[dnsKey] // answers already read for names only (DNS another engine owns)
-	dnsMsg     dnsmsg.Message
-	hello      tlshello.Hello      // the ClientHello parser's scratch space
-	shadowDNS  map[flowKey]*tcpDNS // DNS over TCP that another engine owns, read for names only
-	held       heldDNS
-	resolved   boundedSet[string] // client+name pairs that resolved
+	names       *dnsCache
+	dnsPending  map[dnsKey]*dnsExchange
+	dnsQueue    []*dnsExchange
+	dnsDone     boundedSet[dnsKey] // exchanges finished lately, so a duplicated answer is not taken for a new one
+	learnt      boundedSet[dnsKey] // answers already read for names only (DNS another engine owns)
+	dnsMsg      dnsmsg.Message
+	hello       tlshello.Hello      // the ClientHello parser's scratch space
+	freeStreams []*streams          // stream records of retired connections, for reuse
+	shadowDNS   map[flowKey]*tcpDNS // DNS over TCP that another engine owns, read for names only
+	held        heldDNS
+	resolved    boundedSet[string] // client+name pairs that resolved
 
 	now, lastSweep time.Time
 	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)

@@ -220,7 +220,12 @@ func (e *Engine) streamsOf(c *conn) *streams {
 	if c.app == nil {
 		c.app = &appState{}
 	}
-	c.rx = &streams{client: firstBytes{limit: e.opts.MaxStreamBytes}, server: firstBytes{limit: serverStreamBytes}}
+	if n := len(e.freeStreams); n > 0 {
+		c.rx, e.freeStreams = e.freeStreams[n-1], e.freeStreams[:n-1]
+	} else {
+		c.rx = new(streams)
+	}
+	*c.rx = streams{client: firstBytes{limit: e.opts.MaxStreamBytes}, server: firstBytes{limit: serverStreamBytes}}
 	if c.clientBaseKnown {
 		c.rx.client.start(c.clientBase)
 	}
@@ -331,6 +336,13 @@ func (e *Engine) retire(c *conn) Record {
 		delete(e.byTuple, c.key.withoutVLAN())
 	}
 	e.releaseStreams(c)
+	if c.rx != nil && len(e.freeStreams) < maxFreeStreams {
+		e.freeStreams = append(e.freeStreams, c.rx) // the connection is gone: nothing reads its streams again
+	}
+	c.rx = nil
 	e.noteQuality(c)
 	return e.connRecord(c)
 }
+
+// maxFreeStreams bounds the stream records kept for reuse.
+const maxFreeStreams = 256
