@@ -94,6 +94,7 @@ type Engine struct {
 	byTuple                         map[flowKey]*conn       // latest connection per 5-tuple, VLANs cleared
 	halfOpen, active, closing, udps lruList
 	pool                            bufPool
+	serverPool                      bufPool // buffers of the server's first bytes, kept apart: smaller than the clients'
 
 	names       *dnsCache
 	dnsPending  map[dnsKey]*dnsExchange
@@ -147,6 +148,7 @@ func New(opts Options, sink Sink) (*Engine, error) {
 		conns:      make(map[flowKey]*conn),
 		byTuple:    make(map[flowKey]*conn),
 		pool:       bufPool{maxFree: 256},
+		serverPool: bufPool{maxFree: 256},
 		names:      newDNSCache(opts.MaxDNSNames),
 		dnsPending: make(map[dnsKey]*dnsExchange),
 		shadowDNS:  make(map[flowKey]*tcpDNS),

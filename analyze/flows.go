@@ -194,9 +194,9 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 	if !c.app.wantsServer() || rx.server.limit == 0 {
 		return
 	}
-	rx.server.add(p.Seq, p.Payload, &e.pool)
+	rx.server.add(p.Seq, p.Payload, &e.serverPool)
 	if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
-		rx.server.release(&e.pool)
+		rx.server.release(&e.serverPool)
 	}
 }
 
@@ -239,7 +239,7 @@ func (e *Engine) streamsOf(c *conn) *streams {
 func (e *Engine) releaseStreams(c *conn) {
 	if c.rx != nil {
 		c.rx.client.release(&e.pool)
-		c.rx.server.release(&e.pool)
+		c.rx.server.release(&e.serverPool)
 	}
 }
 
