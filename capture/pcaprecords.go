@@ -171,9 +171,6 @@ func (r *pcapRecords) chunk() *Chunk {
 	return r.cur
 }
 
-// buffered is the number of bytes read from in and not yet returned (the read-ahead's chunks not counted).
-func (r *pcapRecords) buffered() int { return r.w - r.r }
-
 // ZeroCopyReadPacketData returns the next frame as pcapgo's readers do; its bytes are valid until the next call.
 func (r *pcapRecords) ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 	data, ts, wireLen, err := r.next()

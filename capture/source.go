@@ -176,14 +176,9 @@ func (s *source) initPcapng() error {
 	return nil
 }
 
-// offset is the position of the next unread byte in the uncompressed stream.
-func (s *source) offset() int64 {
-	n := s.stream.n.Load() - int64(s.br.Buffered())
-	if s.recs != nil {
-		n -= int64(s.recs.buffered())
-	}
-	return n
-}
+// offset is the position of the next unread byte in the uncompressed stream (pcapng: pcap records say
+// their own offset, recordOffset).
+func (s *source) offset() int64 { return s.stream.n.Load() - int64(s.br.Buffered()) }
 
 func (s *source) close() error {
 	if s.recs != nil {
