@@ -47,7 +47,8 @@ type retainer interface {
 // gives, so the output is the same bytes whatever the number of workers (as long as no connection is evicted
 // under the memory caps, which are split between the engines).
 func Analyze(src Source, opts Options, sink Sink, facts func() CaptureFacts) error {
-	d, err := newDriver(opts, sink)
+	_, retains := src.(retainer)
+	d, err := newDriver(opts, sink, retains)
 	if err != nil {
 		return err
 	}
@@ -76,7 +77,7 @@ type driver struct {
 	facts   engineFacts // frame-level counts
 }
 
-func newDriver(opts Options, sink Sink) (*driver, error) {
+func newDriver(opts Options, sink Sink, pipelined bool) (*driver, error) {
 	n := max(opts.Workers, 1)
 	if opts.MaxConnections > 0 {
 		opts.MaxConnections = max(opts.MaxConnections/n, 1)
@@ -92,10 +93,13 @@ func newDriver(opts Options, sink Sink) (*driver, error) {
 		e.driven = true
 		d.engines = append(d.engines, e)
 	}
-	if n > 1 {
+	if n > 1 || pipelined {
 		d.merge = newMerger(n, sink)
 		for i, e := range d.engines {
 			w := newWorker(i, e, d.merge)
+			if n == 1 {
+				w.pktsCap = batchItems
+			}
 			d.workers = append(d.workers, w)
 			go w.run()
 		}
@@ -132,7 +136,7 @@ func (d *driver) read(src Source) error {
 		ns := f.Timestamp.UnixNano()
 		d.countFrame(f, ns)
 		d.tickIfDue(f.Timestamp, ns)
-		if d.workers != nil {
+		if len(d.workers) > 1 {
 			if id, ok := quickFlow(f); ok {
 				d.dispatchFrame(f, &id)
 				if err := d.firstError(); err != nil {
@@ -202,6 +206,10 @@ func (d *driver) dispatch(f *capture.Frame) {
 	if d.workers == nil {
 		d.engines[0].handle(d.seq, f, p, false)
 		d.engines[0].flush(batchKey{seq: d.seq, phase: 1})
+		return
+	}
+	if len(d.workers) == 1 {
+		d.workers[0].addPacket(d.seq, f, p, false)
 		return
 	}
 	id := flowOfPacket(p)
@@ -316,17 +324,20 @@ const batchItems = 512
 
 // worker runs one engine on its own goroutine.
 type worker struct {
-	id    int
-	eng   *Engine
-	dec   *decode.Decoder // for frames the reading goroutine did not decode
-	pkt   decode.Packet
-	in    chan *workBatch
-	free  chan *workBatch
-	cur   *workBatch
-	made  int // batches made so far
-	done  chan struct{}
-	merge *merger
-	out   []keyedRecords
+	id   int
+	eng  *Engine
+	dec  *decode.Decoder // for frames the reading goroutine did not decode
+	pkt  decode.Packet
+	in   chan *workBatch
+	free chan *workBatch
+	cur  *workBatch
+	made int // batches made so far
+	// pktsCap is the room for decoded packets a new batch starts with: every packet with one worker (the
+	// reading goroutine decodes them all), none with several (it decodes only the frames it cannot shard).
+	pktsCap int
+	done    chan struct{}
+	merge   *merger
+	out     []keyedRecords
 }
 
 // keyedRecords is a batch of records an engine finished, with the capture position that finished them.
@@ -344,8 +355,12 @@ func newWorker(id int, e *Engine, m *merger) *worker {
 	return w
 }
 
-// addPacket queues a packet, copying its payload.
+// addPacket queues a packet: it holds the frame's chunk when it has one, else copies the payload.
 func (w *worker) addPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
+	if f.Chunk != nil {
+		w.addChunkPacket(seq, f, p, learn)
+		return
+	}
 	b := w.batch()
 	if len(p.Payload) > 0 && len(b.arena)+len(p.Payload) > cap(b.arena) && len(b.items) > 0 && cap(b.arena) > 0 {
 		w.send()
@@ -398,19 +413,36 @@ const maxBatchChunks = 2
 
 // addChunkFrame queues a frame whose bytes stay in place: the batch holds its chunk until the worker is done.
 func (w *worker) addChunkFrame(seq uint64, f *capture.Frame, learn bool) {
-	b := w.batch()
-	if n := len(b.chunks); n == 0 || b.chunks[n-1] != f.Chunk {
-		if n == maxBatchChunks {
-			w.send()
-			b = w.batch()
-		}
-		f.Chunk.Retain()
-		b.chunks = append(b.chunks, f.Chunk)
-	}
+	b := w.holdChunk(f.Chunk)
 	b.items = append(b.items, item{kind: itemFrame, learn: learn, seq: seq, frame: *f})
 	if len(b.items) == batchItems {
 		w.send()
 	}
+}
+
+// addChunkPacket queues a decoded packet whose payload stays in place: the batch holds its chunk.
+func (w *worker) addChunkPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
+	b := w.holdChunk(f.Chunk)
+	it := item{kind: itemPacket, learn: learn, seq: seq, frame: *f, pkt: int32(len(b.pkts))}
+	b.pkts = append(b.pkts, *p)
+	b.items = append(b.items, it)
+	if len(b.items) == batchItems {
+		w.send()
+	}
+}
+
+// holdChunk returns the batch to add a frame of chunk c to, holding c for it.
+func (w *worker) holdChunk(c *capture.Chunk) *workBatch {
+	b := w.batch()
+	if n := len(b.chunks); n == 0 || b.chunks[n-1] != c {
+		if n == maxBatchChunks {
+			w.send()
+			b = w.batch()
+		}
+		c.Retain()
+		b.chunks = append(b.chunks, c)
+	}
+	return b
 }
 
 // add queues a tick or the end.
@@ -439,7 +471,7 @@ func (w *worker) batch() *workBatch {
 	default:
 		if w.made < maxBatches {
 			w.made++
-			w.cur = &workBatch{items: make([]item, 0, batchItems)}
+			w.cur = &workBatch{items: make([]item, 0, batchItems), pkts: make([]decode.Packet, 0, w.pktsCap)}
 		} else {
 			w.cur = <-w.free
 		}
@@ -528,6 +560,7 @@ type merger struct {
 	sink    Sink
 	upTo    []batchKey
 	queue   []keyedRecords
+	order   []keyedRecord // the records release writes, sorted; reused
 	done    chan struct{}
 	err     error
 	errSeen chan error
@@ -559,13 +592,8 @@ func (m *merger) release() {
 		}
 		return 0
 	})
-	var ready []Record
 	keep := m.queue[:0]
-	type keyed struct {
-		key batchKey
-		rec *Record
-	}
-	var order []keyed
+	m.order = m.order[:0]
 	for i := range m.queue {
 		b := &m.queue[i]
 		if safe.less(b.key) {
@@ -573,10 +601,10 @@ func (m *merger) release() {
 			continue
 		}
 		for j := range b.recs {
-			order = append(order, keyed{b.key, &b.recs[j]})
+			m.order = append(m.order, keyedRecord{b.key, &b.recs[j]})
 		}
 	}
-	slices.SortStableFunc(order, func(a, b keyed) int {
+	slices.SortStableFunc(m.order, func(a, b keyedRecord) int {
 		if a.key != b.key {
 			if a.key.less(b.key) {
 				return -1
@@ -585,13 +613,9 @@ func (m *merger) release() {
 		}
 		return cmpUint(a.rec.order, b.rec.order)
 	})
-	for _, k := range order {
-		ready = append(ready, *k.rec)
-	}
-	m.queue = keep
-	for i := range ready {
+	for _, k := range m.order {
 		if m.err == nil {
-			if err := m.sink.Record(&ready[i]); err != nil {
+			if err := m.sink.Record(k.rec); err != nil {
 				m.err = fmt.Errorf("write record: %w", err)
 				select {
 				case m.errSeen <- m.err:
@@ -600,6 +624,15 @@ func (m *merger) release() {
 			}
 		}
 	}
+	clear(m.queue[len(keep):])
+	m.queue = keep
+	clear(m.order) // drop the pointers into written batches
+}
+
+// keyedRecord is a record waiting in the merger, with the capture position that finished it.
+type keyedRecord struct {
+	key batchKey
+	rec *Record
 }
 
 func cmpUint(a, b uint64) int {

@@ -13,6 +13,7 @@ import (
 type jsonlWriter struct {
 	out     io.Writer
 	scratch bytes.Buffer
+	rec     []byte // a record's JSON before escaping, reused
 	line    []byte
 	enc     *json.Encoder
 	lc      lifecycle
@@ -35,11 +36,11 @@ func (j *jsonlWriter) Record(r *analyze.Record) error {
 
 // writeRecord is write for a record, encoded without reflection when it can be.
 func (j *jsonlWriter) writeRecord(r *analyze.Record) error {
-	enc, ok := appendRecordJSON(j.scratch.AvailableBuffer(), r)
-	if !ok {
+	var ok bool
+	if j.rec, ok = appendRecordJSON(j.rec[:0], r); !ok {
 		return j.write(r)
 	}
-	j.line = append(appendSafeJSON(j.line[:0], enc), '\n')
+	j.line = append(appendSafeJSON(j.line[:0], j.rec), '\n')
 	_, err := j.out.Write(j.line)
 	return err
 }
