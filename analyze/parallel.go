@@ -136,6 +136,13 @@ func (d *driver) read(src Source) error {
 		ns := f.Timestamp.UnixNano()
 		d.countFrame(f, ns)
 		d.tickIfDue(f.Timestamp, ns)
+		if len(d.workers) == 1 && f.Chunk != nil {
+			d.pipe(f)
+			if err := d.firstError(); err != nil {
+				return err
+			}
+			continue
+		}
 		if len(d.workers) > 1 {
 			if id, ok := quickFlow(f); ok {
 				d.dispatchFrame(f, &id)
@@ -156,15 +163,39 @@ func (d *driver) read(src Source) error {
 }
 
 // decode decodes f into d.pkt and reports whether it is a TCP or UDP packet for the engines.
-func (d *driver) decode(f *capture.Frame) bool {
-	if err := d.dec.Decode(f, &d.pkt); err != nil {
+func (d *driver) decode(f *capture.Frame) bool { return d.decodeTo(f, &d.pkt) }
+
+// decodeTo decodes f into p and reports whether it is a TCP or UDP packet for the engines.
+func (d *driver) decodeTo(f *capture.Frame, p *decode.Packet) bool {
+	if err := d.dec.Decode(f, p); err != nil {
 		d.facts.undecodable++
 		return false
 	}
-	if d.pkt.Truncated {
+	if p.Truncated {
 		d.facts.truncated++
 	}
-	return !d.pkt.Fragment && (d.pkt.IPProto == protoTCP || d.pkt.IPProto == protoUDP)
+	return !p.Fragment && (p.IPProto == protoTCP || p.IPProto == protoUDP)
+}
+
+// pipe decodes f straight into the batch of the only worker, which holds f's chunk for the payload. (A
+// payload lies in the frame, or in a datagram reassembled from fragments that no one else holds.)
+func (d *driver) pipe(f *capture.Frame) {
+	w := d.workers[0]
+	b := w.holdChunk(f.Chunk)
+	n := len(b.pkts)
+	if n < cap(b.pkts) {
+		b.pkts = b.pkts[:n+1]
+	} else {
+		b.pkts = append(b.pkts, decode.Packet{})
+	}
+	if !d.decodeTo(f, &b.pkts[n]) {
+		b.pkts = b.pkts[:n]
+		return
+	}
+	b.items = append(b.items, item{kind: itemPacket, seq: d.seq, frame: *f, pkt: int32(n)})
+	if len(b.items) == batchItems {
+		w.send()
+	}
 }
 
 // countFrame counts a frame and keeps the earliest and latest timestamps (ns is the frame's in Unix
