@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 
@@ -40,15 +41,17 @@ type retainer interface {
 }
 
 // Analyze reads src to its end and reports every record to sink, then the summary, with facts() (called after
-// the last frame) describing the input. With opts.Workers above 1 it decodes in the calling goroutine and
-// shards connections over that many engines, each on its own goroutine; both directions of a connection go to
-// one engine, and DNS answers are shown to all of them so every engine names its connections as one would.
+// the last frame) describing the input. With opts.Workers above 1 it shards connections over that many
+// engines, each on its own goroutine; both directions of a connection go to one engine, and DNS answers are
+// shown to all of them so every engine names its connections as one would. With one engine and more than one
+// core, a capture.Reader's frames are read and decoded in the calling goroutine and analysed on another
+// (pipelined); otherwise the one engine runs in the calling goroutine.
 // Every engine sweeps on the same ticks of capture time, and records are merged in the order a single engine
 // gives, so the output is the same bytes whatever the number of workers (as long as no connection is evicted
 // under the memory caps, which are split between the engines).
 func Analyze(src Source, opts Options, sink Sink, facts func() CaptureFacts) error {
 	_, retains := src.(retainer)
-	d, err := newDriver(opts, sink, retains)
+	d, err := newDriver(opts, sink, retains && runtime.GOMAXPROCS(0) > 1)
 	if err != nil {
 		return err
 	}
