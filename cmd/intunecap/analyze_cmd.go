@@ -215,7 +215,7 @@ func startCPUProfile(path string) (func(), error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-// defaultWorkers is the number of engines for a machine with cores CPUs: one core goes to reading (a single
-// pcap file is read ahead on a goroutine of its own, and the reading goroutine also shares frames out), the
-// others to engines. On two cores one engine is as fast as two (docs/performance.md), and uses less CPU.
+// defaultWorkers is the number of engines for a machine with cores CPUs: one core goes to reading and
+// decoding (a single pcap file is read ahead on a goroutine of its own), the others to engines. On two cores
+// one engine, pipelined behind the reading goroutine, is faster than two (docs/performance.md).
 func defaultWorkers(cores int) int { return max(1, cores-1) }
