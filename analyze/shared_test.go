@@ -296,8 +296,9 @@ func TestWorkersGiveTheSameOutput(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			want := encode(t, analyzeSource(t, 1, true, path)) // one engine in the reading goroutine
-			for _, n := range []int{1, 2, 3} { // 1: pipelined when there are several cores
+			// The reference: one engine in the reading goroutine. One worker is pipelined on several cores.
+			want := encode(t, analyzeSource(t, 1, true, path))
+			for _, n := range []int{1, 2, 3} {
 				if got := encode(t, analyzeWith(t, n, path)); got != want {
 					t.Errorf("%d workers differ from one engine in the reading goroutine:\n%s", n, firstDiff(want, got))
 				}
