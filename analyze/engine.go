@@ -112,9 +112,9 @@ type Engine struct {
 	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)
 	seq            uint64
 	stats          *statsAgg
-	batch          []Record                 // finished records not yet sent
-	out            func(batchKey, []Record) // set by Analyze when several engines run; nil = the sink
-	driven         bool                     // Analyze counts frames and sends ticks
+	batch          []Record                          // finished records not yet sent
+	out            func(batchKey, []Record) []Record // set by Analyze: takes a batch, returns an empty one to fill; nil = the sink
+	driven         bool                              // Analyze counts frames and sends ticks
 	facts          engineFacts
 	err            error
 }
@@ -301,8 +301,7 @@ func (e *Engine) flush(key batchKey) {
 	}
 	slices.SortStableFunc(e.batch, func(a, b Record) int { return cmp.Compare(a.order, b.order) })
 	if e.out != nil {
-		e.out(key, e.batch)
-		e.batch = nil
+		e.batch = e.out(key, e.batch) // the batch now belongs to the merger, which hands written ones back
 		return
 	}
 	for i := range e.batch {

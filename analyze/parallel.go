@@ -374,17 +374,31 @@ type worker struct {
 	out     []keyedRecords
 }
 
-// keyedRecords is a batch of records an engine finished, with the capture position that finished them.
+// keyedRecords is a batch of records an engine finished, with the capture position that finished them and
+// the worker whose engine it goes back to once written.
 type keyedRecords struct {
-	key  batchKey
-	recs []Record
+	key    batchKey
+	recs   []Record
+	worker int
 }
+
+// spareRecordSlices is how many written record batches wait for their engine to refill them: each engine
+// hands its batch to the merger and takes a written one back, so the records of a long run reuse the same
+// memory instead of faulting in fresh pages until the next collection.
+const spareRecordSlices = 16
 
 func newWorker(id int, e *Engine, m *merger) *worker {
 	w := &worker{id: id, eng: e, dec: decode.NewDecoder(decode.Options{}), in: make(chan *workBatch, 8),
 		free: make(chan *workBatch, maxBatches), done: make(chan struct{}), merge: m}
-	e.out = func(k batchKey, recs []Record) {
-		w.out = append(w.out, keyedRecords{key: k, recs: slices.Clone(recs)})
+	spare := m.spare[id]
+	e.out = func(k batchKey, recs []Record) []Record {
+		w.out = append(w.out, keyedRecords{key: k, recs: recs, worker: id})
+		select {
+		case s := <-spare:
+			return s
+		default:
+			return nil
+		}
 	}
 	return w
 }
@@ -594,15 +608,21 @@ type merger struct {
 	sink    Sink
 	upTo    []batchKey
 	queue   []keyedRecords
-	order   []keyedRecord // the records release writes, sorted; reused
+	order   []keyedRecord   // the records release writes, sorted; reused
+	written []keyedRecords  // the batches release writes; reused
+	spare   []chan []Record // per worker: written record batches, emptied, for its engine to reuse
 	done    chan struct{}
 	err     error
 	errSeen chan error
 }
 
 func newMerger(n int, sink Sink) *merger {
-	return &merger{in: make(chan progress, 4*n), sink: sink, upTo: make([]batchKey, n),
-		done: make(chan struct{}), errSeen: make(chan error, 1)}
+	m := &merger{in: make(chan progress, 4*n), sink: sink, upTo: make([]batchKey, n),
+		spare: make([]chan []Record, n), done: make(chan struct{}), errSeen: make(chan error, 1)}
+	for i := range m.spare {
+		m.spare[i] = make(chan []Record, spareRecordSlices)
+	}
+	return m
 }
 
 func (m *merger) run() {
@@ -637,6 +657,7 @@ func (m *merger) release() {
 		for j := range b.recs {
 			m.order = append(m.order, keyedRecord{b.key, &b.recs[j]})
 		}
+		m.written = append(m.written, *b)
 	}
 	slices.SortStableFunc(m.order, func(a, b keyedRecord) int {
 		if a.key != b.key {
@@ -661,6 +682,21 @@ func (m *merger) release() {
 	clear(m.queue[len(keep):])
 	m.queue = keep
 	clear(m.order) // drop the pointers into written batches
+	m.recycle()
+}
+
+// recycle hands the batches release wrote back to their engines, emptied; a batch no engine has room for is
+// left to the collector.
+func (m *merger) recycle() {
+	for _, b := range m.written {
+		clear(b.recs) // the strings and slices of written records are garbage now
+		select {
+		case m.spare[b.worker] <- b.recs[:0]:
+		default:
+		}
+	}
+	clear(m.written)
+	m.written = m.written[:0]
 }
 
 // keyedRecord is a record waiting in the merger, with the capture position that finished it.

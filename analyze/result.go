@@ -107,7 +107,8 @@ type Summary struct {
 
 // Sink receives the analysis as it happens: each record as soon as its verdict is final (connection closed,
 // expired, or the capture ended), in an order that depends on the capture alone, then the summary once.
-// Report writers and live mode implement it.
+// Report writers and live mode implement it. The record passed to Record is reused once the call returns: a
+// sink that keeps one copies it.
 type Sink interface {
 	Record(r *Record) error
 	Summary(s *Summary) error

@@ -30,6 +30,7 @@ type chunkPool struct {
 	mu   sync.Mutex
 	free []*Chunk
 	size int
+	hot  int // where in a chunk reads begin: the bytes before it (headroom) are mostly never touched
 }
 
 // get returns a chunk held once (by the caller).
@@ -42,6 +43,7 @@ func (p *chunkPool) get() *Chunk {
 	p.mu.Unlock()
 	if c == nil {
 		c = &Chunk{buf: make([]byte, p.size), pool: p}
+		prefault(c.buf[max(0, p.hot-recordHeaderLen):])
 	}
 	c.refs.Store(1)
 	return c

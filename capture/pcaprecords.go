@@ -85,7 +85,7 @@ func newPcapRecords(br *bufio.Reader, under io.Reader, readSize int) (*pcapRecor
 	r := &pcapRecords{in: io.MultiReader(bytes.NewReader(held), under), snaplen: pr.Snaplen(),
 		linkType: pr.LinkType(), nsFactor: 1000, bigEndian: hdr[0] == 0xa1}
 	r.headroom = min(maxHeadroom, max(readSize, recordHeaderLen))
-	r.chunks = &chunkPool{size: r.headroom + readSize}
+	r.chunks = &chunkPool{size: r.headroom + readSize, hot: r.headroom}
 	if pr.Resolution() == gopacket.TimestampResolutionNanosecond {
 		r.nsFactor = 1
 	}

@@ -43,6 +43,7 @@ type analyzeFlags struct {
 	quiet   bool
 	limits  analyze.Options // the memory caps; zero fields take the engine's defaults
 	cpuProf string
+	memProf string
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -61,6 +62,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.limits.MaxConnections, "max-connections", analyze.DefaultMaxConnections, "connections tracked at once; beyond, the oldest idle are reported and dropped (`N`)")
 	fs.IntVar(&f.limits.MaxDNSNames, "max-dns-names", analyze.DefaultMaxDNSNames, "DNS answers remembered to name connections (`N`)")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
+	fs.StringVar(&f.memProf, "memprofile", "", "write a Go heap profile to `FILE` at the end (alloc_space: all the run allocated)")
 	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -82,6 +84,10 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	code, err := analyzeFiles(&f, fs.Args(), stdin, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "intunecap analyze: %v\n", err)
+	}
+	if err := writeHeapProfile(f.memProf); err != nil {
+		fmt.Fprintf(stderr, "intunecap analyze: %v\n", err)
+		return max(code, 2)
 	}
 	return code
 }
@@ -213,6 +219,25 @@ func startCPUProfile(path string) (func(), error) {
 		return nil, fmt.Errorf("cpu profile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// writeHeapProfile writes the Go heap profile to path; "" writes nothing.
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("heap profile %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("heap profile %s: %w", path, err)
+	}
+	return nil
 }
 
 // defaultWorkers is the number of engines for a machine with cores CPUs: one core goes to reading and

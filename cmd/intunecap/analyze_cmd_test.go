@@ -95,3 +95,26 @@ func write(t *testing.T, dir, name string, b []byte) string {
 	}
 	return p
 }
+
+// TestAnalyzeProfiles writes the CPU and heap profiles that performance reports ask for, and fails with
+// status 2 when the heap profile cannot be written.
+func TestAnalyzeProfiles(t *testing.T) {
+	dir := t.TempDir()
+	capture := filepath.Join(pcapsDir, "tls-allowed.pcap")
+	cpu, heap := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "heap.prof")
+	var stdout, stderr bytes.Buffer
+	args := []string{"analyze", "-q", "--cpuprofile", cpu, "--memprofile", heap, capture}
+	if code := run(args, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, p := range []string{cpu, heap} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v, %v", p, st, err)
+		}
+	}
+	stderr.Reset()
+	args = []string{"analyze", "-q", "--memprofile", filepath.Join(dir, "missing", "heap.prof"), capture}
+	if code := run(args, nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "heap profile") {
+		t.Errorf("exit %d, stderr %q; want 2 and a heap profile error", code, stderr.String())
+	}
+}
