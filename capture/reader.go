@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -102,11 +103,12 @@ func (r *Reader) NextFrame() (*Frame, error) {
 }
 
 // start reads the first frame of every file. A single pcap file is read ahead on a goroutine of its own, so
-// its read system calls run beside the analysis; a set of files is read in the caller's goroutine, so that many
-// files do not mean many buffers.
+// its read system calls run beside the analysis, when there is another core to run them (GOMAXPROCS above 1:
+// on one core the goroutine would only add switches); a set of files is read in the caller's goroutine, so
+// that many files do not mean many buffers.
 func (r *Reader) start() {
 	r.started = true
-	if len(r.srcs) == 1 && r.srcs[0].recs != nil {
+	if len(r.srcs) == 1 && r.srcs[0].recs != nil && runtime.GOMAXPROCS(0) > 1 {
 		r.srcs[0].recs.readAhead()
 	}
 	for i, s := range r.srcs {
