@@ -387,6 +387,10 @@ type keyedRecords struct {
 // memory instead of faulting in fresh pages until the next collection.
 const spareRecordSlices = 16
 
+// maxSpareRecords is the largest batch (in records) handed back for reuse: the batch of a sweep that expires
+// many connections at once is left to the collector, so that spare batches keep no more than a few MiB.
+const maxSpareRecords = 1024
+
 func newWorker(id int, e *Engine, m *merger) *worker {
 	w := &worker{id: id, eng: e, dec: decode.NewDecoder(decode.Options{}), in: make(chan *workBatch, 8),
 		free: make(chan *workBatch, maxBatches), done: make(chan struct{}), merge: m}
@@ -689,6 +693,9 @@ func (m *merger) release() {
 // left to the collector.
 func (m *merger) recycle() {
 	for _, b := range m.written {
+		if cap(b.recs) > maxSpareRecords {
+			continue
+		}
 		clear(b.recs) // the strings and slices of written records are garbage now
 		select {
 		case m.spare[b.worker] <- b.recs[:0]:
