@@ -112,11 +112,12 @@ type Engine struct {
 	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)
 	seq            uint64
 	stats          *statsAgg
-	batch          []Record                          // finished records not yet sent
-	out            func(batchKey, []Record) []Record // set by Analyze: takes a batch, returns an empty one to fill; nil = the sink
-	driven         bool                              // Analyze counts frames and sends ticks
-	facts          engineFacts
-	err            error
+	batch          []Record // finished records not yet sent
+	// out, set by Analyze, takes a batch of finished records and returns an empty one to fill; nil = the sink.
+	out    func(batchKey, []Record) []Record
+	driven bool // Analyze counts frames and sends ticks
+	facts  engineFacts
+	err    error
 }
 
 // engineFacts counts what the engine saw, for the capture facts and quality section.
