@@ -12,10 +12,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/intunecap/intunecap/internal/bytesize"
 	"github.com/intunecap/intunecap/tools/synth/gen"
 )
 
@@ -87,22 +86,14 @@ func writeCapture(path string, cfg gen.Config) (*gen.Expected, error) {
 	return exp, nil
 }
 
-// parseSize reads "1GB", "100MiB", "20000000".
+// parseSize reads a capture size ("1GB", "100MiB", "20000000") as the CLI's sizes are read; 0 is refused.
 func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) && (len(u.suffix) == 3) == strings.Contains(strings.ToLower(s), "i") {
-			s, mult = s[:len(s)-len(u.suffix)], u.mult
-			break
-		}
+	n, err := bytesize.Parse(s)
+	if err != nil {
+		return 0, err
 	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("%q is not a size such as 20MB or 1GiB", s)
+	if n == 0 {
+		return 0, fmt.Errorf("bad size %q (want more than 0 bytes, e.g. 100MB or 1GiB)", s)
 	}
-	return int64(v * float64(mult)), nil
+	return n, nil
 }
