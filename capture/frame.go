@@ -14,7 +14,6 @@ import (
 type Frame struct {
 	Data      []byte
 	Timestamp time.Time
-	CapLen    int // captured length (== len(Data))
 	WireLen   int // original length on the wire
 	LinkType  layers.LinkType
 	File      int    // index of the file in the set (0-based)

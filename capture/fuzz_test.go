@@ -32,8 +32,8 @@ func FuzzOpen(f *testing.F) {
 			if !ok {
 				return
 			}
-			if len(s.pending.Data) != s.pending.CapLen || n > len(data) {
-				t.Fatalf("frame %d: CapLen %d len %d (input %d bytes)", n, s.pending.CapLen, len(s.pending.Data), len(data))
+			if n > len(data) {
+				t.Fatalf("frame %d from an input of %d bytes", n, len(data))
 			}
 		}
 	})

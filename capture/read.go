@@ -29,7 +29,6 @@ func (s *source) readNext() (bool, *Warning) {
 	s.pending = Frame{
 		Data:      data,
 		Timestamp: ci.Timestamp,
-		CapLen:    len(data),
 		WireLen:   ci.Length,
 		LinkType:  lt,
 		File:      s.index,
@@ -50,7 +49,7 @@ func (s *source) readPcap() (bool, *Warning) {
 		s.noteLinkType(s.pcapLT)
 	}
 	f := &s.pending // LinkType and File are the file's, set once (initPcap)
-	f.Data, f.Timestamp, f.CapLen, f.WireLen = data, ts, len(data), wireLen
+	f.Data, f.Timestamp, f.WireLen = data, ts, wireLen
 	f.Number, f.Chunk = s.stats.Frames, s.recs.chunk()
 	return true, nil
 }

@@ -62,8 +62,8 @@ func TestSharedCaptures(t *testing.T) {
 					t.Fatal(err)
 				}
 				n++
-				if f.Number != n || f.CapLen != len(f.Data) {
-					t.Fatalf("frame %d: Number %d CapLen %d len %d", n, f.Number, f.CapLen, len(f.Data))
+				if f.Number != n {
+					t.Fatalf("frame %d: Number %d", n, f.Number)
 				}
 			}
 			if w := r.Warnings(); len(w) > 0 {

@@ -124,12 +124,12 @@ func nflog(family byte, payload []byte) []byte {
 }
 
 func frame(lt layers.LinkType, b []byte) capture.Frame {
-	return capture.Frame{Data: b, CapLen: len(b), WireLen: len(b), LinkType: lt, Number: 1, Timestamp: time.Unix(100, 0)}
+	return capture.Frame{Data: b, WireLen: len(b), LinkType: lt, Number: 1, Timestamp: time.Unix(100, 0)}
 }
 
 // cut returns the frame snaplen-cut to n bytes.
 func cut(f capture.Frame, n int) capture.Frame {
-	f.Data, f.CapLen = f.Data[:n], n
+	f.Data = f.Data[:n]
 	return f
 }
 

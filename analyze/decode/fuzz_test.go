@@ -31,7 +31,7 @@ func FuzzDecode(f *testing.F) {
 	d := NewDecoder(Options{})
 	f.Fuzz(func(t *testing.T, lt uint16, b []byte) {
 		var p Packet
-		fr := capture.Frame{Data: b, CapLen: len(b), WireLen: len(b) + int(lt%3)*10, LinkType: layers.LinkType(lt),
+		fr := capture.Frame{Data: b, WireLen: len(b) + int(lt%3)*10, LinkType: layers.LinkType(lt),
 			Timestamp: time.Unix(int64(len(b)), 0)}
 		err := d.Decode(&fr, &p)
 		if err == nil && len(p.Payload) > len(b) && !p.Fragment && p.PayloadWireLen < len(p.Payload) {

@@ -89,8 +89,8 @@ func (h *Handle) Next() (capture.Frame, error) {
 		switch {
 		case err == nil:
 			h.frames++
-			return capture.Frame{Data: data, Timestamp: ci.Timestamp.UTC(), CapLen: ci.CaptureLength,
-				WireLen: ci.Length, LinkType: h.linkType, Number: h.frames}, nil
+			return capture.Frame{Data: data, Timestamp: ci.Timestamp.UTC(), WireLen: ci.Length,
+				LinkType: h.linkType, Number: h.frames}, nil
 		case errors.Is(err, pcap.NextErrorTimeoutExpired):
 			continue
 		case errors.Is(err, io.EOF):
