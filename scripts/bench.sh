@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # make bench: measures intunecap against the yardstick (tools/yardstick: the least a Go program must do to read
-# and decode every packet) and against tshark's field extraction, side by side in one hyperfine run, plus peak
-# RSS, and checks the targets of issue 6. Exits 1 when a target is missed.
+# and decode every packet) and against tshark's field extraction, side by side in interleaved hyperfine runs,
+# plus peak RSS, and checks the targets of issue 6. Exits 1 when a target is missed.
 #
-#   BENCH_RUNS=5        hyperfine runs per command
-#   BENCH_TSHARK_RUNS=3 hyperfine runs of the comparison with tshark on the main capture (about 30 s each)
+#   BENCH_RUNS=5        rounds, each running every command once
+#   BENCH_TSHARK_RUNS=3 rounds of the comparison with tshark on the main capture (about 50 s each)
 #   BENCH_STAT=min      which of hyperfine's times the ratios use: min (default: the least disturbed run, as the
 #                       machine may be shared), median or mean
 #   BENCH_GO_COUNT=6    -count of the Go benchmarks (benchstat wants 6 or more); 0 skips them
@@ -92,15 +92,38 @@ args=()
 for i in "${!cmds[@]}"; do
   args+=("${names[$((2 * i))]}" "${names[$((2 * i + 1))]}" "${cmds[$i]}")
 done
+# measure CSV ROUNDS -n NAME CMD ...: runs every command once per round, ROUNDS rounds, one hyperfine call a
+# round (the first also warms each command up once), and writes hyperfine's CSV columns for all rounds
+# together to CSV (and a Markdown table beside it). Interleaving the runs means that when the machine gets
+# busier or quieter partway (it may be shared), every command is measured in both states, instead of the
+# commands that hyperfine happened to be running at the time.
+measure() {
+  local csv=$1 rounds=$2 round warm
+  shift 2
+  local all="$csv.runs" log="${csv%.csv}.log"
+  : >"$all"
+  : >"$log"
+  for round in $(seq 1 "$rounds"); do
+    warm=0
+    [ "$round" -gt 1 ] || warm=1
+    echo "   round $round of $rounds" >&2
+    hyperfine --style basic --warmup "$warm" --runs 1 --export-csv "$csv.round" "$@" >>"$log" 2>&1 ||
+      { cat "$log" >&2; exit 2; }
+    tail -n +2 "$csv.round" >>"$all"
+  done
+  rm -f "$csv.round"
+  awk -F, -f scripts/bench-combine.awk "$all" >"$csv"
+  awk -F, 'NR == 1 { print "| command | min (s) | median (s) | mean (s) | user (s) | system (s) |"; print "|---|---|---|---|---|---|"; next }
+    { printf "| %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n", $1, $7, $4, $2, $5, $6 }' "$csv" >"${csv%.csv}.md"
+  cat "${csv%.csv}.md" >&2
+}
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "== hyperfine ($RUNS runs each)" >&2
-hyperfine --style basic --warmup 1 --runs "$RUNS" --export-csv "$OUT/hyperfine.csv" \
-  --export-markdown "$OUT/hyperfine.md" "${args[@]}" >&2
-# tshark on the main capture takes about half a minute a run, so it has a run of its own with fewer runs,
+echo "== hyperfine, $RUNS interleaved rounds" >&2
+measure "$OUT/hyperfine.csv" "$RUNS" "${args[@]}"
+# tshark on the main capture takes about half a minute a run, so it has rounds of its own, fewer, with
 # intunecap beside it.
-echo "== hyperfine, tshark on $BIG ($TSHARK_RUNS runs each)" >&2
-hyperfine --style basic --warmup 1 --runs "$TSHARK_RUNS" --export-csv "$OUT/hyperfine-tshark.csv" \
-  --export-markdown "$OUT/hyperfine-tshark.md" -n intunecap-big "$IC $BIG" -n tshark-big "$(tshark_cmd "$BIG")" >&2
+echo "== hyperfine, tshark on $BIG, $TSHARK_RUNS interleaved rounds" >&2
+measure "$OUT/hyperfine-tshark.csv" "$TSHARK_RUNS" -n intunecap-big "$IC $BIG" -n tshark-big "$(tshark_cmd "$BIG")"
 
 # seconds NAME: the chosen statistic of NAME's runs, from hyperfine's CSV
 # (command,mean,stddev,median,user,system,min,max).
@@ -166,7 +189,7 @@ check() { # NAME MEASURED OP LIMIT
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 {
   echo "intunecap make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
-  echo "capture $BIG: $P_BIG packets; $SMALL: $P_SMALL packets; times: $STAT of $RUNS runs; load before: $LOAD"
+  echo "capture $BIG: $P_BIG packets; $SMALL: $P_SMALL packets; times: $STAT of $RUNS interleaved runs; load before: $LOAD"
   printf 'packets/s: intunecap 1 worker %s, yardstick %s; beside tshark (%s runs): intunecap %s, tshark %s\n' \
     "$W1" "$YARD" "$TSHARK_RUNS" "$ICB" "$TSHB"
   check "1 worker / yardstick (pps ratio)" "$(ratio "$W1" "$YARD")" ">=" 0.6
