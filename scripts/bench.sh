@@ -3,7 +3,7 @@
 # and decode every packet) and against tshark's field extraction, side by side in interleaved hyperfine runs,
 # plus peak RSS, and checks the targets of issue 6. Exits 1 when a target is missed.
 #
-#   BENCH_RUNS=5        rounds, each running every command once
+#   BENCH_RUNS=10       rounds, each running every command once
 #   BENCH_TSHARK_RUNS=3 rounds of the comparison with tshark on the main capture (about 50 s each)
 #   BENCH_STAT=min      which of hyperfine's times the ratios use: min (default: the least disturbed run, as the
 #                       machine may be shared), median or mean
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=bench/out
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-10}
 TSHARK_RUNS=${BENCH_TSHARK_RUNS:-3}
 STAT=${BENCH_STAT:-min}
 GO_COUNT=${BENCH_GO_COUNT:-6}
@@ -98,16 +98,21 @@ done
 # busier or quieter partway (it may be shared), every command is measured in both states, instead of the
 # commands that hyperfine happened to be running at the time.
 measure() {
-  local csv=$1 rounds=$2 round warm
+  local csv=$1 rounds=$2 round warm i n
   shift 2
-  local all="$csv.runs" log="${csv%.csv}.log"
+  local all="$csv.runs" log="${csv%.csv}.log" spec=("$@") order
+  n=$((${#spec[@]} / 3))
   : >"$all"
   : >"$log"
   for round in $(seq 1 "$rounds"); do
     warm=0
     [ "$round" -gt 1 ] || warm=1
+    order=() # each round starts one command further on, so that no command always follows the same one
+    for i in $(seq 0 $((n - 1))); do
+      order+=("${spec[@]:$((3 * ((i + round - 1) % n))):3}")
+    done
     echo "   round $round of $rounds" >&2
-    hyperfine --style basic --warmup "$warm" --runs 1 --export-csv "$csv.round" "$@" >>"$log" 2>&1 ||
+    hyperfine --style basic --warmup "$warm" --runs 1 --export-csv "$csv.round" "${order[@]}" >>"$log" 2>&1 ||
       { cat "$log" >&2; exit 2; }
     tail -n +2 "$csv.round" >>"$all"
   done
@@ -120,7 +125,7 @@ measure() {
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== hyperfine, $RUNS interleaved rounds" >&2
 measure "$OUT/hyperfine.csv" "$RUNS" "${args[@]}"
-# tshark on the main capture takes about half a minute a run, so it has rounds of its own, fewer, with
+# tshark on the main capture takes about 45 s a run, so it has rounds of its own, fewer, with
 # intunecap beside it.
 echo "== hyperfine, tshark on $BIG, $TSHARK_RUNS interleaved rounds" >&2
 measure "$OUT/hyperfine-tshark.csv" "$TSHARK_RUNS" -n intunecap-big "$IC $BIG" -n tshark-big "$(tshark_cmd "$BIG")"
