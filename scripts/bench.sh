@@ -69,7 +69,7 @@ synth "$FLOOD" -syn-flood 1000000 -seed 4
 
 packets() { sed -n 's/^ *"packets": \([0-9]*\).*/\1/p' "$1.expected.json"; }
 
-# --- speed: one hyperfine run -------------------------------------------------------------------------------
+# --- speed: interleaved hyperfine rounds --------------------------------------------------------------------
 IC="$OUT/intunecap analyze --format jsonl --fail-on none"
 # tshark's field extraction, as issue 6 words it.
 tshark_cmd() { echo "tshark -r $1 -n -Y 'tls.handshake.type==1 || dns || http.request' -T fields -e tls.handshake.extensions_server_name -e dns.qry.name -e http.host"; }
