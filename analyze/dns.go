@@ -1,11 +1,12 @@
 package analyze
 
 import (
-	"github.com/intunecap/intunecap/analyze/decode"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/intunecap/intunecap/analyze/decode"
 
 	"github.com/intunecap/intunecap/analyze/dnsmsg"
 )

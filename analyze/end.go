@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/intunecap/intunecap/result"
 )
 
 // endStream is what one engine still holds when the capture ends, in order of first frame: its open
@@ -13,7 +15,7 @@ import (
 type endStream struct {
 	e     *Engine
 	conns []*conn
-	recs  []Record
+	recs  []result.Record
 }
 
 // endStream expires the engine's DNS state and lists its open connections.
@@ -22,25 +24,25 @@ func (e *Engine) endStream() *endStream {
 	e.releaseHeld(time.Time{})
 	recs := e.batch
 	e.batch = nil
-	slices.SortStableFunc(recs, func(a, b Record) int { return cmp.Compare(a.order, b.order) })
+	slices.SortStableFunc(recs, func(a, b result.Record) int { return cmp.Compare(a.Order, b.Order) })
 	return &endStream{e: e, conns: e.openConns(), recs: recs}
 }
 
 // peek returns the order of the next record, or false when the stream is done.
 func (s *endStream) peek() (uint64, bool) {
 	switch {
-	case len(s.conns) > 0 && (len(s.recs) == 0 || s.conns[0].first.seq < s.recs[0].order):
+	case len(s.conns) > 0 && (len(s.recs) == 0 || s.conns[0].first.seq < s.recs[0].Order):
 		return s.conns[0].first.seq, true
 	case len(s.recs) > 0:
-		return s.recs[0].order, true
+		return s.recs[0].Order, true
 	}
 	return 0, false
 }
 
 // pop returns the next record; a connection is retired and counted in the summary now. It reports false for
 // a connection already reported with the same verdict (Options.ReportEstablished).
-func (s *endStream) pop() (Record, bool) {
-	if len(s.conns) > 0 && (len(s.recs) == 0 || s.conns[0].first.seq < s.recs[0].order) {
+func (s *endStream) pop() (result.Record, bool) {
+	if len(s.conns) > 0 && (len(s.recs) == 0 || s.conns[0].first.seq < s.recs[0].Order) {
 		c := s.conns[0]
 		s.conns[0] = nil
 		s.conns = s.conns[1:]
@@ -55,7 +57,7 @@ func (s *endStream) pop() (Record, bool) {
 
 // writeEnd writes what the engines still hold to sink, merged in order of first frame: the same order one
 // engine gives, however the connections were shared out.
-func writeEnd(engines []*Engine, sink Sink) error {
+func writeEnd(engines []*Engine, sink result.Sink) error {
 	streams := make([]*endStream, len(engines))
 	for i, e := range engines {
 		streams[i] = e.endStream()

@@ -18,6 +18,7 @@ import (
 	"github.com/intunecap/intunecap/analyze/dnsmsg"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -87,7 +88,7 @@ const serverStreamBytes = 1024
 // Engine is one analysis. It is not safe for concurrent use: feed it packets from one goroutine.
 type Engine struct {
 	opts Options
-	sink Sink
+	sink result.Sink
 
 	conns                           map[flowKey]*conn
 	recent                          [recentSlots]recentConn // connections of recent packets, checked before the map
@@ -112,9 +113,9 @@ type Engine struct {
 	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)
 	seq            uint64
 	stats          *statsAgg
-	batch          []Record // finished records not yet sent
+	batch          []result.Record // finished records not yet sent
 	// out, set by Analyze, takes a batch of finished records and returns an empty one to fill; nil = the sink.
-	out    func(batchKey, []Record) []Record
+	out    func(batchKey, []result.Record) []result.Record
 	driven bool // Analyze counts frames and sends ticks
 	facts  engineFacts
 	err    error
@@ -137,7 +138,7 @@ type engineFacts struct {
 }
 
 // New returns an engine that reports to sink.
-func New(opts Options, sink Sink) (*Engine, error) {
+func New(opts Options, sink result.Sink) (*Engine, error) {
 	if opts.Matcher == nil {
 		return nil, errors.New("analyze: no rules matcher")
 	}
@@ -271,7 +272,7 @@ func (e *Engine) sweep(now time.Time) {
 
 // Finish reports every connection and exchange still open, then the summary. facts carries what the caller
 // knows of the input (files, link types, warnings, interface drops); the engine adds its own counts.
-func (e *Engine) Finish(facts CaptureFacts) error {
+func (e *Engine) Finish(facts result.CaptureFacts) error {
 	e.flush(batchKey{})
 	if err := writeEnd([]*Engine{e}, e.sink); err != nil && e.err == nil {
 		e.err = err
@@ -289,7 +290,7 @@ func (e *Engine) Finish(facts CaptureFacts) error {
 // emit counts a finished record in the summary and queues it for the sink. Records finished by one packet or
 // one sweep go out together, ordered by where they began, so the output does not depend on the order of the
 // engine's internal lists, nor on how many engines share the work.
-func (e *Engine) emit(r *Record) {
+func (e *Engine) emit(r *result.Record) {
 	e.stats.add(r)
 	e.batch = append(e.batch, *r)
 }
@@ -300,7 +301,7 @@ func (e *Engine) flush(key batchKey) {
 	if len(e.batch) == 0 {
 		return
 	}
-	slices.SortStableFunc(e.batch, func(a, b Record) int { return cmp.Compare(a.order, b.order) })
+	slices.SortStableFunc(e.batch, func(a, b result.Record) int { return cmp.Compare(a.Order, b.Order) })
 	if e.out != nil {
 		e.batch = e.out(key, e.batch) // the batch now belongs to the merger, which hands written ones back
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -73,9 +74,9 @@ func (w *wire) tcp(fromClient bool, sport, dport uint16, flags uint8, seq, ack u
 		Seq: seq, Ack: ack, Payload: payload})
 }
 
-func (w *wire) finish() []analyze.Record {
+func (w *wire) finish() []result.Record {
 	w.t.Helper()
-	if err := w.eng.Finish(analyze.CaptureFacts{}); err != nil {
+	if err := w.eng.Finish(result.CaptureFacts{}); err != nil {
 		w.t.Fatal(err)
 	}
 	return w.out.records

@@ -9,17 +9,18 @@ import (
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
 	"golang.org/x/net/dns/dnsmessage"
 )
 
 // countingSink counts records without keeping them, as a streaming writer would.
 type countingSink struct {
 	records int
-	summary *analyze.Summary
+	summary *result.Summary
 }
 
-func (c *countingSink) Record(*analyze.Record) error     { c.records++; return nil }
-func (c *countingSink) Summary(s *analyze.Summary) error { c.summary = s; return nil }
+func (c *countingSink) Record(*result.Record) error     { c.records++; return nil }
+func (c *countingSink) Summary(s *result.Summary) error { c.summary = s; return nil }
 
 // heapAfterGC reports the live heap.
 func heapAfterGC() uint64 {
@@ -61,7 +62,7 @@ func TestSYNFloodStaysBounded(t *testing.T) {
 		}
 	}
 	peak = max(peak, heapAfterGC())
-	if err := e.Finish(analyze.CaptureFacts{}); err != nil {
+	if err := e.Finish(result.CaptureFacts{}); err != nil {
 		t.Fatal(err)
 	}
 	q := sink.summary.Capture.Quality
@@ -94,7 +95,7 @@ func TestRandomNameFloodStaysBounded(t *testing.T) {
 		w.dns(uint16(i), name, dnsmessage.TypeA, 0, "", addr)
 	}
 	grew := heapAfterGC() - before
-	if err := e.Finish(analyze.CaptureFacts{}); err != nil {
+	if err := e.Finish(result.CaptureFacts{}); err != nil {
 		t.Fatal(err)
 	}
 	if sink.records != 100_000 {

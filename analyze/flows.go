@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -322,7 +323,7 @@ func (e *Engine) reportEarly(c *conn) {
 }
 
 // retire takes c out of every table and returns its record.
-func (e *Engine) retire(c *conn) Record {
+func (e *Engine) retire(c *conn) result.Record {
 	if c.lru != nil {
 		c.lru.remove(c)
 	}

@@ -1,6 +1,10 @@
 package analyze
 
-import "time"
+import (
+	"time"
+
+	"github.com/intunecap/intunecap/result"
+)
 
 // heldDNS keeps failed lookups back, in the order they failed, until a successful lookup of the same name by
 // the same client forgives them or their time is up. It is bounded by the caller's limit.
@@ -12,13 +16,13 @@ type heldDNS struct {
 
 type heldEntry struct {
 	key   string
-	rec   Record
+	rec   result.Record
 	at    time.Time
 	taken bool
 }
 
 // hold keeps r; it reports false when the limit is reached and r must be reported now.
-func (h *heldDNS) hold(key string, r Record, at time.Time, limit int) bool {
+func (h *heldDNS) hold(key string, r result.Record, at time.Time, limit int) bool {
 	if h.live >= limit {
 		return false
 	}
@@ -32,13 +36,13 @@ func (h *heldDNS) hold(key string, r Record, at time.Time, limit int) bool {
 }
 
 // take removes and returns every record held under key.
-func (h *heldDNS) take(key string) []Record {
+func (h *heldDNS) take(key string) []result.Record {
 	idx := h.byName[key]
 	if len(idx) == 0 {
 		return nil
 	}
 	delete(h.byName, key)
-	out := make([]Record, 0, len(idx))
+	out := make([]result.Record, 0, len(idx))
 	for _, i := range idx {
 		h.entries[i].taken = true
 		out = append(out, h.entries[i].rec)
@@ -49,8 +53,8 @@ func (h *heldDNS) take(key string) []Record {
 }
 
 // expire removes and returns, oldest first, the records held since before; a zero before takes them all.
-func (h *heldDNS) expire(before time.Time) []Record {
-	var out []Record
+func (h *heldDNS) expire(before time.Time) []result.Record {
+	var out []result.Record
 	for i := range h.entries {
 		en := &h.entries[i]
 		if en.taken {

@@ -3,13 +3,15 @@ package analyze
 import (
 	"slices"
 	"testing"
+
+	"github.com/intunecap/intunecap/result"
 )
 
 // nameSink keeps the names of the records it is given, copied, as a Sink must.
 type nameSink struct{ names []string }
 
-func (s *nameSink) Record(r *Record) error { s.names = append(s.names, r.Name); return nil }
-func (s *nameSink) Summary(*Summary) error { return nil }
+func (s *nameSink) Record(r *result.Record) error { s.names = append(s.names, r.Name); return nil }
+func (s *nameSink) Summary(*result.Summary) error { return nil }
 
 // TestMergerRecyclesWrittenBatches checks that the merger writes batches in capture order, hands each written
 // batch back to its engine emptied, and keeps no batch larger than maxSpareRecords.
@@ -17,9 +19,9 @@ func TestMergerRecyclesWrittenBatches(t *testing.T) {
 	sink := &nameSink{}
 	m := newMerger(2, sink)
 	go m.run()
-	small := make([]Record, 2, 8)
+	small := make([]result.Record, 2, 8)
 	small[0].Name, small[1].Name = "a", "b"
-	big := make([]Record, 1, maxSpareRecords+1)
+	big := make([]result.Record, 1, maxSpareRecords+1)
 	big[0].Name = "c"
 	m.in <- progress{worker: 0, upTo: batchKey{seq: 5, phase: 1},
 		batches: []keyedRecords{{key: batchKey{seq: 1, phase: 1}, recs: small, worker: 0}}}

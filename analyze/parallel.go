@@ -11,6 +11,7 @@ import (
 
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
 )
 
 // Source is where frames come from: capture files now, a live interface later.
@@ -49,7 +50,7 @@ type retainer interface {
 // Every engine sweeps on the same ticks of capture time, and records are merged in the order a single engine
 // gives, so the output is the same bytes whatever the number of workers (as long as no connection is evicted
 // under the memory caps, which are split between the engines).
-func Analyze(src Source, opts Options, sink Sink, facts func() CaptureFacts) error {
+func Analyze(src Source, opts Options, sink result.Sink, facts func() result.CaptureFacts) error {
 	_, retains := src.(retainer)
 	d, err := newDriver(opts, sink, retains && runtime.GOMAXPROCS(0) > 1)
 	if err != nil {
@@ -68,7 +69,7 @@ type driver struct {
 	engines []*Engine // with one engine it runs on the reading goroutine, else each on a worker
 	workers []*worker // workers[i] runs engines[i]; nil with one engine
 	merge   *merger
-	sink    Sink
+	sink    result.Sink
 	dec     *decode.Decoder
 	pkt     decode.Packet
 	seq     uint64
@@ -80,7 +81,7 @@ type driver struct {
 	facts   engineFacts // frame-level counts
 }
 
-func newDriver(opts Options, sink Sink, pipelined bool) (*driver, error) {
+func newDriver(opts Options, sink result.Sink, pipelined bool) (*driver, error) {
 	n := max(opts.Workers, 1)
 	if opts.MaxConnections > 0 {
 		opts.MaxConnections = max(opts.MaxConnections/n, 1)
@@ -297,7 +298,7 @@ func (d *driver) end() error {
 }
 
 // summarize merges the engines' counts and writes the summary.
-func (d *driver) summarize(facts CaptureFacts) error {
+func (d *driver) summarize(facts result.CaptureFacts) error {
 	e := d.engines[0]
 	for _, o := range d.engines[1:] {
 		e.stats.merge(o.stats)
@@ -378,7 +379,7 @@ type worker struct {
 // the worker whose engine it goes back to once written.
 type keyedRecords struct {
 	key    batchKey
-	recs   []Record
+	recs   []result.Record
 	worker int
 }
 
@@ -395,7 +396,7 @@ func newWorker(id int, e *Engine, m *merger) *worker {
 	w := &worker{id: id, eng: e, dec: decode.NewDecoder(decode.Options{}), in: make(chan *workBatch, 8),
 		free: make(chan *workBatch, maxBatches), done: make(chan struct{}), merge: m}
 	spare := m.spare[id]
-	e.out = func(k batchKey, recs []Record) []Record {
+	e.out = func(k batchKey, recs []result.Record) []result.Record {
 		w.out = append(w.out, keyedRecords{key: k, recs: recs, worker: id})
 		select {
 		case s := <-spare:
@@ -609,22 +610,22 @@ type progress struct {
 // finished them, then by where each began. A batch is written once every worker has passed its position.
 type merger struct {
 	in      chan progress
-	sink    Sink
+	sink    result.Sink
 	upTo    []batchKey
 	queue   []keyedRecords
-	order   []keyedRecord   // the records release writes, sorted; reused
-	written []keyedRecords  // the batches release writes; reused
-	spare   []chan []Record // per worker: written record batches, emptied, for its engine to reuse
+	order   []keyedRecord          // the records release writes, sorted; reused
+	written []keyedRecords         // the batches release writes; reused
+	spare   []chan []result.Record // per worker: written record batches, emptied, for its engine to reuse
 	done    chan struct{}
 	err     error
 	errSeen chan error
 }
 
-func newMerger(n int, sink Sink) *merger {
+func newMerger(n int, sink result.Sink) *merger {
 	m := &merger{in: make(chan progress, 4*n), sink: sink, upTo: make([]batchKey, n),
-		spare: make([]chan []Record, n), done: make(chan struct{}), errSeen: make(chan error, 1)}
+		spare: make([]chan []result.Record, n), done: make(chan struct{}), errSeen: make(chan error, 1)}
 	for i := range m.spare {
-		m.spare[i] = make(chan []Record, spareRecordSlices)
+		m.spare[i] = make(chan []result.Record, spareRecordSlices)
 	}
 	return m
 }
@@ -670,7 +671,7 @@ func (m *merger) release() {
 			}
 			return 1
 		}
-		return cmpUint(a.rec.order, b.rec.order)
+		return cmpUint(a.rec.Order, b.rec.Order)
 	})
 	for _, k := range m.order {
 		if m.err == nil {
@@ -709,7 +710,7 @@ func (m *merger) recycle() {
 // keyedRecord is a record waiting in the merger, with the capture position that finished it.
 type keyedRecord struct {
 	key batchKey
-	rec *Record
+	rec *result.Record
 }
 
 func cmpUint(a, b uint64) int {

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/dnsmsg"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
 // connRecord builds the record of a finished connection: its name with evidence, its outcome and its verdict.
-func (e *Engine) connRecord(c *conn) Record {
-	r := Record{
+func (e *Engine) connRecord(c *conn) result.Record {
+	r := result.Record{
 		Type:       "flow",
 		Proto:      "tcp",
 		Client:     c.cli().addr.String(),
@@ -58,7 +59,7 @@ func (c *conn) transport() string {
 
 // nameConn picks the connection's one name, in order of strength: the SNI the client sent, the Host it asked
 // for, the CONNECT target it gave a proxy, and last the DNS question that gave it the server's address.
-func (e *Engine) nameConn(c *conn, r *Record) {
+func (e *Engine) nameConn(c *conn, r *result.Record) {
 	a := c.appView()
 	if a.transport == transportConnect || a.absoluteURI {
 		r.ViaProxy = true
@@ -95,8 +96,8 @@ func usableName(s string) bool {
 }
 
 // frameFields fills the fields every record has from its first and last frame.
-func (e *Engine) frameFields(r *Record, first, last frameRef, t0, t1 time.Time, vlan [2]uint16) {
-	r.FirstFrame, r.LastFrame, r.order = first.number, last.number, first.seq
+func (e *Engine) frameFields(r *result.Record, first, last frameRef, t0, t1 time.Time, vlan [2]uint16) {
+	r.FirstFrame, r.LastFrame, r.Order = first.number, last.number, first.seq
 	if len(e.opts.Files) > 1 && first.file < len(e.opts.Files) {
 		r.File = e.opts.Files[first.file]
 	}
@@ -147,14 +148,14 @@ func (e *Engine) finishDNS(x *dnsExchange) {
 }
 
 // forgiveDNS turns a failed lookup into a warning: the client resolved the same name another time.
-func forgiveDNS(r *Record) {
+func forgiveDNS(r *result.Record) {
 	r.Warning = "lookup failed (" + r.Reason + ") but the same client resolved this name elsewhere in the capture"
 	r.Verdict, r.Stage, r.Reason = rules.Allowed, "", ""
 }
 
 // dnsRecord builds the record of one exchange.
-func (e *Engine) dnsRecord(x *dnsExchange) Record {
-	r := Record{
+func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
+	r := result.Record{
 		Type:       "dns",
 		Proto:      "udp",
 		Client:     x.key.client.String(),

@@ -2,12 +2,13 @@ package analyze
 
 import (
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
 )
 
 // FactsFrom describes capture files as the reader saw them, for the summary.
-func FactsFrom(r *capture.Reader) CaptureFacts {
+func FactsFrom(r *capture.Reader) result.CaptureFacts {
 	st := r.Stats()
-	var f CaptureFacts
+	var f result.CaptureFacts
 	for _, fs := range st.Files {
 		f.Files = append(f.Files, fs.Name)
 		for _, itf := range fs.Interfaces {

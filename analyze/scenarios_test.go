@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/internal/pcaptest"
+	"github.com/intunecap/intunecap/result"
 )
 
 // recordedDir holds the captures recorded with tools/netlab and scenarios.tsv, the oracle written from what
@@ -22,7 +22,7 @@ const recordedDir = "../testdata/pcaps"
 type oracleRow []string
 
 // fields of a record in scenarios.tsv's column order (after the file column).
-func oracleFields(r *analyze.Record) []string {
+func oracleFields(r *result.Record) []string {
 	state := r.State
 	if r.Type == "dns" && r.Rcode != "" {
 		state = r.Rcode
@@ -98,7 +98,7 @@ func checkScenarios(t *testing.T, dir string, workerCounts []int) {
 }
 
 // compareWithOracle matches each record to one row; rows left over were not reported.
-func compareWithOracle(t *testing.T, records []analyze.Record, rows []oracleRow) {
+func compareWithOracle(t *testing.T, records []result.Record, rows []oracleRow) {
 	left := slices.Clone(rows)
 	for _, r := range records {
 		f := oracleFields(&r)

@@ -13,17 +13,18 @@ import (
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/internal/pcaptest"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
 // collector is a Sink that keeps everything, for tests.
 type collector struct {
-	records []analyze.Record
-	summary *analyze.Summary
+	records []result.Record
+	summary *result.Summary
 }
 
-func (c *collector) Record(r *analyze.Record) error   { c.records = append(c.records, *r); return nil }
-func (c *collector) Summary(s *analyze.Summary) error { c.summary = s; return nil }
+func (c *collector) Record(r *result.Record) error   { c.records = append(c.records, *r); return nil }
+func (c *collector) Summary(s *result.Summary) error { c.summary = s; return nil }
 
 // analyzeFiles runs the whole offline path over paths with the default rules.
 func analyzeFiles(t testing.TB, paths ...string) *collector {
@@ -61,7 +62,7 @@ func analyzeSource(t testing.TB, workers int, plain bool, paths ...string) *coll
 	if plain {
 		src = plainSource{r}
 	}
-	if err := analyze.Analyze(src, opts, &c, func() analyze.CaptureFacts { return analyze.FactsFrom(r) }); err != nil {
+	if err := analyze.Analyze(src, opts, &c, func() result.CaptureFacts { return analyze.FactsFrom(r) }); err != nil {
 		t.Fatal(err)
 	}
 	return &c
@@ -257,7 +258,7 @@ func TestSharedCapturesTCPOutcomes(t *testing.T) {
 		file := filepath.Base(path)
 		t.Run(file, func(t *testing.T) {
 			c := analyzeFiles(t, path)
-			byFrame := map[string][]analyze.Record{}
+			byFrame := map[string][]result.Record{}
 			for _, r := range c.records {
 				if r.Type == "flow" && r.Proto == "tcp" {
 					k := strconv.FormatUint(r.FirstFrame, 10)

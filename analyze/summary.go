@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -50,7 +51,7 @@ func newStatsAgg(t *rules.Table, failOn []rules.Verdict) *statsAgg {
 }
 
 // add counts one record under its verdict, its rule and, if unlisted, its name.
-func (s *statsAgg) add(r *Record) {
+func (s *statsAgg) add(r *result.Record) {
 	s.verdicts[string(r.Verdict)]++
 	if s.failOn[r.Verdict] {
 		s.failing++
@@ -135,16 +136,16 @@ func (s *statsAgg) merge(o *statsAgg) {
 func (s *statsAgg) ruleByKey(key string) *rules.Rule { return s.keys[key] }
 
 // summary assembles the summary record from what was counted.
-func (e *Engine) summary(facts CaptureFacts) Summary {
+func (e *Engine) summary(facts result.CaptureFacts) result.Summary {
 	s := e.stats
-	out := Summary{Type: "summary", Verdicts: s.verdicts, Failing: s.failing, Unlisted: []NameCount{}}
+	out := result.Summary{Type: "summary", Verdicts: s.verdicts, Failing: s.failing, Unlisted: []result.NameCount{}}
 	for _, rule := range s.table.Rules {
 		out.Rules = append(out.Rules, ruleSummary(rule, s.byRule[rule]))
 	}
 	for name, n := range s.unlisted {
-		out.Unlisted = append(out.Unlisted, NameCount{Name: name, Count: n})
+		out.Unlisted = append(out.Unlisted, result.NameCount{Name: name, Count: n})
 	}
-	slices.SortFunc(out.Unlisted, func(a, b NameCount) int {
+	slices.SortFunc(out.Unlisted, func(a, b result.NameCount) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
 			return c
 		}
@@ -154,8 +155,8 @@ func (e *Engine) summary(facts CaptureFacts) Summary {
 	return out
 }
 
-func ruleSummary(rule *rules.Rule, a *ruleAgg) RuleSummary {
-	rs := RuleSummary{
+func ruleSummary(rule *rules.Rule, a *ruleAgg) result.RuleSummary {
+	rs := result.RuleSummary{
 		Key: rule.Key(), Table: rule.Table, Row: rule.Row, ID: rule.ID, Purpose: rule.Purpose,
 		Pattern: rule.Pattern, Ports: rule.PortsString(), Status: "not-seen",
 	}
@@ -180,7 +181,7 @@ func ruleSummary(rule *rules.Rule, a *ruleAgg) RuleSummary {
 }
 
 // captureFacts adds the engine's counts to what the caller knows of the input.
-func (e *Engine) captureFacts(f CaptureFacts) CaptureFacts {
+func (e *Engine) captureFacts(f result.CaptureFacts) result.CaptureFacts {
 	ef := &e.facts
 	f.Packets, f.Bytes = ef.packets, ef.bytes
 	if !ef.first.IsZero() {

@@ -3,12 +3,14 @@ package analyze_test
 import (
 	"fmt"
 
-	"github.com/intunecap/intunecap/analyze"
-	"github.com/intunecap/intunecap/capture"
-	"github.com/intunecap/intunecap/rules"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
+	"github.com/intunecap/intunecap/rules"
 
 	"github.com/intunecap/intunecap/tools/synth/gen"
 )
@@ -96,7 +98,7 @@ func BenchmarkAnalyzeCapture(b *testing.B) {
 				}
 				sink := &countingSink{}
 				opts := analyze.Options{Matcher: matcher, Workers: workers}
-				if err := analyze.Analyze(r, opts, sink, func() analyze.CaptureFacts { return analyze.CaptureFacts{} }); err != nil {
+				if err := analyze.Analyze(r, opts, sink, func() result.CaptureFacts { return result.CaptureFacts{} }); err != nil {
 					b.Fatal(err)
 				}
 				r.Close()

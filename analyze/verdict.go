@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -131,7 +132,7 @@ func (e *Engine) judge(name string, server endpoint, proto rules.Proto, port uin
 }
 
 // describe fills a record's rule fields from a match.
-func describe(r *Record, m rules.Match) {
+func describe(r *result.Record, m rules.Match) {
 	if m.Rule == nil {
 		return
 	}
@@ -144,7 +145,7 @@ func describe(r *Record, m rules.Match) {
 }
 
 // reasonFor explains a verdict that is not a plain network outcome.
-func reasonFor(v rules.Verdict, r *Record, o outcome) string {
+func reasonFor(v rules.Verdict, r *result.Record, o outcome) string {
 	switch v {
 	case rules.PortNotAllowed:
 		return fmt.Sprintf("port %d is not among the ports the rule allows", r.Port)

@@ -10,11 +10,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/intunecap/intunecap/result"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/intunecap/intunecap/analyze"
 )
 
 // Metrics is one live run's collectors. Packet, Record and the setters may be called from one goroutine
@@ -77,7 +76,7 @@ func (m *Metrics) Packet(wireLen int) {
 }
 
 // Record counts a finished connection or exchange.
-func (m *Metrics) Record(r *analyze.Record) {
+func (m *Metrics) Record(r *result.Record) {
 	vec := m.conns
 	if r.Type == "dns" {
 		vec = m.dns

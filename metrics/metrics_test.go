@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -24,7 +24,7 @@ func scrape(t *testing.T, m *Metrics) string {
 
 func TestMetricsCounts(t *testing.T) {
 	m := New()
-	records := []analyze.Record{
+	records := []result.Record{
 		{Type: "flow", Verdict: rules.Blocked, Rule: "*.manage.microsoft.com", NameSource: "sni"},
 		{Type: "flow", Verdict: rules.Blocked, Rule: "*.manage.microsoft.com", NameSource: "dns"},
 		{Type: "flow", Verdict: rules.Unlisted, NameSource: "sni"},

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
-func baselineOf(t *testing.T, recs []*analyze.Record, files ...string) (*Baseline, *Collector) {
+func baselineOf(t *testing.T, recs []*result.Record, files ...string) (*Baseline, *Collector) {
 	t.Helper()
 	tb := table2015(t)
 	c := collectAll(t, tb, nil, recs)
@@ -29,7 +29,7 @@ func encode(t *testing.T, b *Baseline) []byte {
 // TestBaselineStable checks that record order and file order do not change a byte, and that the file reads back.
 func TestBaselineStable(t *testing.T) {
 	recs := append(goodRecords(), rec("ctldl.windowsupdate.com", rules.Blocked, "intune-2015:19", 70))
-	rev := append([]*analyze.Record(nil), recs...)
+	rev := append([]*result.Record(nil), recs...)
 	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
 		rev[i], rev[j] = rev[j], rev[i]
 	}
@@ -78,7 +78,7 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("identical captures: %d changes, %d failed of %d", len(changes), failed(cases), len(cases))
 	}
 
-	worse := []*analyze.Record{
+	worse := []*result.Record{
 		rec("enrollment.manage.microsoft.com", rules.Allowed, "intune-2015:1", 1),
 		rec("fe2.update.microsoft.com", rules.Reset, "intune-2015:14", 20), // ok -> failing, new reset name
 		// go.microsoft.com vanished: intune-2015:27 ok -> not-seen

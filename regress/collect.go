@@ -4,7 +4,7 @@ import (
 	"maps"
 	"strings"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -98,12 +98,12 @@ type tally struct {
 	examples examples
 }
 
-func (t *tally) add(r *analyze.Record, vi int) {
+func (t *tally) add(r *result.Record, vi int) {
 	t.counts[vi]++
 	t.examples.add(r, failingVerdict(r.Verdict))
 }
 
-// Collector is the analyze.Sink behind check and baseline. It keeps, per requirement row, per followed name,
+// Collector is the result.Sink behind check and baseline. It keeps, per requirement row, per followed name,
 // per verdict and per blocked, reset or unlisted name, the counts and a few example records: memory grows with
 // the rules table and the distinct problem names (bounded by maxNames), never with the number of records.
 type Collector struct {
@@ -112,7 +112,7 @@ type Collector struct {
 	failing  map[string]*tally // names with a blocked or reset record
 	unlisted map[string]*tally // names with an unlisted record
 	verdicts [numVerdicts]tally
-	summary  *analyze.Summary
+	summary  *result.Summary
 
 	// Dropped counts blocked, reset or unlisted names not followed because maxNames was reached.
 	Dropped int
@@ -134,7 +134,7 @@ func NewCollector(track []string) *Collector {
 }
 
 // Record folds one record into the counts. It never fails: the collector only counts.
-func (c *Collector) Record(r *analyze.Record) error {
+func (c *Collector) Record(r *result.Record) error {
 	vi := verdictIndex(r.Verdict)
 	if vi < 0 {
 		return nil
@@ -157,7 +157,7 @@ func (c *Collector) Record(r *analyze.Record) error {
 }
 
 // Summary keeps the summary: requirement statuses come from it, as in the analyze report.
-func (c *Collector) Summary(s *analyze.Summary) error {
+func (c *Collector) Summary(s *result.Summary) error {
 	cp := *s
 	cp.Verdicts = maps.Clone(s.Verdicts)
 	c.summary = &cp
@@ -165,7 +165,7 @@ func (c *Collector) Summary(s *analyze.Summary) error {
 }
 
 // problem counts a record under a blocked, reset or unlisted name, within the bound.
-func (c *Collector) problem(m map[string]*tally, key string, r *analyze.Record, vi int) {
+func (c *Collector) problem(m map[string]*tally, key string, r *result.Record, vi int) {
 	t := m[key]
 	if t == nil {
 		if len(m) >= maxNames {
@@ -190,7 +190,7 @@ func (c *Collector) tallyOf(m map[string]*tally, key string, create bool) *tally
 
 // problemKey is what identifies a problem across captures: the name, or for an unnamed connection its server
 // address and port in brackets ("[198.18.1.9]:443"), which cannot be mistaken for a name.
-func problemKey(r *analyze.Record, name string) string {
+func problemKey(r *result.Record, name string) string {
 	if name != "" {
 		return name
 	}

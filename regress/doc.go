@@ -3,7 +3,7 @@
 // expectations file written by hand (Expectations) or against a baseline recorded from a known-good capture
 // (Baseline), and writes the answer in the formats CI systems read: JUnit XML, JSON and Markdown.
 //
-// The analysis reaches regress through a Collector, an analyze.Sink that keeps counts and a few example
+// The analysis reaches regress through a Collector, an result.Sink that keeps counts and a few example
 // records per requirement and name, never the list of all records, so a long capture checks in bounded memory.
 // Everything regress writes depends on the capture, the rules and the expectations alone: no wall clock, sorted
 // output, so the same input gives the same bytes.

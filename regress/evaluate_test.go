@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -69,7 +69,7 @@ func TestEvaluate(t *testing.T) {
 // TestEvidenceFailuresFirst checks that a failure among many successes is the evidence shown.
 func TestEvidenceFailuresFirst(t *testing.T) {
 	tb := table2015(t)
-	var recs []*analyze.Record
+	var recs []*result.Record
 	for i := range 10 {
 		recs = append(recs, rec("enrollment.manage.microsoft.com", rules.Allowed, "intune-2015:1", uint64(i*10+1)))
 	}

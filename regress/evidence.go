@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/intunecap/intunecap/analyze"
-	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/internal/safetext"
+	"github.com/intunecap/intunecap/result"
 )
 
 // maxExamples is how many example records are kept per requirement, name or verdict: enough to show a
@@ -39,7 +39,7 @@ type Evidence struct {
 }
 
 // evidenceOf copies what a report needs from a record; the engine may reuse the record after Record returns.
-func evidenceOf(r *analyze.Record) Evidence {
+func evidenceOf(r *result.Record) Evidence {
 	return Evidence{
 		Type: r.Type, Proto: r.Proto, Name: r.Name, NameSource: r.NameSource, Client: r.Client,
 		Server: r.Server, ServerPort: r.ServerPort, Port: r.Port, ViaProxy: r.ViaProxy,
@@ -56,13 +56,13 @@ func (e Evidence) String() string {
 	b.WriteString(e.Verdict)
 	b.WriteString(": ")
 	if e.Name != "" {
-		b.WriteString(report.SafeText(e.Name))
+		b.WriteString(safetext.Text(e.Name))
 		if e.NameSource != "" {
-			b.WriteString(" (" + report.SafeText(e.NameSource) + ")")
+			b.WriteString(" (" + safetext.Text(e.NameSource) + ")")
 		}
 		b.WriteByte(' ')
 	}
-	b.WriteString(e.Type + " " + e.Proto + " " + report.SafeText(e.Client) + " -> " + hostPort(e.Server, e.ServerPort))
+	b.WriteString(e.Type + " " + e.Proto + " " + safetext.Text(e.Client) + " -> " + hostPort(e.Server, e.ServerPort))
 	if e.ViaProxy {
 		b.WriteString(" (proxy")
 		if e.ProxyStatus != 0 {
@@ -71,15 +71,15 @@ func (e Evidence) String() string {
 		b.WriteString(", target port " + strconv.Itoa(int(e.Port)) + ")")
 	}
 	if e.Type == "dns" {
-		b.WriteString(" " + report.SafeText(e.QType) + " " + report.SafeText(e.Rcode))
+		b.WriteString(" " + safetext.Text(e.QType) + " " + safetext.Text(e.Rcode))
 	}
-	b.WriteString(" " + report.SafeText(e.State))
+	b.WriteString(" " + safetext.Text(e.State))
 	if e.Stage != "" {
-		b.WriteString(" " + report.SafeText(e.Stage))
+		b.WriteString(" " + safetext.Text(e.Stage))
 	}
 	b.WriteString(", " + e.frames())
 	if e.Reason != "" {
-		b.WriteString(": " + report.SafeText(e.Reason))
+		b.WriteString(": " + safetext.Text(e.Reason))
 	}
 	return b.String()
 }
@@ -91,7 +91,7 @@ func (e Evidence) frames() string {
 		s = "frames " + strconv.FormatUint(e.FirstFrame, 10) + "-" + strconv.FormatUint(e.LastFrame, 10)
 	}
 	if e.File != "" {
-		s += " of " + report.SafeText(e.File)
+		s += " of " + safetext.Text(e.File)
 	}
 	return s
 }
@@ -101,7 +101,7 @@ func hostPort(host string, port uint16) string {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return netip.AddrPortFrom(a, port).String()
 	}
-	return report.SafeText(host) + ":" + strconv.Itoa(int(port))
+	return safetext.Text(host) + ":" + strconv.Itoa(int(port))
 }
 
 // examples keeps the first few records of interest, failures first: a requirement that fails once among a
@@ -111,7 +111,7 @@ type examples struct {
 	other   []Evidence // any other verdict
 }
 
-func (x *examples) add(r *analyze.Record, failing bool) {
+func (x *examples) add(r *result.Record, failing bool) {
 	if failing {
 		if len(x.failing) < maxExamples {
 			x.failing = append(x.failing, evidenceOf(r))

@@ -3,7 +3,7 @@ package regress
 import (
 	"testing"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -19,8 +19,8 @@ func table2015(t testing.TB) *rules.Table {
 }
 
 // rec builds a flow record the way the engine reports one, with the verdict and rule key given.
-func rec(name string, v rules.Verdict, key string, frame uint64) *analyze.Record {
-	r := &analyze.Record{
+func rec(name string, v rules.Verdict, key string, frame uint64) *result.Record {
+	r := &result.Record{
 		Type: "flow", Proto: "tcp", Client: "198.18.0.2", ClientPort: 40000, Server: "198.18.1.10",
 		ServerPort: 443, Port: 443, Name: name, NameSource: "sni", RuleKey: key, Transport: "tls",
 		State: "established", Verdict: v, FirstFrame: frame, LastFrame: frame + 9,
@@ -35,9 +35,9 @@ func rec(name string, v rules.Verdict, key string, frame uint64) *analyze.Record
 }
 
 // summaryOf builds the summary the engine would give for these records over table t.
-func summaryOf(t *rules.Table, recs []*analyze.Record) *analyze.Summary {
+func summaryOf(t *rules.Table, recs []*result.Record) *result.Summary {
 	byKey := map[string]*counts{}
-	s := &analyze.Summary{Type: "summary", Verdicts: map[string]int{}}
+	s := &result.Summary{Type: "summary", Verdicts: map[string]int{}}
 	for _, r := range recs {
 		s.Verdicts[string(r.Verdict)]++
 		if r.RuleKey == "" {
@@ -49,7 +49,7 @@ func summaryOf(t *rules.Table, recs []*analyze.Record) *analyze.Summary {
 		byKey[r.RuleKey][verdictIndex(r.Verdict)]++
 	}
 	for _, row := range t.Rules {
-		rs := analyze.RuleSummary{Key: row.Key(), Pattern: row.Pattern, Purpose: row.Purpose, Status: "not-seen"}
+		rs := result.RuleSummary{Key: row.Key(), Pattern: row.Pattern, Purpose: row.Purpose, Status: "not-seen"}
 		if c := byKey[row.Key()]; c != nil {
 			rs.Status = string(c.status())
 			rs.Verdicts = c.asMap()
@@ -60,7 +60,7 @@ func summaryOf(t *rules.Table, recs []*analyze.Record) *analyze.Summary {
 }
 
 // collectAll feeds records and their summary through a collector, as the engine would.
-func collectAll(t testing.TB, tb *rules.Table, track []string, recs []*analyze.Record) *Collector {
+func collectAll(t testing.TB, tb *rules.Table, track []string, recs []*result.Record) *Collector {
 	t.Helper()
 	c := NewCollector(track)
 	for _, r := range recs {
@@ -75,8 +75,8 @@ func collectAll(t testing.TB, tb *rules.Table, track []string, recs []*analyze.R
 }
 
 // goodRecords is a healthy enrollment: everything allowed, one unlisted name.
-func goodRecords() []*analyze.Record {
-	return []*analyze.Record{
+func goodRecords() []*result.Record {
+	return []*result.Record{
 		rec("enrollment.manage.microsoft.com", rules.Allowed, "intune-2015:1", 1),
 		rec("fe2.update.microsoft.com", rules.Allowed, "intune-2015:14", 20),
 		rec("go.microsoft.com", rules.Allowed, "intune-2015:27", 40),

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/internal/safetext"
 )
 
 // The JUnit XML shape GitHub Actions reporters, GitLab and Jenkins all read: testsuites, one testsuite per
@@ -85,35 +85,35 @@ func WriteJUnit(w io.Writer, r *Result) error {
 // properties names what was checked, so a CI page shows which captures and files a suite is about.
 func properties(r *Result) []junitProperty {
 	props := []junitProperty{
-		{Name: "captures", Value: report.SafeText(strings.Join(r.Captures, " "))},
-		{Name: "rules", Value: report.SafeText(strings.Join(r.Rules, " "))},
+		{Name: "captures", Value: safetext.Text(strings.Join(r.Captures, " "))},
+		{Name: "rules", Value: safetext.Text(strings.Join(r.Rules, " "))},
 	}
 	if r.Expectations != "" {
-		props = append(props, junitProperty{Name: "expectations", Value: report.SafeText(r.Expectations)})
+		props = append(props, junitProperty{Name: "expectations", Value: safetext.Text(r.Expectations)})
 	}
 	if r.Baseline != "" {
-		props = append(props, junitProperty{Name: "baseline", Value: report.SafeText(r.Baseline)})
+		props = append(props, junitProperty{Name: "baseline", Value: safetext.Text(r.Baseline)})
 	}
 	return props
 }
 
 func junitCaseOf(c *Case) junitCase {
-	jc := junitCase{Name: report.SafeText(c.Name), Classname: "intunecap." + c.Suite, File: report.SafeText(c.File),
+	jc := junitCase{Name: safetext.Text(c.Name), Classname: "intunecap." + c.Suite, File: safetext.Text(c.File),
 		Line: c.Line, Time: "0"}
 	if c.Pass {
 		return jc
 	}
 	var b strings.Builder
-	b.WriteString(report.SafeText(c.Message()) + "\n")
+	b.WriteString(safetext.Text(c.Message()) + "\n")
 	if src := c.Source(); src != "" {
-		b.WriteString("expectation: " + report.SafeText(src) + "\n")
+		b.WriteString("expectation: " + safetext.Text(src) + "\n")
 	}
 	if c.Note != "" {
-		b.WriteString("note: " + report.SafeText(c.Note) + "\n")
+		b.WriteString("note: " + safetext.Text(c.Note) + "\n")
 	}
 	for _, e := range c.Evidence {
 		b.WriteString(e.String() + "\n")
 	}
-	jc.Failure = &junitFailure{Message: report.SafeText(c.Message()), Type: c.Suite, Text: b.String()}
+	jc.Failure = &junitFailure{Message: safetext.Text(c.Message()), Type: c.Suite, Text: b.String()}
 	return jc
 }

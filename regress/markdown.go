@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/internal/safetext"
 )
 
 // WriteMarkdown writes the result as a pull-request comment: the verdict in the heading, the failures with
@@ -61,7 +61,7 @@ func writeFailuresMarkdown(w io.Writer, r *Result) {
 		}
 		var lines []string
 		if c.Note != "" {
-			lines = append(lines, "note: "+report.SafeText(c.Note))
+			lines = append(lines, "note: "+safetext.Text(c.Note))
 		}
 		for _, e := range c.Evidence {
 			lines = append(lines, e.String())
@@ -107,7 +107,7 @@ const mdSpecial = "\\`*_{}[]<>#|~&!.@"
 
 // md makes text literal in Markdown and in a table cell; it never contains a newline.
 func md(s string) string {
-	s = report.SafeText(s)
+	s = safetext.Text(s)
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if strings.IndexByte(mdSpecial, s[i]) >= 0 {

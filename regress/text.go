@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/internal/safetext"
 )
 
 // WriteText writes the result for a person reading a CI log: one PASS or FAIL line per case, the evidence
@@ -21,7 +21,7 @@ func WriteText(w io.Writer, r *Result, quiet bool) error {
 	}
 	writeChangesText(bw, r.Changes)
 	for _, warn := range r.Warnings {
-		fmt.Fprintf(bw, "warning: %s\n", report.SafeText(warn))
+		fmt.Fprintf(bw, "warning: %s\n", safetext.Text(warn))
 	}
 	failed := r.Failed()
 	verdict := "PASSED"
@@ -37,16 +37,16 @@ func WriteText(w io.Writer, r *Result, quiet bool) error {
 
 func writeCaseText(w io.Writer, c *Case) {
 	if c.Pass {
-		fmt.Fprintf(w, "PASS  %s: %s\n", report.SafeText(c.Name), report.SafeText(c.Actual))
+		fmt.Fprintf(w, "PASS  %s: %s\n", safetext.Text(c.Name), safetext.Text(c.Actual))
 		return
 	}
 	where := ""
 	if src := c.Source(); src != "" {
 		where = "  (" + src + ")"
 	}
-	fmt.Fprintf(w, "FAIL  %s: %s%s\n", report.SafeText(c.Name), report.SafeText(c.Message()), where)
+	fmt.Fprintf(w, "FAIL  %s: %s%s\n", safetext.Text(c.Name), safetext.Text(c.Message()), where)
 	if c.Note != "" {
-		fmt.Fprintf(w, "      note: %s\n", report.SafeText(c.Note))
+		fmt.Fprintf(w, "      note: %s\n", safetext.Text(c.Note))
 	}
 	for _, e := range c.Evidence {
 		fmt.Fprintf(w, "      %s\n", e.String())
@@ -70,9 +70,9 @@ func writeChangesText(w io.Writer, changes []Change) {
 
 // changeLine is one change in words: "requirement intune-2015:14 *.update.microsoft.com: ok -> failing".
 func changeLine(ch *Change) string {
-	what := strings.ReplaceAll(ch.Kind, "-", " ") + " " + report.SafeText(ch.Subject)
+	what := strings.ReplaceAll(ch.Kind, "-", " ") + " " + safetext.Text(ch.Subject)
 	if ch.Detail != "" {
-		what += " " + report.SafeText(ch.Detail)
+		what += " " + safetext.Text(ch.Detail)
 	}
 	return what + ": " + ch.Before + " -> " + ch.After
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 )
 
 // TestDocsListEveryField keeps docs/report.md's field contract complete: every JSON field of the result types
@@ -16,8 +16,8 @@ func TestDocsListEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read field contract: %v", err)
 	}
-	types := []any{analyze.Record{}, analyze.Summary{}, analyze.RuleSummary{}, analyze.NameCount{},
-		analyze.CaptureFacts{}, analyze.Quality{}}
+	types := []any{result.Record{}, result.Summary{}, result.RuleSummary{}, result.NameCount{},
+		result.CaptureFacts{}, result.Quality{}}
 	for _, v := range types {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {

@@ -3,7 +3,7 @@ package report
 import (
 	"fmt"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -15,8 +15,8 @@ const (
 )
 
 // flow is a TCP record with the fields every fixture shares.
-func flow(frame uint64, client, server string, port uint16, name, source string) analyze.Record {
-	return analyze.Record{
+func flow(frame uint64, client, server string, port uint16, name, source string) result.Record {
+	return result.Record{
 		Type: "flow", Proto: "tcp",
 		Client: client, ClientPort: uint16(50000 + frame), Server: server, ServerPort: port, Port: port,
 		Name: name, NameSource: source, NameFrame: frame + 3, Transport: "tls",
@@ -27,7 +27,7 @@ func flow(frame uint64, client, server string, port uint16, name, source string)
 }
 
 // withRule ties a record to a row of the requirements table.
-func withRule(r analyze.Record, key, pattern, purpose string) analyze.Record {
+func withRule(r result.Record, key, pattern, purpose string) result.Record {
 	r.RuleKey, r.Rule, r.Purpose = key, pattern, purpose
 	return r
 }
@@ -41,8 +41,8 @@ const (
 
 // fixtureRecords covers every verdict, a proxied connection, DNS with CNAMEs and a warning, an unlisted name,
 // names with escape sequences, IPv6 with VLAN tags, and more failures for one requirement than are shown.
-func fixtureRecords() []analyze.Record {
-	var out []analyze.Record
+func fixtureRecords() []result.Record {
+	var out []result.Record
 	r := withRule(flow(10, "10.0.0.5", "52.1.1.1", 443, "fef.msua06.manage.microsoft.com", "sni"),
 		"intune-2015:1", manage, "Intune service")
 	r.History, r.State, r.Verdict = "ShADadFf", "established", rules.Allowed
@@ -101,9 +101,9 @@ func fixtureRecords() []analyze.Record {
 }
 
 // fixtureDNS is a lookup with a CNAME chain, a refused AAAA that is only a warning, and an NXDOMAIN.
-func fixtureDNS() []analyze.Record {
-	dns := func(frame uint64, name, qtype, rcode string) analyze.Record {
-		r := withRule(analyze.Record{
+func fixtureDNS() []result.Record {
+	dns := func(frame uint64, name, qtype, rcode string) result.Record {
+		r := withRule(result.Record{
 			Type: "dns", Proto: "udp", Client: "10.0.0.5", ClientPort: 53000 + uint16(frame),
 			Server: "10.0.0.53", ServerPort: 53, Port: 53, Name: name, NameSource: "query", NameFrame: frame,
 			Transport: "dns", State: "answered", Verdict: rules.Allowed, FirstFrame: frame, LastFrame: frame + 1,
@@ -118,29 +118,29 @@ func fixtureDNS() []analyze.Record {
 	aaaa.Warning = "AAAA refused, but the A query for the same name was answered (frame 80)"
 	nx := dns(90, "r.manage.microsoft.com", "A", "NXDOMAIN")
 	nx.Verdict, nx.Stage, nx.Reason = rules.Blocked, "after-query", "the resolver answered NXDOMAIN"
-	return []analyze.Record{a, aaaa, nx}
+	return []result.Record{a, aaaa, nx}
 }
 
 // fixtureHostile carries names crafted to attack a terminal.
-func fixtureHostile() []analyze.Record {
+func fixtureHostile() []result.Record {
 	r := withRule(flow(100, "10.0.0.8", "52.1.1.3", 443, hostileSNI, "sni"), "intune-2015:1", manage, "Intune service")
 	r.History, r.State = "ShADr", "reset"
 	r.Verdict, r.Stage = rules.Reset, "after-client-hello"
 	r.Reason = "the server reset the connection after a ClientHello for " + hostileSNI
 	u := flow(110, "10.0.0.8", "52.1.1.4", 443, hostileName, "sni")
 	u.History, u.State, u.Verdict = "ShADadFf", "established", rules.Unlisted
-	return []analyze.Record{r, u}
+	return []result.Record{r, u}
 }
 
 // fixtureSummary is the summary an engine would write after fixtureRecords.
-func fixtureSummary() *analyze.Summary {
-	row := func(n int, pattern, ports, purpose, status string, verdicts map[string]int, names ...string) analyze.RuleSummary {
-		return analyze.RuleSummary{Key: fmt.Sprintf("intune-2015:%d", n), Table: "intune-2015", Row: n,
+func fixtureSummary() *result.Summary {
+	row := func(n int, pattern, ports, purpose, status string, verdicts map[string]int, names ...string) result.RuleSummary {
+		return result.RuleSummary{Key: fmt.Sprintf("intune-2015:%d", n), Table: "intune-2015", Row: n,
 			Purpose: purpose, Pattern: pattern, Ports: ports, Status: status, Verdicts: verdicts, Names: names}
 	}
-	return &analyze.Summary{
+	return &result.Summary{
 		Type: "summary",
-		Rules: []analyze.RuleSummary{
+		Rules: []result.RuleSummary{
 			row(1, manage, "443", "Intune service", "failing",
 				map[string]int{"allowed": 3, "blocked": 2, "reset": 1, "port-not-allowed": 1},
 				"enrollment.manage.microsoft.com", "fef.msua06.manage.microsoft.com", "i.manage.microsoft.com"),
@@ -150,13 +150,13 @@ func fixtureSummary() *analyze.Summary {
 			row(5, enroll, "443", "Device registration", "failing", map[string]int{"blocked": 7}, enroll),
 		},
 		Verdicts: map[string]int{"allowed": 4, "blocked": 9, "reset": 2, "port-not-allowed": 1, "unlisted": 2, "other": 1},
-		Unlisted: []analyze.NameCount{{Name: "graph.microsoft.com", Count: 1}, {Name: hostileName, Count: 1}},
+		Unlisted: []result.NameCount{{Name: "graph.microsoft.com", Count: 1}, {Name: hostileName, Count: 1}},
 		Failing:  11,
-		Capture: analyze.CaptureFacts{
+		Capture: result.CaptureFacts{
 			Files: []string{"a.pcap", "b.pcapng"}, Packets: 1234, Bytes: 567890,
 			First: "2024-05-02T09:00:00.000000001Z", Last: "2024-05-02T09:05:00.5Z", Duration: 300.499999999,
 			LinkTypes: []string{"ethernet", "linux-sll2"}, Connections: 16, DNSExchanges: 3,
-			Quality: analyze.Quality{Truncated: 3, OneSided: 1, MidStream: 2, Duplicates: 5, InterfaceDrops: 7},
+			Quality: result.Quality{Truncated: 3, OneSided: 1, MidStream: 2, Duplicates: 5, InterfaceDrops: 7},
 			Warnings: []string{"b.pcapng: truncated last packet at byte offset 99812 (frame 1234)",
 				"a.pcap: odd link type \x1b]0;pwned\a"},
 		},
@@ -164,19 +164,19 @@ func fixtureSummary() *analyze.Summary {
 }
 
 // passRecords is a clean capture: everything allowed.
-func passRecords() []analyze.Record {
+func passRecords() []result.Record {
 	r := withRule(flow(1, "10.0.0.5", "52.1.1.1", 443, "fef.msua06.manage.microsoft.com", "sni"),
 		"intune-2015:1", manage, "Intune service")
 	r.History, r.State, r.Verdict = "ShADadFf", "established", rules.Allowed
-	return []analyze.Record{r}
+	return []result.Record{r}
 }
 
-func passSummary() *analyze.Summary {
-	return &analyze.Summary{
+func passSummary() *result.Summary {
+	return &result.Summary{
 		Type: "summary",
-		Rules: []analyze.RuleSummary{{Key: "intune-2015:1", Table: "intune-2015", Row: 1, Purpose: "Intune service",
+		Rules: []result.RuleSummary{{Key: "intune-2015:1", Table: "intune-2015", Row: 1, Purpose: "Intune service",
 			Pattern: manage, Ports: "443", Status: "ok", Verdicts: map[string]int{"allowed": 1}}},
 		Verdicts: map[string]int{"allowed": 1},
-		Capture:  analyze.CaptureFacts{Files: []string{"pass.pcap"}, Packets: 12, Bytes: 3456, LinkTypes: []string{"ethernet"}, Connections: 1},
+		Capture:  result.CaptureFacts{Files: []string{"pass.pcap"}, Packets: 12, Bytes: 3456, LinkTypes: []string{"ethernet"}, Connections: 1},
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 )
 
 // jsonWriter streams one document, {"records": [...], "summary": {...}}, indented two spaces. Records are written
@@ -29,7 +29,7 @@ func newJSONWriter(w io.Writer) *jsonWriter {
 }
 
 // Record appends r to the records array.
-func (j *jsonWriter) Record(r *analyze.Record) error {
+func (j *jsonWriter) Record(r *result.Record) error {
 	if err := j.lc.record(); err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (j *jsonWriter) Record(r *analyze.Record) error {
 }
 
 // Summary closes the records array and writes the summary.
-func (j *jsonWriter) Summary(s *analyze.Summary) error {
+func (j *jsonWriter) Summary(s *result.Summary) error {
 	if err := j.lc.summary(); err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (j *jsonWriter) Close() error {
 }
 
 // finish writes everything after the last record.
-func (j *jsonWriter) finish(s *analyze.Summary) error {
+func (j *jsonWriter) finish(s *result.Summary) error {
 	head := "\n  ],\n  \"summary\": "
 	if j.records == 0 {
 		head = "{\n  \"records\": [],\n  \"summary\": "

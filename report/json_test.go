@@ -11,7 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 )
 
 // jsonString is what a string becomes after a JSON round trip: each invalid byte turns into U+FFFD.
@@ -29,7 +29,7 @@ func jsonString(s string) string {
 }
 
 // jsonRecord is r as it reads back from JSON.
-func jsonRecord(r analyze.Record) analyze.Record {
+func jsonRecord(r result.Record) result.Record {
 	r.Name, r.Reason = jsonString(r.Name), jsonString(r.Reason)
 	return r
 }
@@ -49,7 +49,7 @@ func TestJSONLRoundTrip(t *testing.T) {
 	for i, line := range lines[:len(recs)] {
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.DisallowUnknownFields()
-		var got analyze.Record
+		var got result.Record
 		if err := dec.Decode(&got); err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}
@@ -57,7 +57,7 @@ func TestJSONLRoundTrip(t *testing.T) {
 			t.Errorf("line %d reads back as\n%+v\nwant\n%+v", i+1, got, want)
 		}
 	}
-	var sum analyze.Summary
+	var sum result.Summary
 	if err := json.Unmarshal(lines[len(recs)], &sum); err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +73,8 @@ func TestJSONLRoundTrip(t *testing.T) {
 func TestJSONDocument(t *testing.T) {
 	tests := []struct {
 		name string
-		recs []analyze.Record
-		sum  *analyze.Summary
+		recs []result.Record
+		sum  *result.Summary
 	}{
 		{"fixture", fixtureRecords(), fixtureSummary()},
 		{"one record", passRecords(), passSummary()},
@@ -85,9 +85,9 @@ func TestJSONDocument(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := run(t, "json", Options{}, tt.recs, tt.sum)
 			doc := struct {
-				Records []analyze.Record `json:"records"`
-				Summary *analyze.Summary `json:"summary"`
-			}{Records: append([]analyze.Record{}, tt.recs...)}
+				Records []result.Record `json:"records"`
+				Summary *result.Summary `json:"summary"`
+			}{Records: append([]result.Record{}, tt.recs...)}
 			if tt.sum != nil {
 				s := normalizeSummary(tt.sum)
 				doc.Summary = &s

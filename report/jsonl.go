@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 )
 
 // jsonlWriter writes one JSON object per line, each in a single Write as it arrives, so live mode can be piped
@@ -27,7 +27,7 @@ func newJSONLWriter(w io.Writer) *jsonlWriter {
 }
 
 // Record writes r as one line.
-func (j *jsonlWriter) Record(r *analyze.Record) error {
+func (j *jsonlWriter) Record(r *result.Record) error {
 	if err := j.lc.record(); err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func (j *jsonlWriter) Record(r *analyze.Record) error {
 }
 
 // writeRecord is write for a record, encoded without reflection when it can be.
-func (j *jsonlWriter) writeRecord(r *analyze.Record) error {
+func (j *jsonlWriter) writeRecord(r *result.Record) error {
 	var ok bool
 	if j.rec, ok = appendRecordJSON(j.rec[:0], r); !ok {
 		return j.write(r)
@@ -46,7 +46,7 @@ func (j *jsonlWriter) writeRecord(r *analyze.Record) error {
 }
 
 // Summary writes the summary as the last line.
-func (j *jsonlWriter) Summary(s *analyze.Summary) error {
+func (j *jsonlWriter) Summary(s *result.Summary) error {
 	if err := j.lc.summary(); err != nil {
 		return err
 	}

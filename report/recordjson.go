@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 )
 
 // appendRecordJSON appends r as encoding/json encodes it (compact, HTML characters not escaped), field by
@@ -15,7 +15,7 @@ import (
 // capture. TestRecordJSONMatchesEncodingJSON holds it to encoding/json's bytes for records with every field
 // set at random. It reports false, having appended nothing, for a record encoding/json cannot encode either
 // (a NaN or infinite duration), so that the caller's encoding/json call gives the error.
-func appendRecordJSON(b []byte, r *analyze.Record) ([]byte, bool) {
+func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	if math.IsNaN(r.Duration) || math.IsInf(r.Duration, 0) {
 		return b, false
 	}

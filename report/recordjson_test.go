@@ -8,16 +8,16 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
 // randomRecord fills every exported field of a Record through reflection, so a field added to Record and not
 // to appendRecordJSON makes TestRecordJSONMatchesEncodingJSON fail.
-func randomRecord(rng *rand.Rand) analyze.Record {
+func randomRecord(rng *rand.Rand) result.Record {
 	strs := []string{"", "a", "login.microsoftonline.com", "with \"quotes\" and \\", "tab\there", "nl\n", "<&>",
 		"\x1b[31m", "caf\u00e9", "\u2028\u2029", "bad\xff", "\x00", "\u202e", "\U0001f600"}
-	var r analyze.Record
+	var r result.Record
 	v := reflect.ValueOf(&r).Elem()
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Field(i)
@@ -72,7 +72,7 @@ func TestRecordJSONMatchesEncodingJSON(t *testing.T) {
 			t.Fatalf("record %d:\n got %s\nwant %s", i, got, want.Bytes())
 		}
 	}
-	if _, ok := appendRecordJSON(nil, &analyze.Record{Duration: math.NaN()}); ok {
+	if _, ok := appendRecordJSON(nil, &result.Record{Duration: math.NaN()}); ok {
 		t.Error("a NaN duration was encoded")
 	}
 }

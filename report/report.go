@@ -1,10 +1,10 @@
 // Package report turns an analysis into what people and programs read: a text report for the admin who ran the
 // capture, JSON Lines for pipelines and live mode, and one JSON document for tools that want the whole thing.
 //
-// Every writer is an analyze.Sink: the engine hands it each record as soon as the verdict is final, then the
+// Every writer is an result.Sink: the engine hands it each record as soon as the verdict is final, then the
 // summary once. Output depends on that input alone (no wall clock, maps sorted), so the same capture gives
 // byte-identical reports. Strings that came from packets are untrusted: the text writer passes each through
-// SafeText before it reaches a terminal, and the JSON writers rely on JSON's own escaping.
+// safetext.Text before it reaches a terminal, and the JSON writers rely on JSON's own escaping.
 package report
 
 import (
@@ -13,7 +13,7 @@ import (
 	"io"
 	"slices"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -29,10 +29,10 @@ type Options struct {
 	Verbose bool
 }
 
-// Writer is a report being written: the engine feeds it as an analyze.Sink, and the caller closes it to flush
+// Writer is a report being written: the engine feeds it as an result.Sink, and the caller closes it to flush
 // what is buffered. Close is safe to call twice; calls after Close fail.
 type Writer interface {
-	analyze.Sink
+	result.Sink
 	Close() error
 }
 
@@ -115,17 +115,17 @@ func (l *lifecycle) fail(what string, err error) error {
 
 // normalizeSummary returns a shallow copy whose always-present fields are empty rather than null in JSON, and
 // whose type is "summary", so consumers can iterate without checking for null.
-func normalizeSummary(s *analyze.Summary) analyze.Summary {
+func normalizeSummary(s *result.Summary) result.Summary {
 	c := *s
 	c.Type = "summary"
 	if c.Rules == nil {
-		c.Rules = []analyze.RuleSummary{}
+		c.Rules = []result.RuleSummary{}
 	}
 	if c.Verdicts == nil {
 		c.Verdicts = map[string]int{}
 	}
 	if c.Unlisted == nil {
-		c.Unlisted = []analyze.NameCount{}
+		c.Unlisted = []result.NameCount{}
 	}
 	if c.Capture.Files == nil {
 		c.Capture.Files = []string{}

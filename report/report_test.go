@@ -9,14 +9,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // run feeds records and (unless nil) a summary through a writer of the format and returns what it wrote.
-func run(t testing.TB, format string, opts Options, recs []analyze.Record, sum *analyze.Summary) []byte {
+func run(t testing.TB, format string, opts Options, recs []result.Record, sum *result.Summary) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := New(format, &buf, opts)
@@ -45,8 +45,8 @@ func TestGolden(t *testing.T) {
 		golden string
 		format string
 		opts   Options
-		recs   []analyze.Record
-		sum    *analyze.Summary
+		recs   []result.Record
+		sum    *result.Summary
 	}{
 		{"text.golden", "text", Options{}, fixtureRecords(), fixtureSummary()},
 		{"text-verbose.golden", "text", Options{Verbose: true}, fixtureRecords(), fixtureSummary()},
@@ -54,11 +54,11 @@ func TestGolden(t *testing.T) {
 		{"text-failon-wide.golden", "text", Options{FailOn: wide}, fixtureRecords(), fixtureSummary()},
 		{"text-failon-none.golden", "text", Options{FailOn: []rules.Verdict{}}, fixtureRecords(), fixtureSummary()},
 		{"text-pass.golden", "text", Options{}, passRecords(), passSummary()},
-		{"text-empty.golden", "text", Options{}, nil, &analyze.Summary{}},
+		{"text-empty.golden", "text", Options{}, nil, &result.Summary{}},
 		{"text-nosummary.golden", "text", Options{}, fixtureRecords()[:3], nil},
 		{"jsonl.golden", "jsonl", Options{}, fixtureRecords(), fixtureSummary()},
 		{"json.golden", "json", Options{}, fixtureRecords(), fixtureSummary()},
-		{"json-empty.golden", "json", Options{}, nil, &analyze.Summary{}},
+		{"json-empty.golden", "json", Options{}, nil, &result.Summary{}},
 		{"json-nosummary.golden", "json", Options{}, passRecords(), nil},
 	}
 	for _, tt := range tests {

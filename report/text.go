@@ -6,7 +6,7 @@ import (
 	"io"
 	"slices"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -48,7 +48,7 @@ type group struct {
 // example is a record kept as evidence, copied because the engine may reuse the one it passed.
 type example struct {
 	seq int
-	r   analyze.Record
+	r   result.Record
 }
 
 func newTextWriter(w io.Writer, opts Options) *textWriter {
@@ -62,7 +62,7 @@ func newTextWriter(w io.Writer, opts Options) *textWriter {
 }
 
 // Record counts r and keeps it as evidence if its group still has room.
-func (t *textWriter) Record(r *analyze.Record) error {
+func (t *textWriter) Record(r *result.Record) error {
 	if err := t.lc.record(); err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (t *textWriter) Record(r *analyze.Record) error {
 }
 
 // Summary writes the whole report.
-func (t *textWriter) Summary(s *analyze.Summary) error {
+func (t *textWriter) Summary(s *result.Summary) error {
 	if err := t.lc.summary(); err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (t *textWriter) Close() error {
 }
 
 // write renders the report into a buffer and writes it out.
-func (t *textWriter) write(s *analyze.Summary) error {
+func (t *textWriter) write(s *result.Summary) error {
 	bw := bufio.NewWriter(t.out)
 	t.render(bw, s)
 	return t.lc.fail("report", bw.Flush())
@@ -110,7 +110,7 @@ func (t *textWriter) write(s *analyze.Summary) error {
 
 func (t *textWriter) isFail(v rules.Verdict) bool { return slices.Contains(t.opts.FailOn, v) }
 
-func (t *textWriter) count(r *analyze.Record, fail bool) {
+func (t *textWriter) count(r *result.Record, fail bool) {
 	t.tally.records++
 	if r.Type == "dns" {
 		t.tally.dns++
@@ -130,7 +130,7 @@ func (t *textWriter) count(r *analyze.Record, fail bool) {
 
 // problemKind says which "other problems" group a record belongs to, or "" if it is not a problem. Failing
 // records without a requirement land here too, so nothing that fails goes unshown.
-func problemKind(r *analyze.Record, fail bool) string {
+func problemKind(r *result.Record, fail bool) string {
 	switch {
 	case fail, r.Verdict == rules.Blocked, r.Verdict == rules.Reset, r.Verdict == rules.PortNotAllowed:
 		return string(r.Verdict)
@@ -144,7 +144,7 @@ func problemKind(r *analyze.Record, fail bool) string {
 const kindWarning = "warning"
 
 // add counts r in its group and keeps a copy if fewer than maxExamples of its verdict are kept.
-func (t *textWriter) add(groups map[string]*group, key string, r *analyze.Record) {
+func (t *textWriter) add(groups map[string]*group, key string, r *result.Record) {
 	g := groups[key]
 	if g == nil {
 		g = &group{key: key, rule: r.Rule, purpose: r.Purpose,
@@ -159,7 +159,7 @@ func (t *textWriter) add(groups map[string]*group, key string, r *analyze.Record
 }
 
 // cloneRecord copies r deeply enough that later changes to the caller's slices do not reach it.
-func cloneRecord(r *analyze.Record) analyze.Record {
+func cloneRecord(r *result.Record) result.Record {
 	c := *r
 	c.VLAN = slices.Clone(r.VLAN)
 	c.DNSChain = slices.Clone(r.DNSChain)

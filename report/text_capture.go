@@ -6,12 +6,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/internal/safetext"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
 // renderCapture writes what was read, so the reader knows what the verdicts rest on.
-func (t *textWriter) renderCapture(b *bytes.Buffer, c *analyze.CaptureFacts) {
+func (t *textWriter) renderCapture(b *bytes.Buffer, c *result.CaptureFacts) {
 	b.WriteString("\nCapture\n")
 	tb := table{indent: "  "}
 	tb.add("", "files", escapeJoin(c.Files))
@@ -26,11 +27,11 @@ func (t *textWriter) renderCapture(b *bytes.Buffer, c *analyze.CaptureFacts) {
 }
 
 // timeSpan is the capture's first and last packet time with the duration between.
-func timeSpan(c *analyze.CaptureFacts) string {
+func timeSpan(c *result.CaptureFacts) string {
 	if c.First == "" && c.Last == "" {
 		return ""
 	}
-	return fmt.Sprintf("%s to %s (%s s)", SafeText(c.First), SafeText(c.Last), seconds(c.Duration))
+	return fmt.Sprintf("%s to %s (%s s)", safetext.Text(c.First), safetext.Text(c.Last), seconds(c.Duration))
 }
 
 // seconds formats a duration in seconds to the millisecond, the same on every platform.
@@ -38,7 +39,7 @@ func seconds(d float64) string { return strconv.FormatFloat(d, 'f', 3, 64) }
 
 // renderQuality writes what limits the capture's evidence (issue 7): every counter, zero or not, so a clean
 // capture is visibly clean, then the input warnings.
-func (t *textWriter) renderQuality(b *bytes.Buffer, c *analyze.CaptureFacts) {
+func (t *textWriter) renderQuality(b *bytes.Buffer, c *result.CaptureFacts) {
 	q := &c.Quality
 	b.WriteString("\nCapture quality\n")
 	tb := table{indent: "  "}
@@ -58,7 +59,7 @@ func (t *textWriter) renderQuality(b *bytes.Buffer, c *analyze.CaptureFacts) {
 	}
 	b.WriteString("  warnings:\n")
 	for _, w := range c.Warnings {
-		b.WriteString("    - " + SafeText(w) + "\n")
+		b.WriteString("    - " + safetext.Text(w) + "\n")
 	}
 }
 
@@ -68,7 +69,7 @@ func u64(n uint64) string { return strconv.FormatUint(n, 10) }
 func escapeJoin(list []string) string {
 	esc := make([]string, len(list))
 	for i, s := range list {
-		esc[i] = SafeText(s)
+		esc[i] = safetext.Text(s)
 	}
 	return strings.Join(esc, ", ")
 }
@@ -79,21 +80,21 @@ type verboseRow struct {
 	cells   []string
 }
 
-func newVerboseRow(r *analyze.Record) verboseRow {
+func newVerboseRow(r *result.Record) verboseRow {
 	return verboseRow{verdict: r.Verdict, cells: []string{
-		SafeText(string(r.Verdict)),
-		SafeText(r.Type),
-		SafeText(r.Proto),
+		safetext.Text(string(r.Verdict)),
+		safetext.Text(r.Type),
+		safetext.Text(r.Proto),
 		hostPort(r.Client, r.ClientPort),
 		hostPort(r.Server, r.ServerPort),
 		strconv.Itoa(int(r.Port)),
-		SafeText(r.Name),
-		SafeText(r.NameSource),
-		SafeText(r.Transport),
-		SafeText(r.State),
-		SafeText(r.History),
+		safetext.Text(r.Name),
+		safetext.Text(r.NameSource),
+		safetext.Text(r.Transport),
+		safetext.Text(r.State),
+		safetext.Text(r.History),
 		frameCell(r.File, r.FirstFrame),
-		SafeText(r.Rule),
+		safetext.Text(r.Rule),
 		detail(r),
 	}}
 }

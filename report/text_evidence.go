@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/internal/safetext"
+	"github.com/intunecap/intunecap/result"
 )
 
 // renderEvidence writes a group's example records, with how many more there were. withRule adds the pattern a
@@ -30,35 +31,35 @@ func (t *textWriter) renderEvidence(b *bytes.Buffer, g *group, withRule bool) {
 }
 
 // evidenceCells is one record as a row of the evidence table, every packet-borne string escaped.
-func evidenceCells(r *analyze.Record, withRule bool) []string {
+func evidenceCells(r *result.Record, withRule bool) []string {
 	cells := []string{
 		nameCell(r),
 		serverCell(r),
-		SafeText(r.Client),
-		SafeText(string(r.Verdict)),
-		SafeText(r.Stage),
+		safetext.Text(r.Client),
+		safetext.Text(string(r.Verdict)),
+		safetext.Text(r.Stage),
 		frameCell(r.File, r.FirstFrame),
 		frameCell("", r.NameFrame),
 	}
 	if withRule {
-		cells = append(cells, SafeText(r.Rule))
+		cells = append(cells, safetext.Text(r.Rule))
 	}
 	return append(cells, detail(r))
 }
 
 // nameCell is the record's name; through a proxy, with the CONNECT target port the rules checked.
-func nameCell(r *analyze.Record) string {
+func nameCell(r *result.Record) string {
 	if r.Name == "" {
 		return ""
 	}
 	if r.ViaProxy && r.Port != 0 {
-		return SafeText(r.Name) + ":" + strconv.Itoa(int(r.Port))
+		return safetext.Text(r.Name) + ":" + strconv.Itoa(int(r.Port))
 	}
-	return SafeText(r.Name)
+	return safetext.Text(r.Name)
 }
 
 // serverCell is address:port of the responder, marked when it was a proxy.
-func serverCell(r *analyze.Record) string {
+func serverCell(r *result.Record) string {
 	s := hostPort(r.Server, r.ServerPort)
 	if r.ViaProxy {
 		s += " (proxy"
@@ -75,7 +76,7 @@ func hostPort(addr string, port uint16) string {
 	if addr == "" {
 		return ""
 	}
-	return net.JoinHostPort(SafeText(addr), strconv.Itoa(int(port)))
+	return net.JoinHostPort(safetext.Text(addr), strconv.Itoa(int(port)))
 }
 
 // frameCell is a frame number to open in Wireshark, prefixed by the file when several were read. The name frame
@@ -86,24 +87,24 @@ func frameCell(file string, frame uint64) string {
 	}
 	n := strconv.FormatUint(frame, 10)
 	if file != "" {
-		return SafeText(file) + "#" + n
+		return safetext.Text(file) + "#" + n
 	}
 	return n
 }
 
 // detail says why, in one cell: the engine's reason, the DNS answer, the chain that named the connection, and
 // any warning.
-func detail(r *analyze.Record) string {
+func detail(r *result.Record) string {
 	var parts []string
 	if r.Reason != "" {
-		parts = append(parts, SafeText(r.Reason))
+		parts = append(parts, safetext.Text(r.Reason))
 	}
 	if r.Type == "dns" {
 		rcode := r.Rcode
 		if rcode == "" {
 			rcode = "no reply"
 		}
-		parts = append(parts, strings.TrimSpace(SafeText(r.QType)+" query, "+SafeText(rcode)))
+		parts = append(parts, strings.TrimSpace(safetext.Text(r.QType)+" query, "+safetext.Text(rcode)))
 	}
 	if len(r.CNAMEs) > 0 {
 		parts = append(parts, "cnames "+chain(r.CNAMEs))
@@ -112,7 +113,7 @@ func detail(r *analyze.Record) string {
 		parts = append(parts, "named by dns "+chain(r.DNSChain))
 	}
 	if r.Warning != "" {
-		parts = append(parts, "warning: "+SafeText(r.Warning))
+		parts = append(parts, "warning: "+safetext.Text(r.Warning))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -121,7 +122,7 @@ func detail(r *analyze.Record) string {
 func chain(names []string) string {
 	esc := make([]string, len(names))
 	for i, n := range names {
-		esc[i] = SafeText(n)
+		esc[i] = safetext.Text(n)
 	}
 	return strings.Join(esc, " → ")
 }

@@ -9,7 +9,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/internal/safetext"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -18,12 +19,12 @@ const maxUnlisted = 20
 
 // render writes the report in reading order: the verdict first, then the evidence, then the context that says
 // how far the capture can be trusted. s is nil when the analysis ended without a summary.
-func (t *textWriter) render(w io.Writer, s *analyze.Summary) {
+func (t *textWriter) render(w io.Writer, s *result.Summary) {
 	var b bytes.Buffer
 	t.renderHeadline(&b)
 	if s == nil {
 		b.WriteString("(the analysis ended before its summary: requirements and capture facts are missing)\n")
-		s = &analyze.Summary{}
+		s = &result.Summary{}
 	}
 	t.renderFailing(&b, s.Rules)
 	t.renderProblems(&b)
@@ -67,21 +68,21 @@ func (t *textWriter) spread() string {
 }
 
 // renderFailing lists failing requirements in table order, each with a few records as evidence.
-func (t *textWriter) renderFailing(b *bytes.Buffer, rows []analyze.RuleSummary) {
+func (t *textWriter) renderFailing(b *bytes.Buffer, rows []result.RuleSummary) {
 	if len(t.failing) == 0 {
 		return
 	}
 	b.WriteString("\nFailing requirements\n")
 	for _, g := range failingOrder(t.failing, rows) {
 		info := ruleInfo(g, rows)
-		head := fmt.Sprintf("  %s  (%s)  %s", SafeText(info.Pattern), countList(g.counts), describeRule(info))
+		head := fmt.Sprintf("  %s  (%s)  %s", safetext.Text(info.Pattern), countList(g.counts), describeRule(info))
 		b.WriteString(paint(t.opts.Color, colorRed, head) + "\n")
 		t.renderEvidence(b, g, false)
 	}
 }
 
 // failingOrder returns the groups in the order of the requirements table, unknown keys last by key.
-func failingOrder(groups map[string]*group, rows []analyze.RuleSummary) []*group {
+func failingOrder(groups map[string]*group, rows []result.RuleSummary) []*group {
 	pos := make(map[string]int, len(rows))
 	for i := range rows {
 		if _, seen := pos[rows[i].Key]; !seen {
@@ -105,24 +106,24 @@ func failingOrder(groups map[string]*group, rows []analyze.RuleSummary) []*group
 }
 
 // ruleInfo finds the summary row for g, or builds one from what its records said.
-func ruleInfo(g *group, rows []analyze.RuleSummary) analyze.RuleSummary {
+func ruleInfo(g *group, rows []result.RuleSummary) result.RuleSummary {
 	for i := range rows {
 		if rows[i].Key == g.key {
 			return rows[i]
 		}
 	}
-	return analyze.RuleSummary{Key: g.key, Pattern: g.rule, Purpose: g.purpose}
+	return result.RuleSummary{Key: g.key, Pattern: g.rule, Purpose: g.purpose}
 }
 
 // describeRule is the bracketed part of a failing requirement's heading.
-func describeRule(r analyze.RuleSummary) string {
-	s := "[" + SafeText(r.Key)
+func describeRule(r result.RuleSummary) string {
+	s := "[" + safetext.Text(r.Key)
 	if r.Ports != "" {
-		s += ", ports " + SafeText(r.Ports)
+		s += ", ports " + safetext.Text(r.Ports)
 	}
 	s += "]"
 	if r.Purpose != "" {
-		s += " " + SafeText(r.Purpose)
+		s += " " + safetext.Text(r.Purpose)
 	}
 	return s
 }
@@ -162,19 +163,19 @@ func problemOrder(groups map[string]*group) []string {
 }
 
 // renderUnlisted lists Microsoft-looking names no requirement covers, most frequent first.
-func (t *textWriter) renderUnlisted(b *bytes.Buffer, names []analyze.NameCount) {
+func (t *textWriter) renderUnlisted(b *bytes.Buffer, names []result.NameCount) {
 	if len(names) == 0 {
 		return
 	}
 	sorted := slices.Clone(names)
-	slices.SortStableFunc(sorted, func(x, y analyze.NameCount) int {
+	slices.SortStableFunc(sorted, func(x, y result.NameCount) int {
 		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Name, y.Name))
 	})
 	b.WriteString("\nUnlisted Microsoft names (no requirement covers them)\n")
 	tb := table{indent: "  "}
 	tb.add("", "COUNT", "NAME")
 	for _, n := range sorted[:min(len(sorted), maxUnlisted)] {
-		tb.add("", strconv.Itoa(n.Count), SafeText(n.Name))
+		tb.add("", strconv.Itoa(n.Count), safetext.Text(n.Name))
 	}
 	tb.render(b, t.opts.Color)
 	if rest := sorted[min(len(sorted), maxUnlisted):]; len(rest) > 0 {
@@ -187,7 +188,7 @@ func (t *textWriter) renderUnlisted(b *bytes.Buffer, names []analyze.NameCount) 
 }
 
 // renderRules writes the per-requirement table: every row of the rules, with its status and counts.
-func (t *textWriter) renderRules(b *bytes.Buffer, rows []analyze.RuleSummary) {
+func (t *textWriter) renderRules(b *bytes.Buffer, rows []result.RuleSummary) {
 	b.WriteString("\nRequirements\n")
 	if len(rows) == 0 {
 		b.WriteString("  none (no summary, or an empty rules table)\n")
@@ -199,8 +200,8 @@ func (t *textWriter) renderRules(b *bytes.Buffer, rows []analyze.RuleSummary) {
 	for i := range rows {
 		r := &rows[i]
 		status[r.Status]++
-		tb.add(statusColor(r.Status), SafeText(r.Status), SafeText(r.Key), SafeText(r.Pattern),
-			SafeText(r.Ports), countList(verdictCounts(r.Verdicts)), SafeText(r.Purpose))
+		tb.add(statusColor(r.Status), safetext.Text(r.Status), safetext.Text(r.Key), safetext.Text(r.Pattern),
+			safetext.Text(r.Ports), countList(verdictCounts(r.Verdicts)), safetext.Text(r.Purpose))
 	}
 	fmt.Fprintf(b, "  %d ok, %d failing, %d not seen\n", status["ok"], status["failing"], status["not-seen"])
 	tb.render(b, t.opts.Color)

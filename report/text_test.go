@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -32,30 +32,30 @@ func TestTextTerminalSafe(t *testing.T) {
 }
 
 func TestHeadline(t *testing.T) {
-	blocked := func(key string) analyze.Record {
-		return analyze.Record{Type: "flow", RuleKey: key, Verdict: rules.Blocked}
+	blocked := func(key string) result.Record {
+		return result.Record{Type: "flow", RuleKey: key, Verdict: rules.Blocked}
 	}
 	tests := []struct {
 		name   string
 		failOn []rules.Verdict
-		recs   []analyze.Record
+		recs   []result.Record
 		want   string
 	}{
 		{"nothing", nil, nil, "PASS: no Intune connection failed (no Intune traffic seen)"},
-		{"only other", nil, []analyze.Record{{Verdict: rules.Other}}, "PASS: no Intune connection failed (no Intune traffic seen)"},
-		{"allowed", nil, []analyze.Record{{RuleKey: "t:1", Verdict: rules.Allowed}}, "PASS: no Intune connection failed"},
-		{"one", nil, []analyze.Record{blocked("t:1")}, "FAIL: 1 connection failed (1 blocked) across 1 requirement"},
-		{"two rules", nil, []analyze.Record{blocked("t:1"), blocked("t:2"), {RuleKey: "t:2", Verdict: rules.Reset}},
+		{"only other", nil, []result.Record{{Verdict: rules.Other}}, "PASS: no Intune connection failed (no Intune traffic seen)"},
+		{"allowed", nil, []result.Record{{RuleKey: "t:1", Verdict: rules.Allowed}}, "PASS: no Intune connection failed"},
+		{"one", nil, []result.Record{blocked("t:1")}, "FAIL: 1 connection failed (1 blocked) across 1 requirement"},
+		{"two rules", nil, []result.Record{blocked("t:1"), blocked("t:2"), {RuleKey: "t:2", Verdict: rules.Reset}},
 			"FAIL: 3 connections failed (2 blocked, 1 reset) across 2 requirements"},
-		{"blocked not failing", []rules.Verdict{rules.Reset}, []analyze.Record{blocked("t:1")}, "PASS: no Intune connection failed"},
-		{"unruled only", []rules.Verdict{rules.Unlisted}, []analyze.Record{{Verdict: rules.Unlisted}},
+		{"blocked not failing", []rules.Verdict{rules.Reset}, []result.Record{blocked("t:1")}, "PASS: no Intune connection failed"},
+		{"unruled only", []rules.Verdict{rules.Unlisted}, []result.Record{{Verdict: rules.Unlisted}},
 			"FAIL: 1 connection failed (1 unlisted) not tied to a requirement"},
-		{"mixed", []rules.Verdict{rules.Blocked, rules.Unlisted}, []analyze.Record{blocked("t:1"), {Verdict: rules.Unlisted}},
+		{"mixed", []rules.Verdict{rules.Blocked, rules.Unlisted}, []result.Record{blocked("t:1"), {Verdict: rules.Unlisted}},
 			"FAIL: 2 connections failed (1 blocked, 1 unlisted) across 1 requirement, 1 not tied to one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := run(t, "text", Options{FailOn: tt.failOn}, tt.recs, &analyze.Summary{})
+			out := run(t, "text", Options{FailOn: tt.failOn}, tt.recs, &result.Summary{})
 			if got, _, _ := strings.Cut(string(out), "\n"); got != tt.want {
 				t.Errorf("headline %q, want %q", got, tt.want)
 			}
@@ -70,12 +70,12 @@ func TestTextBounded(t *testing.T) {
 	w := newTextWriter(&buf, Options{FailOn: defaultFailOn()})
 	const n = 10000
 	for i := range n {
-		r := analyze.Record{Type: "flow", Name: fmt.Sprintf("h%d.manage.microsoft.com", i), RuleKey: "t:1",
+		r := result.Record{Type: "flow", Name: fmt.Sprintf("h%d.manage.microsoft.com", i), RuleKey: "t:1",
 			Verdict: []rules.Verdict{rules.Blocked, rules.Reset}[i%2], FirstFrame: uint64(i + 1)}
 		if err := w.Record(&r); err != nil {
 			t.Fatal(err)
 		}
-		w.Record(&analyze.Record{Type: "dns", Verdict: rules.Allowed, Warning: "w"})
+		w.Record(&result.Record{Type: "dns", Verdict: rules.Allowed, Warning: "w"})
 	}
 	kept := 0
 	for _, g := range []*group{w.failing["t:1"], w.problems[kindWarning]} {
@@ -86,7 +86,7 @@ func TestTextBounded(t *testing.T) {
 	if kept > 3*maxExamples {
 		t.Errorf("kept %d records, want at most %d", kept, 3*maxExamples)
 	}
-	w.Summary(&analyze.Summary{})
+	w.Summary(&result.Summary{})
 	out := buf.String()
 	for _, want := range []string{
 		"FAIL: 10000 connections failed (5000 blocked, 5000 reset) across 1 requirement",
@@ -107,11 +107,11 @@ func TestTextBounded(t *testing.T) {
 func TestTextCopiesRecords(t *testing.T) {
 	var buf bytes.Buffer
 	w, _ := New("text", &buf, Options{})
-	r := analyze.Record{Type: "flow", Name: "a.manage.microsoft.com", RuleKey: "t:1", Verdict: rules.Blocked,
+	r := result.Record{Type: "flow", Name: "a.manage.microsoft.com", RuleKey: "t:1", Verdict: rules.Blocked,
 		DNSChain: []string{"a.manage.microsoft.com", "192.0.2.1"}}
 	w.Record(&r)
 	r.Name, r.DNSChain[0], r.Verdict = "changed.example", "changed.example", rules.Allowed
-	w.Summary(&analyze.Summary{})
+	w.Summary(&result.Summary{})
 	out := buf.String()
 	if strings.Contains(out, "changed.example") || !strings.Contains(out, "named by dns a.manage.microsoft.com → 192.0.2.1") {
 		t.Errorf("evidence changed with the caller's record:\n%s", out)
@@ -128,9 +128,9 @@ func TestTextUnlistedCapped(t *testing.T) {
 		{maxUnlisted + 5, "  … and 5 more names, seen 5 times\n"},
 	}
 	for _, tt := range tests {
-		var sum analyze.Summary
+		var sum result.Summary
 		for i := range tt.names {
-			sum.Unlisted = append(sum.Unlisted, analyze.NameCount{Name: fmt.Sprintf("n%02d.microsoft.com", i), Count: 1})
+			sum.Unlisted = append(sum.Unlisted, result.NameCount{Name: fmt.Sprintf("n%02d.microsoft.com", i), Count: 1})
 		}
 		sum.Unlisted[tt.names-1].Count = 9 // most frequent first, whatever the input order
 		out := string(run(t, "text", Options{}, nil, &sum))

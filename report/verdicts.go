@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/intunecap/intunecap/internal/safetext"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -44,7 +45,7 @@ func countList(m map[rules.Verdict]int) string {
 		}
 		b.WriteString(strconv.Itoa(m[v]))
 		b.WriteByte(' ')
-		b.WriteString(SafeText(string(v)))
+		b.WriteString(safetext.Text(string(v)))
 	}
 	return b.String()
 }

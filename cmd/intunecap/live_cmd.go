@@ -20,6 +20,7 @@ import (
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture/live"
 	"github.com/intunecap/intunecap/internal/bytesize"
+	"github.com/intunecap/intunecap/internal/safetext"
 	"github.com/intunecap/intunecap/metrics"
 	"github.com/intunecap/intunecap/report"
 	"github.com/intunecap/intunecap/rules"
@@ -340,10 +341,10 @@ func writeInterfaces(w io.Writer, list []live.Interface) {
 		for i, a := range itf.Addresses {
 			addrs[i] = a.String()
 		}
-		line := fmt.Sprintf("%-*s  %-19s %s", width, report.SafeText(itf.Name), strings.Join(state, ","),
+		line := fmt.Sprintf("%-*s  %-19s %s", width, safetext.Text(itf.Name), strings.Join(state, ","),
 			strings.Join(addrs, " "))
 		if itf.Description != "" {
-			line += "  (" + report.SafeText(itf.Description) + ")"
+			line += "  (" + safetext.Text(itf.Description) + ")"
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}

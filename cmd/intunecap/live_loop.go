@@ -12,6 +12,7 @@ import (
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/capture/live"
 	"github.com/intunecap/intunecap/metrics"
+	"github.com/intunecap/intunecap/result"
 )
 
 // frameQueue is how many frames may wait between the capture and the analysis: enough to ride out a slow
@@ -195,7 +196,7 @@ func (l *liveLoop) checkDrops() {
 // finish reports what is still open and writes the summary, with the interface and its drop counters.
 func (l *liveLoop) finish(iface, linkType string) error {
 	l.checkDrops()
-	facts := analyze.CaptureFacts{Files: []string{"interface " + iface}, LinkTypes: []string{linkType}}
+	facts := result.CaptureFacts{Files: []string{"interface " + iface}, LinkTypes: []string{linkType}}
 	facts.Quality.InterfaceDrops = l.stats.Dropped + l.stats.IfDropped
 	if facts.Quality.InterfaceDrops > 0 {
 		facts.Warnings = append(facts.Warnings, fmt.Sprintf("libpcap dropped %d packets (%d in the kernel buffer, "+

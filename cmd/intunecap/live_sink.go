@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/internal/safetext"
 	"github.com/intunecap/intunecap/metrics"
 	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -25,11 +26,11 @@ type liveSink struct {
 
 	packets, records, conns, failed, drops uint64
 	shown                                  bool // the status line is on screen
-	summary                                *analyze.Summary
+	summary                                *result.Summary
 }
 
 // Record counts r, reports it if it is a problem, and passes it on.
-func (s *liveSink) Record(r *analyze.Record) error {
+func (s *liveSink) Record(r *result.Record) error {
 	s.records++
 	if r.Type == "flow" {
 		s.conns++
@@ -51,7 +52,7 @@ func (s *liveSink) Record(r *analyze.Record) error {
 }
 
 // Summary passes the summary on, after taking the status line off the screen.
-func (s *liveSink) Summary(sum *analyze.Summary) error {
+func (s *liveSink) Summary(sum *result.Summary) error {
 	s.clear()
 	s.summary = sum
 	return s.out.Summary(sum)
@@ -59,7 +60,7 @@ func (s *liveSink) Summary(sum *analyze.Summary) error {
 
 // isProblem says whether the text output shows r as it happens: what --fail-on counts, what the network
 // stopped or the rules do not allow, and warnings (as report's problem sections do).
-func isProblem(r *analyze.Record, fail bool) bool {
+func isProblem(r *result.Record, fail bool) bool {
 	switch r.Verdict {
 	case rules.Blocked, rules.Reset, rules.PortNotAllowed:
 		return true
@@ -68,8 +69,8 @@ func isProblem(r *analyze.Record, fail bool) bool {
 }
 
 // problemLine is one record as a line: time, verdict, endpoints, name, what happened. Strings from packets go
-// through report.SafeText so that a crafted name cannot drive the terminal.
-func problemLine(r *analyze.Record) string {
+// through safetext.Text so that a crafted name cannot drive the terminal.
+func problemLine(r *result.Record) string {
 	var b strings.Builder
 	clock := r.Start
 	if t, err := time.Parse(time.RFC3339Nano, r.Start); err == nil {
@@ -78,7 +79,7 @@ func problemLine(r *analyze.Record) string {
 	fmt.Fprintf(&b, "%s %-16s %s %s -> %s", clock, r.Verdict, r.Proto, hostPort(r.Client, r.ClientPort),
 		hostPort(r.Server, r.ServerPort))
 	if r.Name != "" {
-		fmt.Fprintf(&b, " %s (%s)", report.SafeText(r.Name), r.NameSource)
+		fmt.Fprintf(&b, " %s (%s)", safetext.Text(r.Name), r.NameSource)
 	}
 	if r.Type == "dns" && r.QType != "" {
 		fmt.Fprintf(&b, " %s", r.QType)
@@ -88,13 +89,13 @@ func problemLine(r *analyze.Record) string {
 		b.WriteString(" " + r.Stage)
 	}
 	if r.Rule != "" {
-		b.WriteString(" rule " + report.SafeText(r.Rule))
+		b.WriteString(" rule " + safetext.Text(r.Rule))
 	}
 	if text := r.Reason; text != "" || r.Warning != "" {
 		if text == "" {
 			text = r.Warning
 		}
-		b.WriteString(": " + report.SafeText(text))
+		b.WriteString(": " + safetext.Text(text))
 	}
 	b.WriteByte('\n')
 	return b.String()

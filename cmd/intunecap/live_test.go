@@ -15,6 +15,7 @@ import (
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/capture/live"
 	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -41,14 +42,14 @@ func TestLiveFlagErrors(t *testing.T) {
 
 func TestProblemLine(t *testing.T) {
 	tests := []struct {
-		r    analyze.Record
+		r    result.Record
 		want string
 	}{
-		{analyze.Record{Type: "flow", Proto: "tcp", Client: "198.18.0.2", ClientPort: 40000, Server: "198.18.1.22",
+		{result.Record{Type: "flow", Proto: "tcp", Client: "198.18.0.2", ClientPort: 40000, Server: "198.18.1.22",
 			ServerPort: 443, Name: "ctldl.windowsupdate.com", NameSource: "dns", State: "unanswered",
 			Stage: "after-syn", Verdict: rules.Blocked, Rule: "*.windowsupdate.com", Reason: "no answer to the SYN"},
 			"blocked          tcp 198.18.0.2:40000 -> 198.18.1.22:443 ctldl.windowsupdate.com (dns) unanswered after-syn rule *.windowsupdate.com: no answer to the SYN\n"},
-		{analyze.Record{Type: "dns", Proto: "udp", Client: "2001:2::2", ClientPort: 5353, Server: "2001:2::1",
+		{result.Record{Type: "dns", Proto: "udp", Client: "2001:2::2", ClientPort: 5353, Server: "2001:2::1",
 			ServerPort: 53, Name: "evil\x1b[2J.example", NameSource: "dns", QType: "AAAA", State: "answered",
 			Verdict: rules.Reset},
 			"reset            udp [2001:2::2]:5353 -> [2001:2::1]:53 evil\\x1b[2J.example (dns) AAAA answered\n"},
@@ -76,7 +77,7 @@ func TestIsProblem(t *testing.T) {
 		{rules.PortNotAllowed, "", false, true},
 	}
 	for _, tc := range tests {
-		if got := isProblem(&analyze.Record{Verdict: tc.v, Warning: tc.warn}, tc.fail); got != tc.want {
+		if got := isProblem(&result.Record{Verdict: tc.v, Warning: tc.warn}, tc.fail); got != tc.want {
 			t.Errorf("isProblem(%s, %q, %v) = %v", tc.v, tc.warn, tc.fail, got)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -17,7 +18,7 @@ type pipeline struct {
 	Paths   []string        // the files Reader reads, as the user named them
 	Table   *rules.Table    // merged requirement tables
 	FailOn  []rules.Verdict // counted in the summary's Failing
-	Sink    analyze.Sink    // receives every record, then the summary
+	Sink    result.Sink     // receives every record, then the summary
 	Stderr  io.Writer       // input warnings, one line each
 	Prefix  string          // "intunecap analyze" etc., for warnings
 	Workers int             // engines in parallel; the output is the same for any number
@@ -28,17 +29,17 @@ type pipeline struct {
 
 // run reads every file and feeds the sink. It returns the summary, or an error when the input could not be
 // read at all (no packet read, and a warning saying why) or the sink failed.
-func (p *pipeline) run() (*analyze.Summary, error) {
+func (p *pipeline) run() (*result.Summary, error) {
 	reader := p.Reader
 	keep := &summaryKeeper{Sink: p.Sink}
 	var src analyze.Source = reader
 	if p.WrapSource != nil {
 		src = p.WrapSource(reader)
 	}
-	var facts analyze.CaptureFacts
+	var facts result.CaptureFacts
 	opts := analyze.Options{Matcher: rules.NewMatcher(p.Table), FailOn: p.FailOn, Files: p.Paths, Workers: p.Workers,
 		MaxConnections: p.Limits.MaxConnections, MaxDNSNames: p.Limits.MaxDNSNames}
-	err := analyze.Analyze(src, opts, keep, func() analyze.CaptureFacts {
+	err := analyze.Analyze(src, opts, keep, func() result.CaptureFacts {
 		facts = analyze.FactsFrom(reader)
 		for _, warn := range facts.Warnings {
 			fmt.Fprintf(p.Stderr, "%s: warning: %s\n", p.Prefix, warn)
@@ -56,11 +57,11 @@ func (p *pipeline) run() (*analyze.Summary, error) {
 
 // summaryKeeper passes records on and keeps the summary.
 type summaryKeeper struct {
-	analyze.Sink
-	summary *analyze.Summary
+	result.Sink
+	summary *result.Summary
 }
 
-func (k *summaryKeeper) Summary(s *analyze.Summary) error {
+func (k *summaryKeeper) Summary(s *result.Summary) error {
 	k.summary = s
 	return k.Sink.Summary(s)
 }

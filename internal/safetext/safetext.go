@@ -1,4 +1,5 @@
-package report
+// Package safetext makes strings taken from packets and rule files safe to print on a terminal.
+package safetext
 
 import (
 	"strconv"
@@ -6,13 +7,13 @@ import (
 	"unicode/utf8"
 )
 
-// SafeText makes a string taken from a packet (an SNI, a Host header, a DNS name, a reason quoting one) safe to
+// Text makes a string taken from a packet (an SNI, a Host header, a DNS name, a reason quoting one) safe to
 // print on a terminal. A crafted name could otherwise carry escape sequences that rewrite the screen, or bidi
 // overrides that make one name look like another. Control bytes and invalid UTF-8 become \xNN, non-printable
 // runes \uNNNN or \UNNNNNNNN, and a backslash is doubled so the result stays unambiguous; ordinary names come
 // back unchanged and without quotes. The escapes are Go's, so strconv.Unquote recovers the original.
 // Markdown and HTML writers escape the result again for their own syntax.
-func SafeText(s string) string {
+func Text(s string) string {
 	if isPlain(s) {
 		return s
 	}

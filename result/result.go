@@ -1,4 +1,4 @@
-package analyze
+package result
 
 import "github.com/intunecap/intunecap/rules"
 
@@ -44,7 +44,9 @@ type Record struct {
 	CNAMEs  []string `json:"cnames,omitempty"`  // CNAME chain, in order
 	Warning string   `json:"warning,omitempty"` // e.g. a failed AAAA beside a good A for the same name
 
-	order uint64 // capture position of the first packet, for a stable order across engines
+	// Order is the capture position of the record's first packet. It is not written out: engines and the
+	// merger sort by it so that records come out in capture order whatever the number of workers.
+	Order uint64 `json:"-"`
 }
 
 // RuleSummary says how one requirement row fared in the capture.
