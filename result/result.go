@@ -19,6 +19,8 @@ type Record struct {
 	NameFrame   uint64        `json:"name_frame,omitempty"`   // frame the name was read from
 	ViaProxy    bool          `json:"via_proxy,omitempty"`    // CONNECT or absolute-URI request sent to a proxy
 	ProxyStatus int           `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
+	ProxyAuth   string        `json:"proxy_auth,omitempty"`   // schemes of the proxy's 407 challenge: "Basic", "NTLM, Negotiate"
+	ProxyVia    bool          `json:"proxy_via,omitempty"`    // the answer carried a Via header: a proxy handled it
 	DNSChain    []string      `json:"dns_chain,omitempty"`    // for name_source dns: question, CNAMEs..., address
 	Rule        string        `json:"rule,omitempty"`         // pattern of the most specific matching row
 	RuleKey     string        `json:"rule_key,omitempty"`     // table:row identity of that row

@@ -106,10 +106,16 @@ func TestParseResponse(t *testing.T) {
 		st   Status
 		want Response
 	}{
-		{"HTTP/1.1 200 Connection established\r\n\r\n", Complete, Response{"HTTP/1.1", 200, "Connection established", 39}},
-		{"HTTP/1.0 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n", Complete, Response{"HTTP/1.0", 407, "Proxy Authentication Required", 0}},
-		{"HTTP/1.1 403\r\n\r\n", Complete, Response{"HTTP/1.1", 403, "", 16}},
-		{"HTTP/1.1 503 \n\n", Complete, Response{"HTTP/1.1", 503, "", 15}},
+		{"HTTP/1.1 200 Connection established\r\n\r\n", Complete, Response{"HTTP/1.1", 200, "Connection established", 39, "", false}},
+		{"HTTP/1.0 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n", Complete, Response{"HTTP/1.0", 407, "Proxy Authentication Required", 0, "Basic", false}},
+		{"HTTP/1.1 407 x\r\nproxy-authenticate: NEGOTIATE\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Basic realm=\"a, b\", charset=\"UTF-8\"\r\n\r\n",
+			Complete, Response{"HTTP/1.1", 407, "x", 132, "Negotiate, NTLM, Basic", false}},
+		{"HTTP/1.1 407 x\r\nProxy-Authenticate: Digest realm=\"r\", qop=\"auth\", nonce=\"n\", Basic realm=\"r\"\r\n\r\n",
+			Complete, Response{"HTTP/1.1", 407, "x", 96, "Digest, Basic", false}},
+		{"HTTP/1.1 200 OK\r\nVia: 1.1 squid\r\n\r\nProxy-Authenticate: Basic\r\n", Complete, Response{"HTTP/1.1", 200, "OK", 35, "", true}},
+		{"HTTP/1.1 407 x\r\nProxy-Authenticate: Basic\r\nProxy-Authenticate: Basic", Complete, Response{"HTTP/1.1", 407, "x", 0, "Basic", false}},
+		{"HTTP/1.1 403\r\n\r\n", Complete, Response{"HTTP/1.1", 403, "", 16, "", false}},
+		{"HTTP/1.1 503 \n\n", Complete, Response{"HTTP/1.1", 503, "", 15, "", false}},
 		{"HTTP/1.1 200 OK", NeedMore, Response{}},
 		{"HTT", NeedMore, Response{}},
 		{"", NeedMore, Response{}},

@@ -23,6 +23,7 @@ Commands:
   interfaces         list the interfaces live can capture on
   check FILE...      check captures against expectations or a baseline, for CI
   baseline FILE...   record what a known-good capture shows, for check --baseline
+  annotate FILE...   write the capture back with verdicts as packet comments, for Wireshark
   rules              list, check, match and diff requirement tables
   version            print the version
 
@@ -66,6 +67,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runInterfaces(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "annotate":
+		return runAnnotate(args[1:], stdout, stderr)
 	case "baseline":
 		return runBaseline(args[1:], stdout, stderr)
 	case "version", "--version":

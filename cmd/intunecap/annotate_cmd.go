@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/intunecap/intunecap/annotate"
+	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/rules"
+)
+
+const annotateUsage = `usage: intunecap annotate [flags] -o OUT.pcapng FILE...
+
+Write the capture back as pcapng with each record's verdict as a packet comment on its
+first frame, the frame that named it and the frame that decided it. Packets are copied
+unchanged. In Wireshark: frame.comment contains "intunecap: blocked".
+
+Exit status: 0 written, 2 usage error or unreadable input.
+
+Flags:
+`
+
+// annotateFlags holds the annotate command's options.
+type annotateFlags struct {
+	output  string
+	rules   []string
+	colors  string
+	workers int
+}
+
+func runAnnotate(args []string, stdout, stderr io.Writer) int {
+	var f annotateFlags
+	fs := pflag.NewFlagSet("annotate", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVarP(&f.output, "output", "o", "", "write the annotated capture to `FILE` (pcapng)")
+	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge")
+	fs.StringVar(&f.colors, "wireshark-colors", "", "also write Wireshark coloring rules for the comments to `FILE`")
+	fs.IntVarP(&f.workers, "workers", "w", defaultWorkers(runtime.GOMAXPROCS(0)), "analyze with `N` engines in parallel")
+	fs.Usage = func() { fmt.Fprint(stdout, annotateUsage); fs.SetOutput(stdout); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "intunecap annotate: %v\nRun 'intunecap annotate -h' for usage.\n", err)
+		return 2
+	}
+	st, err := annotateFiles(&f, fs.Args(), stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "intunecap annotate: %v\n", err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "intunecap annotate: wrote %s: %d packets, %d comments\n", f.output, st.Packets, st.Comments)
+	return 0
+}
+
+// annotateFiles runs the analysis pass, then the copying pass into a temporary file renamed over the output.
+func annotateFiles(f *annotateFlags, args []string, stderr io.Writer) (annotate.Stats, error) {
+	var st annotate.Stats
+	if f.output == "" || f.output == "-" {
+		return st, errors.New("-o OUT.pcapng is required (the output is binary; it is not written to a terminal)")
+	}
+	if len(args) == 0 {
+		return st, errors.New("no capture file given")
+	}
+	paths, err := expandGlobs(args)
+	if err != nil {
+		return st, err
+	}
+	for _, out := range []string{f.output, f.colors} {
+		if err := refuseInput(out, paths); err != nil {
+			return st, err
+		}
+	}
+	table, err := rules.Load(f.rules)
+	if err != nil {
+		return st, err
+	}
+	reader, err := capture.Open(paths)
+	if err != nil {
+		return st, err
+	}
+	marks := annotate.NewMarks(paths, 0)
+	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: []rules.Verdict{}, Sink: marks,
+		Stderr: stderr, Prefix: "intunecap annotate", Workers: f.workers}
+	_, runErr := p.run()
+	if err := errors.Join(runErr, reader.Close()); err != nil {
+		return st, err
+	}
+	if marks.Dropped > 0 {
+		fmt.Fprintf(stderr, "intunecap annotate: warning: %d comments over the cap of %d were not written\n",
+			marks.Dropped, annotate.DefaultMaxMarks)
+	}
+	st, err = writeAtomic(f.output, func(w io.Writer) (annotate.Stats, error) { return annotate.Write(w, paths, marks) })
+	if err != nil {
+		return st, err
+	}
+	if st.Unplaced > 0 {
+		fmt.Fprintf(stderr, "intunecap annotate: warning: %d comments found no frame to go on\n", st.Unplaced)
+	}
+	if f.colors != "" {
+		_, err = writeAtomic(f.colors, func(w io.Writer) (annotate.Stats, error) { return st, annotate.WriteColorFilters(w) })
+	}
+	return st, err
+}
+
+// refuseInput fails when out names one of the inputs, by path or by file identity, so that a slip of the
+// keyboard cannot overwrite a capture.
+func refuseInput(out string, inputs []string) error {
+	if out == "" {
+		return nil
+	}
+	oi, statErr := os.Stat(out)
+	for _, in := range inputs {
+		if filepath.Clean(in) == filepath.Clean(out) {
+			return fmt.Errorf("output %s is also an input", out)
+		}
+		if statErr != nil {
+			continue
+		}
+		if ii, err := os.Stat(in); err == nil && os.SameFile(oi, ii) {
+			return fmt.Errorf("output %s is the same file as input %s", out, in)
+		}
+	}
+	return nil
+}
+
+// writeAtomic writes through write into a temporary file beside path and renames it over path on success, so a
+// failed run leaves what was there before.
+func writeAtomic[T any](path string, write func(io.Writer) (T, error)) (T, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("create output: %w", err)
+	}
+	v, err := write(tmp)
+	if err = errors.Join(err, tmp.Close()); err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return v, fmt.Errorf("write %s: %w", path, err)
+	}
+	return v, nil
+}
