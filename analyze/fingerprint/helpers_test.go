@@ -2,6 +2,7 @@ package fingerprint_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -20,9 +21,19 @@ type capture struct {
 
 func (c capture) path(t *testing.T) string {
 	if c.shared {
-		return filepath.Join(pcaptest.SharedDir(t), c.file)
+		return filepath.Join(sharedDir(t), c.file)
 	}
 	return filepath.Join("..", "..", "testdata", "pcaps", c.file)
+}
+
+// sharedDir is pcaptest.SharedDir, but under CI=true a missing INTUNECAP_SHARED_PCAPS fails the test: CI must
+// run the checks against the shared captures, not skip them.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("INTUNECAP_SHARED_PCAPS") == "" && os.Getenv("CI") == "true" {
+		t.Fatal("CI=true but INTUNECAP_SHARED_PCAPS is not set: the shared public captures are required")
+	}
+	return pcaptest.SharedDir(t)
 }
 
 // clientFacts parses the ClientHello of c with tlshello, the way the engine will.
@@ -58,23 +69,27 @@ func helloAt(data []byte) (*tlshello.Hello, int, bool) {
 func serverFacts(t *testing.T, c capture) fingerprint.ServerFacts {
 	t.Helper()
 	for _, st := range pcaptest.TCPStreams(pcaptest.ReadSegments(t, c.path(t))) {
-		if len(st.Data) > 0 && st.Frames[0] == c.frame {
-			if s, err := parseServerHello(st.Data); err == nil {
-				return s
-			}
+		if s, n, err := serverHello(st.Data); err == nil && st.Frames[n-1] == c.frame {
+			return s
 		}
 	}
 	t.Fatalf("%s: no ServerHello in frame %d", c.file, c.frame)
 	return fingerprint.ServerFacts{}
 }
 
-// parseServerHello reads a TLS record holding a ServerHello (RFC 8446 4.1.3).
-func parseServerHello(b []byte) (fingerprint.ServerFacts, error) {
+// serverHello reads a TLS record starting with a ServerHello (RFC 8446 4.1.3); it returns the facts and the
+// length of that record, header included (tshark reports the ServerHello on the frame that completes it).
+func serverHello(b []byte) (fingerprint.ServerFacts, int, error) {
 	var s fingerprint.ServerFacts
 	r := cursor{b: b}
-	if r.u8() != 22 || r.skip(4) || r.u8() != 2 || r.skip(3) {
-		return s, fmt.Errorf("not a server hello record")
+	if r.u8() != 22 || r.skip(4) || r.u8() != 2 {
+		return s, 0, fmt.Errorf("not a server hello record")
 	}
+	n := 9 + (int(r.u8())<<16 | int(r.u16()))
+	if n > len(b) || int(b[3])<<8|int(b[4]) < n-5 {
+		return s, 0, fmt.Errorf("server hello not alone in one record")
+	}
+	r = cursor{b: b[9:n]}
 	s.LegacyVersion = r.u16()
 	r.skip(32)
 	r.skip(int(r.u8()))
@@ -94,9 +109,9 @@ func parseServerHello(b []byte) (fingerprint.ServerFacts, error) {
 		}
 	}
 	if r.bad || exts.bad {
-		return s, fmt.Errorf("server hello runs past its record")
+		return s, 0, fmt.Errorf("server hello runs past its record")
 	}
-	return s, nil
+	return s, min(len(b), 5+(int(b[3])<<8|int(b[4]))), nil
 }
 
 type cursor struct {

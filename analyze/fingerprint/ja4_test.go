@@ -85,7 +85,7 @@ func ja4Cases() []ja4Case {
 		// baba, group 3a3a, version 9a9a) and GREASE ECH (fe0d): 16 of 18 extensions count. Chrome's well-known
 		// JA4 t13d1516h2_8daaf6152771_02713d6af862.
 		{name: "chrome, grease, arkime-tls-split-client-hello.pcap#5", from: capture{file: "arkime-tls-split-client-hello.pcap", frame: 5, shared: true},
-			tr: fingerprint.TCP,
+			tr:  fingerprint.TCP,
 			raw: "t13d1516h2_" + foxioB + "_0005,000a,000b,000d,0012,0017,001b,0023,002b,002d,0033,4469,fe0d,ff01_" + foxioS,
 			ja4: "t13d1516h2_8daaf6152771_02713d6af862"},
 		// ndpi-tls-huge-clienthello-nosni.pcapng frame 27: an 11 KB hello (padding) in 12 segments, no SNI.
