@@ -90,8 +90,8 @@ func TestJA3S(t *testing.T) {
 	}
 }
 
-// ja3KnownDifferences lists the hellos tshark fingerprints and this test cannot reach, per capture and frame.
-var ja3KnownDifferences = map[string]string{
+// helloKnownDifferences lists the hellos tshark fingerprints and this test cannot reach, per capture and frame.
+var helloKnownDifferences = map[string]string{
 	"ndpi-reddit-ipv6-rst.pcap#1000":             "second ClientHello after a HelloRetryRequest; tlshello reads the first",
 	"ndpi-sll-pcapng-shadowsocks-ipv6.pcapng#18": "ClientHello after a SOCKS5 handshake; tlshello sees the stream start",
 }
@@ -122,7 +122,7 @@ func TestSharedCapturesJA3(t *testing.T) {
 			switch {
 			case ok && g != w:
 				t.Errorf("%s frame %s %s: ours %s, tshark %s", base, frame, typ, g, w)
-			case !ok && typ == "client" && ja3KnownDifferences[base+"#"+frame] == "":
+			case !ok && typ == "client" && helloKnownDifferences[base+"#"+frame] == "":
 				t.Errorf("%s frame %s: tshark has a ClientHello, we have none", base, frame)
 			case ok && typ == "client":
 				clients++
