@@ -2,6 +2,8 @@ package fingerprint_test
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -173,4 +175,9 @@ func httpHead(data []byte) int {
 		return i + 4
 	}
 	return len(data)
+}
+
+func md5Hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

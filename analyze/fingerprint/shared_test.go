@@ -55,4 +55,3 @@ func TestSharedCapturesJA4(t *testing.T) {
 		t.Errorf("only %d ClientHellos compared", compared)
 	}
 }
-
