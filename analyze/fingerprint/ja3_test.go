@@ -18,8 +18,8 @@ func TestJA3(t *testing.T) {
 		name string
 		c    fingerprint.ClientFacts
 		from capture
-		full string // by hand, or tshark's tls.handshake.ja3_full for the captures
-		md5  string // published, or md5sum of full
+		full string // by hand, or tshark 4.0.17's tls.handshake.ja3_full for the captures
+		md5  string // published, md5sum of full, or tshark's tls.handshake.ja3
 	}{
 		// The JA3 README's example: "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,0-10-11,23-24-25,0".
 		{name: "salesforce example", c: fingerprint.ClientFacts{LegacyVersion: 769,
@@ -37,6 +37,12 @@ func TestJA3(t *testing.T) {
 			full: "771,4866-4867-4865-49196-49200-159-52393-52392-52394-49195-49199-158-49188-49192-107-49187-49191-103-49162-49172-57-" +
 				"49161-49171-51-157-156-61-60-53-47-255,0-11-10-16-22-23-49-13-43-45-51-21,29-23-30-25-24-256-257-258-259-260,0-1-2",
 			md5: "0149f47eabf9a20d0893e2a44e5a6323"},
+		{name: "go, tls-split-pq.pcap#9", from: capture{file: "tls-split-pq.pcap", frame: 9},
+			full: "771,49195-49199-49196-49200-52393-52392-49161-49171-49162-49172-4865-4866-4867,0-11-65281-23-18-5-10-13-50-43-51,4588-29,0",
+			md5:  "adbd0fa16f84d5933b3661cb2275e4ee"},
+		{name: "go, other groups, demo.pcapng#32", from: capture{file: "demo.pcapng", frame: 32},
+			full: "771,49195-49199-49196-49200-52393-52392-49161-49171-49162-49172-4865-4866-4867,0-11-65281-23-18-5-10-13-50-43-51,4588-29-23-24-25,0",
+			md5:  "20b279993ae2e137e62b9647c6d768fb"},
 		{name: "chrome, arkime-tls-split-client-hello.pcap#5", from: capture{file: "arkime-tls-split-client-hello.pcap", frame: 5, shared: true},
 			full: "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,13-18-45-27-65037-43-51-0-11-35-5-23-16-10-" +
 				"65281-17513,4588-29-23-24,0",

@@ -81,6 +81,12 @@ func ja4Cases() []ja4Case {
 			raw: "t13d131100_1301,1302,1303,c009,c00a,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_" +
 				"0005,000a,000b,000d,0012,0017,002b,0032,0033,ff01_0804,0403,0807,0805,0806,0401,0501,0601,0503,0603",
 			ja4: "t13d131100_f57a46bbacb6_ab7e3b40a677"},
+		// demo.pcapng frame 32: the same Go client offering more groups (4588-29-23-24-25): JA4 reads no
+		// groups, so the fingerprint is tls-split-pq's; JA3 differs (TestJA3).
+		{name: "go, other groups, demo.pcapng#32", from: capture{file: "demo.pcapng", frame: 32}, tr: fingerprint.TCP,
+			raw: "t13d131100_1301,1302,1303,c009,c00a,c013,c014,c02b,c02c,c02f,c030,cca8,cca9_" +
+				"0005,000a,000b,000d,0012,0017,002b,0032,0033,ff01_0804,0403,0807,0805,0806,0401,0501,0601,0503,0603",
+			ja4: "t13d131100_f57a46bbacb6_ab7e3b40a677"},
 		// arkime-tls-split-client-hello.pcap frame 5: Chrome with GREASE (cipher 1a1a, extensions 1a1a and
 		// baba, group 3a3a, version 9a9a) and GREASE ECH (fe0d): 16 of 18 extensions count. Chrome's well-known
 		// JA4 t13d1516h2_8daaf6152771_02713d6af862.
