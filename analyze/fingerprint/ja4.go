@@ -48,7 +48,7 @@ func (s *scratch) ja4(c ClientFacts, t Transport, hashed bool) []byte {
 
 	ciphers := s.sorted(c.Ciphers, false)
 	out = append(out, '_')
-	out = s.part(out, appendHexList(s.text[:0], ciphers), hashed)
+	out = appendPart(out, appendHexList(s.text[:0], ciphers), hashed)
 
 	exts := s.sorted(c.Extensions, true)
 	text := appendHexList(s.text[:0], exts)
@@ -60,11 +60,11 @@ func (s *scratch) ja4(c ClientFacts, t Transport, hashed bool) []byte {
 	if len(exts) == 0 && hashed {
 		return append(out, emptyHash...)
 	}
-	return s.part(out, text, hashed)
+	return appendPart(out, text, hashed)
 }
 
-// part appends text itself, or the first 12 hex digits of its SHA-256 ("000000000000" for no text).
-func (s *scratch) part(out, text []byte, hashed bool) []byte {
+// appendPart appends text itself, or the first 12 hex digits of its SHA-256 ("000000000000" for no text).
+func appendPart(out, text []byte, hashed bool) []byte {
 	if !hashed {
 		return append(out, text...)
 	}
@@ -231,5 +231,5 @@ func (sc *scratch) ja4s(s ServerFacts, t Transport, hashed bool) []byte {
 	out = append(out, '_')
 	out = appendHex4(out, s.Cipher)
 	out = append(out, '_')
-	return sc.part(out, appendHexList(sc.text[:0], s.Extensions), hashed)
+	return appendPart(out, appendHexList(sc.text[:0], s.Extensions), hashed)
 }
