@@ -7,10 +7,13 @@ import (
 
 // Extension numbers read by extract.
 const (
-	extServerName        = 0
-	extALPN              = 16
-	extSupportedVersions = 43
-	extECH               = 0xfe0d
+	extServerName          = 0
+	extSupportedGroups     = 10
+	extECPointFormats      = 11
+	extSignatureAlgorithms = 13
+	extALPN                = 16
+	extSupportedVersions   = 43
+	extECH                 = 0xfe0d
 )
 
 var errShort = errors.New("field runs past its container")
@@ -53,13 +56,18 @@ func (r *reader) vec16() []byte { return r.take(r.u16()) }
 // against its container (RFC 8446 4.1.2).
 func (h *Hello) extract(msg []byte) error {
 	r := reader{b: msg[handshakeHeader:]}
-	r.take(2 + 32) // legacy_version, random
-	r.vec8()       // legacy_session_id
-	r.vec16()      // cipher_suites
-	r.vec8()       // legacy_compression_methods
+	h.LegacyVersion = uint16(r.u16())
+	r.take(32) // random
+	r.vec8()   // legacy_session_id
+	suites := r.vec16()
+	r.vec8() // legacy_compression_methods
 	if r.err != nil {
 		return fmt.Errorf("tls client hello fixed part: %w", r.err)
 	}
+	if len(suites)%2 != 0 {
+		return fmt.Errorf("tls client hello cipher suites: odd length %d", len(suites))
+	}
+	h.Ciphers = appendU16s(h.Ciphers, suites)
 	if len(r.b) == 0 {
 		return nil // no extensions: an old client
 	}
@@ -73,6 +81,7 @@ func (h *Hello) extract(msg []byte) error {
 		if exts.err != nil {
 			return fmt.Errorf("tls extension %d: %w", typ, exts.err)
 		}
+		h.Extensions = append(h.Extensions, uint16(typ))
 		if err := h.extension(typ, data); err != nil {
 			return fmt.Errorf("tls extension %d: %w", typ, err)
 		}
@@ -97,6 +106,12 @@ func (h *Hello) extension(typ int, data []byte) error {
 			h.Versions = append(h.Versions, uint16(list.u16()))
 		}
 		r.err = errors.Join(r.err, list.err)
+	case extSupportedGroups:
+		h.Groups, r.err = u16List(h.Groups, r.vec16(), r.err)
+	case extECPointFormats:
+		h.PointFormats = append(h.PointFormats, r.vec8()...)
+	case extSignatureAlgorithms:
+		h.SigAlgs, r.err = u16List(h.SigAlgs, r.vec16(), r.err)
 	case extECH:
 		h.ECH = true
 		return nil
@@ -107,6 +122,22 @@ func (h *Hello) extension(typ int, data []byte) error {
 		r.err = errors.New("bytes after the extension's content")
 	}
 	return r.err
+}
+
+// u16List appends a vector of 16-bit values read with err: an odd length breaks the format.
+func u16List(dst []uint16, list []byte, err error) ([]uint16, error) {
+	if err == nil && len(list)%2 != 0 {
+		return dst, errors.New("list of 16-bit values with an odd length")
+	}
+	return appendU16s(dst, list), err
+}
+
+// appendU16s appends the big-endian 16-bit values of b (of even length) to dst.
+func appendU16s(dst []uint16, b []byte) []uint16 {
+	for i := 0; i+1 < len(b); i += 2 {
+		dst = append(dst, be16(b[i:]))
+	}
+	return dst
 }
 
 // serverName keeps the first host_name entry (RFC 6066 3 allows one per type) and skips other types.

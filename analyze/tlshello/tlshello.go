@@ -49,8 +49,10 @@ const (
 	maxRecord       = 1 << 14 // RFC 8446 5.1: TLSPlaintext.length
 )
 
-// Hello is what the engine keeps from a ClientHello. Parse reuses its slices and buffer: copy ALPN and
-// Versions to keep them past the next Parse (the strings are safe to keep).
+// Hello is what the engine keeps from a ClientHello. Parse reuses its slices and buffer: copy ALPN, Versions,
+// Ciphers, Extensions, Groups, PointFormats and SigAlgs to keep them past the next Parse (the strings are safe
+// to keep). The lists hold the values as sent, GREASE (RFC 8701) included and in the client's order: they are
+// what TLS fingerprints (JA3, JA4) are computed from. Each is bounded by MaxHello.
 type Hello struct {
 	// SNI is the first host_name of the server_name extension exactly as sent, "" if absent. It can hold any
 	// bytes: check SNIValid, and escape it before printing when it is false.
@@ -66,6 +68,13 @@ type Hello struct {
 	Length  int // handshake message body length, as in its header (tshark's tls.handshake.length)
 	Records int // TLS records that carried the hello: more than 1 means handshake fragmentation
 
+	LegacyVersion uint16   // client_version / legacy_version (0x0303 for TLS 1.2 and 1.3 clients)
+	Ciphers       []uint16 // cipher_suites
+	Extensions    []uint16 // extension types; an extension sent twice is listed twice
+	Groups        []uint16 // supported_groups (0x000a), née elliptic_curves
+	PointFormats  []uint8  // ec_point_formats (0x000b)
+	SigAlgs       []uint16 // signature_algorithms (0x000d)
+
 	buf []byte // reassembly space: a synthetic record header followed by the handshake message
 }
 
@@ -75,7 +84,7 @@ type Hello struct {
 // cannot be a TLS handshake record; Complete with h filled; or Malformed with the reason. Bytes after the
 // ClientHello are ignored.
 func Parse(stream []byte, h *Hello) (Status, int, error) {
-	*h = Hello{ALPN: h.ALPN[:0], Versions: h.Versions[:0], buf: h.buf}
+	h.resetLists()
 	if st := sniff(stream); st != NeedMore {
 		return st, 0, nil
 	}
@@ -93,6 +102,12 @@ func Parse(stream []byte, h *Hello) (Status, int, error) {
 		return Malformed, 0, err
 	}
 	return Complete, 0, nil
+}
+
+// resetLists empties h for a new parse, keeping the capacity of its slices and buffer.
+func (h *Hello) resetLists() {
+	*h = Hello{ALPN: h.ALPN[:0], Versions: h.Versions[:0], Ciphers: h.Ciphers[:0], Extensions: h.Extensions[:0],
+		Groups: h.Groups[:0], PointFormats: h.PointFormats[:0], SigAlgs: h.SigAlgs[:0], buf: h.buf}
 }
 
 // sniff decides from the first up to 3 bytes: a handshake record (22) of SSL 3.0 to TLS 1.3 record version.
