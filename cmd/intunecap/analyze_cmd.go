@@ -15,6 +15,7 @@ import (
 
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/outcome"
 	"github.com/intunecap/intunecap/report"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -33,17 +34,19 @@ Flags:
 
 // analyzeFlags holds the analyze command's options.
 type analyzeFlags struct {
-	format  string
-	rules   []string
-	failOn  string
-	output  string
-	color   string
-	verbose bool
-	workers int
-	quiet   bool
-	limits  analyze.Options // the memory caps; zero fields take the engine's defaults
-	cpuProf string
-	memProf string
+	format     string
+	rules      []string
+	failOn     string
+	output     string
+	color      string
+	verbose    bool
+	wide       bool
+	allowEmpty bool
+	workers    int
+	quiet      bool
+	limits     analyze.Options // the memory caps; zero fields take the engine's defaults
+	cpuProf    string
+	memProf    string
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,6 +59,8 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never (NO_COLOR is honoured)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text report: list every connection, not only problems")
+	fs.BoolVar(&f.wide, "wide", false, "text report: one line per record, however long (for grep)")
+	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "pass, not inconclusive, when no Intune traffic is seen")
 	fs.IntVarP(&f.workers, "workers", "w", defaultWorkers(runtime.GOMAXPROCS(0)),
 		"analyze with `N` engines in parallel, one fewer than the cores by default (the report is the same for any N)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on standard error")
@@ -126,24 +131,23 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	}
 	color := useColor(f.color, out)
 	buffered := bufio.NewWriterSize(out, 256<<10) // a report is read when the run ends: one write per line is waste
-	w, err := report.New(f.format, buffered, report.Options{Color: color, FailOn: failOn, Verbose: f.verbose})
+	w, err := report.New(f.format, buffered, report.Options{Color: color, FailOn: failOn, Verbose: f.verbose,
+		Wide: f.wide, AllowEmpty: f.allowEmpty})
 	if err != nil {
 		closeOut()
 		return 2, err
 	}
-	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: w, Stderr: stderr,
+	judge := newJudge(w, table, outcome.Policy{FailOn: failOn, AllowEmpty: f.allowEmpty})
+	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: judge, Stderr: stderr,
 		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits,
 		WrapSource: func(r *capture.Reader) analyze.Source {
 			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
 		}}
-	summary, runErr := p.run()
+	_, runErr := p.run()
 	if err := errors.Join(runErr, w.Close(), buffered.Flush(), closeOut()); err != nil {
 		return 2, err
 	}
-	if summary.Failing > 0 {
-		return 1, nil
-	}
-	return 0, nil
+	return outcome.Outcome(judge.Final().Outcome).ExitCode(), nil
 }
 
 // parseFailOn reads --fail-on; "none" (or an empty value) never fails.
