@@ -96,7 +96,14 @@ func (t *textWriter) failDetail() string {
 	}
 	lookups := t.tally.failedDNS + t.tracker.FailingLookups()
 	conns := t.failures() - lookups
-	return fmt.Sprintf("%s, in %s and %s", countList(counts), plural(conns, "connection"), plural(lookups, "DNS lookup"))
+	var in []string
+	if conns > 0 {
+		in = append(in, plural(conns, "connection"))
+	}
+	if lookups > 0 {
+		in = append(in, plural(lookups, "DNS lookup"))
+	}
+	return countList(counts) + ", in " + strings.Join(in, " and ")
 }
 
 // passLine says what passed, and, when --fail-on left failures uncounted, that they were seen.
