@@ -118,7 +118,7 @@ func newVerboseRow(r *result.Record, wide bool) verboseRow {
 
 // verboseDetail is the narrow layout's second line of a record: what the wide layout's other columns say.
 func verboseDetail(r *result.Record) string {
-	parts := []string{strings.TrimSpace(safetext.Text(r.Proto) + " " + safetext.Text(r.Transport)) +
+	parts := []string{strings.TrimSpace(safetext.Text(r.Proto)+" "+safetext.Text(r.Transport)) +
 		" from " + hostPort(r.Client, r.ClientPort)}
 	if r.NameSource != "" {
 		parts = append(parts, "name by "+safetext.Text(r.NameSource))
