@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"io"
 	"slices"
@@ -111,9 +111,10 @@ func (t *textWriter) Close() error {
 
 // write renders the report into a buffer and writes it out.
 func (t *textWriter) write(s *result.Summary) error {
-	bw := bufio.NewWriter(t.out)
-	t.render(bw, s)
-	return t.lc.fail("report", bw.Flush())
+	var b bytes.Buffer // one Write, and no flush: a caller's buffer decides when the report leaves
+	t.render(&b, s)
+	_, err := t.out.Write(b.Bytes())
+	return t.lc.fail("report", err)
 }
 
 func (t *textWriter) isFail(v rules.Verdict) bool { return slices.Contains(t.opts.FailOn, v) }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -19,21 +18,19 @@ const maxUnlisted = 20
 
 // render writes the report in reading order: the verdict first, then the evidence, then the context that says
 // how far the capture can be trusted. s is nil when the analysis ended without a summary.
-func (t *textWriter) render(w io.Writer, s *result.Summary) {
-	var b bytes.Buffer
-	t.renderHeadline(&b, t.decide(s), s)
+func (t *textWriter) render(b *bytes.Buffer, s *result.Summary) {
+	t.renderHeadline(b, t.decide(s), s)
 	if s == nil {
 		b.WriteString("(the analysis ended before its summary: requirements and capture facts are missing)\n")
 		s = &result.Summary{}
 	}
-	t.renderFailing(&b, s.Rules)
-	t.renderProblems(&b)
-	t.renderUnlisted(&b, s.Unlisted, s.UnlistedCoverage)
-	t.renderRules(&b, s.Rules)
-	t.renderCapture(&b, &s.Capture)
-	t.renderQuality(&b, &s.Capture)
-	t.renderVerbose(&b)
-	w.Write(b.Bytes())
+	t.renderFailing(b, s.Rules)
+	t.renderProblems(b)
+	t.renderUnlisted(b, s.Unlisted, s.UnlistedCoverage)
+	t.renderRules(b, s.Rules)
+	t.renderCapture(b, &s.Capture)
+	t.renderQuality(b, &s.Capture)
+	t.renderVerbose(b)
 }
 
 // renderFailing lists failing requirements in table order, each with a few records as evidence.

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -17,6 +17,7 @@ import (
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/outcome"
 	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -116,8 +117,11 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return 2, err
 	}
-	paths, err := expandGlobs(args)
+	paths, err := expandInputs(args)
 	if err != nil {
+		return 2, err
+	}
+	if err := refuseInputs("-o", f.output, paths); err != nil {
 		return 2, err
 	}
 	reader, err := capture.Open(paths)
@@ -125,16 +129,16 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		return 2, err
 	}
 	defer reader.Close()
-	out, closeOut, err := openOutput(f.output, stdout)
+	out, err := openOutput(f.output, stdout)
 	if err != nil {
 		return 2, err
 	}
-	color := useColor(f.color, out)
-	buffered := bufio.NewWriterSize(out, 256<<10) // a report is read when the run ends: one write per line is waste
+	color := useColor(f.color, out.w)
+	buffered := bufio.NewWriterSize(out.w, 256<<10) // a report is read when the run ends: one write per line is waste
 	w, err := report.New(f.format, buffered, report.Options{Color: color, FailOn: failOn, Verbose: f.verbose,
 		Wide: f.wide, AllowEmpty: f.allowEmpty})
 	if err != nil {
-		closeOut()
+		out.finish(false)
 		return 2, err
 	}
 	judge := newJudge(w, table, outcome.Policy{FailOn: failOn, AllowEmpty: f.allowEmpty})
@@ -143,11 +147,28 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		WrapSource: func(r *capture.Reader) analyze.Source {
 			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
 		}}
-	_, runErr := p.run()
-	if err := errors.Join(runErr, w.Close(), buffered.Flush(), closeOut()); err != nil {
+	_, err = p.run()
+	if err == nil {
+		err = w.Close()
+	}
+	if err == nil {
+		err = buffered.Flush()
+	}
+	// The first error is the one to show: after a write error every later write fails the same way. A run
+	// that failed writes no report (the buffer is dropped; a file keeps its old contents).
+	if err := cmp.Or(err, out.finish(err == nil)); err != nil {
+		out.finish(false)
 		return 2, err
 	}
-	return outcome.Outcome(judge.Final().Outcome).ExitCode(), nil
+	return exitStatus(judge.Final()), nil
+}
+
+// exitStatus is the exit status of an analysis: its outcome's (0, 1 or 3), or 3 when no summary came.
+func exitStatus(s *result.Summary) int {
+	if s == nil {
+		return outcome.Inconclusive.ExitCode()
+	}
+	return outcome.Outcome(s.Outcome).ExitCode()
 }
 
 // parseFailOn reads --fail-on; "none" (or an empty value) never fails.
@@ -160,39 +181,6 @@ func parseFailOn(s string) ([]rules.Verdict, error) {
 		return nil, fmt.Errorf("--fail-on: %w", err)
 	}
 	return v, nil
-}
-
-// expandGlobs expands shell-style patterns the shell left alone (quoted, or on systems whose shell does not),
-// so a pipeline can pass "captures/*.pcapng". A pattern that matches nothing is kept, and fails to open.
-func expandGlobs(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		if a == "-" || !strings.ContainsAny(a, "*?[") {
-			out = append(out, a)
-			continue
-		}
-		m, err := filepath.Glob(a)
-		if err != nil {
-			return nil, fmt.Errorf("bad pattern %q: %w", a, err)
-		}
-		if len(m) == 0 {
-			return nil, fmt.Errorf("%s: no file matches", a)
-		}
-		out = append(out, m...)
-	}
-	return out, nil
-}
-
-// openOutput opens -o FILE, or returns stdout. Only the path the user named is ever written.
-func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
-	if path == "" || path == "-" {
-		return stdout, func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open output: %w", err)
-	}
-	return f, f.Close, nil
 }
 
 // useColor decides on ANSI colour: never with NO_COLOR, always or never when asked, else only on a terminal.
