@@ -121,7 +121,7 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return 2, err
 	}
-	if err := refuseInputs("-o", f.output, paths); err != nil {
+	if err := refuseInputs("-o", f.output, append(paths, args...)); err != nil {
 		return 2, err
 	}
 	reader, err := capture.Open(paths)

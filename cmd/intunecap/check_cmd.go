@@ -76,7 +76,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 // parseFlags parses a command's flags; ok false means return code: 0 after -h, 2 after a usage error, which
-// is printed with the usage.
+// is printed on one line with a hint to the usage.
 func parseFlags(fs *pflag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
 	err := fs.Parse(args)
 	switch {
@@ -85,8 +85,7 @@ func parseFlags(fs *pflag.FlagSet, args []string, stderr io.Writer) (code int, o
 	case errors.Is(err, pflag.ErrHelp):
 		return 0, false
 	}
-	fmt.Fprintf(stderr, "intunecap %s: %v\n\n", fs.Name(), err)
-	fs.Usage()
+	fmt.Fprintf(stderr, "intunecap %s: %v\nRun 'intunecap %s -h' for usage.\n", fs.Name(), err, fs.Name())
 	return 2, false
 }
 
