@@ -25,10 +25,14 @@ const analyzeUsage = `usage: intunecap analyze [flags] FILE...
 
 Analyze capture files and give a verdict for every connection and DNS lookup, then a
 summary per Intune requirement. FILE may be pcap or pcapng, gzipped or not, or "-" for
-standard input; several files (or globs) are read as one capture, merged by time.
+standard input, or a directory (its capture files, sorted); several files (or globs)
+are read as one capture, merged by time.
 
-Exit status: 0 nothing failed, 1 some record has a verdict in --fail-on,
-2 usage error or no packet could be read.
+Exit status: 0 pass; 1 fail: a record has a verdict in --fail-on, or traffic to an
+unlisted Microsoft name was blocked or reset; 2 usage error, no packet could be read,
+or -o names an input; 3 inconclusive: nothing failed but the capture cannot tell (no
+Intune traffic in it, or too many packets undecodable or lost; --allow-empty passes
+a capture with no Intune traffic).
 
 Flags:
 `

@@ -278,7 +278,9 @@ and unlisted names) for "intunecap check --baseline". The file is sorted JSON wi
 time of the run in it: the same captures and rules always give the same bytes, so it
 can be committed and diffed. Several files (or globs) are read as one capture.
 
-Exit status: 0 written, 2 usage error or no packet could be read.
+Exit status: 0 written (with a warning on standard error when the capture cannot
+tell: no Intune traffic, too much undecodable), 2 usage error, no packet could be
+read, or -o names an input. The file is written whole or not at all.
 
 Flags:
 `
