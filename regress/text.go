@@ -27,6 +27,9 @@ func WriteText(w io.Writer, r *Result, quiet bool) error {
 	failed := r.Failed()
 	verdict := map[string]string{OutcomePass: "PASSED", OutcomeFail: "FAILED", OutcomeInconclusive: "INCONCLUSIVE"}[r.Outcome()]
 	fmt.Fprintf(bw, "%s: %d checks, %d passed, %d failed\n", verdict, len(r.Cases), len(r.Cases)-failed, failed)
+	if len(r.Inconclusive) > 0 && failed > 0 {
+		fmt.Fprintln(bw, "  and the captures cannot show everything:")
+	}
 	for _, why := range r.Inconclusive {
 		fmt.Fprintf(bw, "  - %s\n", safetext.Text(why))
 	}

@@ -108,7 +108,7 @@ func (t *textWriter) failDetail() string {
 
 // passLine says what passed, and, when --fail-on left failures uncounted, that they were seen.
 func (t *textWriter) passLine(s *result.Summary) string {
-	stopped := maps.Clone(t.tally.stopped)
+	stopped := t.tally.stopped
 	uncounted := 0
 	for _, n := range stopped {
 		uncounted += n
