@@ -17,21 +17,23 @@ type Failure struct {
 }
 
 // FailureOf says whether the network stopped r, whatever the table says about its name. Blocked and reset
-// records carry their own stage and reason. For unlisted records the engine leaves both empty, so they are read
-// from the record's state, proxy status and rcode, the same facts (and the same words) the engine judges listed
-// names by. Records of other verdicts are not failures.
+// records carry their own stage and reason. For unlisted records the verdict is read from the record's state,
+// proxy status and rcode, the same facts (and the same words) the engine judges listed names by; the engine
+// leaves their stage and reason empty, and when it fills them they are used. Records of other verdicts are not
+// failures.
 func FailureOf(r *result.Record) (Failure, bool) {
 	switch r.Verdict {
 	case rules.Blocked, rules.Reset:
 		return Failure{r.Verdict, r.Stage, r.Reason}, true
 	case rules.Unlisted:
-		if r.Stage != "" || r.Reason != "" {
-			return Failure{}, false // an engine that judges unlisted records itself; nothing to derive
-		}
+		f, failed := flowFailure(r)
 		if r.Type == "dns" {
-			return dnsFailure(r)
+			f, failed = dnsFailure(r)
 		}
-		return flowFailure(r)
+		if failed && r.Reason != "" { // the engine said it itself: its stage and words are the more precise
+			f.Stage, f.Reason = r.Stage, r.Reason
+		}
+		return f, failed
 	}
 	return Failure{}, false
 }

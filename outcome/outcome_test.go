@@ -115,7 +115,8 @@ func TestFailureOf(t *testing.T) {
 		{"listed blocked", &result.Record{Verdict: rules.Blocked, Stage: "after-syn", Reason: "r"}, true,
 			Failure{rules.Blocked, "after-syn", "r"}},
 		{"other", unlisted(func(r *result.Record) { r.Verdict, r.State = rules.Other, "refused" }), false, Failure{}},
-		{"engine judged it", unlisted(func(r *result.Record) { r.State, r.Reason = "refused", "already said" }), false, Failure{}},
+		{"engine judged it", unlisted(func(r *result.Record) { r.State, r.Stage, r.Reason = "refused", "after-syn", "said" }), true,
+			Failure{rules.Reset, "after-syn", "said"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
