@@ -1,11 +1,16 @@
 # Entry points; the scripts hold the logic so CI and people run the same thing.
-.PHONY: build test bench fuzz
+.PHONY: build test bench fuzz man
 
 # How long each fuzz target runs in `make fuzz`.
 FUZZTIME ?= 30s
 
 build:
 	go build -o bin/intunecap ./cmd/intunecap
+
+# The manual page, made from the same text as every command's -h (intunecap man); read it with man -l.
+man:
+	mkdir -p bin
+	go run ./cmd/intunecap man > bin/intunecap.1.tmp && mv bin/intunecap.1.tmp bin/intunecap.1
 
 test:
 	bash scripts/test.sh

@@ -134,3 +134,80 @@ func boolWord(b bool) string {
 	}
 	return "false"
 }
+
+// TestCompareStatusOrder checks that any requirement whose status gets worse fails, not-seen to failing
+// included, and is listed among the worse changes; a move to a better status does not fail.
+func TestCompareStatusOrder(t *testing.T) {
+	row19 := func(v rules.Verdict) *result.Record { return rec("ctldl.windowsupdate.com", v, "intune-2015:19", 70) }
+	tests := []struct {
+		name        string
+		before, now []*result.Record
+		worse       bool
+	}{
+		{"not-seen to failing", nil, []*result.Record{row19(rules.Blocked)}, true},
+		{"ok to failing", []*result.Record{row19(rules.Allowed)}, []*result.Record{row19(rules.Blocked)}, true},
+		{"ok to not-seen", []*result.Record{row19(rules.Allowed)}, nil, true},
+		{"failing to not-seen", []*result.Record{row19(rules.Blocked)}, nil, false},
+		{"not-seen to ok", nil, []*result.Record{row19(rules.Allowed)}, false},
+		{"failing to ok", []*result.Record{row19(rules.Reset)}, []*result.Record{row19(rules.Allowed)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base, _ := baselineOf(t, append(goodRecords(), tt.before...))
+			now, col := baselineOf(t, append(goodRecords(), tt.now...))
+			cases, changes := Compare(base, now, col)
+			var pass bool
+			for _, c := range cases {
+				if strings.HasPrefix(c.Name, "requirement intune-2015:19 ") {
+					pass = c.Pass
+				}
+			}
+			if pass == tt.worse {
+				t.Errorf("case passed = %v, want %v", pass, !tt.worse)
+			}
+			listed := false
+			for _, ch := range changes {
+				if ch.Kind == "requirement" && ch.Subject == "intune-2015:19" && ch.Worse {
+					listed = true
+				}
+			}
+			if listed != tt.worse {
+				t.Errorf("listed as WORSE = %v, want %v (changes %+v)", listed, tt.worse, changes)
+			}
+			var text bytes.Buffer
+			WriteText(&text, &Result{Cases: cases, Changes: changes}, false)
+			if tt.worse && !strings.Contains(text.String(), "WORSE  requirement intune-2015:19") {
+				t.Errorf("text report lacks the WORSE line:\n%s", text.String())
+			}
+		})
+	}
+}
+
+// TestInconclusiveReports checks that a check whose cases pass but whose captures cannot tell is inconclusive
+// in every format, and an error (not a pass) in JUnit.
+func TestInconclusiveReports(t *testing.T) {
+	r := &Result{Cases: []Case{{Suite: SuiteBaseline, Name: "x", Expected: "ok", Actual: "ok", Pass: true}},
+		Inconclusive: []string{"no Intune traffic seen"}}
+	if r.Outcome() != OutcomeInconclusive {
+		t.Fatalf("outcome %q", r.Outcome())
+	}
+	want := map[string]string{
+		"junit":    `errors="1"`,
+		"json":     `"outcome": "inconclusive"`,
+		"markdown": "## intunecap check: inconclusive",
+		"text":     "INCONCLUSIVE: 1 checks, 1 passed, 0 failed\n  - no Intune traffic seen\n",
+	}
+	for format, w := range want {
+		var buf bytes.Buffer
+		if err := Write(format, &buf, r); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), w) {
+			t.Errorf("%s report lacks %q:\n%s", format, w, buf.String())
+		}
+	}
+	r.Cases[0].Pass = false
+	if r.Outcome() != OutcomeFail {
+		t.Errorf("a failed case gives %q, want fail", r.Outcome())
+	}
+}

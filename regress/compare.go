@@ -8,9 +8,10 @@ import (
 	"github.com/intunecap/intunecap/rules"
 )
 
-// Compare reports how now differs from base. A requirement that was ok and is now failing or not-seen, a name
-// newly blocked or reset, and a name newly unlisted are worse, and fail a case; a requirement that became ok and
-// a problem name that went away are better, and only reported. c is the collection now was built from, for the
+// Compare reports how now differs from base. A requirement whose status got worse (ok before not-seen before
+// failing: ok to not-seen, ok to failing, not-seen to failing), a name newly blocked or reset, and a name newly
+// unlisted are worse, and fail a case; a requirement that became ok and a problem name that went away are
+// better, and only reported. c is the collection now was built from, for the
 // evidence of worse changes. Every requirement row gets a case, then one case for new failing names and one for
 // new unlisted names.
 func Compare(base, now *Baseline, c *Collector) ([]Case, []Change) {
@@ -37,7 +38,7 @@ func compareRule(old, cur BaselineRule, c *Collector) (Case, []Change) {
 	if oldStatus == "" {
 		oldStatus = string(StatusNotSeen)
 	}
-	worse := oldStatus == string(StatusOK) && cur.Status != string(StatusOK)
+	worse := statusRank(cur.Status) > statusRank(oldStatus)
 	better := oldStatus != string(StatusOK) && cur.Status == string(StatusOK)
 	detail := strings.TrimSpace(cur.Pattern + " " + parens(cur.Purpose))
 	cs := Case{
@@ -93,6 +94,18 @@ func compareNames(kind, title string, old, cur []BaselineName, now map[string]*t
 		}
 	}
 	return cs, changes
+}
+
+// statusRank orders requirement statuses from best to worst: ok, not-seen, failing. A status outside the
+// vocabulary ranks as not-seen.
+func statusRank(s string) int {
+	switch Status(s) {
+	case StatusOK:
+		return 0
+	case StatusFailing:
+		return 2
+	}
+	return 1
 }
 
 func parens(s string) string {

@@ -44,6 +44,7 @@ type (
 		Line      int           `xml:"line,attr,omitempty"`
 		Time      string        `xml:"time,attr"`
 		Failure   *junitFailure `xml:"failure,omitempty"`
+		Error     *junitFailure `xml:"error,omitempty"`
 	}
 	junitFailure struct {
 		Message string `xml:"message,attr"`
@@ -67,6 +68,11 @@ func WriteJUnit(w io.Writer, r *Result) error {
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures
 		doc.Suites = append(doc.Suites, s)
+	}
+	if len(r.Inconclusive) > 0 {
+		doc.Suites = append(doc.Suites, inconclusiveSuite(r))
+		doc.Tests++
+		doc.Errors++
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return fmt.Errorf("write junit report: %w", err)
@@ -116,4 +122,18 @@ func junitCaseOf(c *Case) junitCase {
 	}
 	jc.Failure = &junitFailure{Message: safetext.Text(c.Message()), Type: c.Suite, Text: b.String()}
 	return jc
+}
+
+// inconclusiveSuite is the "capture" suite of an inconclusive check: one test case in error, so that CI shows
+// the run as broken rather than green when the captures could not show anything.
+func inconclusiveSuite(r *Result) junitSuite {
+	var text strings.Builder
+	for _, why := range r.Inconclusive {
+		text.WriteString(safetext.Text(why) + "\n")
+	}
+	msg := "the captures cannot show whether Intune traffic gets through: " + safetext.Text(r.Inconclusive[0])
+	return junitSuite{Name: "capture", Tests: 1, Errors: 1, Time: "0", Properties: properties(r),
+		Cases: []junitCase{{Name: "the captures can show whether Intune traffic gets through",
+			Classname: "intunecap.capture", Time: "0",
+			Error: &junitFailure{Message: msg, Type: "inconclusive", Text: text.String()}}}}
 }

@@ -15,9 +15,16 @@ import (
 func WriteMarkdown(w io.Writer, r *Result) error {
 	bw := bufio.NewWriter(w)
 	failed := r.Failed()
-	if failed == 0 {
+	switch {
+	case r.Outcome() == OutcomeInconclusive:
+		fmt.Fprintf(bw, "## intunecap check: inconclusive (%d checks passed, but the captures cannot tell)\n\n", len(r.Cases))
+		for _, why := range r.Inconclusive {
+			fmt.Fprintf(bw, "- %s\n", md(why))
+		}
+		fmt.Fprintln(bw)
+	case failed == 0:
 		fmt.Fprintf(bw, "## intunecap check: passed (%d checks)\n\n", len(r.Cases))
-	} else {
+	default:
 		fmt.Fprintf(bw, "## intunecap check: %d of %d checks failed\n\n", failed, len(r.Cases))
 	}
 	writeInputsMarkdown(bw, r)

@@ -61,6 +61,29 @@ type Result struct {
 	Cases        []Case   `json:"cases"`
 	Changes      []Change `json:"changes,omitempty"`
 	Warnings     []string `json:"warnings,omitempty"` // limits of the check itself (names not followed, ...)
+	// Inconclusive says why the captures cannot show whether Intune traffic gets through (no Intune traffic in
+	// them, too many packets undecodable or lost), each with what to do. A check whose cases all pass is then
+	// inconclusive, not passed.
+	Inconclusive []string `json:"inconclusive,omitempty"`
+}
+
+// The outcomes of a check, as the JSON report spells them; the command exits 0, 1 or 3.
+const (
+	OutcomePass         = "pass"
+	OutcomeFail         = "fail"
+	OutcomeInconclusive = "inconclusive"
+)
+
+// Outcome is the check's answer: fail when a case failed, inconclusive when every case passed but the captures
+// cannot tell, pass otherwise.
+func (r *Result) Outcome() string {
+	switch {
+	case r.Failed() > 0:
+		return OutcomeFail
+	case len(r.Inconclusive) > 0:
+		return OutcomeInconclusive
+	}
+	return OutcomePass
 }
 
 // Failed counts the failing cases.

@@ -10,7 +10,8 @@ import (
 )
 
 // WriteText writes the result for a person reading a CI log: one PASS or FAIL line per case, the evidence
-// under each failure, the changes from a baseline, then the totals. quiet leaves out passing cases.
+// under each failure, the changes from a baseline, then the totals and, when the captures cannot tell, why the
+// check is inconclusive. quiet leaves out passing cases.
 func WriteText(w io.Writer, r *Result, quiet bool) error {
 	bw := bufio.NewWriter(w)
 	for _, c := range r.Cases {
@@ -24,11 +25,14 @@ func WriteText(w io.Writer, r *Result, quiet bool) error {
 		fmt.Fprintf(bw, "warning: %s\n", safetext.Text(warn))
 	}
 	failed := r.Failed()
-	verdict := "PASSED"
-	if failed > 0 {
-		verdict = "FAILED"
-	}
+	verdict := map[string]string{OutcomePass: "PASSED", OutcomeFail: "FAILED", OutcomeInconclusive: "INCONCLUSIVE"}[r.Outcome()]
 	fmt.Fprintf(bw, "%s: %d checks, %d passed, %d failed\n", verdict, len(r.Cases), len(r.Cases)-failed, failed)
+	if len(r.Inconclusive) > 0 && failed > 0 {
+		fmt.Fprintln(bw, "  and the captures cannot show everything:")
+	}
+	for _, why := range r.Inconclusive {
+		fmt.Fprintf(bw, "  - %s\n", safetext.Text(why))
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write text report: %w", err)
 	}

@@ -26,15 +26,16 @@ func Write(format string, w io.Writer, r *Result) error {
 
 // jsonReport is the JSON report: the result with its totals first, so a script can read pass/fail at once.
 type jsonReport struct {
-	Passed bool `json:"passed"`
-	Total  int  `json:"total"`
-	Failed int  `json:"failed"`
+	Passed  bool   `json:"passed"`
+	Outcome string `json:"outcome"` // pass, fail or inconclusive (passed is false when inconclusive)
+	Total   int    `json:"total"`
+	Failed  int    `json:"failed"`
 	*Result
 }
 
 // WriteJSON writes the result as one indented JSON document.
 func WriteJSON(w io.Writer, r *Result) error {
-	out := jsonReport{Passed: r.Passed(), Total: len(r.Cases), Failed: r.Failed(), Result: normalized(r)}
+	out := jsonReport{Passed: r.Outcome() == OutcomePass, Outcome: r.Outcome(), Total: len(r.Cases), Failed: r.Failed(), Result: normalized(r)}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {

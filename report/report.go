@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/intunecap/intunecap/outcome"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -27,6 +28,16 @@ type Options struct {
 	// Verbose makes the text report list every record, not only the problems. It keeps one line per record in
 	// memory until the end, so leave it off for long live captures.
 	Verbose bool
+	// Wide keeps every record of the text report on one line, however long, for grep; otherwise the report fits
+	// 100 columns and a record's detail goes on an indented line of its own.
+	Wide bool
+	// AllowEmpty makes a capture with no Intune traffic pass instead of being inconclusive (outcome.Policy).
+	AllowEmpty bool
+}
+
+// policy is the outcome policy the options describe.
+func (o *Options) policy() outcome.Policy {
+	return outcome.Policy{FailOn: o.FailOn, AllowEmpty: o.AllowEmpty}
 }
 
 // Writer is a report being written: the engine feeds it as an result.Sink, and the caller closes it to flush

@@ -50,6 +50,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"text.golden", "text", Options{}, fixtureRecords(), fixtureSummary()},
 		{"text-verbose.golden", "text", Options{Verbose: true}, fixtureRecords(), fixtureSummary()},
+		{"text-wide.golden", "text", Options{Wide: true, Verbose: true}, fixtureRecords(), fixtureSummary()},
 		{"text-color.golden", "text", Options{Color: true, Verbose: true}, fixtureRecords(), fixtureSummary()},
 		{"text-failon-wide.golden", "text", Options{FailOn: wide}, fixtureRecords(), fixtureSummary()},
 		{"text-failon-none.golden", "text", Options{FailOn: []rules.Verdict{}}, fixtureRecords(), fixtureSummary()},

@@ -1,11 +1,12 @@
 package report
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"io"
 	"slices"
 
+	"github.com/intunecap/intunecap/outcome"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -24,15 +25,18 @@ type textWriter struct {
 	failing  map[string]*group // failing records tied to a requirement, by rule key
 	problems map[string]*group // other problems, by kind (a verdict, or "warning")
 	verbose  []verboseRow      // every record, only with Options.Verbose
+	tracker  *outcome.Tracker  // failures to unlisted names, settled at the end
 	seq      int
 }
 
 // tally counts every record, so the headline is exact however many examples were dropped.
 type tally struct {
 	records, flows, dns int
-	matched             int                   // records tied to a requirement
+	matched, matchedDNS int                   // records tied to a requirement, and of those DNS lookups
 	failed              map[rules.Verdict]int // records whose verdict is in FailOn
+	failedDNS           int                   // of those, DNS lookups
 	unruled             int                   // failed records not tied to a requirement
+	stopped             map[rules.Verdict]int // blocked or reset records, failing or not (for --fail-on none)
 }
 
 // group is one requirement's (or one kind of problem's) evidence: counts for all, a few examples per verdict.
@@ -55,9 +59,10 @@ func newTextWriter(w io.Writer, opts Options) *textWriter {
 	return &textWriter{
 		out:      w,
 		opts:     opts,
-		tally:    tally{failed: map[rules.Verdict]int{}},
+		tally:    tally{failed: map[rules.Verdict]int{}, stopped: map[rules.Verdict]int{}},
 		failing:  map[string]*group{},
 		problems: map[string]*group{},
+		tracker:  outcome.NewTracker(opts.policy()),
 	}
 }
 
@@ -69,14 +74,17 @@ func (t *textWriter) Record(r *result.Record) error {
 	t.seq++
 	fail := t.isFail(r.Verdict)
 	t.count(r, fail)
+	t.tracker.Add(r)
 	switch kind := problemKind(r, fail); {
 	case fail && r.RuleKey != "":
 		t.add(t.failing, r.RuleKey, r)
+	case !fail && t.unlistedFailure(r):
+		t.add(t.problems, kindUnlistedFailure, r)
 	case kind != "":
 		t.add(t.problems, kind, r)
 	}
 	if t.opts.Verbose {
-		t.verbose = append(t.verbose, newVerboseRow(r))
+		t.verbose = append(t.verbose, newVerboseRow(r, t.opts.Wide))
 	}
 	return nil
 }
@@ -103,9 +111,10 @@ func (t *textWriter) Close() error {
 
 // write renders the report into a buffer and writes it out.
 func (t *textWriter) write(s *result.Summary) error {
-	bw := bufio.NewWriter(t.out)
-	t.render(bw, s)
-	return t.lc.fail("report", bw.Flush())
+	var b bytes.Buffer // one Write, and no flush: a caller's buffer decides when the report leaves
+	t.render(&b, s)
+	_, err := t.out.Write(b.Bytes())
+	return t.lc.fail("report", err)
 }
 
 func (t *textWriter) isFail(v rules.Verdict) bool { return slices.Contains(t.opts.FailOn, v) }
@@ -119,9 +128,18 @@ func (t *textWriter) count(r *result.Record, fail bool) {
 	}
 	if r.RuleKey != "" {
 		t.tally.matched++
+		if r.Type == "dns" {
+			t.tally.matchedDNS++
+		}
+	}
+	if r.Verdict == rules.Blocked || r.Verdict == rules.Reset {
+		t.tally.stopped[r.Verdict]++
 	}
 	if fail {
 		t.tally.failed[r.Verdict]++
+		if r.Type == "dns" {
+			t.tally.failedDNS++
+		}
 		if r.RuleKey == "" {
 			t.tally.unruled++
 		}
@@ -140,8 +158,19 @@ func problemKind(r *result.Record, fail bool) string {
 	return ""
 }
 
-// kindWarning groups records that are not failures but carry a warning (e.g. a refused AAAA beside a good A).
-const kindWarning = "warning"
+// Problem kinds that are not verdicts. kindWarning groups records that are not failures but carry a warning
+// (e.g. a refused AAAA beside a good A); kindUnlistedFailure groups connections and lookups to unlisted
+// Microsoft names that the network blocked or reset.
+const (
+	kindWarning         = "warning"
+	kindUnlistedFailure = "unlisted-failure"
+)
+
+// unlistedFailure says whether r is a failure to an unlisted Microsoft name that counts under --fail-on.
+func (t *textWriter) unlistedFailure(r *result.Record) bool {
+	f, failed := outcome.FailureOf(r)
+	return failed && r.Verdict == rules.Unlisted && t.opts.policy().Fails(f.Verdict)
+}
 
 // add counts r in its group and keeps a copy if fewer than maxExamples of its verdict are kept.
 func (t *textWriter) add(groups map[string]*group, key string, r *result.Record) {

@@ -20,9 +20,9 @@ func (t *textWriter) renderCapture(b *bytes.Buffer, c *result.CaptureFacts) {
 	tb.add("", "time", timeSpan(c))
 	tb.add("", "link types", escapeJoin(c.LinkTypes))
 	tb.add("", "connections", strconv.Itoa(c.Connections))
-	tb.add("", "DNS exchanges", strconv.Itoa(c.DNSExchanges))
-	tb.add("", "records", fmt.Sprintf("%d (%s, %s)", t.tally.records, plural(t.tally.flows, "flow"),
-		plural(t.tally.dns, "DNS exchange")))
+	tb.add("", "DNS lookups", strconv.Itoa(c.DNSExchanges))
+	tb.add("", "records", fmt.Sprintf("%d (%s, %s)", t.tally.records, plural(t.tally.flows, "connection"),
+		plural(t.tally.dns, "DNS lookup")))
 	tb.render(b, t.opts.Color)
 }
 
@@ -38,7 +38,8 @@ func timeSpan(c *result.CaptureFacts) string {
 func seconds(d float64) string { return strconv.FormatFloat(d, 'f', 3, 64) }
 
 // renderQuality writes what limits the capture's evidence (issue 7): every counter, zero or not, so a clean
-// capture is visibly clean, then the input warnings.
+// capture is visibly clean, then the problems reading the input. (In the text report "warnings" are the
+// records' own warnings, under Other problems; the input's are "input problems".)
 func (t *textWriter) renderQuality(b *bytes.Buffer, c *result.CaptureFacts) {
 	q := &c.Quality
 	b.WriteString("\nCapture quality\n")
@@ -54,12 +55,18 @@ func (t *textWriter) renderQuality(b *bytes.Buffer, c *result.CaptureFacts) {
 	tb.add("", "parser panics", u64(q.ParserPanics), "recovered; the connection was marked")
 	tb.render(b, t.opts.Color)
 	if len(c.Warnings) == 0 {
-		b.WriteString("  warnings: none\n")
+		b.WriteString("  input problems: none\n")
 		return
 	}
-	b.WriteString("  warnings:\n")
+	b.WriteString("  input problems:\n")
 	for _, w := range c.Warnings {
-		b.WriteString("    - " + safetext.Text(w) + "\n")
+		if t.opts.Wide {
+			b.WriteString("    - " + safetext.Text(w) + "\n")
+			continue
+		}
+		var item bytes.Buffer
+		wrap(&item, safetext.Text(w), "      ", reportWidth)
+		b.WriteString("    - " + strings.TrimPrefix(item.String(), "      "))
 	}
 }
 
@@ -78,9 +85,19 @@ func escapeJoin(list []string) string {
 type verboseRow struct {
 	verdict rules.Verdict
 	cells   []string
+	detail  string // the narrow layout's line under the row
 }
 
-func newVerboseRow(r *result.Record) verboseRow {
+func newVerboseRow(r *result.Record, wide bool) verboseRow {
+	if !wide {
+		return verboseRow{verdict: r.Verdict, cells: []string{
+			safetext.Text(string(r.Verdict)),
+			nameCell(r),
+			hostPort(r.Server, r.ServerPort),
+			safetext.Text(r.State),
+			frameCell(r.File, r.FirstFrame),
+		}, detail: verboseDetail(r)}
+	}
 	return verboseRow{verdict: r.Verdict, cells: []string{
 		safetext.Text(string(r.Verdict)),
 		safetext.Text(r.Type),
@@ -99,6 +116,25 @@ func newVerboseRow(r *result.Record) verboseRow {
 	}}
 }
 
+// verboseDetail is the narrow layout's second line of a record: what the wide layout's other columns say.
+func verboseDetail(r *result.Record) string {
+	parts := []string{strings.TrimSpace(safetext.Text(r.Proto)+" "+safetext.Text(r.Transport)) +
+		" from " + hostPort(r.Client, r.ClientPort)}
+	if r.NameSource != "" {
+		parts = append(parts, "name by "+safetext.Text(r.NameSource))
+	}
+	if r.History != "" {
+		parts = append(parts, "history "+safetext.Text(r.History))
+	}
+	if r.Rule != "" {
+		parts = append(parts, "rule "+safetext.Text(r.Rule))
+	}
+	if d := detail(r); d != "" {
+		parts = append(parts, d)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // renderVerbose writes every record, in the order they arrived.
 func (t *textWriter) renderVerbose(b *bytes.Buffer) {
 	if !t.opts.Verbose {
@@ -110,10 +146,17 @@ func (t *textWriter) renderVerbose(b *bytes.Buffer) {
 		return
 	}
 	tb := table{indent: "  "}
-	tb.add("", "VERDICT", "TYPE", "PROTO", "CLIENT", "SERVER", "PORT", "NAME", "SOURCE", "TRANSPORT", "STATE",
-		"HISTORY", "FRAME", "RULE", "DETAIL")
+	if t.opts.Wide {
+		tb.add("", "VERDICT", "TYPE", "PROTO", "CLIENT", "SERVER", "PORT", "NAME", "SOURCE", "TRANSPORT", "STATE",
+			"HISTORY", "FRAME", "RULE", "DETAIL")
+	} else {
+		tb.add("", "VERDICT", "NAME", "SERVER", "STATE", "FRAME")
+	}
 	for _, row := range t.verbose {
 		tb.add(t.verdictColor(row.verdict), row.cells...)
+		if row.detail != "" {
+			tb.below(row.detail)
+		}
 	}
 	tb.render(b, t.opts.Color)
 }

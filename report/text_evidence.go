@@ -8,36 +8,52 @@ import (
 	"strings"
 
 	"github.com/intunecap/intunecap/internal/safetext"
+	"github.com/intunecap/intunecap/outcome"
 	"github.com/intunecap/intunecap/result"
 )
 
 // renderEvidence writes a group's example records, with how many more there were. withRule adds the pattern a
-// record matched, for problems that are not grouped by requirement.
+// record matched, for problems that are not grouped by requirement. The wide layout is one line per record;
+// the narrow one puts the detail, the client and the name's frame on an indented line under the record.
 func (t *textWriter) renderEvidence(b *bytes.Buffer, g *group, withRule bool) {
 	tb := table{indent: "    "}
-	head := []string{"NAME", "SERVER", "CLIENT", "VERDICT", "STAGE", "FRAME", "NAME FRAME"}
-	if withRule {
-		head = append(head, "RULE")
+	if t.opts.Wide {
+		head := []string{"NAME", "SERVER", "CLIENT", "VERDICT", "STAGE", "FRAME", "NAME FRAME"}
+		if withRule {
+			head = append(head, "RULE")
+		}
+		tb.add("", append(head, "DETAIL")...)
+	} else {
+		tb.add("", "NAME", "VERDICT", "STAGE", "SERVER", "FRAME")
 	}
-	tb.add("", append(head, "DETAIL")...)
-	shown := g.examples()
-	for i := range shown {
-		tb.add("", evidenceCells(&shown[i].r, withRule)...)
+	shown := 0
+	for _, ex := range g.examples() {
+		r := &ex.r
+		if g.key == kindUnlistedFailure && t.tracker.Forgiven(r) {
+			continue
+		}
+		shown++
+		if t.opts.Wide {
+			tb.add("", wideEvidenceCells(r, withRule)...)
+			continue
+		}
+		tb.add("", nameCell(r), verdictCell(r), stageCell(r), hostPort(r.Server, r.ServerPort), frameCell(r.File, r.FirstFrame))
+		tb.below(narrowDetail(r, withRule))
 	}
 	tb.render(b, t.opts.Color)
-	if more := g.total - len(shown); more > 0 {
+	if more := g.total - shown; more > 0 {
 		fmt.Fprintf(b, "    … and %d more\n", more)
 	}
 }
 
-// evidenceCells is one record as a row of the evidence table, every packet-borne string escaped.
-func evidenceCells(r *result.Record, withRule bool) []string {
+// wideEvidenceCells is one record as a row of the wide evidence table, every packet-borne string escaped.
+func wideEvidenceCells(r *result.Record, withRule bool) []string {
 	cells := []string{
 		nameCell(r),
 		serverCell(r),
 		safetext.Text(r.Client),
-		safetext.Text(string(r.Verdict)),
-		safetext.Text(r.Stage),
+		verdictCell(r),
+		stageCell(r),
 		frameCell(r.File, r.FirstFrame),
 		frameCell("", r.NameFrame),
 	}
@@ -45,6 +61,38 @@ func evidenceCells(r *result.Record, withRule bool) []string {
 		cells = append(cells, safetext.Text(r.Rule))
 	}
 	return append(cells, detail(r))
+}
+
+// narrowDetail is what the narrow layout says under a record: the detail, then where it came from.
+func narrowDetail(r *result.Record, withRule bool) string {
+	parts := []string{}
+	if d := detail(r); d != "" {
+		parts = append(parts, d)
+	}
+	if r.ViaProxy {
+		parts = append(parts, "through the proxy")
+	}
+	from := "client " + safetext.Text(r.Client)
+	if r.NameFrame != 0 && r.NameFrame != r.FirstFrame {
+		from += ", name in frame " + strconv.FormatUint(r.NameFrame, 10)
+	}
+	if withRule && r.Rule != "" {
+		from += ", rule " + safetext.Text(r.Rule)
+	}
+	return strings.Join(append(parts, from), "; ")
+}
+
+// verdictCell is the record's verdict; for a failure to an unlisted name, what the network did is its detail.
+func verdictCell(r *result.Record) string { return safetext.Text(string(r.Verdict)) }
+
+// stageCell is where a failure happened, read from the record's state when the engine left it empty.
+func stageCell(r *result.Record) string {
+	if r.Stage == "" {
+		if f, failed := outcome.FailureOf(r); failed {
+			return safetext.Text(f.Stage)
+		}
+	}
+	return safetext.Text(r.Stage)
 }
 
 // nameCell is the record's name; through a proxy, with the CONNECT target port the rules checked.
@@ -98,6 +146,8 @@ func detail(r *result.Record) string {
 	var parts []string
 	if r.Reason != "" {
 		parts = append(parts, safetext.Text(r.Reason))
+	} else if f, failed := outcome.FailureOf(r); failed {
+		parts = append(parts, safetext.Text(string(f.Verdict))+": "+safetext.Text(f.Reason))
 	}
 	if r.Type == "dns" {
 		rcode := r.Rcode

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -19,52 +18,19 @@ const maxUnlisted = 20
 
 // render writes the report in reading order: the verdict first, then the evidence, then the context that says
 // how far the capture can be trusted. s is nil when the analysis ended without a summary.
-func (t *textWriter) render(w io.Writer, s *result.Summary) {
-	var b bytes.Buffer
-	t.renderHeadline(&b)
+func (t *textWriter) render(b *bytes.Buffer, s *result.Summary) {
+	t.renderHeadline(b, t.decide(s), s)
 	if s == nil {
 		b.WriteString("(the analysis ended before its summary: requirements and capture facts are missing)\n")
 		s = &result.Summary{}
 	}
-	t.renderFailing(&b, s.Rules)
-	t.renderProblems(&b)
-	t.renderUnlisted(&b, s.Unlisted)
-	t.renderRules(&b, s.Rules)
-	t.renderCapture(&b, &s.Capture)
-	t.renderQuality(&b, &s.Capture)
-	t.renderVerbose(&b)
-	w.Write(b.Bytes())
-}
-
-// renderHeadline writes the one line that answers "did Intune traffic get through?".
-func (t *textWriter) renderHeadline(b *bytes.Buffer) {
-	failed := 0
-	for _, n := range t.tally.failed {
-		failed += n
-	}
-	if failed == 0 {
-		line := "PASS: no Intune connection failed"
-		if t.tally.matched == 0 {
-			line += " (no Intune traffic seen)"
-		}
-		b.WriteString(paint(t.opts.Color, colorGreen, line) + "\n")
-		return
-	}
-	line := fmt.Sprintf("FAIL: %s failed (%s) %s", plural(failed, "connection"), countList(t.tally.failed),
-		t.spread())
-	b.WriteString(paint(t.opts.Color, colorRed, line) + "\n")
-}
-
-// spread says how many requirements the failures touch.
-func (t *textWriter) spread() string {
-	reqs, unruled := len(t.failing), t.tally.unruled
-	switch {
-	case unruled == 0:
-		return "across " + plural(reqs, "requirement")
-	case reqs == 0:
-		return "not tied to a requirement"
-	}
-	return fmt.Sprintf("across %s, %d not tied to one", plural(reqs, "requirement"), unruled)
+	t.renderFailing(b, s.Rules)
+	t.renderProblems(b)
+	t.renderUnlisted(b, s.Unlisted, s.UnlistedCoverage)
+	t.renderRules(b, s.Rules)
+	t.renderCapture(b, &s.Capture)
+	t.renderQuality(b, &s.Capture)
+	t.renderVerbose(b)
 }
 
 // renderFailing lists failing requirements in table order, each with a few records as evidence.
@@ -75,8 +41,11 @@ func (t *textWriter) renderFailing(b *bytes.Buffer, rows []result.RuleSummary) {
 	b.WriteString("\nFailing requirements\n")
 	for _, g := range failingOrder(t.failing, rows) {
 		info := ruleInfo(g, rows)
-		head := fmt.Sprintf("  %s  (%s)  %s", safetext.Text(info.Pattern), countList(g.counts), describeRule(info))
+		head := fmt.Sprintf("  %s  (%s)  %s", safetext.Text(info.Pattern), countList(g.counts), describeRule(info, t.opts.Wide))
 		b.WriteString(paint(t.opts.Color, colorRed, head) + "\n")
+		if !t.opts.Wide && info.Purpose != "" {
+			b.WriteString("    for " + safetext.Text(info.Purpose) + "\n")
+		}
 		t.renderEvidence(b, g, false)
 	}
 }
@@ -115,32 +84,41 @@ func ruleInfo(g *group, rows []result.RuleSummary) result.RuleSummary {
 	return result.RuleSummary{Key: g.key, Pattern: g.rule, Purpose: g.purpose}
 }
 
-// describeRule is the bracketed part of a failing requirement's heading.
-func describeRule(r result.RuleSummary) string {
+// describeRule is the bracketed part of a failing requirement's heading; the wide layout adds the purpose.
+func describeRule(r result.RuleSummary, wide bool) string {
 	s := "[" + safetext.Text(r.Key)
 	if r.Ports != "" {
 		s += ", ports " + safetext.Text(r.Ports)
 	}
 	s += "]"
-	if r.Purpose != "" {
+	if wide && r.Purpose != "" {
 		s += " " + safetext.Text(r.Purpose)
 	}
 	return s
 }
 
-// renderProblems lists what went wrong outside the failing requirements: ports a rule does not allow, failures
-// not counted by --fail-on, and warnings.
+// renderProblems lists what went wrong outside the failing requirements: failures to unlisted Microsoft names,
+// ports a rule does not allow, failures not counted by --fail-on, and warnings.
 func (t *textWriter) renderProblems(b *bytes.Buffer) {
-	if len(t.problems) == 0 {
+	kinds := problemOrder(t.problems)
+	if g := t.problems[kindUnlistedFailure]; g != nil {
+		g.total = t.tracker.Failing() // failed lookups forgiven by a later answer are not problems
+		if g.total == 0 {
+			kinds = slices.DeleteFunc(kinds, func(k string) bool { return k == kindUnlistedFailure })
+		}
+	}
+	if len(kinds) == 0 {
 		return
 	}
 	b.WriteString("\nOther problems\n")
-	for _, kind := range problemOrder(t.problems) {
+	for _, kind := range kinds {
 		g := t.problems[kind]
 		title, color := kind, colorYellow
 		switch {
 		case kind == kindWarning:
 			title = "warnings"
+		case kind == kindUnlistedFailure:
+			title, color = "blocked or reset, to unlisted Microsoft names", colorRed
 		case t.isFail(rules.Verdict(kind)):
 			color = colorRed
 		}
@@ -149,21 +127,25 @@ func (t *textWriter) renderProblems(b *bytes.Buffer) {
 	}
 }
 
-// problemOrder sorts problem kinds in verdict order, warnings last.
+// problemOrder sorts problem kinds: failures to unlisted names first, then verdict order, warnings last.
 func problemOrder(groups map[string]*group) []string {
-	return slices.SortedFunc(maps.Keys(groups), func(a, b string) int {
-		if (a == kindWarning) != (b == kindWarning) {
-			if a == kindWarning {
-				return 1
-			}
-			return -1
+	rank := func(k string) int {
+		switch k {
+		case kindUnlistedFailure:
+			return 0
+		case kindWarning:
+			return 2
 		}
-		return compareVerdicts(rules.Verdict(a), rules.Verdict(b))
+		return 1
+	}
+	return slices.SortedFunc(maps.Keys(groups), func(a, b string) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), compareVerdicts(rules.Verdict(a), rules.Verdict(b)))
 	})
 }
 
-// renderUnlisted lists Microsoft-looking names no requirement covers, most frequent first.
-func (t *textWriter) renderUnlisted(b *bytes.Buffer, names []result.NameCount) {
+// renderUnlisted lists Microsoft-looking names no requirement covers, most frequent first, and how many of
+// them another built-in table lists.
+func (t *textWriter) renderUnlisted(b *bytes.Buffer, names []result.NameCount, cov *result.Coverage) {
 	if len(names) == 0 {
 		return
 	}
@@ -172,6 +154,13 @@ func (t *textWriter) renderUnlisted(b *bytes.Buffer, names []result.NameCount) {
 		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Name, y.Name))
 	})
 	b.WriteString("\nUnlisted Microsoft names (no requirement covers them)\n")
+	if cov != nil && cov.Names > 0 {
+		some := fmt.Sprintf("%d of them", cov.Names)
+		if cov.Names == cov.Of {
+			some = "all of them"
+		}
+		fmt.Fprintf(b, "  --rules %s lists %s\n", safetext.Text(cov.Rules), some)
+	}
 	tb := table{indent: "  "}
 	tb.add("", "COUNT", "NAME")
 	for _, n := range sorted[:min(len(sorted), maxUnlisted)] {
@@ -187,7 +176,8 @@ func (t *textWriter) renderUnlisted(b *bytes.Buffer, names []result.NameCount) {
 	}
 }
 
-// renderRules writes the per-requirement table: every row of the rules, with its status and counts.
+// renderRules writes the per-requirement table: every row of the rules, with its status and counts. The wide
+// layout has a PURPOSE column; the narrow one says each purpose once, above its rows.
 func (t *textWriter) renderRules(b *bytes.Buffer, rows []result.RuleSummary) {
 	b.WriteString("\nRequirements\n")
 	if len(rows) == 0 {
@@ -195,13 +185,29 @@ func (t *textWriter) renderRules(b *bytes.Buffer, rows []result.RuleSummary) {
 		return
 	}
 	status := map[string]int{}
-	tb := table{indent: "  "}
-	tb.add("", "STATUS", "RULE", "PATTERN", "PORTS", "VERDICTS", "PURPOSE")
+	tb := table{indent: "    "}
+	if t.opts.Wide {
+		tb.indent = "  "
+	}
+	head := []string{"STATUS", "RULE", "PATTERN", "PORTS", "VERDICTS"}
+	if t.opts.Wide {
+		head = append(head, "PURPOSE")
+	}
+	tb.add("", head...)
+	purpose := ""
 	for i := range rows {
 		r := &rows[i]
 		status[r.Status]++
-		tb.add(statusColor(r.Status), safetext.Text(r.Status), safetext.Text(r.Key), safetext.Text(r.Pattern),
-			safetext.Text(r.Ports), countList(verdictCounts(r.Verdicts)), safetext.Text(r.Purpose))
+		cells := []string{safetext.Text(r.Status), safetext.Text(r.Key), safetext.Text(r.Pattern),
+			safetext.Text(r.Ports), countList(verdictCounts(r.Verdicts))}
+		if t.opts.Wide {
+			cells = append(cells, safetext.Text(r.Purpose))
+		}
+		tb.add(statusColor(r.Status), cells...)
+		if !t.opts.Wide && r.Purpose != purpose {
+			purpose = r.Purpose
+			tb.above("  " + safetext.Text(purpose) + ":")
+		}
 	}
 	fmt.Fprintf(b, "  %d ok, %d failing, %d not seen\n", status["ok"], status["failing"], status["not-seen"])
 	tb.render(b, t.opts.Color)

@@ -35,31 +35,74 @@ func TestHeadline(t *testing.T) {
 	blocked := func(key string) result.Record {
 		return result.Record{Type: "flow", RuleKey: key, Verdict: rules.Blocked}
 	}
+	seen := &result.Summary{Capture: result.CaptureFacts{Packets: 10},
+		Rules: []result.RuleSummary{{Key: "t:1", Status: "ok"}}}
+	empty := &result.Summary{Capture: result.CaptureFacts{Packets: 10}}
+	proxy407 := result.Record{Type: "flow", Proto: "tcp", Name: "login.microsoftonline-p.com", Verdict: rules.Unlisted,
+		ViaProxy: true, ProxyStatus: 407, State: "established"}
+	servfail := result.Record{Type: "dns", Name: "fail.microsoftonline-p.com", Verdict: rules.Unlisted,
+		State: "answered", Rcode: "SERVFAIL", Client: "198.18.0.2"}
 	tests := []struct {
-		name   string
-		failOn []rules.Verdict
-		recs   []result.Record
-		want   string
+		name string
+		opts Options
+		recs []result.Record
+		sum  *result.Summary
+		want string
 	}{
-		{"nothing", nil, nil, "PASS: no Intune connection failed (no Intune traffic seen)"},
-		{"only other", nil, []result.Record{{Verdict: rules.Other}}, "PASS: no Intune connection failed (no Intune traffic seen)"},
-		{"allowed", nil, []result.Record{{RuleKey: "t:1", Verdict: rules.Allowed}}, "PASS: no Intune connection failed"},
-		{"one", nil, []result.Record{blocked("t:1")}, "FAIL: 1 connection failed (1 blocked) across 1 requirement"},
-		{"two rules", nil, []result.Record{blocked("t:1"), blocked("t:2"), {RuleKey: "t:2", Verdict: rules.Reset}},
-			"FAIL: 3 connections failed (2 blocked, 1 reset) across 2 requirements"},
-		{"blocked not failing", []rules.Verdict{rules.Reset}, []result.Record{blocked("t:1")}, "PASS: no Intune connection failed"},
-		{"unruled only", []rules.Verdict{rules.Unlisted}, []result.Record{{Verdict: rules.Unlisted}},
-			"FAIL: 1 connection failed (1 unlisted) not tied to a requirement"},
-		{"mixed", []rules.Verdict{rules.Blocked, rules.Unlisted}, []result.Record{blocked("t:1"), {Verdict: rules.Unlisted}},
-			"FAIL: 2 connections failed (1 blocked, 1 unlisted) across 1 requirement, 1 not tied to one"},
+		{"nothing", Options{}, nil, empty,
+			"INCONCLUSIVE: this capture cannot show whether Intune traffic gets through"},
+		{"nothing allowed", Options{AllowEmpty: true}, nil, empty,
+			"PASS: no Intune traffic seen, and none was expected (--allow-empty)"},
+		{"only other", Options{}, []result.Record{{Verdict: rules.Other}}, empty,
+			"INCONCLUSIVE: this capture cannot show whether Intune traffic gets through"},
+		{"allowed", Options{}, []result.Record{{RuleKey: "t:1", Verdict: rules.Allowed}}, seen,
+			"PASS: no Intune connection or lookup failed (1 connection on listed requirements)"},
+		{"one", Options{}, []result.Record{blocked("t:1")}, seen, "FAIL: 1 failure on 1 listed requirement"},
+		{"two rules", Options{}, []result.Record{blocked("t:1"), blocked("t:2"), {RuleKey: "t:2", Verdict: rules.Reset}},
+			seen, "FAIL: 3 failures on 2 listed requirements"},
+		{"blocked not failing", Options{FailOn: []rules.Verdict{rules.Reset}}, []result.Record{blocked("t:1")}, seen,
+			"PASS (--fail-on reset): 1 failure seen but not counted (1 blocked)"},
+		{"fail-on none", Options{FailOn: []rules.Verdict{}}, []result.Record{blocked("t:1"), blocked("t:2")}, seen,
+			"PASS (--fail-on none): 2 failures seen but not counted (2 blocked)"},
+		{"unruled only", Options{FailOn: []rules.Verdict{rules.Unlisted}}, []result.Record{{Verdict: rules.Unlisted}}, seen,
+			"FAIL: 1 failure not tied to a requirement"},
+		{"mixed", Options{FailOn: []rules.Verdict{rules.Blocked, rules.Unlisted}}, []result.Record{blocked("t:1"), {Verdict: rules.Unlisted}},
+			seen, "FAIL: 2 failures: 1 on 1 listed requirement, 1 not tied to a requirement"},
+		{"unlisted 407 and servfail", Options{}, []result.Record{blocked("t:1"), proxy407, servfail}, seen,
+			"FAIL: 3 failures: 1 on 1 listed requirement, 2 to unlisted Microsoft names"},
+		{"unlisted servfail forgiven", Options{}, []result.Record{servfail,
+			{Type: "dns", Name: servfail.Name, Client: servfail.Client, Verdict: rules.Unlisted, State: "answered", Rcode: "NOERROR"}},
+			seen, "PASS: no Intune connection or lookup failed (no record on a listed requirement)"},
+		{"unlisted not in fail-on", Options{FailOn: []rules.Verdict{rules.Reset}}, []result.Record{proxy407}, seen,
+			"PASS: no Intune connection or lookup failed (no record on a listed requirement)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := run(t, "text", Options{FailOn: tt.failOn}, tt.recs, &result.Summary{})
+			out := run(t, "text", tt.opts, tt.recs, tt.sum)
 			if got, _, _ := strings.Cut(string(out), "\n"); got != tt.want {
 				t.Errorf("headline %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestUnlistedFailureListed checks that a proxy 407 to an unlisted name shows among the problems with what the
+// network did, and the headline's second line counts it.
+func TestUnlistedFailureListed(t *testing.T) {
+	r := result.Record{Type: "flow", Proto: "tcp", Name: "login.microsoftonline-p.com", Verdict: rules.Unlisted,
+		ViaProxy: true, ProxyStatus: 407, State: "established", Server: "198.18.0.1", ServerPort: 3129, Port: 443,
+		Client: "198.18.0.2", FirstFrame: 102}
+	sum := &result.Summary{Capture: result.CaptureFacts{Packets: 10}, Rules: []result.RuleSummary{{Key: "t:1", Status: "ok"}}}
+	out := string(run(t, "text", Options{}, []result.Record{r}, sum))
+	for _, want := range []string{
+		"FAIL: 1 failure to unlisted Microsoft names\n  1 blocked, in 1 connection\n",
+		"  blocked or reset, to unlisted Microsoft names (1)\n",
+		"login.microsoftonline-p.com:443  unlisted  after-connect",
+		"blocked: the proxy asked for authentication (407)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
 	}
 }
 
@@ -89,7 +132,7 @@ func TestTextBounded(t *testing.T) {
 	w.Summary(&result.Summary{})
 	out := buf.String()
 	for _, want := range []string{
-		"FAIL: 10000 connections failed (5000 blocked, 5000 reset) across 1 requirement",
+		"FAIL: 10000 failures on 1 listed requirement\n  5000 blocked, 5000 reset, in 10000 connections\n",
 		fmt.Sprintf("    … and %d more\n", n-maxExamples),
 		"h0.manage", "h1.manage", "h2.manage", "h3.manage", "h4.manage",
 	} {

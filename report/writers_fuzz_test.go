@@ -23,7 +23,10 @@ func FuzzTextWriter(f *testing.F) {
 			Unlisted: []result.NameCount{{Name: name, Count: 1}},
 			Capture:  result.CaptureFacts{Files: []string{reason}, Warnings: []string{warning}, LinkTypes: []string{cname}},
 		}
-		checkTerminalSafe(t, run(t, "text", Options{Verbose: true, Color: true}, []result.Record{r}, sum))
+		u := r
+		u.Verdict, u.RuleKey, u.Reason, u.Type, u.State, u.ProxyStatus = rules.Unlisted, "", "", "flow", warning, 407
+		checkTerminalSafe(t, run(t, "text", Options{Verbose: true, Color: true}, []result.Record{r, u}, sum))
+		checkTerminalSafe(t, run(t, "text", Options{Wide: true, Verbose: true}, []result.Record{r, u}, sum))
 		for _, format := range []string{"jsonl", "json"} {
 			out := run(t, format, Options{}, []result.Record{r}, sum)
 			docs := [][]byte{out}

@@ -107,6 +107,25 @@ type Summary struct {
 	Unlisted []NameCount    `json:"unlisted"`
 	Failing  int            `json:"failing"` // records whose verdict is in --fail-on
 	Capture  CaptureFacts   `json:"capture"`
+
+	// UnlistedFailing counts records to unlisted Microsoft names that the network blocked or reset (judged from
+	// their state, proxy status and rcode, as for listed names) and whose failure is in --fail-on. They count
+	// towards the outcome like Failing.
+	UnlistedFailing int `json:"unlisted_failing,omitempty"`
+	// UnlistedCoverage says how many unlisted names another built-in table would list (the current endpoint
+	// list, when the run used the 2015 table), so the reader knows whether switching tables would help.
+	UnlistedCoverage *Coverage `json:"unlisted_coverage,omitempty"`
+	// Outcome is the run's answer: "pass", "fail" or "inconclusive" (exit status 0, 1 or 3).
+	Outcome string `json:"outcome,omitempty"`
+	// OutcomeReasons says why a run is inconclusive (or what limits a failing one), each with what to do.
+	OutcomeReasons []string `json:"outcome_reasons,omitempty"`
+}
+
+// Coverage is how many of the unlisted names the table Rules would list.
+type Coverage struct {
+	Rules string `json:"rules"` // a built-in profile, e.g. "intune-current"
+	Names int    `json:"names"` // unlisted names it lists
+	Of    int    `json:"of"`    // unlisted names looked at
 }
 
 // Sink receives the analysis as it happens: each record as soon as its verdict is final (connection closed,

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what the tests need, then vet, a cgo-free build, and go test.
-# Tests that need ../shared/pcaps read INTUNECAP_SHARED_PCAPS (set by .ci/run); tests that need root and
+# Tests that need the shared captures read INTUNECAP_SHARED_PCAPS (set by .ci/run, else ../shared/pcaps when it
+# exists); tests that need root and
 # network namespaces fail in CI (CI=true) when they cannot run, and skip with a message elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
+# The shared public captures: found next to the checkout when nobody said where they are.
+if [ -z "${INTUNECAP_SHARED_PCAPS:-}" ] && [ -d ../shared/pcaps ]; then
+  INTUNECAP_SHARED_PCAPS="$(cd ../shared/pcaps && pwd)"
+  export INTUNECAP_SHARED_PCAPS
+fi
+if [ -n "${INTUNECAP_SHARED_PCAPS:-}" ]; then
+  echo "== shared captures: $INTUNECAP_SHARED_PCAPS"
+else
+  echo "== shared captures: none (no ../shared/pcaps, INTUNECAP_SHARED_PCAPS unset): the tests that read them skip"
+fi
 echo "== go vet"
 go vet ./...
 echo "== CGO_ENABLED=0 go build"

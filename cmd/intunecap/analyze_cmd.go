@@ -2,11 +2,11 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -15,7 +15,9 @@ import (
 
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/outcome"
 	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -23,27 +25,33 @@ const analyzeUsage = `usage: intunecap analyze [flags] FILE...
 
 Analyze capture files and give a verdict for every connection and DNS lookup, then a
 summary per Intune requirement. FILE may be pcap or pcapng, gzipped or not, or "-" for
-standard input; several files (or globs) are read as one capture, merged by time.
+standard input, or a directory (its capture files, sorted); several files (or globs)
+are read as one capture, merged by time.
 
-Exit status: 0 nothing failed, 1 some record has a verdict in --fail-on,
-2 usage error or no packet could be read.
+Exit status: 0 pass; 1 fail: a record has a verdict in --fail-on, or traffic to an
+unlisted Microsoft name was blocked or reset; 2 usage error, no packet could be read,
+or -o names an input; 3 inconclusive: nothing failed but the capture cannot tell (no
+Intune traffic in it, or too many packets undecodable or lost; --allow-empty passes
+a capture with no Intune traffic).
 
 Flags:
 `
 
 // analyzeFlags holds the analyze command's options.
 type analyzeFlags struct {
-	format  string
-	rules   []string
-	failOn  string
-	output  string
-	color   string
-	verbose bool
-	workers int
-	quiet   bool
-	limits  analyze.Options // the memory caps; zero fields take the engine's defaults
-	cpuProf string
-	memProf string
+	format     string
+	rules      []string
+	failOn     string
+	output     string
+	color      string
+	verbose    bool
+	wide       bool
+	allowEmpty bool
+	workers    int
+	quiet      bool
+	limits     analyze.Options // the memory caps; zero fields take the engine's defaults
+	cpuProf    string
+	memProf    string
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,6 +64,8 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never (NO_COLOR is honoured)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text report: list every connection, not only problems")
+	fs.BoolVar(&f.wide, "wide", false, "text report: one line per record, however long (for grep)")
+	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "pass, not inconclusive, when no Intune traffic is seen")
 	fs.IntVarP(&f.workers, "workers", "w", defaultWorkers(runtime.GOMAXPROCS(0)),
 		"analyze with `N` engines in parallel, one fewer than the cores by default (the report is the same for any N)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on standard error")
@@ -111,8 +121,11 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return 2, err
 	}
-	paths, err := expandGlobs(args)
+	paths, err := expandInputs(args)
 	if err != nil {
+		return 2, err
+	}
+	if err := refuseInputs("-o", f.output, append(paths, args...)); err != nil {
 		return 2, err
 	}
 	reader, err := capture.Open(paths)
@@ -120,30 +133,46 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		return 2, err
 	}
 	defer reader.Close()
-	out, closeOut, err := openOutput(f.output, stdout)
+	out, err := openOutput(f.output, stdout)
 	if err != nil {
 		return 2, err
 	}
-	color := useColor(f.color, out)
-	buffered := bufio.NewWriterSize(out, 256<<10) // a report is read when the run ends: one write per line is waste
-	w, err := report.New(f.format, buffered, report.Options{Color: color, FailOn: failOn, Verbose: f.verbose})
+	color := useColor(f.color, out.w)
+	buffered := bufio.NewWriterSize(out.w, 256<<10) // a report is read when the run ends: one write per line is waste
+	w, err := report.New(f.format, buffered, report.Options{Color: color, FailOn: failOn, Verbose: f.verbose,
+		Wide: f.wide, AllowEmpty: f.allowEmpty})
 	if err != nil {
-		closeOut()
+		out.finish(false)
 		return 2, err
 	}
-	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: w, Stderr: stderr,
+	judge := newJudge(w, table, outcome.Policy{FailOn: failOn, AllowEmpty: f.allowEmpty})
+	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: judge, Stderr: stderr,
 		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits,
 		WrapSource: func(r *capture.Reader) analyze.Source {
 			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
 		}}
-	summary, runErr := p.run()
-	if err := errors.Join(runErr, w.Close(), buffered.Flush(), closeOut()); err != nil {
+	_, err = p.run()
+	if err == nil {
+		err = w.Close()
+	}
+	if err == nil {
+		err = buffered.Flush()
+	}
+	// The first error is the one to show: after a write error every later write fails the same way. A run
+	// that failed writes no report (the buffer is dropped; a file keeps its old contents).
+	if err := cmp.Or(err, out.finish(err == nil)); err != nil {
+		out.finish(false)
 		return 2, err
 	}
-	if summary.Failing > 0 {
-		return 1, nil
+	return exitStatus(judge.Final()), nil
+}
+
+// exitStatus is the exit status of an analysis: its outcome's (0, 1 or 3), or 3 when no summary came.
+func exitStatus(s *result.Summary) int {
+	if s == nil {
+		return outcome.Inconclusive.ExitCode()
 	}
-	return 0, nil
+	return outcome.Outcome(s.Outcome).ExitCode()
 }
 
 // parseFailOn reads --fail-on; "none" (or an empty value) never fails.
@@ -156,39 +185,6 @@ func parseFailOn(s string) ([]rules.Verdict, error) {
 		return nil, fmt.Errorf("--fail-on: %w", err)
 	}
 	return v, nil
-}
-
-// expandGlobs expands shell-style patterns the shell left alone (quoted, or on systems whose shell does not),
-// so a pipeline can pass "captures/*.pcapng". A pattern that matches nothing is kept, and fails to open.
-func expandGlobs(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		if a == "-" || !strings.ContainsAny(a, "*?[") {
-			out = append(out, a)
-			continue
-		}
-		m, err := filepath.Glob(a)
-		if err != nil {
-			return nil, fmt.Errorf("bad pattern %q: %w", a, err)
-		}
-		if len(m) == 0 {
-			return nil, fmt.Errorf("%s: no file matches", a)
-		}
-		out = append(out, m...)
-	}
-	return out, nil
-}
-
-// openOutput opens -o FILE, or returns stdout. Only the path the user named is ever written.
-func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
-	if path == "" || path == "-" {
-		return stdout, func() error { return nil }, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open output: %w", err)
-	}
-	return f, f.Close, nil
 }
 
 // useColor decides on ANSI colour: never with NO_COLOR, always or never when asked, else only on a terminal.

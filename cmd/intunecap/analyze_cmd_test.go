@@ -37,7 +37,7 @@ func TestAnalyzeExitStatus(t *testing.T) {
 		{"missing file", []string{filepath.Join(dir, "nope.pcap")}, 2, "no such file or directory", true},
 		{"bad file in a set is skipped", []string{good, garbage}, 0, "warning: " + garbage + ": not a pcap or pcapng file", false},
 		{"truncated last packet", []string{truncated}, 0, "intunecap analyze: warning: " + truncated + ": frame ", false},
-		{"nothing readable", []string{headerOnly}, 2, "no packet could be read", false},
+		{"nothing readable", []string{headerOnly}, 2, "no packet could be read", true},
 		{"unknown verdict", []string{"--fail-on", "bogus", good}, 2, `--fail-on: unknown verdict "bogus"`, true},
 		{"unknown format", []string{"--format", "xml", good}, 2, "xml", true},
 		{"no file", nil, 2, "no capture file given", true},

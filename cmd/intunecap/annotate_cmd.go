@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -43,7 +41,7 @@ func runAnnotate(args []string, stdout, stderr io.Writer) int {
 	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge")
 	fs.StringVar(&f.colors, "wireshark-colors", "", "also write Wireshark coloring rules for the comments to `FILE`")
 	fs.IntVarP(&f.workers, "workers", "w", defaultWorkers(runtime.GOMAXPROCS(0)), "analyze with `N` engines in parallel")
-	fs.Usage = func() { fmt.Fprint(stdout, annotateUsage); fs.SetOutput(stdout); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(stderr, annotateUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -69,14 +67,15 @@ func annotateFiles(f *annotateFlags, args []string, stderr io.Writer) (annotate.
 	if len(args) == 0 {
 		return st, errors.New("no capture file given")
 	}
-	paths, err := expandGlobs(args)
+	paths, err := expandInputs(args)
 	if err != nil {
 		return st, err
 	}
-	for _, out := range []string{f.output, f.colors} {
-		if err := refuseInput(out, paths); err != nil {
-			return st, err
-		}
+	if err := refuseInputs("-o", f.output, paths); err != nil {
+		return st, err
+	}
+	if err := refuseInputs("--wireshark-colors", f.colors, paths); err != nil {
+		return st, err
 	}
 	table, err := rules.Load(f.rules)
 	if err != nil {
@@ -110,42 +109,18 @@ func annotateFiles(f *annotateFlags, args []string, stderr io.Writer) (annotate.
 	return st, err
 }
 
-// refuseInput fails when out names one of the inputs, by path or by file identity, so that a slip of the
-// keyboard cannot overwrite a capture.
-func refuseInput(out string, inputs []string) error {
-	if out == "" {
-		return nil
-	}
-	oi, statErr := os.Stat(out)
-	for _, in := range inputs {
-		if filepath.Clean(in) == filepath.Clean(out) {
-			return fmt.Errorf("output %s is also an input", out)
-		}
-		if statErr != nil {
-			continue
-		}
-		if ii, err := os.Stat(in); err == nil && os.SameFile(oi, ii) {
-			return fmt.Errorf("output %s is the same file as input %s", out, in)
-		}
-	}
-	return nil
-}
-
-// writeAtomic writes through write into a temporary file beside path and renames it over path on success, so a
+// writeAtomic writes through write into a file that replaces path only when everything was written, so a
 // failed run leaves what was there before.
 func writeAtomic[T any](path string, write func(io.Writer) (T, error)) (T, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	f, err := createAtomic(path)
 	if err != nil {
 		var zero T
-		return zero, fmt.Errorf("create output: %w", err)
+		return zero, err
 	}
-	v, err := write(tmp)
-	if err = errors.Join(err, tmp.Close()); err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+	v, err := write(f)
 	if err != nil {
-		os.Remove(tmp.Name())
+		f.abort()
 		return v, fmt.Errorf("write %s: %w", path, err)
 	}
-	return v, nil
+	return v, f.commit()
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/outcome"
 	"github.com/intunecap/intunecap/regress"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -22,22 +24,26 @@ const checkUsage = `usage: intunecap check (--expect FILE | --baseline FILE) [fl
 Check capture files against an expectations file (docs/ci.md), a baseline recorded with
 "intunecap baseline", or both, and say PASS or FAIL for each expectation, with the
 records behind every failure. Several files (or globs) are read as one capture, merged
-by time. With --baseline, only what got worse fails: a requirement that was ok and is
-now failing or not-seen, a name newly blocked or reset, a name newly unlisted.
+by time. With --baseline, only what got worse fails: a requirement whose status got
+worse (ok, not-seen, failing, best first), a name newly blocked or reset, a name
+newly unlisted.
 
 Exit status: 0 every check passed, 1 some check failed, 2 usage error, bad
-expectations or baseline, or no packet could be read.
+expectations or baseline, or no packet could be read, 3 inconclusive: every check
+passed but the captures cannot tell (no Intune traffic, or too much undecodable or
+lost; --allow-empty accepts a capture with no Intune traffic).
 
 Flags:
 `
 
 // checkFlags holds the check command's options.
 type checkFlags struct {
-	expect   string
-	baseline string
-	rules    []string
-	reports  []string
-	quiet    bool
+	expect     string
+	baseline   string
+	rules      []string
+	reports    []string
+	quiet      bool
+	allowEmpty bool
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
@@ -49,6 +55,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default: the expectations' or baseline's, else intune-2015)")
 	fs.StringArrayVar(&f.reports, "report", nil, "also write a report: `FORMAT=FILE` with FORMAT one of "+strings.Join(regress.Formats(), ", ")+"; repeatable")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only failures, changes and the totals")
+	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "pass, not inconclusive, when no Intune traffic is seen")
 	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); fs.PrintDefaults() }
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
@@ -69,7 +76,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 // parseFlags parses a command's flags; ok false means return code: 0 after -h, 2 after a usage error, which
-// is printed with the usage.
+// is printed on one line with a hint to the usage.
 func parseFlags(fs *pflag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
 	err := fs.Parse(args)
 	switch {
@@ -78,8 +85,7 @@ func parseFlags(fs *pflag.FlagSet, args []string, stderr io.Writer) (code int, o
 	case errors.Is(err, pflag.ErrHelp):
 		return 0, false
 	}
-	fmt.Fprintf(stderr, "intunecap %s: %v\n\n", fs.Name(), err)
-	fs.Usage()
+	fmt.Fprintf(stderr, "intunecap %s: %v\nRun 'intunecap %s -h' for usage.\n", fs.Name(), err, fs.Name())
 	return 2, false
 }
 
@@ -97,11 +103,20 @@ func checkFiles(f *checkFlags, args []string, stdout, stderr io.Writer) (int, er
 	if err != nil {
 		return 2, err
 	}
+	paths, err := expandInputs(args)
+	if err != nil {
+		return 2, err
+	}
+	for _, o := range in.reports {
+		if err := refuseInputs("--report", o.path, append([]string{f.expect, f.baseline}, paths...)); err != nil {
+			return 2, err
+		}
+	}
 	var track []string
 	if in.exp != nil {
 		track = in.exp.TrackedNames()
 	}
-	col, paths, err := collect(args, in.table, track, "intunecap check", stderr)
+	col, paths, sum, err := collect(paths, in.table, track, "intunecap check", stderr)
 	if err != nil {
 		return 2, err
 	}
@@ -116,16 +131,14 @@ func checkFiles(f *checkFlags, args []string, stdout, stderr io.Writer) (int, er
 		res.Changes = changes
 	}
 	res.AddWarnings(col)
+	res.Inconclusive = inconclusive(sum, f.allowEmpty)
 	if err := regress.WriteText(stdout, res, f.quiet); err != nil {
 		return 2, err
 	}
 	if err := writeReports(in.reports, res, stdout); err != nil {
 		return 2, err
 	}
-	if !res.Passed() {
-		return 1, nil
-	}
-	return 0, nil
+	return map[string]int{regress.OutcomePass: 0, regress.OutcomeFail: 1, regress.OutcomeInconclusive: 3}[res.Outcome()], nil
 }
 
 // loadCheckInputs reads the expectations, the baseline and the rules, and checks they agree.
@@ -181,23 +194,34 @@ func checkRules(flag []string, exp *regress.Expectations, base *regress.Baseline
 	return table, nil
 }
 
-// collect reads the captures through the analysis pipeline into a collector.
-func collect(args []string, table *rules.Table, track []string, prefix string, stderr io.Writer) (*regress.Collector, []string, error) {
-	paths, err := expandGlobs(args)
+// collect reads the captures through the analysis pipeline into a collector, and returns the summary with
+// its outcome filled in (outcome.Sink), which the collector keeps too.
+func collect(args []string, table *rules.Table, track []string, prefix string, stderr io.Writer) (*regress.Collector, []string, *result.Summary, error) {
+	paths, err := expandInputs(args)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	reader, err := capture.Open(paths)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer reader.Close()
 	col := regress.NewCollector(track)
-	p := pipeline{Reader: reader, Paths: paths, Table: table, Sink: col, Stderr: stderr, Prefix: prefix}
+	judge := newJudge(col, table, outcome.Policy{})
+	p := pipeline{Reader: reader, Paths: paths, Table: table, Sink: judge, Stderr: stderr, Prefix: prefix}
 	if _, err := p.run(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return col, paths, nil
+	return col, paths, judge.Final(), nil
+}
+
+// inconclusive says why the captures cannot show whether Intune traffic gets through, from the summary (nil
+// when the analysis gave none).
+func inconclusive(sum *result.Summary, allowEmpty bool) []string {
+	if sum == nil {
+		return []string{"the analysis ended before its summary"}
+	}
+	return outcome.Decide(sum, outcome.Policy{AllowEmpty: allowEmpty}).Reasons
 }
 
 // reportOut is one --report FORMAT=FILE.
@@ -240,8 +264,8 @@ func writeReports(outs []reportOut, res *regress.Result, stdout io.Writer) error
 			}
 			continue
 		}
-		if err := os.WriteFile(o.path, buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("write %s report: %w", o.format, err)
+		if err := writeFileAtomic(o.path, buf.Bytes()); err != nil {
+			return fmt.Errorf("%s report: %w", o.format, err)
 		}
 	}
 	return nil
@@ -254,7 +278,9 @@ and unlisted names) for "intunecap check --baseline". The file is sorted JSON wi
 time of the run in it: the same captures and rules always give the same bytes, so it
 can be committed and diffed. Several files (or globs) are read as one capture.
 
-Exit status: 0 written, 2 usage error or no packet could be read.
+Exit status: 0 written (with a warning on standard error when the capture cannot
+tell: no Intune traffic, too much undecodable), 2 usage error, no packet could be
+read, or -o names an input. The file is written whole or not at all.
 
 Flags:
 `
@@ -287,9 +313,19 @@ func writeBaseline(specs, args []string, output string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	col, paths, err := collect(args, table, nil, "intunecap baseline", stderr)
+	inputs, err := expandInputs(args)
 	if err != nil {
 		return err
+	}
+	if err := refuseInputs("-o", output, inputs); err != nil {
+		return err
+	}
+	col, paths, sum, err := collect(inputs, table, nil, "intunecap baseline", stderr)
+	if err != nil {
+		return err
+	}
+	for _, why := range inconclusive(sum, false) {
+		fmt.Fprintf(stderr, "intunecap baseline: warning: %s\n", why)
 	}
 	b := regress.NewBaseline(col, table.Sources, paths)
 	if n := failingRequirements(b); n > 0 {
@@ -302,10 +338,10 @@ func writeBaseline(specs, args []string, output string, stdout, stderr io.Writer
 	if output == "" || output == "-" {
 		_, err = stdout.Write(buf.Bytes())
 	} else {
-		err = os.WriteFile(output, buf.Bytes(), 0o644)
+		err = writeFileAtomic(output, buf.Bytes())
 	}
 	if err != nil {
-		return fmt.Errorf("write baseline: %w", err)
+		return fmt.Errorf("baseline: %w", err)
 	}
 	return nil
 }

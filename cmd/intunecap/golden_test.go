@@ -41,7 +41,7 @@ func TestGoldenReports(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			code := run([]string{"analyze", "--format", "jsonl", "--fail-on", "none", file}, nil, &out, &errOut)
-			if code != 0 {
+			if code != 0 && code != 3 { // 3: inconclusive, for captures with no Intune traffic in them
 				t.Fatalf("exit %d: %s", code, errOut.String())
 			}
 			golden := strings.TrimSuffix(file, ".gz") + ".golden.jsonl"

@@ -101,6 +101,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "intunecap live: %v\nRun 'intunecap live -h' for usage.\n", err)
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -307,6 +308,7 @@ func runInterfaces(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "intunecap interfaces: %v\nRun 'intunecap interfaces -h' for usage.\n", err)
 		return 2
 	}
 	list, err := live.Interfaces()

@@ -8,27 +8,59 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// command is one of intunecap's commands, as the usage lists it and run dispatches it.
+type command struct {
+	name, args, summary string
+	run                 func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
 
-const usage = `usage: intunecap <command> [flags] [args]
+// commands lists every command in the order the usage shows them. Help, completion scripts and the manual page
+// are generated from this list and each command's own -h text, so they cannot drift apart.
+func commands() []command {
+	return []command{
+		{"analyze", "FILE|DIR...", "analyze captures (pcap, pcapng, gzipped; - is standard input)", runAnalyze},
+		{"live", "-i IFACE", "watch an interface; report problems as they happen",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runLive(a, o, e) }},
+		{"interfaces", "", "list the interfaces live can capture on",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runInterfaces(a, o, e) }},
+		{"check", "FILE...", "check captures against expectations or a baseline (CI)",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runCheck(a, o, e) }},
+		{"baseline", "FILE...", "record what a known-good capture shows, for check",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runBaseline(a, o, e) }},
+		{"annotate", "-o OUT FILE...", "write the capture back with verdicts as packet comments",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runAnnotate(a, o, e) }},
+		{"rules", "COMMAND", "list, check, match and diff requirement tables",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runRules(a, o, e) }},
+		{"completion", "SHELL", "print a completion script: bash, zsh, fish, powershell",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runCompletion(a, o, e) }},
+		{"man", "", "print the manual page (roff), as make man installs it",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runMan(a, o, e) }},
+		{"version", "", "print the version, VCS revision and Go version",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runVersion(a, o, e) }},
+		{"help", "[COMMAND]", "print this help, or a command's",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runHelp(a, o, e) }},
+	}
+}
 
-Tell from a packet capture whether managed devices can reach Microsoft Intune.
+// usage is the top-level help, at most 80 columns wide.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: intunecap <command> [flags] [args]\n\n")
+	b.WriteString("Tell from a packet capture whether managed devices can reach Microsoft Intune.\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-11s %s\n", c.name, c.summary)
+	}
+	b.WriteString(`
+Exit status: 0 pass, 1 fail, 2 usage or input error, 3 inconclusive (the
+capture cannot tell: no Intune traffic in it, or too much of it unreadable).
 
-Commands:
-  analyze FILE...    analyze capture files (pcap, pcapng, gzipped; "-" is standard input)
-  live -i IFACE      watch an interface and report problems as they happen
-  interfaces         list the interfaces live can capture on
-  check FILE...      check captures against expectations or a baseline, for CI
-  baseline FILE...   record what a known-good capture shows, for check --baseline
-  annotate FILE...   write the capture back with verdicts as packet comments, for Wireshark
-  rules              list, check, match and diff requirement tables
-  version            print the version
-
-Run "intunecap <command> -h" for a command's flags.
-`
+Run "intunecap help COMMAND" or "intunecap COMMAND -h" for a command's flags.
+`)
+	return b.String()
+}
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
@@ -50,35 +82,35 @@ const defaultMemoryLimit = 448 << 20
 // defaultGCPercent is the Go runtime's GOGC unless the GOGC variable says otherwise.
 const defaultGCPercent = 400
 
-// run dispatches a command line and returns the exit status: 0 fine, 1 failures found, 2 usage or input error.
+// run dispatches a command line and returns the exit status: 0 pass, 1 failures found, 2 usage or input
+// error, 3 inconclusive.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return 2
 	}
 	switch args[0] {
-	case "analyze":
-		return runAnalyze(args[1:], stdin, stdout, stderr)
-	case "rules":
-		return runRules(args[1:], stdout, stderr)
-	case "live":
-		return runLive(args[1:], stdout, stderr)
-	case "interfaces":
-		return runInterfaces(args[1:], stdout, stderr)
-	case "check":
-		return runCheck(args[1:], stdout, stderr)
-	case "annotate":
-		return runAnnotate(args[1:], stdout, stderr)
-	case "baseline":
-		return runBaseline(args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintf(stdout, "intunecap %s\n", version)
+	case "-h", "--help":
+		fmt.Fprint(stdout, usage())
 		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "intunecap: unknown command %q\n\n%s", args[0], usage)
-		return 2
+	case "--version":
+		return runVersion(nil, stdout, stderr)
 	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		if wantsHelp(args[1:]) {
+			// Asked-for help is output, not an error: it goes to standard output (to page or grep it), wrapped
+			// to 80 columns. Every command writes its usage to the writer it reports errors to.
+			help := &helpWrapper{w: stdout}
+			code := c.run(args[1:], stdin, stdout, help)
+			help.flush()
+			return code
+		}
+		return c.run(args[1:], stdin, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "intunecap: unknown command %q%s\nRun 'intunecap help' for the list of commands.\n",
+		args[0], suggestion(args[0]))
+	return 2
 }
