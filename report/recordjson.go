@@ -48,6 +48,10 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	if r.ProxyStatus != 0 {
 		b = strconv.AppendInt(append(b, `,"proxy_status":`...), int64(r.ProxyStatus), 10)
 	}
+	b = optString(b, `,"proxy_auth":`, r.ProxyAuth)
+	if r.ProxyVia {
+		b = append(b, `,"proxy_via":true`...)
+	}
 	b = optStrings(b, `,"dns_chain":`, r.DNSChain)
 	b = optString(b, `,"rule":`, r.Rule)
 	b = optString(b, `,"rule_key":`, r.RuleKey)
