@@ -159,11 +159,16 @@ func (f *Flight) serverHello(body []byte) error {
 	r := reader{b: body}
 	f.LegacyVersion = uint16(r.u16())
 	random := r.take(32)
-	if sid := r.vec8(); len(sid) > 32 {
-		return fmt.Errorf("session id of %d bytes", len(sid))
+	draft := f.LegacyVersion>>8 == 0x7f // TLS 1.3 drafts up to 21: no session id, no compression
+	if !draft {
+		if sid := r.vec8(); len(sid) > 32 {
+			return fmt.Errorf("session id of %d bytes", len(sid))
+		}
 	}
 	f.CipherSuite = uint16(r.u16())
-	r.u8() // compression method
+	if !draft {
+		r.u8() // compression method
+	}
 	if r.err != nil {
 		return fmt.Errorf("fixed part: %w", r.err)
 	}

@@ -52,6 +52,8 @@ func TestFlights(t *testing.T) {
 			want{status: Complete, version: "1.3", cipher: "TLS_AES_128_GCM_SHA256", exts: []uint16{43, 51}, chain: ChainHidden}},
 		{"tls1.3 draft", record(22, serverHello(0x0303, 0x1302, versionsExt(0x7f17))),
 			want{status: Complete, version: "draft-23", cipher: "TLS_AES_256_GCM_SHA384", exts: []uint16{43}, chain: ChainHidden}},
+		{"tls1.3 draft-18 layout", record(22, message(2, cat(u16(0x7f12), make([]byte, 32), u16(0x1301), u16(8), u16(51), u16(4), make([]byte, 4)))),
+			want{status: Complete, version: "draft-18", cipher: "TLS_AES_128_GCM_SHA256", exts: []uint16{51}, chain: ChainHidden}},
 		{"hello retry request", record(22, helloRetry()),
 			want{status: Complete, version: "1.3", cipher: "TLS_AES_128_GCM_SHA256", exts: []uint16{43}, chain: ChainHidden, retry: true}},
 		{"resumed session", cat(record(22, serverHello(0x0303, 0xc030)), record(20, []byte{1}), record(22, make([]byte, 40))),
