@@ -2,8 +2,11 @@
 // its server from one a TLS-inspecting proxy answered with a certificate of its own making. It reads the DER
 // certificates of a TLS 1.0–1.2 Certificate message (analyze/tlsserver), the SNI the client asked for and
 // the capture's time, and verifies the chain with crypto/x509 against a pinned public root set (Mozilla's,
-// embedded: PublicRoots), plus the roots a user trusts on purpose (LoadTrust), at the capture's time, never
-// the clock's, so the answer depends on the capture alone.
+// embedded: PublicRoots, with the roots Mozilla trusted in 2023 and removed since, so that older captures of
+// real services are not mistaken for interception), plus the roots a user trusts on purpose (LoadTrust), at
+// the capture's time, never the clock's, so the answer depends on the capture alone. A chain that ends at a
+// root removed from the store before 2023 (DST Root CA X3, GeoTrust Global CA, the Symantec roots) is
+// private: add that root with --trust to judge captures that old.
 //
 // Classes (the record field cert_chain): public (verifies to a public or trusted root and is valid for the
 // SNI), private (does not chain to one: an inspection CA or a self-signed certificate), expired (chains, but
@@ -60,6 +63,7 @@ type Input struct {
 type Result struct {
 	Class     Class
 	Trusted   bool     // the chain verified to a root from LoadTrust, not a public one
+	Retired   bool     // the chain verified to a public root that Mozilla has removed since 2023 (retired.pem)
 	Subject   string   // cert_subject: leaf subject, RFC 4514 style
 	Issuer    string   // cert_issuer: leaf issuer's CN, else its RFC 4514 name
 	SANs      []string // cert_sans: at most MaxSANs DNS names of the leaf
@@ -72,14 +76,14 @@ type Result struct {
 // Verifier classifies chains against fixed root sets. It holds no mutable state: one may serve every
 // worker of a run.
 type Verifier struct {
-	public, trusted *x509.CertPool
+	public, retired, trusted *x509.CertPool
 }
 
 // NewVerifier verifies against public (PublicRoots) and, when not nil, the user's trusted roots.
 func NewVerifier(public, trusted *Roots) *Verifier {
 	v := &Verifier{public: x509.NewCertPool()}
 	if public != nil {
-		v.public = public.pool
+		v.public, v.retired = public.pool, public.retired
 	}
 	if trusted != nil {
 		v.trusted = trusted.pool
@@ -89,13 +93,16 @@ func NewVerifier(public, trusted *Roots) *Verifier {
 
 var (
 	errNoTime  = errors.New("no capture time to verify at")
-	errPartial = errors.New("chain not read whole and it does not verify")
+	errPartial = errors.New("chain not read whole (over the size caps) and what was read does not verify")
 )
 
 // Check classifies one chain. It runs x509 verification once or a few times: call it once per connection,
 // when the server's Certificate message is complete.
 func (v *Verifier) Check(in Input) Result {
 	if len(in.Chain) == 0 {
+		if in.Partial {
+			return Result{Err: errPartial}
+		}
 		return Result{Class: Hidden}
 	}
 	leaf, err := x509.ParseCertificate(in.Chain[0])
@@ -109,6 +116,11 @@ func (v *Verifier) Check(in Input) Result {
 	}
 	inter := intermediates(in.Chain[1:])
 	r.Class, r.Err = v.classify(leaf, inter, v.public, in)
+	if r.Class == Private && v.retired != nil {
+		if c, err := v.classify(leaf, inter, v.retired, in); c != Private {
+			r.Class, r.Err, r.Retired = c, err, true
+		}
+	}
 	if r.Class == Private && v.trusted != nil {
 		if c, err := v.classify(leaf, inter, v.trusted, in); c != Private {
 			r.Class, r.Err, r.Trusted = c, err, true

@@ -2,6 +2,7 @@ package certchain
 
 import (
 	"crypto/x509"
+	_ "embed"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -20,9 +21,18 @@ const (
 // Roots is a set of trust anchors. Build one with PublicRoots or LoadTrust; it is read-only afterwards and
 // safe to share between goroutines.
 type Roots struct {
-	pool *x509.CertPool
-	n    int
+	pool    *x509.CertPool
+	retired *x509.CertPool // PublicRoots only: roots Mozilla trusted in 2023 and has removed since
+	n       int
 }
+
+// retiredPEM holds the public roots that left the NSS store between March 2023 and the pinned bundle (the
+// file says how it was made). Without them, every chain of an older capture that ends at Baltimore
+// CyberTrust Root or DigiCert Global Root CA, which Microsoft's own services used for years, would look
+// like an inspection CA's.
+//
+//go:embed retired.pem
+var retiredPEM []byte
 
 // Len is how many certificates the set holds.
 func (r *Roots) Len() int {
@@ -33,9 +43,10 @@ func (r *Roots) Len() int {
 }
 
 // PublicRoots builds the public trust anchors from the Mozilla NSS store embedded in
-// golang.org/x/crypto/x509roots/fallback/bundle, with NSS's distrust-after dates as constraints. The
-// system's trust store is never read, so the answer is the same on every machine, offline. Building takes a
-// few milliseconds: do it once per run.
+// golang.org/x/crypto/x509roots/fallback/bundle, with NSS's distrust-after dates as constraints, and the
+// embedded retired roots (retired.pem), which a chain is checked against only when the current ones fail.
+// The system's trust store is never read, so the answer is the same on every machine, offline. Building
+// takes a few milliseconds: do it once per run.
 func PublicRoots() (*Roots, error) {
 	r := &Roots{pool: x509.NewCertPool()}
 	for root := range bundle.Roots() {
@@ -50,6 +61,11 @@ func PublicRoots() (*Roots, error) {
 		}
 		r.n++
 	}
+	retired, err := parseTrust(retiredPEM)
+	if err != nil {
+		return nil, fmt.Errorf("embedded retired roots: %w", err)
+	}
+	r.retired = retired.pool
 	return r, nil
 }
 
