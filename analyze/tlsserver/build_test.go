@@ -86,10 +86,10 @@ func flightIn(data []byte) (*Flight, Status, int, error) {
 		if need <= n {
 			panic("Parse asked for no more bytes")
 		}
-		if need > len(data) {
-			return f, NeedMore, len(data), nil
+		if n == len(data) {
+			return f, NeedMore, n, nil
 		}
-		n = need
+		n = min(need, len(data))
 	}
 }
 

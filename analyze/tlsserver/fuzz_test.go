@@ -33,10 +33,10 @@ func FuzzServerFlight(f *testing.F) {
 			if need <= n || need > MaxFlight {
 				t.Fatalf("need %d at %d", need, n)
 			}
-			if need > len(data) {
+			if n == len(data) {
 				break
 			}
-			n = need
+			n = min(need, len(data))
 		}
 		g, st2, _ := feedIn(data, seg)
 		if st2 != st || g.ChainState != p.ChainState || len(g.Chain) != len(p.Chain) || g.Version != p.Version || g.Alert != p.Alert {
