@@ -1,6 +1,7 @@
 package certchain
 
 import (
+	"crypto/x509"
 	"errors"
 	"io"
 	"net/netip"
@@ -21,6 +22,7 @@ type connFlight struct {
 	sni         string
 	at          time.Time
 	clientAlert tlsserver.Alert
+	segments    int // server segments that carried the bytes the flight was read from
 }
 
 // captureFlights reads every TCP connection of a capture whose server sent a ServerHello, the way the
@@ -49,7 +51,7 @@ func captureFlights(t *testing.T, path string) []connFlight {
 		if !f.ServerHello {
 			continue
 		}
-		c := connFlight{server: st.Src, flight: f, at: times[st.Frames[max(n, 1)-1]]}
+		c := connFlight{server: st.Src, flight: f, at: times[st.Frames[max(n, 1)-1]], segments: distinct(st.Frames[:n])}
 		var h tlshello.Hello
 		cs := client[pair{st.Dst, st.Src}]
 		if s, _, _ := tlshello.Parse(cs, &h); s == tlshello.Complete {
@@ -140,4 +142,77 @@ func TestSharedCapturesChains(t *testing.T) {
 			t.Errorf("%s: %d flights, want %d", tc.file, n, tc.n)
 		}
 	}
+}
+
+// TestRecordedInspection reads the lab's TLS-inspection captures (tools/netlab/record.sh, scenarios
+// tls-inspect*): openssl s_server presents a leaf for *.manage.microsoft.com signed by a "Contoso SSL
+// Inspection CA" made for the recording. The CA is new on every recording, so the test checks names, not
+// hashes.
+func TestRecordedInspection(t *testing.T) {
+	v := NewVerifier(publicRoots(t), nil)
+	const dir = "../../testdata/pcaps/"
+	tests := []struct {
+		file         string
+		flights      int
+		version      uint16
+		class        Class
+		clientAlerts []string // per flight, in order
+		minSegments  int      // server segments that carried the flight
+	}{
+		{"tls-inspect.pcap", 2, 0x0303, Private, []string{"", "fatal unknown_ca"}, 2},
+		{"tls-inspect-smallmtu.pcap", 1, 0x0303, Private, []string{""}, 5},
+		{"tls-inspect-tls13.pcap", 1, 0x0304, Hidden, []string{""}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			got := captureFlights(t, dir+tc.file)
+			if len(got) != tc.flights {
+				t.Fatalf("%d flights, want %d", len(got), tc.flights)
+			}
+			for i, c := range got {
+				r := check(v, c)
+				if c.sni != "inspected.manage.microsoft.com" || c.flight.Version != tc.version || r.Class != tc.class {
+					t.Errorf("flight %d: sni %q version %#04x class %q (%v)", i, c.sni, c.flight.Version, r.Class, r.Err)
+				}
+				if c.clientAlert.String() != tc.clientAlerts[i] {
+					t.Errorf("flight %d: client alert %q, want %q", i, c.clientAlert, tc.clientAlerts[i])
+				}
+				if c.segments < tc.minSegments {
+					t.Errorf("flight %d: %d segments, want at least %d", i, c.segments, tc.minSegments)
+				}
+				if tc.class == Hidden {
+					continue
+				}
+				if r.Issuer != "Contoso SSL Inspection CA" || r.Subject != "CN=*.manage.microsoft.com,O=Contoso" ||
+					len(r.SANs) != 2 || r.SANs[0] != "*.manage.microsoft.com" || len(c.flight.Chain) != 2 {
+					t.Errorf("flight %d: %+v, %d certs", i, r, len(c.flight.Chain))
+				}
+				// Once the user trusts the inspection CA (--trust), the same chain is the company's own.
+				trusted := NewVerifier(publicRoots(t), pemDER(t, c.flight.Chain[1]))
+				if r := check(trusted, c); r.Class != Public || !r.Trusted {
+					t.Errorf("flight %d with the CA trusted: %q trusted %v (%v)", i, r.Class, r.Trusted, r.Err)
+				}
+			}
+		})
+	}
+}
+
+// pemDER makes a Roots of one DER certificate through LoadTrust.
+func pemDER(t *testing.T, der []byte) *Roots {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pemRoots(t, issued{cert: c, der: der})
+}
+
+// distinct counts the different frames in a stream's byte-to-frame map.
+func distinct(frames []int) int {
+	n := 0
+	for i, f := range frames {
+		if i == 0 || f != frames[i-1] {
+			n++
+		}
+	}
+	return n
 }
