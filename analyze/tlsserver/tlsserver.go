@@ -4,6 +4,10 @@
 // and ServerHelloDone, and any Alert record (level and description). It also reads a plaintext Alert that the
 // client sends (ClientAlert), which is how a client says it rejected the server's certificate.
 //
+// The flight ends (Complete) at ServerHelloDone; at a ServerHello that negotiates TLS 1.3; at a
+// ChangeCipherSpec or application data record (an abbreviated handshake: encrypted from there on); at a
+// fatal alert or close_notify (other warnings are kept in Alert and reading goes on); or at MaxFlight bytes.
+//
 // Records are read one after another, handshake messages may span records and a record may hold several
 // messages; bytes are fed as they come (Feed) or as a growing prefix of the stream (Parse), and each byte is
 // looked at once. Only the ServerHello and the Certificate message are buffered, in one buffer per Flight
