@@ -138,7 +138,10 @@ func (v *Verifier) classify(leaf *x509.Certificate, inter *x509.CertPool, roots 
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: in.Time, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	_, err := leaf.Verify(opts)
 	if err != nil {
-		if !isExpired(err) || !verifiesSometime(leaf, opts) {
+		// An expired leaf fails with x509.Expired, but an expired intermediate makes crypto/x509 skip that
+		// parent and report an unknown authority: whatever the error, a chain that verifies at another
+		// instant chains to the roots and is only outside its validity now.
+		if !verifiesSometime(leaf, opts) {
 			return Private, fmt.Errorf("verify: %w", err)
 		}
 		return Expired, fmt.Errorf("verify at %s: %w", in.Time.UTC().Format(time.RFC3339), err)
@@ -149,12 +152,6 @@ func (v *Verifier) classify(leaf *x509.Certificate, inter *x509.CertPool, roots 
 		}
 	}
 	return Public, nil
-}
-
-// isExpired reports a verification error that is about time alone.
-func isExpired(err error) bool {
-	var inv x509.CertificateInvalidError
-	return errors.As(err, &inv) && inv.Reason == x509.Expired
 }
 
 // verifiesSometime tries instants inside the leaf's validity (its start, middle and end): a chain that

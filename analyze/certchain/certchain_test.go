@@ -135,6 +135,10 @@ func TestCheck(t *testing.T) {
 	self := newCert(t, leafTemplate(enrolment), nil)
 	other := newCert(t, caTemplate("Another CA"), nil)
 	google, captured := googleChain(t)
+	// An intermediate that expires a month before the leaf it signed (a misissued chain, or an old one).
+	shortCA := newCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Contoso Short CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign, NotBefore: t2026.AddDate(-1, 0, 0), NotAfter: t2026.AddDate(0, 1, 0)}, &inspect)
+	underShort := newCert(t, leafTemplate(enrolment), &shortCA)
 
 	plain := NewVerifier(public, nil)
 	trusting := NewVerifier(public, pemRoots(t, inspect))
@@ -154,6 +158,9 @@ func TestCheck(t *testing.T) {
 		{"trusted, wildcard name", trusting, Input{Chain: [][]byte{leaf.der}, SNI: "portal.manage.microsoft.com", Time: t2026}, Public, true, "Contoso SSL Inspection CA", ""},
 		{"trusted, expired at capture", trusting, Input{Chain: [][]byte{leaf.der}, SNI: enrolment, Time: t2026.AddDate(1, 0, 0)}, Expired, true, "Contoso SSL Inspection CA", "expired"},
 		{"trusted, not yet valid at capture", trusting, Input{Chain: [][]byte{leaf.der}, SNI: enrolment, Time: t2026.AddDate(-1, 0, 0)}, Expired, true, "Contoso SSL Inspection CA", "expired"},
+		{"trusted, intermediate expired at capture", trusting, Input{Chain: [][]byte{underShort.der, shortCA.der}, SNI: enrolment, Time: t2026.AddDate(0, 1, 15)}, Expired, true, "Contoso Short CA", "expired"},
+		{"trusted, intermediate still valid", trusting, Input{Chain: [][]byte{underShort.der, shortCA.der}, SNI: enrolment, Time: t2026}, Public, true, "Contoso Short CA", ""},
+		{"untrusted, intermediate expired at capture", plain, Input{Chain: [][]byte{underShort.der, shortCA.der}, SNI: enrolment, Time: t2026.AddDate(0, 1, 15)}, Private, false, "Contoso Short CA", ""},
 		{"trusted, other name", trusting, Input{Chain: [][]byte{leaf.der}, SNI: "login.microsoftonline.com", Time: t2026}, NameMismatch, true, "Contoso SSL Inspection CA", "not login.microsoftonline.com"},
 		{"trust of another ca does not help", NewVerifier(public, pemRoots(t, other)), Input{Chain: [][]byte{leaf.der}, SNI: enrolment, Time: t2026}, Private, false, "Contoso SSL Inspection CA", ""},
 		{"partial chain that does not verify", plain, Input{Chain: [][]byte{leaf.der}, Partial: true, SNI: enrolment, Time: t2026}, Unknown, false, "Contoso SSL Inspection CA", "not read whole"},
