@@ -105,6 +105,9 @@ func (v *Verifier) Check(in Input) Result {
 		}
 		return Result{Class: Hidden}
 	}
+	if len(in.Chain[0]) > MaxChainBytes {
+		return Result{SHA256: digest(in.Chain[0]), Err: fmt.Errorf("leaf certificate of %d bytes, more than %d", len(in.Chain[0]), MaxChainBytes)}
+	}
 	leaf, err := x509.ParseCertificate(in.Chain[0])
 	if err != nil {
 		return Result{SHA256: digest(in.Chain[0]), Err: fmt.Errorf("parse leaf certificate: %w", err)}

@@ -173,6 +173,7 @@ func TestCheck(t *testing.T) {
 		{"no chain", plain, Input{SNI: enrolment, Time: t2026}, Hidden, false, "", ""},
 		{"no capture time", plain, Input{Chain: google, SNI: "www.google.com"}, Unknown, false, "GTS CA 1C3", "no capture time"},
 		{"garbage leaf", plain, Input{Chain: [][]byte{{0x30, 0x03, 1, 2, 3}}, Time: t2026}, Unknown, false, "", "parse leaf"},
+		{"leaf over the byte cap", plain, Input{Chain: [][]byte{make([]byte, MaxChainBytes+1)}, Time: t2026}, Unknown, false, "", "more than 65536"},
 		{"garbage intermediate", plain, Input{Chain: [][]byte{google[0], {1, 2}, google[1]}, SNI: "www.google.com", Time: captured}, Public, false, "GTS CA 1C3", ""},
 	}
 	for _, tc := range tests {

@@ -274,3 +274,24 @@ func TestVersionNames(t *testing.T) {
 		}
 	}
 }
+
+func TestFacts(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		want Facts
+	}{
+		{"tls1.2 with alpn", cat(record(22, serverHello(0x0303, 0xc02f, alpnExt("h2"))), record(22, helloDone)),
+			Facts{Version: "1.2", Cipher: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", ALPNSelected: "h2"}},
+		{"tls1.3", record(22, serverHello(0x0303, 0x1302, versionsExt(0x0304))), Facts{Version: "1.3", Cipher: "TLS_AES_256_GCM_SHA384"}},
+		{"alert alone", record(21, []byte{2, 40}), Facts{Alert: "fatal handshake_failure", AlertBy: "server"}},
+		{"nothing yet", record(22, serverHello(0x0303, 0xc02f))[:20], Facts{}},
+	}
+	for _, tc := range tests {
+		var f Flight
+		f.Feed(tc.data)
+		if got := f.Facts(); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
