@@ -1,6 +1,6 @@
 module github.com/intunecap/intunecap
 
-go 1.25.0
+go 1.26.0
 
 require (
 	github.com/dreadl0ck/tlsx v1.1.1
@@ -9,6 +9,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/pflag v1.0.6
 	go.yaml.in/yaml/v3 v3.0.4
+	golang.org/x/crypto/x509roots/fallback v0.0.0-20261030153154-30a33513ff6d
 	golang.org/x/net v0.55.0
 	golang.org/x/term v0.44.0
 )

@@ -18,6 +18,7 @@ SCENARIOS=(
 	tls-allowed tls-split-pq tls-out-of-order tcp-unanswered tcp-refused tls-reset-after-hello
 	http-allowed http-reset-after-data port-not-allowed unlisted other dns-name-source dns-failures
 	dns-tcp proxy-connect proxy-403 proxy-407 proxy-get ipv6 vlan sll2 pcapng aborted snaplen demo
+	tls-inspect tls-inspect-smallmtu tls-inspect-tls13
 )
 
 die() {
@@ -195,6 +196,60 @@ sc_snaplen() {
 	tlsc --connect 198.18.1.10:443 --sni enrollment.manage.microsoft.com
 }
 
+# inspect_certs DIR makes what a TLS-inspecting proxy presents: a private "Contoso SSL Inspection CA" (RSA
+# 4096) and a leaf it signs for *.manage.microsoft.com (RSA 2048), about 3 KB of chain. They are new on every
+# recording, so tests check the issuer's name, never a hash.
+inspect_certs() {
+	local d=$1
+	openssl req -x509 -newkey rsa:4096 -nodes -days 3650 -subj "/O=Contoso/CN=Contoso SSL Inspection CA" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+		-keyout "$d/inspect-ca.key" -out "$d/inspect-ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/O=Contoso/CN=*.manage.microsoft.com" \
+		-keyout "$d/leaf.key" -out "$d/leaf.csr" 2>/dev/null
+	printf 'subjectAltName=DNS:*.manage.microsoft.com,DNS:manage.microsoft.com\nextendedKeyUsage=serverAuth\n' >"$d/leaf.ext"
+	openssl x509 -req -in "$d/leaf.csr" -CA "$d/inspect-ca.pem" -CAkey "$d/inspect-ca.key" -CAcreateserial \
+		-days 90 -extfile "$d/leaf.ext" -out "$d/leaf.pem" 2>/dev/null
+}
+
+# inspect_server VERSION starts openssl s_server with the inspection chain on 198.18.1.40:443, the way an
+# inspecting gateway answers in the name of the real server. labd holds the wildcard :443, so s_server
+# listens on 4433 and the gateway's nat table sends 198.18.1.40:443 there (after the capture tap: the
+# capture shows port 443).
+inspect_server() {
+	local d=$LAB_STATE/inspect
+	mkdir -p "$d"
+	inspect_certs "$d"
+	ipt -t nat -I PREROUTING -d 198.18.1.40 -p tcp --dport 443 -j DNAT --to-destination 198.18.1.40:4433
+	lab_start inspect "$LAB_NET" openssl s_server -accept 4433 "$1" -cert "$d/leaf.pem" -key "$d/leaf.key" \
+		-cert_chain "$d/inspect-ca.pem" -www -no_ticket
+	lab_wait_port 4433
+}
+
+# sc_tls-inspect: the client that trusts the gateway (curl -k) completes the handshake and a GET; the one
+# that does not (curl with the system roots) rejects the chain with a fatal unknown_ca alert.
+sc_tls-inspect() {
+	inspect_server -tls1_2
+	curl_ --resolve inspected.manage.microsoft.com:443:198.18.1.40 https://inspected.manage.microsoft.com/
+	dev curl -s --max-time 5 -o /dev/null --resolve inspected.manage.microsoft.com:443:198.18.1.40 \
+		https://inspected.manage.microsoft.com/ || true
+	step
+}
+
+# sc_tls-inspect-smallmtu: as tls-inspect's first connection with a 576-byte MTU on both sides, so the
+# Certificate message spans many segments.
+sc_tls-inspect-smallmtu() {
+	dev ip link set dev veth0 mtu 576
+	net ip link set dev veth0 mtu 576
+	inspect_server -tls1_2
+	curl_ --resolve inspected.manage.microsoft.com:443:198.18.1.40 https://inspected.manage.microsoft.com/
+}
+
+# sc_tls-inspect-tls13: the same inspecting server in TLS 1.3: the chain is encrypted, so it is hidden.
+sc_tls-inspect-tls13() {
+	inspect_server -tls1_3
+	curl_ --resolve inspected.manage.microsoft.com:443:198.18.1.40 https://inspected.manage.microsoft.com/
+}
+
 # sc_demo is a device enrolling behind a gateway that gets some things wrong: the README's demo.
 sc_demo() {
 	ipt -I INPUT -d 198.18.1.22 -p tcp --dport 443 -j DROP
@@ -277,7 +332,7 @@ main() {
 		printf '%s\n' "${SCENARIOS[@]}"
 		return 0
 	fi
-	lab_require ip ss tc iptables tcpdump dumpcap dig curl tinyproxy go
+	lab_require ip ss tc iptables tcpdump dumpcap dig curl tinyproxy go openssl
 	mkdir -p "$1"
 	OUT=$(cd "$1" && pwd)
 	shift

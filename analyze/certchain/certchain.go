@@ -1,0 +1,218 @@
+// Package certchain classifies the certificate chain a TLS server sent, to tell a connection that reached
+// its server from one a TLS-inspecting proxy answered with a certificate of its own making. It reads the DER
+// certificates of a TLS 1.0–1.2 Certificate message (analyze/tlsserver), the SNI the client asked for and
+// the capture's time, and verifies the chain with crypto/x509 against a pinned public root set (Mozilla's,
+// embedded: PublicRoots, with the roots Mozilla trusted in 2023 and removed since, so that older captures of
+// real services are not mistaken for interception), plus the roots a user trusts on purpose (LoadTrust), at
+// the capture's time, never the clock's, so the answer depends on the capture alone. A chain that ends at a
+// root removed from the store before 2023 (DST Root CA X3, GeoTrust Global CA, the Symantec roots) is
+// private: add that root with --trust to judge captures that old.
+//
+// Classes (the record field cert_chain): public (verifies to a public or trusted root and is valid for the
+// SNI), private (does not chain to one: an inspection CA or a self-signed certificate), expired (chains, but
+// the capture time is outside a certificate's validity), name-mismatch (chains, but not for the SNI),
+// hidden (no chain to read: TLS 1.3 encrypts it, or no Certificate message was seen). A chain that was not
+// read whole (over tlsserver's caps) and does not verify is left unclassified (""), never called private.
+//
+// Caps: MaxChain certificates and MaxChainBytes bytes are looked at; MaxSANs DNS names and MaxText bytes of
+// a name are kept.
+package certchain
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Class is the record field cert_chain.
+type Class string
+
+// The classes, spelled as in the record.
+const (
+	Unknown      Class = "" // not classified: see Result.Err
+	Public       Class = "public"
+	Private      Class = "private"
+	Expired      Class = "expired"
+	NameMismatch Class = "name-mismatch"
+	Hidden       Class = "hidden"
+)
+
+const (
+	// MaxChain is the most certificates of a chain looked at (tlsserver keeps at most 10).
+	MaxChain = 10
+	// MaxChainBytes is the most DER bytes of a chain looked at (tlsserver's flight cap).
+	MaxChainBytes = 64 << 10
+	// MaxSANs is the most DNS names of the leaf kept in Result.SANs.
+	MaxSANs = 20
+	// MaxText is the longest subject, issuer or DNS name kept; longer ones are cut.
+	MaxText = 256
+)
+
+// Input is one connection's chain and context.
+type Input struct {
+	Chain   [][]byte  // DER certificates as the server sent them, leaf first; empty when none was seen
+	Partial bool      // the chain was not read whole (tlsserver ChainTruncated or ChainTooLarge)
+	SNI     string    // the name the client asked for; "" skips the name check
+	Time    time.Time // when the certificate was seen: the packet's timestamp
+}
+
+// Result is what the records say about a chain. The strings are the record fields of the same names.
+type Result struct {
+	Class     Class
+	Trusted   bool     // the chain verified to a root from LoadTrust, not a public one
+	Retired   bool     // the chain verified to a public root that Mozilla has removed since 2023 (retired.pem)
+	Subject   string   // cert_subject: leaf subject, RFC 4514 style
+	Issuer    string   // cert_issuer: leaf issuer's CN, else its RFC 4514 name
+	SANs      []string // cert_sans: at most MaxSANs DNS names of the leaf
+	NotBefore string   // cert_not_before, RFC 3339 UTC
+	NotAfter  string   // cert_not_after, RFC 3339 UTC
+	SHA256    string   // cert_sha256: lower-case hex SHA-256 of the leaf DER
+	Err       error    // why the chain is not public, or why it is Unknown; nil for public and hidden
+}
+
+// Verifier classifies chains against fixed root sets. It holds no mutable state: one may serve every
+// worker of a run.
+type Verifier struct {
+	public, retired, trusted *x509.CertPool
+}
+
+// NewVerifier verifies against public (PublicRoots) and, when not nil, the user's trusted roots.
+func NewVerifier(public, trusted *Roots) *Verifier {
+	v := &Verifier{public: x509.NewCertPool()}
+	if public != nil {
+		v.public, v.retired = public.pool, public.retired
+	}
+	if trusted != nil {
+		v.trusted = trusted.pool
+	}
+	return v
+}
+
+var (
+	errNoTime  = errors.New("no capture time to verify at")
+	errPartial = errors.New("chain not read whole (over the size caps) and what was read does not verify")
+)
+
+// Check classifies one chain. It runs x509 verification once or a few times: call it once per connection,
+// when the server's Certificate message is complete.
+func (v *Verifier) Check(in Input) Result {
+	if len(in.Chain) == 0 {
+		if in.Partial {
+			return Result{Err: errPartial}
+		}
+		return Result{Class: Hidden}
+	}
+	if len(in.Chain[0]) > MaxChainBytes {
+		return Result{SHA256: digest(in.Chain[0]), Err: fmt.Errorf("leaf certificate of %d bytes, more than %d", len(in.Chain[0]), MaxChainBytes)}
+	}
+	leaf, err := x509.ParseCertificate(in.Chain[0])
+	if err != nil {
+		return Result{SHA256: digest(in.Chain[0]), Err: fmt.Errorf("parse leaf certificate: %w", err)}
+	}
+	r := facts(leaf, in.Chain[0])
+	if in.Time.IsZero() {
+		r.Err = errNoTime
+		return r
+	}
+	inter := intermediates(in.Chain[1:])
+	r.Class, r.Err = v.classify(leaf, inter, v.public, in)
+	if r.Class == Private && v.retired != nil {
+		if c, err := v.classify(leaf, inter, v.retired, in); c != Private {
+			r.Class, r.Err, r.Retired = c, err, true
+		}
+	}
+	if r.Class == Private && v.trusted != nil {
+		if c, err := v.classify(leaf, inter, v.trusted, in); c != Private {
+			r.Class, r.Err, r.Trusted = c, err, true
+		}
+	}
+	if r.Class == Private && in.Partial {
+		r.Class, r.Err = Unknown, fmt.Errorf("%w: %v", errPartial, r.Err)
+	}
+	return r
+}
+
+// classify verifies against one root pool: at the capture time, then, if only time stood in the way, at
+// instants inside the leaf's validity, then the name.
+func (v *Verifier) classify(leaf *x509.Certificate, inter *x509.CertPool, roots *x509.CertPool, in Input) (Class, error) {
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: in.Time, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	_, err := leaf.Verify(opts)
+	if err != nil {
+		// An expired leaf fails with x509.Expired, but an expired intermediate makes crypto/x509 skip that
+		// parent and report an unknown authority: whatever the error, a chain that verifies at another
+		// instant chains to the roots and is only outside its validity now.
+		if !verifiesSometime(leaf, opts) {
+			return Private, fmt.Errorf("verify: %w", err)
+		}
+		return Expired, fmt.Errorf("verify at %s: %w", in.Time.UTC().Format(time.RFC3339), err)
+	}
+	if in.SNI != "" {
+		if err := leaf.VerifyHostname(in.SNI); err != nil {
+			return NameMismatch, err
+		}
+	}
+	return Public, nil
+}
+
+// verifiesSometime tries instants inside the leaf's validity (its start, middle and end): a chain that
+// verifies at one of them chains to the roots and is only outside its validity at the capture time.
+func verifiesSometime(leaf *x509.Certificate, opts x509.VerifyOptions) bool {
+	span := leaf.NotAfter.Sub(leaf.NotBefore)
+	for _, at := range []time.Time{leaf.NotBefore.Add(span / 2), leaf.NotBefore.Add(time.Second), leaf.NotAfter.Add(-time.Second)} {
+		opts.CurrentTime = at
+		if _, err := leaf.Verify(opts); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// intermediates pools the certificates after the leaf, within MaxChain and MaxChainBytes; unparsable ones
+// are left out (verification then fails or finds another path, as a client would).
+func intermediates(rest [][]byte) *x509.CertPool {
+	pool := x509.NewCertPool()
+	total := 0
+	for i, der := range rest {
+		total += len(der)
+		if i+1 >= MaxChain || total > MaxChainBytes {
+			break
+		}
+		if c, err := x509.ParseCertificate(der); err == nil {
+			pool.AddCert(c)
+		}
+	}
+	return pool
+}
+
+// facts reads the leaf's record fields.
+func facts(leaf *x509.Certificate, der []byte) Result {
+	r := Result{
+		Subject:   cut(leaf.Subject.String()),
+		Issuer:    cut(leaf.Issuer.CommonName),
+		NotBefore: leaf.NotBefore.UTC().Format(time.RFC3339),
+		NotAfter:  leaf.NotAfter.UTC().Format(time.RFC3339),
+		SHA256:    digest(der),
+	}
+	if r.Issuer == "" {
+		r.Issuer = cut(leaf.Issuer.String())
+	}
+	for _, n := range leaf.DNSNames[:min(len(leaf.DNSNames), MaxSANs)] {
+		r.SANs = append(r.SANs, cut(n))
+	}
+	return r
+}
+
+func cut(s string) string {
+	if len(s) > MaxText {
+		return s[:MaxText]
+	}
+	return s
+}
+
+func digest(der []byte) string {
+	s := sha256.Sum256(der)
+	return hex.EncodeToString(s[:])
+}

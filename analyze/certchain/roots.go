@@ -1,0 +1,121 @@
+package certchain
+
+import (
+	"crypto/x509"
+	_ "embed"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/crypto/x509roots/fallback/bundle"
+)
+
+const (
+	// MaxTrustFile is the largest --trust file read: the whole Mozilla store in PEM is about 220 KB.
+	MaxTrustFile = 1 << 20
+	// MaxTrustCerts is the most certificates a --trust file may hold.
+	MaxTrustCerts = 1000
+)
+
+// Roots is a set of trust anchors. Build one with PublicRoots or LoadTrust; it is read-only afterwards and
+// safe to share between goroutines.
+type Roots struct {
+	pool    *x509.CertPool
+	retired *x509.CertPool // PublicRoots only: roots Mozilla trusted in 2023 and has removed since
+	n       int
+}
+
+// retiredPEM holds the public roots that left the NSS store between March 2023 and the pinned bundle (the
+// file says how it was made). Without them, every chain of an older capture that ends at Baltimore
+// CyberTrust Root or DigiCert Global Root CA, which Microsoft's own services used for years, would look
+// like an inspection CA's.
+//
+//go:embed retired.pem
+var retiredPEM []byte
+
+// Len is how many certificates the set holds.
+func (r *Roots) Len() int {
+	if r == nil {
+		return 0
+	}
+	return r.n
+}
+
+// PublicRoots builds the public trust anchors from the Mozilla NSS store embedded in
+// golang.org/x/crypto/x509roots/fallback/bundle, with NSS's distrust-after dates as constraints, and the
+// embedded retired roots (retired.pem), which a chain is checked against only when the current ones fail.
+// The system's trust store is never read, so the answer is the same on every machine, offline. Building
+// takes a few milliseconds: do it once per run.
+func PublicRoots() (*Roots, error) {
+	r := &Roots{pool: x509.NewCertPool()}
+	for root := range bundle.Roots() {
+		cert, err := x509.ParseCertificate(root.Certificate)
+		if err != nil {
+			return nil, fmt.Errorf("embedded public root %d: %w", r.n+1, err)
+		}
+		if root.Constraint != nil {
+			r.pool.AddCertWithConstraint(cert, root.Constraint)
+		} else {
+			r.pool.AddCert(cert)
+		}
+		r.n++
+	}
+	retired, err := parseTrust(retiredPEM)
+	if err != nil {
+		return nil, fmt.Errorf("embedded retired roots: %w", err)
+	}
+	r.retired = retired.pool
+	return r, nil
+}
+
+// LoadTrust reads extra trust anchors from a PEM file (--trust): every block must be a CERTIFICATE. A chain
+// that verifies to one of them is the company's own, trusted on purpose (for instance its TLS inspection CA
+// once the devices trust it).
+func LoadTrust(path string) (*Roots, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open trust file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxTrustFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read trust file %q: %w", path, err)
+	}
+	if len(data) > MaxTrustFile {
+		return nil, fmt.Errorf("trust file %q: larger than %d bytes", path, MaxTrustFile)
+	}
+	r, err := parseTrust(data)
+	if err != nil {
+		return nil, fmt.Errorf("trust file %q: %w", path, err)
+	}
+	return r, nil
+}
+
+// parseTrust reads PEM certificates.
+func parseTrust(data []byte) (*Roots, error) {
+	r := &Roots{pool: x509.NewCertPool()}
+	for block := 1; ; block++ {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("pem block %d is %q, want CERTIFICATE", block, b.Type)
+		}
+		if r.n == MaxTrustCerts {
+			return nil, fmt.Errorf("more than %d certificates", MaxTrustCerts)
+		}
+		cert, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("pem block %d: %w", block, err)
+		}
+		r.pool.AddCert(cert)
+		r.n++
+	}
+	if r.n == 0 {
+		return nil, fmt.Errorf("no PEM certificate found")
+	}
+	return r, nil
+}
