@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"github.com/intunecap/intunecap/result"
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
@@ -83,7 +84,7 @@ type streams struct {
 // nameEvidence is a connection's one name with where it came from.
 type nameEvidence struct {
 	name     string
-	source   string
+	source   result.NameSource
 	frame    uint64
 	file     int
 	dnsChain []string
@@ -211,29 +212,29 @@ func (c *conn) closed() bool {
 }
 
 // state is the connection's outcome in words a Zeek user knows.
-func (c *conn) state() string {
+func (c *conn) state() result.State {
 	if c.key.proto() != protoTCP {
 		if c.serverSeen {
-			return "answered"
+			return result.StateAnswered
 		}
-		return "unanswered"
+		return result.StateUnanswered
 	}
 	switch {
 	case c.serverRST && c.serverRSTBeforeAck:
-		return "refused"
+		return result.StateRefused
 	case c.serverRST && !c.serverRSTClosing:
-		return "reset"
+		return result.StateReset
 	case c.midstream:
-		return "partial"
+		return result.StatePartial
 	case c.synAckSeen || c.clientSeenAfterSyn || c.serverSeen:
 		// A server that answered the SYN with something else than a SYN-ACK (a stale ACK from an old
 		// connection on the same ports, a middlebox) did answer: the client's RST then is its own choice.
 		if c.clientRST && !c.serverFIN && !c.clientFIN {
-			return "aborted"
+			return result.StateAborted
 		}
-		return "established"
+		return result.StateEstablished
 	default:
-		return "unanswered"
+		return result.StateUnanswered
 	}
 }
 

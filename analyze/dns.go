@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"github.com/intunecap/intunecap/result"
 	"net/netip"
 	"slices"
 	"strings"
@@ -115,7 +116,7 @@ func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef)
 				}
 			}
 		}
-		ev := nameEvidence{name: question, source: "dns", frame: ref.number, file: ref.file,
+		ev := nameEvidence{name: question, source: result.NameFromDNS, frame: ref.number, file: ref.file,
 			dnsChain: append(chain[:len(chain):len(chain)], rr.Addr.String())}
 		e.names.put(hostKey{client: client, server: rr.Addr.Unmap()}, ev)
 	}

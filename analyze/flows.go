@@ -248,7 +248,7 @@ func (e *Engine) releaseStreams(c *conn) {
 // that direction: a message cannot be resynchronised without its length prefix.
 func (e *Engine) dnsOverTCP(c *conn, p *decode.Packet, fromClient bool, ref frameRef, ts time.Time, wire int) {
 	rx := e.streamsOf(c)
-	c.app.transport = transportDNS
+	c.app.transport = result.TransportDNS
 	c.app.phase = phaseDone
 	if rx.dns == nil {
 		rx.dns = &tcpDNS{}
@@ -310,7 +310,7 @@ func (e *Engine) reportEarly(c *conn) {
 	if c.reported || c.app == nil || c.app.phase != phaseDone || !c.serverSentData {
 		return // the server's answer to the hello or request is the evidence: an SNI filter resets instead
 	}
-	if a := c.app; a.transport == transportConnect && (a.httpStatus == 0 ||
+	if a := c.app; a.transport == result.TransportConnect && (a.httpStatus == 0 ||
 		a.httpStatus == 200 && a.clientHello && c.serverBytes <= int64(a.respHeadLen)) {
 		return // the proxy's answer decides, then the tunnel's server
 	}

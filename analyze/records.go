@@ -47,21 +47,21 @@ func (e *Engine) connRecord(c *conn) result.Record {
 }
 
 // transport names what the client's payload was.
-func (c *conn) transport() string {
+func (c *conn) transport() result.Transport {
 	if c.app != nil && c.app.transport != "" {
 		return c.app.transport
 	}
 	if c.clientSentData {
-		return transportUnknown
+		return result.TransportUnknown
 	}
-	return transportNone
+	return result.TransportNone
 }
 
 // nameConn picks the connection's one name, in order of strength: the SNI the client sent, the Host it asked
 // for, the CONNECT target it gave a proxy, and last the DNS question that gave it the server's address.
 func (e *Engine) nameConn(c *conn, r *result.Record) {
 	a := c.appView()
-	if a.transport == transportConnect || a.absoluteURI {
+	if a.transport == result.TransportConnect || a.absoluteURI {
 		r.ViaProxy = true
 		r.ProxyStatus = a.httpStatus
 		if a.connectPort != 0 {
@@ -70,11 +70,11 @@ func (e *Engine) nameConn(c *conn, r *result.Record) {
 	}
 	switch {
 	case usableName(a.sni):
-		r.Name, r.NameSource, r.NameFrame = a.sni, "sni", a.helloFrame
+		r.Name, r.NameSource, r.NameFrame = a.sni, result.NameFromSNI, a.helloFrame
 	case usableName(a.httpHost):
-		r.Name, r.NameSource, r.NameFrame = a.httpHost, "http-host", a.httpFrame
+		r.Name, r.NameSource, r.NameFrame = a.httpHost, result.NameFromHTTPHost, a.httpFrame
 	case usableName(a.connectHost):
-		r.Name, r.NameSource, r.NameFrame = a.connectHost, "connect", a.connectFrame
+		r.Name, r.NameSource, r.NameFrame = a.connectHost, result.NameFromConnect, a.connectFrame
 	case c.name != nil && !r.ViaProxy:
 		r.Name, r.NameSource, r.NameFrame = c.name.name, c.name.source, c.name.frame
 		r.DNSChain = c.name.dnsChain
@@ -164,10 +164,10 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 		ServerPort: x.key.serverPort,
 		Port:       x.key.serverPort,
 		Name:       x.question,
-		NameSource: "query",
+		NameSource: result.NameFromQuery,
 		NameFrame:  x.first.number,
-		Transport:  transportDNS,
-		State:      "unanswered",
+		Transport:  result.TransportDNS,
+		State:      result.StateUnanswered,
 		QType:      dnsmsg.TypeString(x.qtype),
 		Answers:    x.answers,
 		CNAMEs:     x.cnames,
@@ -180,12 +180,12 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 	e.frameFields(&r, x.first, x.last, x.firstTime, x.lastTime, x.vlan)
 	o := outcome{verdict: rules.Allowed}
 	if x.answered {
-		r.State, r.Rcode = "answered", dnsmsg.RcodeString(x.rcode)
+		r.State, r.Rcode = result.StateAnswered, dnsmsg.RcodeString(x.rcode)
 		if x.rcode != 0 {
-			o = outcome{rules.Blocked, stageAfterQuery, "the resolver answered " + r.Rcode}
+			o = outcome{rules.Blocked, result.StageAfterQuery, "the resolver answered " + r.Rcode}
 		}
 	} else {
-		o = outcome{rules.Blocked, stageAfterQuery, "no answer came back"}
+		o = outcome{rules.Blocked, result.StageAfterQuery, "no answer came back"}
 	}
 	if x.opcode != 0 { // an update or notify, not a lookup: nothing a device needs for Intune
 		m, _ := e.opts.Matcher.Judge(x.question, rules.UDP, 0)

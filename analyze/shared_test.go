@@ -273,7 +273,7 @@ func TestSharedCapturesTCPOutcomes(t *testing.T) {
 				want := statesFor(row[col(h, "class")], syn, synack)
 				got := "(no connection starts at this frame)"
 				if rs := byFrame[first]; len(rs) > 0 {
-					got = rs[0].State
+					got = string(rs[0].State)
 				}
 				if slices.Contains(want, got) {
 					continue

@@ -37,7 +37,7 @@ func evidenceCells(r *result.Record, withRule bool) []string {
 		serverCell(r),
 		safetext.Text(r.Client),
 		safetext.Text(string(r.Verdict)),
-		safetext.Text(r.Stage),
+		safetext.Text(string(r.Stage)),
 		frameCell(r.File, r.FirstFrame),
 		frameCell("", r.NameFrame),
 	}
