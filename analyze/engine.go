@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
-	"github.com/intunecap/intunecap/analyze/dnsmsg"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
@@ -97,17 +96,10 @@ type Engine struct {
 	pool                            bufPool
 	serverPool                      bufPool // buffers of the server's first bytes, kept apart: smaller than the clients'
 
-	names       *dnsCache
-	dnsPending  map[dnsKey]*dnsExchange
-	dnsQueue    []*dnsExchange
-	dnsDone     boundedSet[dnsKey] // exchanges finished lately, so a duplicated answer is not taken for a new one
-	learnt      boundedSet[dnsKey] // answers already read for names only (DNS another engine owns)
-	dnsMsg      dnsmsg.Message
-	hello       tlshello.Hello      // the ClientHello parser's scratch space
-	freeStreams []*streams          // stream records of retired connections, for reuse
-	shadowDNS   map[flowKey]*tcpDNS // DNS over TCP that another engine owns, read for names only
-	held        heldDNS
-	resolved    boundedSet[string] // client+name pairs that resolved
+	names       *dnsCache // client+address → name, from DNS answers
+	dns         dnsState
+	hello       tlshello.Hello // the ClientHello parser's scratch space
+	freeStreams []*streams     // stream records of retired connections, for reuse
 
 	now, lastSweep time.Time
 	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)
@@ -152,11 +144,7 @@ func New(opts Options, sink result.Sink) (*Engine, error) {
 		pool:       bufPool{maxFree: 256},
 		serverPool: bufPool{maxFree: 256},
 		names:      newDNSCache(opts.MaxDNSNames),
-		dnsPending: make(map[dnsKey]*dnsExchange),
-		shadowDNS:  make(map[flowKey]*tcpDNS),
-		dnsDone:    boundedSet[dnsKey]{limit: 4096},
-		learnt:     boundedSet[dnsKey]{limit: 4096},
-		resolved:   boundedSet[string]{limit: opts.MaxDNSNames},
+		dns:        newDNSState(opts.MaxDNSNames),
 		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
 	}
 	e.halfOpen.timeout = opts.HalfOpenTimeout
@@ -175,7 +163,7 @@ func (e *Engine) Matcher() *rules.Matcher { return e.opts.Matcher }
 func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
 	e.seq++
 	e.sweepIfDue(f.Timestamp)
-	e.handle(e.seq, f, p, false)
+	e.packet(e.seq, f, p)
 	e.flush(batchKey{})
 	return e.err
 }
@@ -205,16 +193,11 @@ func (e *Engine) Undecodable(f *capture.Frame) {
 	e.facts.undecodable++
 }
 
-// handle processes one packet numbered seq in the capture set. learn is set for a copy of a DNS packet that
-// another engine owns: this engine only learns names from it.
-func (e *Engine) handle(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
+// packet processes one packet numbered seq in the capture set, of a flow this engine owns.
+func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
 	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
 	e.advanceTo(ts, ns)
-	if learn {
-		e.learnDNS(p, ref, ts)
-		return
-	}
 	if !e.driven {
 		e.count(f, p)
 	}
@@ -224,6 +207,13 @@ func (e *Engine) handle(seq uint64, f *capture.Frame, p *decode.Packet, learn bo
 	case protoUDP:
 		e.udp(p, ref, ts, f.WireLen)
 	}
+}
+
+// dnsCopy reads a copy of a DNS packet numbered seq that another engine owns: this engine only learns names
+// from it.
+func (e *Engine) dnsCopy(seq uint64, f *capture.Frame, p *decode.Packet) {
+	e.advanceTo(f.Timestamp, f.Timestamp.UnixNano())
+	e.learnDNS(p, frameRef{file: f.File, number: f.Number, seq: seq})
 }
 
 func (e *Engine) count(f *capture.Frame, p *decode.Packet) {

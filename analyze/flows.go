@@ -244,35 +244,6 @@ func (e *Engine) releaseStreams(c *conn) {
 	}
 }
 
-// dnsOverTCP splits a TCP DNS stream into messages, in order. A gap (lost or cut segment) ends the reading of
-// that direction: a message cannot be resynchronised without its length prefix.
-func (e *Engine) dnsOverTCP(c *conn, p *decode.Packet, fromClient bool, ref frameRef, ts time.Time, wire int) {
-	rx := e.streamsOf(c)
-	c.app.transport = result.TransportDNS
-	c.app.phase = phaseDone
-	if rx.dns == nil {
-		rx.dns = &tcpDNS{}
-	}
-	d := &rx.dns.dir[0]
-	if !fromClient {
-		d = &rx.dns.dir[1]
-	}
-	if !d.accept(p.Seq, p.Payload, len(p.Payload) < p.PayloadWireLen) {
-		return
-	}
-	src, dst := c.cli(), c.srv()
-	if !fromClient {
-		src, dst = dst, src
-	}
-	for {
-		msg, ok := d.stream.Next()
-		if !ok {
-			return
-		}
-		e.handleDNSMessage(msg, src, dst, protoTCP, c.key.vlan(), ref, ts, wire)
-	}
-}
-
 // openConns returns the connections still in the table, in the order they began.
 func (e *Engine) openConns() []*conn {
 	out := make([]*conn, 0, len(e.conns))

@@ -239,19 +239,21 @@ func (d *driver) tickIfDue(ts time.Time, ns int64) {
 func (d *driver) dispatch(f *capture.Frame) {
 	p := &d.pkt
 	if d.workers == nil {
-		d.engines[0].handle(d.seq, f, p, false)
+		d.engines[0].packet(d.seq, f, p)
 		d.engines[0].flush(batchKey{seq: d.seq, phase: 1})
 		return
 	}
 	if len(d.workers) == 1 {
-		d.workers[0].addPacket(d.seq, f, p, false)
+		d.workers[0].addPacket(itemPacket, d.seq, f, p)
 		return
 	}
 	id := flowOfPacket(p)
 	owner, dns := d.owner(id.hash()), id.dns()
 	for i, w := range d.workers {
-		if i == owner || dns {
-			w.addPacket(d.seq, f, p, i != owner)
+		if i == owner {
+			w.addPacket(itemPacket, d.seq, f, p)
+		} else if dns {
+			w.addPacket(itemDNSCopy, d.seq, f, p)
 		}
 	}
 }
@@ -260,8 +262,10 @@ func (d *driver) dispatch(f *capture.Frame) {
 func (d *driver) dispatchFrame(f *capture.Frame, id *flowID) {
 	owner, dns := d.owner(id.hash()), id.dns()
 	for i, w := range d.workers {
-		if i == owner || dns {
-			w.addFrame(d.seq, f, i != owner)
+		if i == owner {
+			w.addFrame(itemPacket, d.seq, f)
+		} else if dns {
+			w.addFrame(itemDNSCopy, d.seq, f)
 		}
 	}
 }
@@ -332,16 +336,15 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 // item is one unit of work for an engine on another goroutine.
 type item struct {
 	kind  uint8
-	learn bool
-	pkt   int32 // itemPacket: index of the decoded packet in the batch's pkts
+	pkt   int32 // index of the decoded packet in the batch's pkts; -1: the worker decodes frame
 	seq   uint64
 	now   time.Time
-	frame capture.Frame // itemPacket: metadata only (Data is not kept)
+	frame capture.Frame // with a decoded packet, metadata only (Data is not kept)
 }
 
 const (
-	itemPacket uint8 = iota // a packet decoded by the reading goroutine
-	itemFrame               // a frame for the worker to decode
+	itemPacket  uint8 = iota // a packet of a flow the engine owns
+	itemDNSCopy              // a copy of a DNS packet another engine owns, read for names only
 	itemTick
 	itemEnd
 )
@@ -409,9 +412,9 @@ func newWorker(id int, e *Engine, m *merger) *worker {
 }
 
 // addPacket queues a packet: it holds the frame's chunk when it has one, else copies the payload.
-func (w *worker) addPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
+func (w *worker) addPacket(kind uint8, seq uint64, f *capture.Frame, p *decode.Packet) {
 	if f.Chunk != nil {
-		w.addChunkPacket(seq, f, p, learn)
+		w.addChunkPacket(kind, seq, f, p)
 		return
 	}
 	b := w.batch()
@@ -422,7 +425,7 @@ func (w *worker) addPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn
 	if len(p.Payload) > 0 && cap(b.arena) == 0 {
 		b.arena = make([]byte, 0, arenaSize)
 	}
-	it := item{kind: itemPacket, learn: learn, seq: seq, frame: *f, pkt: int32(len(b.pkts))}
+	it := item{kind: kind, seq: seq, frame: *f, pkt: int32(len(b.pkts))}
 	it.frame.Data = nil
 	b.pkts = append(b.pkts, *p)
 	if len(p.Payload) > 0 {
@@ -437,9 +440,9 @@ func (w *worker) addPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn
 }
 
 // addFrame queues an undecoded frame: it holds the frame's chunk when it has one, else copies its bytes.
-func (w *worker) addFrame(seq uint64, f *capture.Frame, learn bool) {
+func (w *worker) addFrame(kind uint8, seq uint64, f *capture.Frame) {
 	if f.Chunk != nil {
-		w.addChunkFrame(seq, f, learn)
+		w.addChunkFrame(kind, seq, f)
 		return
 	}
 	b := w.batch()
@@ -450,7 +453,7 @@ func (w *worker) addFrame(seq uint64, f *capture.Frame, learn bool) {
 	if cap(b.arena) == 0 {
 		b.arena = make([]byte, 0, arenaSize)
 	}
-	it := item{kind: itemFrame, learn: learn, seq: seq, frame: *f}
+	it := item{kind: kind, pkt: -1, seq: seq, frame: *f}
 	start := len(b.arena)
 	b.arena = append(b.arena, f.Data...)
 	it.frame.Data = b.arena[start:len(b.arena):len(b.arena)]
@@ -465,18 +468,18 @@ func (w *worker) addFrame(seq uint64, f *capture.Frame, learn bool) {
 const maxBatchChunks = 2
 
 // addChunkFrame queues a frame whose bytes stay in place: the batch holds its chunk until the worker is done.
-func (w *worker) addChunkFrame(seq uint64, f *capture.Frame, learn bool) {
+func (w *worker) addChunkFrame(kind uint8, seq uint64, f *capture.Frame) {
 	b := w.holdChunk(f.Chunk)
-	b.items = append(b.items, item{kind: itemFrame, learn: learn, seq: seq, frame: *f})
+	b.items = append(b.items, item{kind: kind, pkt: -1, seq: seq, frame: *f})
 	if len(b.items) == batchItems {
 		w.send()
 	}
 }
 
 // addChunkPacket queues a decoded packet whose payload stays in place: the batch holds its chunk.
-func (w *worker) addChunkPacket(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
+func (w *worker) addChunkPacket(kind uint8, seq uint64, f *capture.Frame, p *decode.Packet) {
 	b := w.holdChunk(f.Chunk)
-	it := item{kind: itemPacket, learn: learn, seq: seq, frame: *f, pkt: int32(len(b.pkts))}
+	it := item{kind: kind, seq: seq, frame: *f, pkt: int32(len(b.pkts))}
 	b.pkts = append(b.pkts, *p)
 	b.items = append(b.items, it)
 	if len(b.items) == batchItems {
@@ -571,29 +574,33 @@ func (w *worker) process(b *workBatch, it *item) batchKey {
 		return batchKey{seq: math.MaxUint64, phase: math.MaxUint8}
 	}
 	var p *decode.Packet
-	if it.kind == itemPacket {
+	if it.pkt >= 0 {
 		p = &b.pkts[it.pkt]
 	} else {
 		p = &w.pkt
-		if !decodeFor(w.dec, &w.pkt, &it.frame, e, it.learn) {
+		if !decodeFor(w.dec, &w.pkt, &it.frame, e, it.kind == itemPacket) {
 			return batchKey{seq: it.seq, phase: 1}
 		}
 	}
-	e.handle(it.seq, &it.frame, p, it.learn)
+	if it.kind == itemDNSCopy {
+		e.dnsCopy(it.seq, &it.frame, p)
+	} else {
+		e.packet(it.seq, &it.frame, p)
+	}
 	e.flush(batchKey{seq: it.seq, phase: 1})
 	return batchKey{seq: it.seq, phase: 1}
 }
 
 // decodeFor decodes a frame the reading goroutine passed on undecoded into p, for engine e, counting what the
-// driver would have (only for the engine that owns the frame: DNS copies are counted once).
-func decodeFor(dec *decode.Decoder, p *decode.Packet, f *capture.Frame, e *Engine, learn bool) bool {
+// driver would have when e owns the frame (DNS copies are counted once, by their owner).
+func decodeFor(dec *decode.Decoder, p *decode.Packet, f *capture.Frame, e *Engine, owner bool) bool {
 	if err := dec.Decode(f, p); err != nil {
-		if !learn {
+		if owner {
 			e.facts.undecodable++
 		}
 		return false
 	}
-	if p.Truncated && !learn {
+	if p.Truncated && owner {
 		e.facts.truncated++
 	}
 	return !p.Fragment && (p.IPProto == protoTCP || p.IPProto == protoUDP)
