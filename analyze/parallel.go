@@ -14,35 +14,9 @@ import (
 	"github.com/intunecap/intunecap/result"
 )
 
-// Source is where frames come from: capture files now, a live interface later.
-type Source interface {
-	Next() (capture.Frame, error)
-}
-
-// frameSource is a Source that can return its frames without copying them (capture.Reader.NextFrame).
-type frameSource interface {
-	NextFrame() (*capture.Frame, error)
-}
-
-// copiedFrames gives any Source the frameSource method, through a frame of its own.
-type copiedFrames struct {
-	src Source
-	f   capture.Frame
-}
-
-func (c *copiedFrames) NextFrame() (*capture.Frame, error) {
-	var err error
-	c.f, err = c.src.Next()
-	return &c.f, err
-}
-
-// retainer is a Source that can leave frames in place for workers (capture.Reader.Retain).
-type retainer interface {
-	Retain()
-}
-
-// Analyze reads src to its end and reports every record to sink, then the summary, with facts() (called after
-// the last frame) describing the input. With opts.Workers above 1 it shards connections over that many
+// Run reads src to its end and reports every record to sink, then the summary, with hooks.Facts() (called
+// after the last frame) describing the input. It is the one run loop: analyze, check and baseline run it over
+// files, live over an interface. With opts.Workers above 1 it shards connections over that many
 // engines, each on its own goroutine; both directions of a connection go to one engine, and DNS answers are
 // shown to all of them so every engine names its connections as one would. With one engine and more than one
 // core, a capture.Reader's frames are read and decoded in the calling goroutine and analysed on another
@@ -50,9 +24,13 @@ type retainer interface {
 // Every engine sweeps on the same ticks of capture time, and records are merged in the order a single engine
 // gives, so the output is the same bytes whatever the number of workers (as long as no connection is evicted
 // under the memory caps, which are split between the engines).
-func Analyze(src Source, opts Options, sink result.Sink, facts func() result.CaptureFacts) error {
-	_, retains := src.(retainer)
-	d, err := newDriver(opts, sink, retains && runtime.GOMAXPROCS(0) > 1)
+func Run(src Source, opts Options, sink result.Sink, hooks Hooks) error {
+	workers := max(opts.Workers, 1)
+	retains := false
+	if workers > 1 || runtime.GOMAXPROCS(0) > 1 {
+		retains = src.Retain()
+	}
+	d, err := newDriver(opts, sink, hooks, workers == 1 && retains && runtime.GOMAXPROCS(0) > 1)
 	if err != nil {
 		return err
 	}
@@ -61,7 +39,11 @@ func Analyze(src Source, opts Options, sink result.Sink, facts func() result.Cap
 	if err := errors.Join(readErr, endErr); err != nil {
 		return err
 	}
-	return d.summarize(facts())
+	var facts result.CaptureFacts
+	if hooks.Facts != nil {
+		facts = hooks.Facts()
+	}
+	return d.summarize(facts)
 }
 
 // driver owns the read loop: decoding, capture-time ticks, sharding and the frame-level counts.
@@ -70,6 +52,7 @@ type driver struct {
 	workers []*worker // workers[i] runs engines[i]; nil with one engine
 	merge   *merger
 	sink    result.Sink
+	hooks   Hooks
 	dec     *decode.Decoder
 	pkt     decode.Packet
 	seq     uint64
@@ -81,14 +64,14 @@ type driver struct {
 	facts   engineFacts // frame-level counts
 }
 
-func newDriver(opts Options, sink result.Sink, pipelined bool) (*driver, error) {
+func newDriver(opts Options, sink result.Sink, hooks Hooks, pipelined bool) (*driver, error) {
 	n := max(opts.Workers, 1)
 	if opts.MaxConnections > 0 {
 		opts.MaxConnections = max(opts.MaxConnections/n, 1)
 	} else {
 		opts.MaxConnections = DefaultMaxConnections / n
 	}
-	d := &driver{sink: sink, dec: decode.NewDecoder(decode.Options{})}
+	d := &driver{sink: sink, hooks: hooks, dec: decode.NewDecoder(decode.Options{})}
 	for i := 0; i < n; i++ {
 		e, err := New(opts, sink)
 		if err != nil {
@@ -121,20 +104,24 @@ func (d *driver) owner(h uint64) int {
 // the same moments whatever their number. With several engines, a plain Ethernet TCP/UDP frame goes to its
 // engine undecoded (decoding runs in parallel); every other frame is decoded here first.
 func (d *driver) read(src Source) error {
-	if r, ok := src.(retainer); ok && d.workers != nil {
-		r.Retain()
-	}
-	frames, ok := src.(frameSource)
-	if !ok {
-		frames = &copiedFrames{src: src}
-	}
 	for {
-		f, err := frames.NextFrame()
+		f, quiet, err := src.Next()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
 			return fmt.Errorf("read packets: %w", err)
+		}
+		if f == nil {
+			if err := d.quiet(quiet); err != nil {
+				return err
+			}
+			continue
+		}
+		if d.hooks.Frame != nil {
+			if err := d.hooks.Frame(f); err != nil {
+				return err
+			}
 		}
 		d.seq++
 		ns := f.Timestamp.UnixNano()
@@ -164,6 +151,25 @@ func (d *driver) read(src Source) error {
 			return err
 		}
 	}
+}
+
+// quiet moves capture time to now without a frame (a live source while the wire is quiet), sweeping if due,
+// then tells the caller.
+func (d *driver) quiet(now time.Time) error {
+	d.tick(now, now.UnixNano(), batchKey{seq: d.seq, phase: 2})
+	if err := d.firstError(); err != nil {
+		return err
+	}
+	if d.hooks.Quiet == nil {
+		return nil
+	}
+	tracked := 0
+	for _, e := range d.engines {
+		if d.workers == nil {
+			tracked += e.Tracked()
+		}
+	}
+	return d.hooks.Quiet(tracked)
 }
 
 // decode decodes f into d.pkt and reports whether it is a TCP or UDP packet for the engines.
@@ -216,7 +222,11 @@ func (d *driver) countFrame(f *capture.Frame, ns int64) {
 }
 
 // tickIfDue tells every engine to sweep when capture time has moved a second since the last sweep.
-func (d *driver) tickIfDue(ts time.Time, ns int64) {
+func (d *driver) tickIfDue(ts time.Time, ns int64) { d.tick(ts, ns, batchKey{seq: d.seq, phase: 0}) }
+
+// tick moves capture time to ts (ns in Unix nanoseconds) if later, and tells every engine to sweep when it
+// has moved a second since the last sweep; key places what the sweep finishes among the other records.
+func (d *driver) tick(ts time.Time, ns int64, key batchKey) {
 	if ns > d.nowNs {
 		d.now, d.nowNs = ts, ns
 	}
@@ -224,14 +234,13 @@ func (d *driver) tickIfDue(ts time.Time, ns int64) {
 		return
 	}
 	d.sweepNs = d.nowNs
-	key := batchKey{seq: d.seq, phase: 0}
 	if d.workers == nil {
 		d.engines[0].sweep(d.now)
 		d.engines[0].flush(key)
 		return
 	}
 	for _, w := range d.workers {
-		w.add(item{kind: itemTick, seq: d.seq, now: d.now})
+		w.add(item{kind: itemTick, seq: key.seq, phase: key.phase, now: d.now})
 	}
 }
 
@@ -336,6 +345,7 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 // item is one unit of work for an engine on another goroutine.
 type item struct {
 	kind  uint8
+	phase uint8 // itemTick: 0 before the packet numbered seq, 2 after it (a quiet tick)
 	pkt   int32 // index of the decoded packet in the batch's pkts; -1: the worker decodes frame
 	seq   uint64
 	now   time.Time
@@ -568,8 +578,8 @@ func (w *worker) process(b *workBatch, it *item) batchKey {
 	switch it.kind {
 	case itemTick:
 		e.sweep(it.now)
-		e.flush(batchKey{seq: it.seq})
-		return batchKey{seq: it.seq}
+		e.flush(batchKey{seq: it.seq, phase: it.phase})
+		return batchKey{seq: it.seq, phase: it.phase}
 	case itemEnd: // what is still open is written by the driver, merged across engines (writeEnd)
 		return batchKey{seq: math.MaxUint64, phase: math.MaxUint8}
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
-	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 
 	"github.com/intunecap/intunecap/tools/synth/gen"
@@ -98,7 +97,7 @@ func BenchmarkAnalyzeCapture(b *testing.B) {
 				}
 				sink := &countingSink{}
 				opts := analyze.Options{Matcher: matcher, Workers: workers}
-				if err := analyze.Analyze(r, opts, sink, func() result.CaptureFacts { return result.CaptureFacts{} }); err != nil {
+				if err := analyze.Run(analyze.Files(r), opts, sink, analyze.Hooks{}); err != nil {
 					b.Fatal(err)
 				}
 				r.Close()

@@ -133,7 +133,7 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	}
 	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: w, Stderr: stderr,
 		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits,
-		WrapSource: func(r *capture.Reader) analyze.Source {
+		Source: func(r *capture.Reader) analyze.Source {
 			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
 		}}
 	summary, runErr := p.run()
