@@ -106,11 +106,11 @@ type Engine struct {
 	seq            uint64
 	stats          *statsAgg
 	batch          []result.Record // finished records not yet sent
-	// out, set by Analyze, takes a batch of finished records and returns an empty one to fill; nil = the sink.
-	out    func(batchKey, []result.Record) []result.Record
-	driven bool // Analyze counts frames and sends ticks
-	facts  engineFacts
-	err    error
+	// out, set for an engine on a worker lane, takes a batch of finished records and returns an empty one to
+	// fill; nil: records go to the sink.
+	out   func(batchKey, []result.Record) []result.Record
+	facts engineFacts
+	err   error
 }
 
 // engineFacts counts what the engine saw, for the capture facts and quality section.
@@ -127,6 +127,20 @@ type engineFacts struct {
 	dnsExchanges   int
 	oneSided       int
 	midstream      int
+}
+
+// addConnFacts adds another engine's per-connection counts.
+func (f *engineFacts) addConnFacts(o *engineFacts) {
+	f.connections += o.connections
+	f.dnsExchanges += o.dnsExchanges
+	f.oneSided += o.oneSided
+	f.midstream += o.midstream
+	f.evicted += o.evicted
+	f.panics += o.panics
+	f.undecodableDNS += o.undecodableDNS
+	f.duplicates += o.duplicates
+	f.truncated += o.truncated
+	f.undecodable += o.undecodable
 }
 
 // New returns an engine that reports to sink.
@@ -157,21 +171,15 @@ func New(opts Options, sink result.Sink) (*Engine, error) {
 // Matcher returns the rules matcher the engine judges with.
 func (e *Engine) Matcher() *rules.Matcher { return e.opts.Matcher }
 
-// Packet feeds one decoded packet of frame f. It returns the first error the sink returned, after which the
-// engine stops reporting. An engine fed this way sweeps expired connections by itself, at most once a second of
-// capture time; Analyze drives engines with ticks instead, so that several engines sweep in step.
+// Packet feeds one decoded packet of frame f, for a caller that decodes frames itself (Run does all this for
+// a Source). It returns the first error the sink returned, after which the engine stops reporting. An engine
+// fed this way counts the frame and sweeps expired connections by itself, at most once a second of capture
+// time.
 func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
 	e.seq++
+	e.count(f, p)
 	e.sweepIfDue(f.Timestamp)
 	e.packet(e.seq, f, p)
-	e.flush(batchKey{})
-	return e.err
-}
-
-// Advance moves capture time to now without a packet, so a live source reports unanswered SYNs, expired
-// queries and closed connections while the interface is quiet. It returns the sink's first error.
-func (e *Engine) Advance(now time.Time) error {
-	e.sweepIfDue(now)
 	e.flush(batchKey{})
 	return e.err
 }
@@ -179,28 +187,11 @@ func (e *Engine) Advance(now time.Time) error {
 // Tracked reports how many connections the engine holds now, for a flow-table gauge.
 func (e *Engine) Tracked() int { return len(e.conns) }
 
-// Held counts a frame the decoder kept back (an IPv4 fragment waiting for the rest of its datagram), so the
-// packet count stays whole.
-func (e *Engine) Held(f *capture.Frame, p *decode.Packet) {
-	e.seq++
-	e.count(f, p)
-}
-
-// Undecodable counts a frame the decoder could not read, so the report can say how much was skipped.
-func (e *Engine) Undecodable(f *capture.Frame) {
-	e.seq++
-	e.count(f, nil)
-	e.facts.undecodable++
-}
-
 // packet processes one packet numbered seq in the capture set, of a flow this engine owns.
 func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
 	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
 	e.advanceTo(ts, ns)
-	if !e.driven {
-		e.count(f, p)
-	}
 	switch p.IPProto {
 	case protoTCP:
 		e.tcp(p, ref, ts, ns, f.WireLen)
@@ -307,8 +298,8 @@ func (e *Engine) flush(key batchKey) {
 	e.batch = e.batch[:0]
 }
 
-// batchKey orders batches of records across engines: the capture position of the packet (phase 1) or the
-// sweep before it (phase 0) that finished them.
+// batchKey orders batches of records across engines: the capture position of the packet (phase 1), the
+// sweep before it (phase 0) or a quiet sweep after it (phase 2) that finished them.
 type batchKey struct {
 	seq   uint64
 	phase uint8
