@@ -1,9 +1,3 @@
-// Package analyze turns decoded packets into one verdict per connection and DNS exchange, and a summary per
-// requirement. It keeps a bounded table of connections keyed by 5-tuple and VLAN, reads names from the first
-// bytes of each connection (TLS ClientHello SNI, HTTP Host, CONNECT target) or from the DNS answers the same
-// client got, and asks the rules package what the name and port mean.
-//
-// Time is capture time throughout: the output depends on the packets and the rules alone.
 package analyze
 
 import (
@@ -81,25 +75,28 @@ const DefaultMaxConnections = 1 << 19
 // to have resolved: about 200 bytes each.
 const DefaultMaxDNSNames = 1 << 18
 
-// serverStreamBytes is how much of the server's first answer is kept: enough for a status line.
-const serverStreamBytes = 1024
-
 // Engine is one analysis. It is not safe for concurrent use: feed it packets from one goroutine.
 type Engine struct {
 	opts Options
 	sink result.Sink
 
+	// Connections (conn_table.go).
 	conns                           map[flowKey]*conn
 	recent                          [recentSlots]recentConn // connections of recent packets, checked before the map
 	byTuple                         map[flowKey]*conn       // latest connection per 5-tuple, VLANs cleared
 	halfOpen, active, closing, udps lruList
-	pool                            bufPool
-	serverPool                      bufPool // buffers of the server's first bytes, kept apart: smaller than the clients'
 
-	names       *dnsCache // client+address → name, from DNS answers
-	dns         dnsState
+	// Payload (payload.go).
+	pool        bufPool
+	serverPool  bufPool        // buffers of the server's first bytes, kept apart: smaller than the clients'
 	hello       tlshello.Hello // the ClientHello parser's scratch space
 	freeStreams []*streams     // stream records of retired connections, for reuse
+
+	// DNS (dns.go) and the names it gives (dns_cache.go).
+	dns   dnsState
+	names *dnsCache // client+address → name, from DNS answers
+
+	// Time, records and counts.
 
 	now, lastSweep time.Time
 	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)

@@ -9,46 +9,6 @@ import (
 	"github.com/intunecap/intunecap/rules"
 )
 
-// tcp handles one TCP segment: find or start its connection, update the handshake state, and feed the payload
-// to the name readers while a name may still be found.
-func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, ns int64, wire int) {
-	k, fromLo := keyOf(p)
-	c := e.lookup(k)
-	if c != nil && startsNewConn(c, p, fromLo) {
-		e.finish(c, "")
-		c = nil
-	}
-	if c == nil && p.TCPFlags&(flagSYN|flagACK) != flagSYN {
-		c = e.joinAcrossVLANs(k, fromLo)
-	}
-	if c == nil {
-		c = e.newConn(k, fromLo, p, ref, ts)
-	}
-	e.remember(k, c)
-	fromClient := c.fromClient(fromLo)
-	sig := sigOf(p, fromClient, ns)
-	if sig.duplicates(c.lastSig) {
-		e.facts.duplicates++
-		return
-	}
-	c.lastSig = sig
-	c.last, c.lastNs = ref, ns
-	c.packets++
-	c.bytes += int64(wire)
-	c.observeTCP(p, fromClient)
-	if len(p.Payload) > 0 && !(p.TCPFlags&flagSYN != 0) {
-		if c.srvPort() == dnsPort {
-			e.dnsOverTCP(c, p, fromClient, ref, ts, wire)
-		} else if c.wantsPayload(fromClient) {
-			e.readPayload(c, p, fromClient, ref)
-		}
-	}
-	if e.opts.ReportEstablished {
-		e.reportEarly(c)
-	}
-	e.place(c)
-}
-
 // recentSlots is the size of the cache of recent connections: a busy link interleaves the packets of a few
 // hundred connections at most within any short stretch.
 const recentSlots = 256
@@ -91,21 +51,6 @@ func (e *Engine) forget(k flowKey, c *conn) {
 	if s := &e.recent[recentSlot(&k)]; s.c == c {
 		*s = recentConn{}
 	}
-}
-
-// startsNewConn reports whether p, a SYN, opens a new connection on a 5-tuple still in the table: the old one
-// was closed, or it had completed a handshake with another initial sequence number (port reuse).
-func startsNewConn(c *conn, p *decode.Packet, fromLo bool) bool {
-	if p.TCPFlags&(flagSYN|flagACK) != flagSYN {
-		return false
-	}
-	if c.closed() {
-		return true
-	}
-	if !c.fromClient(fromLo) {
-		return true // the old server now opens a connection to the old client
-	}
-	return c.isnKnown && p.Seq != c.clientISN && (c.synAckSeen || c.clientSeenAfterSyn)
 }
 
 // newConn adds a connection to the table, evicting the oldest idle one first when the table is full.
@@ -164,83 +109,6 @@ func (e *Engine) place(c *conn) {
 		e.active.touch(c)
 	default:
 		e.halfOpen.touch(c)
-	}
-}
-
-// readPayload feeds a segment to the stream readers. A panic in a parser is contained to this connection: it
-// is counted, the connection stops being read, and the analysis goes on.
-func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref frameRef) {
-	defer func() {
-		if r := recover(); r != nil {
-			e.facts.panics++
-			c.parserPanic = true
-			if c.app == nil {
-				c.app = &appState{}
-			}
-			c.app.phase = phaseDone
-			e.releaseStreams(c)
-		}
-	}()
-	rx := e.streamsOf(c)
-	if fromClient {
-		if c.app.phase == phaseDone {
-			return
-		}
-		rx.client.add(p.Seq, p.Payload, &e.pool)
-		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
-			rx.client.release(&e.pool)
-		}
-		return
-	}
-	if !c.app.wantsServer() || rx.server.limit == 0 {
-		return
-	}
-	rx.server.add(p.Seq, p.Payload, &e.serverPool)
-	if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
-		rx.server.release(&e.serverPool)
-	}
-}
-
-// wantsPayload reports whether a segment from that side can still tell anything: most segments of a
-// connection come after its name is known, and skip the readers entirely.
-func (c *conn) wantsPayload(fromClient bool) bool {
-	if c.app == nil {
-		return true
-	}
-	if fromClient {
-		return c.app.phase != phaseDone
-	}
-	return c.app.wantsServer() && (c.rx == nil || c.rx.server.limit != 0)
-}
-
-// streamsOf returns c's payload state, starting it at the first payload.
-func (e *Engine) streamsOf(c *conn) *streams {
-	if c.rx != nil {
-		return c.rx
-	}
-	if c.app == nil {
-		c.app = &appState{}
-	}
-	if n := len(e.freeStreams); n > 0 {
-		c.rx, e.freeStreams = e.freeStreams[n-1], e.freeStreams[:n-1]
-	} else {
-		c.rx = new(streams)
-	}
-	*c.rx = streams{client: firstBytes{limit: e.opts.MaxStreamBytes}, server: firstBytes{limit: serverStreamBytes}}
-	if c.clientBaseKnown {
-		c.rx.client.start(c.clientBase)
-	}
-	if c.serverBaseKnown {
-		c.rx.server.start(c.serverBase)
-	}
-	return c.rx
-}
-
-// releaseStreams gives c's buffers back to the pool.
-func (e *Engine) releaseStreams(c *conn) {
-	if c.rx != nil {
-		c.rx.client.release(&e.pool)
-		c.rx.server.release(&e.serverPool)
 	}
 }
 
@@ -315,6 +183,3 @@ func (e *Engine) retire(c *conn) result.Record {
 	e.noteQuality(c)
 	return e.connRecord(c)
 }
-
-// maxFreeStreams bounds the stream records kept for reuse.
-const maxFreeStreams = 256
