@@ -29,6 +29,7 @@ type Config struct {
 	VLAN      bool      // tag every frame with an 802.1Q VLAN id (one per client group)
 	IPv6Share float64   // share of clients on IPv6, 0..1
 	SYNFlood  int       // if > 0: only this many half-open connections from distinct ports (memory test)
+	Mix       string    // "bulk" (default): a gateway's mix with downloads; "conns": many short connections
 	Start     time.Time // capture time of the first packet (default 2026-01-05 09:00 UTC)
 }
 
@@ -40,6 +41,7 @@ type Expected struct {
 	VLAN      bool           `json:"vlan"`
 	IPv6Share float64        `json:"ipv6_share"`
 	SYNFlood  int            `json:"syn_flood,omitempty"`
+	Mix       string         `json:"mix"`
 	Rules     string         `json:"rules"`   // the table the verdicts assume
 	Packets   uint64         `json:"packets"` // frames written
 	Bytes     int64          `json:"bytes"`   // file size
@@ -55,6 +57,17 @@ const (
 	clients4    = 240
 	clients6    = 60
 	maxFrame    = 1600
+)
+
+// The mixes of sessions.
+const (
+	// MixBulk is a gateway's traffic as bytes count it: most bytes are downloads, most packets belong to
+	// connections whose name is long known.
+	MixBulk = "bulk"
+	// MixConns is a gateway's traffic as connections count it: many short connections (DNS lookups, TLS
+	// handshakes with a few KB, resets, unanswered SYNs), so that a large share of packets open, name or
+	// close a connection.
+	MixConns = "conns"
 )
 
 // Gen is one generation run. It is not safe for concurrent use.
@@ -114,6 +127,13 @@ func (c *Config) setDefaults() error {
 	if c.Size <= 0 {
 		c.Size = 20_000_000
 	}
+	switch c.Mix {
+	case "":
+		c.Mix = MixBulk
+	case MixBulk, MixConns:
+	default:
+		return fmt.Errorf("unknown mix %q (want %s or %s)", c.Mix, MixBulk, MixConns)
+	}
 	switch c.Format {
 	case "":
 		c.Format = "pcap"
@@ -135,10 +155,10 @@ func newGen(cfg Config, w io.Writer) *Gen {
 		cfg:   cfg,
 		rng:   rand.New(rand.NewPCG(uint64(cfg.Seed), 0x1ca9)),
 		names: nameTable(),
-		kinds: scenarios(),
+		kinds: scenarios(cfg.Mix),
 		cache: make(map[[2]netip.Addr]*label),
 		cw:    &countWriter{w: w},
-		exp: &Expected{Generator: "intunecap synth", Seed: cfg.Seed, Format: cfg.Format, VLAN: cfg.VLAN,
+		exp: &Expected{Generator: "intunecap synth", Seed: cfg.Seed, Format: cfg.Format, VLAN: cfg.VLAN, Mix: cfg.Mix,
 			IPv6Share: cfg.IPv6Share, SYNFlood: cfg.SYNFlood, Rules: "intune-2015",
 			Verdicts: map[string]int{}, Scenarios: map[string]int{}},
 	}
@@ -146,6 +166,9 @@ func newGen(cfg Config, w io.Writer) *Gen {
 		g.total += k.weight
 	}
 	g.maxBulk = int(min(max(cfg.Size/64, 64<<10), 4<<20))
+	if cfg.Mix == MixConns {
+		g.maxBulk = 8 << 10 // HTTP answers and tunnels of a few KB
+	}
 	g.block = appendRandom(g.rng, nil, 64<<10)
 	g.ports = make([]uint16, clients4+clients6)
 	for i := range g.ports {
