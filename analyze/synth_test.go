@@ -75,8 +75,9 @@ func BenchmarkAnalyzeCapture(b *testing.B) {
 	benchmarkCapture(b, gen.Config{Size: 100_000_000, Seed: 7, Format: "pcap", IPv6Share: 0.2})
 }
 
-// BenchmarkAnalyzeConnCapture is BenchmarkAnalyzeCapture on a connection-heavy capture (gen.MixConns: DNS,
-// handshakes, resets, a few KB a connection), where much of the work is per connection, not per packet.
+// BenchmarkAnalyzeConnCapture is BenchmarkAnalyzeCapture on a connection-heavy capture (gen.MixConns: a
+// thousand sessions in flight, mostly DNS, handshakes and resets of a few KB), where much of the work is per
+// connection, not per packet.
 func BenchmarkAnalyzeConnCapture(b *testing.B) {
 	benchmarkCapture(b, gen.Config{Size: 50_000_000, Seed: 8, Format: "pcap", IPv6Share: 0.2, Mix: gen.MixConns})
 }

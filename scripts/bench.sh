@@ -9,8 +9,9 @@
 #                       machine may be shared), median or mean
 #   BENCH_GO_COUNT=6    -count of the Go benchmarks (benchstat wants 6 or more); 0 skips them
 #   BENCH_SIZE=1GiB     size of the main capture (the memory check uses one twice as big)
-#   BENCH_CONNS_SIZE=400MB size of the connection-heavy capture (synth -mix conns: DNS, handshakes, resets, a
-#                       few KB a connection; about 2,700 packets and 200 connections a MB)
+#   BENCH_CONNS_SIZE=400MB size of the connection-heavy capture (synth -mix conns: a thousand sessions in
+#                       flight, mostly DNS, handshakes and resets of a few KB, some downloads; about 1,300
+#                       packets and 40 connections a MB)
 #
 # Captures are generated once into bench/out/ (gitignored) and reused; delete them to regenerate.
 set -euo pipefail

@@ -53,10 +53,11 @@ type Expected struct {
 }
 
 const (
-	concurrency = 48 // sessions in flight at once
-	clients4    = 240
-	clients6    = 60
-	maxFrame    = 1600
+	concurrency      = 48   // sessions in flight at once
+	connsConcurrency = 1024 // in the connection-heavy mix: a gateway with thousands of connections open
+	clients4         = 240
+	clients6         = 60
+	maxFrame         = 1600
 )
 
 // The mixes of sessions.
@@ -64,9 +65,9 @@ const (
 	// MixBulk is a gateway's traffic as bytes count it: most bytes are downloads, most packets belong to
 	// connections whose name is long known.
 	MixBulk = "bulk"
-	// MixConns is a gateway's traffic as connections count it: many short connections (DNS lookups, TLS
-	// handshakes with a few KB, resets, unanswered SYNs), so that a large share of packets open, name or
-	// close a connection.
+	// MixConns is a gateway's traffic as connections count it: a thousand sessions in flight, most of them
+	// short (DNS lookups, TLS sessions of a few KB, resets, unanswered SYNs) beside some downloads, so that a
+	// large share of packets open, name or close a connection, among many open connections.
 	MixConns = "conns"
 )
 
@@ -167,7 +168,7 @@ func newGen(cfg Config, w io.Writer) *Gen {
 	}
 	g.maxBulk = int(min(max(cfg.Size/64, 64<<10), 4<<20))
 	if cfg.Mix == MixConns {
-		g.maxBulk = 8 << 10 // HTTP answers and tunnels of a few KB
+		g.maxBulk = 256 << 10 // downloads of 32 to 256 KB beside the many short connections
 	}
 	g.block = appendRandom(g.rng, nil, 64<<10)
 	g.ports = make([]uint16, clients4+clients6)
@@ -182,7 +183,11 @@ func newGen(cfg Config, w io.Writer) *Gen {
 
 // run keeps concurrency sessions in flight until the file is big enough, then lets them finish.
 func (g *Gen) run() error {
-	for i := 0; i < concurrency; i++ {
+	inFlight := concurrency
+	if g.cfg.Mix == MixConns {
+		inFlight = connsConcurrency
+	}
+	for i := 0; i < inFlight; i++ {
 		g.push(g.newSession(g.cfg.Start.Add(time.Duration(g.rng.IntN(50_000)) * time.Microsecond)))
 	}
 	for len(g.heap) > 0 {

@@ -15,6 +15,7 @@ type scenario struct {
 func scenarios(mix string) []scenario {
 	if mix == MixConns {
 		return []scenario{
+			{"tls-download", 12, (*Gen).tlsDownload},
 			{"tls", 30, (*Gen).tlsShort},
 			{"tls-split", 6, (*Gen).tlsSplit},
 			{"http", 6, (*Gen).http},
@@ -69,8 +70,13 @@ func (g *Gen) tlsSession(sc *script, size int) {
 func (g *Gen) tlsDownload(sc *script) { g.tlsSession(sc, g.bulkSize()) }
 func (g *Gen) tlsShort(sc *script)    { g.tlsSession(sc, g.shortSize()) }
 
-// splitDownloadMax bounds the download after a split ClientHello: 60 KB, or the mix's bulk cap when smaller.
-func (g *Gen) splitDownloadMax() int { return min(60000, g.maxBulk) }
+// splitDownloadMax bounds the download after a split ClientHello: 60 KB, or 6 KB in the connection-heavy mix.
+func (g *Gen) splitDownloadMax() int {
+	if g.cfg.Mix == MixConns {
+		return 6000
+	}
+	return 60000
+}
 
 // shortSize draws the download of a short TLS session: up to 42 KB, or up to 6 KB in the connection-heavy
 // mix.
