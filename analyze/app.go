@@ -3,16 +3,7 @@ package analyze
 import (
 	"github.com/intunecap/intunecap/analyze/httpmsg"
 	"github.com/intunecap/intunecap/analyze/tlshello"
-)
-
-// Transport names what a connection's payload turned out to be.
-const (
-	transportNone    = "none"    // no payload seen from the client
-	transportTLS     = "tls"     // a ClientHello
-	transportHTTP    = "http"    // an HTTP/1.x request
-	transportConnect = "connect" // CONNECT to a proxy
-	transportDNS     = "dns"     // DNS over TCP
-	transportUnknown = "unknown" // payload no parser recognised
+	"github.com/intunecap/intunecap/result"
 )
 
 // clientPhase is how far the engine has got in reading the client's first bytes.
@@ -28,7 +19,7 @@ const (
 
 // appState is what the engine learned from the payload of one connection.
 type appState struct {
-	transport   string
+	transport   result.Transport
 	phase       clientPhase
 	offset      int // where in the client stream the current phase starts (after a CONNECT head)
 	helloFrame  uint64
@@ -72,7 +63,7 @@ func (a *appState) readClient(stream []byte, frame uint64, full bool, hello *tls
 			case httpmsg.LooksLikeRequest(data):
 				a.phase = phaseHTTP
 			case len(data) >= 8:
-				a.transport = transportUnknown
+				a.transport = result.TransportUnknown
 				a.phase = phaseDone
 			default:
 				return full
@@ -116,12 +107,12 @@ func (a *appState) readHello(data []byte, frame uint64, full bool, h *tlshello.H
 			return true
 		}
 		if a.transport == "" {
-			a.transport = transportTLS
+			a.transport = result.TransportTLS
 		}
 		return false
 	case tlshello.Complete:
 		if a.transport == "" {
-			a.transport = transportTLS
+			a.transport = result.TransportTLS
 		}
 		a.clientHello = true
 		a.helloFrame = frame
@@ -129,7 +120,7 @@ func (a *appState) readHello(data []byte, frame uint64, full bool, h *tlshello.H
 		a.ech = h.ECH
 	default:
 		if a.transport == "" {
-			a.transport = transportUnknown
+			a.transport = result.TransportUnknown
 		}
 	}
 	a.phase = phaseDone
@@ -149,13 +140,13 @@ func (a *appState) readRequest(data []byte, frame uint64, full bool) (again, don
 		return false, false
 	case httpmsg.Complete:
 		if r.Method == "CONNECT" {
-			a.transport = transportConnect
+			a.transport = result.TransportConnect
 			a.connectHost, a.connectPort, a.connectFrame = r.ConnectHost, r.ConnectPort, frame
 			a.offset += r.HeadLen
 			a.phase = phaseTunnel
 			return true, false
 		}
-		a.transport = transportHTTP
+		a.transport = result.TransportHTTP
 		a.httpHost, a.httpFrame, a.absoluteURI = r.Host, frame, r.AbsoluteURI
 		if r.AbsoluteURI {
 			a.httpPort = r.HostPort
@@ -164,7 +155,7 @@ func (a *appState) readRequest(data []byte, frame uint64, full bool) (again, don
 			}
 		}
 	default:
-		a.transport = transportUnknown
+		a.transport = result.TransportUnknown
 	}
 	a.phase = phaseDone
 	return false, true

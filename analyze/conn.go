@@ -3,16 +3,10 @@ package analyze
 import (
 	"time"
 
+	"github.com/intunecap/intunecap/result"
+
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/rules"
-)
-
-// TCP flag bits as decode reports them.
-const (
-	flagFIN = 0x01
-	flagSYN = 0x02
-	flagRST = 0x04
-	flagACK = 0x10
 )
 
 // frameRef points at one frame of the capture set, as a user would find it in Wireshark.
@@ -72,21 +66,6 @@ type conn struct {
 	// Place in the expiry list.
 	lru        *lruList
 	prev, next *conn
-}
-
-// streams are the first bytes of each side, and DNS framing for a connection to port 53.
-type streams struct {
-	client, server firstBytes
-	dns            *tcpDNS
-}
-
-// nameEvidence is a connection's one name with where it came from.
-type nameEvidence struct {
-	name     string
-	source   string
-	frame    uint64
-	file     int
-	dnsChain []string
 }
 
 // cli is the connection's client (originator) side.
@@ -159,143 +138,34 @@ const (
 	protoUDP = 17
 )
 
-// observeTCP updates the connection's handshake and teardown state with one segment.
-func (c *conn) observeTCP(p *decode.Packet, fromClient bool) {
-	f := p.TCPFlags
-	syn, ack, rst, fin := f&flagSYN != 0, f&flagACK != 0, f&flagRST != 0, f&flagFIN != 0
-	hasData := p.PayloadWireLen > 0
-	if fromClient {
-		switch {
-		case syn && !ack:
-			c.synSeen = true
-			c.clientBase, c.clientBaseKnown = p.Seq+1, true
-		case !rst:
-			if c.synSeen || c.synAckSeen {
-				c.clientSeenAfterSyn = true
-			}
-		}
-		if hasData && !syn {
-			c.clientSentData = true
-		}
-		c.clientFIN = c.clientFIN || fin
-		c.clientRST = c.clientRST || rst
-	} else {
-		c.serverSeen = true
-		if syn && ack {
-			c.synAckSeen = true
-			c.serverBase, c.serverBaseKnown = p.Seq+1, true
-			if !c.clientBaseKnown {
-				c.clientBase, c.clientBaseKnown = p.Ack, true
-			}
-		}
-		if hasData && !syn {
-			c.serverSentData = true
-			c.serverBytes += int64(p.PayloadWireLen)
-		}
-		if rst {
-			if !c.serverRST {
-				c.serverRSTBeforeAck = !c.synAckSeen && c.synSeen && !c.clientSeenAfterSyn
-				c.serverRSTEarly = !c.serverSentData
-				c.serverRSTClosing = c.clientFIN || c.serverFIN
-			}
-			c.serverRST = true
-		}
-		c.serverFIN = c.serverFIN || fin
-	}
-	c.hist.add(f, hasData, fromClient)
-}
-
 // closed reports whether the connection has ended: a reset, or a FIN from each side.
 func (c *conn) closed() bool {
 	return c.clientRST || c.serverRST || (c.clientFIN && c.serverFIN)
 }
 
 // state is the connection's outcome in words a Zeek user knows.
-func (c *conn) state() string {
+func (c *conn) state() result.State {
 	if c.key.proto() != protoTCP {
 		if c.serverSeen {
-			return "answered"
+			return result.StateAnswered
 		}
-		return "unanswered"
+		return result.StateUnanswered
 	}
 	switch {
 	case c.serverRST && c.serverRSTBeforeAck:
-		return "refused"
+		return result.StateRefused
 	case c.serverRST && !c.serverRSTClosing:
-		return "reset"
+		return result.StateReset
 	case c.midstream:
-		return "partial"
+		return result.StatePartial
 	case c.synAckSeen || c.clientSeenAfterSyn || c.serverSeen:
 		// A server that answered the SYN with something else than a SYN-ACK (a stale ACK from an old
 		// connection on the same ports, a middlebox) did answer: the client's RST then is its own choice.
 		if c.clientRST && !c.serverFIN && !c.clientFIN {
-			return "aborted"
+			return result.StateAborted
 		}
-		return "established"
+		return result.StateEstablished
 	default:
-		return "unanswered"
+		return result.StateUnanswered
 	}
 }
-
-// history is Zeek's compact record of what each side did: S syn, H syn-ack, A ack, D data, F fin, R rst, T a
-// retransmitted SYN; upper case for the client, lower case for the server. Each letter appears once per side,
-// in the order first seen. A fixed array keeps it allocation-free.
-type history struct {
-	b    [14]byte
-	n    uint8
-	seen uint64 // bit (letter - 'A') for the client's letters, +32 for the server's: O(1) "has"
-}
-
-func (h *history) add(flags uint8, data, fromClient bool) {
-	syn, ack := flags&flagSYN != 0, flags&flagACK != 0
-	switch {
-	case syn && ack:
-		h.put('H', fromClient)
-	case syn:
-		if h.has('S', fromClient) {
-			h.put('T', fromClient)
-		}
-		h.put('S', fromClient)
-	case flags&flagRST != 0:
-		h.put('R', fromClient)
-	default:
-		if data {
-			h.put('D', fromClient)
-		} else if ack && flags&flagFIN == 0 {
-			h.put('A', fromClient)
-		}
-		if flags&flagFIN != 0 {
-			h.put('F', fromClient)
-		}
-	}
-}
-
-func historyBit(upper byte, fromClient bool) uint64 {
-	if fromClient {
-		return 1 << (upper - 'A')
-	}
-	return 1 << (upper - 'A' + 32)
-}
-
-func (h *history) has(upper byte, fromClient bool) bool {
-	return h.seen&historyBit(upper, fromClient) != 0
-}
-
-func (h *history) put(upper byte, fromClient bool) {
-	bit := historyBit(upper, fromClient)
-	if h.seen&bit != 0 || int(h.n) == len(h.b) {
-		return
-	}
-	h.seen |= bit
-	h.b[h.n] = letter(upper, fromClient)
-	h.n++
-}
-
-func letter(upper byte, fromClient bool) byte {
-	if fromClient {
-		return upper
-	}
-	return upper + ('a' - 'A')
-}
-
-func (h *history) String() string { return string(h.b[:h.n]) }

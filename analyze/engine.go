@@ -1,9 +1,3 @@
-// Package analyze turns decoded packets into one verdict per connection and DNS exchange, and a summary per
-// requirement. It keeps a bounded table of connections keyed by 5-tuple and VLAN, reads names from the first
-// bytes of each connection (TLS ClientHello SNI, HTTP Host, CONNECT target) or from the DNS answers the same
-// client got, and asks the rules package what the name and port mean.
-//
-// Time is capture time throughout: the output depends on the packets and the rules alone.
 package analyze
 
 import (
@@ -15,7 +9,6 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
-	"github.com/intunecap/intunecap/analyze/dnsmsg"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
@@ -82,43 +75,39 @@ const DefaultMaxConnections = 1 << 19
 // to have resolved: about 200 bytes each.
 const DefaultMaxDNSNames = 1 << 18
 
-// serverStreamBytes is how much of the server's first answer is kept: enough for a status line.
-const serverStreamBytes = 1024
-
 // Engine is one analysis. It is not safe for concurrent use: feed it packets from one goroutine.
 type Engine struct {
 	opts Options
 	sink result.Sink
 
+	// Connections (conn_table.go).
 	conns                           map[flowKey]*conn
 	recent                          [recentSlots]recentConn // connections of recent packets, checked before the map
 	byTuple                         map[flowKey]*conn       // latest connection per 5-tuple, VLANs cleared
 	halfOpen, active, closing, udps lruList
-	pool                            bufPool
-	serverPool                      bufPool // buffers of the server's first bytes, kept apart: smaller than the clients'
 
-	names       *dnsCache
-	dnsPending  map[dnsKey]*dnsExchange
-	dnsQueue    []*dnsExchange
-	dnsDone     boundedSet[dnsKey] // exchanges finished lately, so a duplicated answer is not taken for a new one
-	learnt      boundedSet[dnsKey] // answers already read for names only (DNS another engine owns)
-	dnsMsg      dnsmsg.Message
-	hello       tlshello.Hello      // the ClientHello parser's scratch space
-	freeStreams []*streams          // stream records of retired connections, for reuse
-	shadowDNS   map[flowKey]*tcpDNS // DNS over TCP that another engine owns, read for names only
-	held        heldDNS
-	resolved    boundedSet[string] // client+name pairs that resolved
+	// Payload (payload.go).
+	pool        bufPool
+	serverPool  bufPool        // buffers of the server's first bytes, kept apart: smaller than the clients'
+	hello       tlshello.Hello // the ClientHello parser's scratch space
+	freeStreams []*streams     // stream records of retired connections, for reuse
+
+	// DNS (dns.go) and the names it gives (dns_cache.go).
+	dns   dnsState
+	names *dnsCache // client+address → name, from DNS answers
+
+	// Time, records and counts.
 
 	now, lastSweep time.Time
 	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)
 	seq            uint64
 	stats          *statsAgg
 	batch          []result.Record // finished records not yet sent
-	// out, set by Analyze, takes a batch of finished records and returns an empty one to fill; nil = the sink.
-	out    func(batchKey, []result.Record) []result.Record
-	driven bool // Analyze counts frames and sends ticks
-	facts  engineFacts
-	err    error
+	// out, set for an engine on a worker lane, takes a batch of finished records and returns an empty one to
+	// fill; nil: records go to the sink.
+	out   func(batchKey, []result.Record) []result.Record
+	facts engineFacts
+	err   error
 }
 
 // engineFacts counts what the engine saw, for the capture facts and quality section.
@@ -137,6 +126,20 @@ type engineFacts struct {
 	midstream      int
 }
 
+// addConnFacts adds another engine's per-connection counts.
+func (f *engineFacts) addConnFacts(o *engineFacts) {
+	f.connections += o.connections
+	f.dnsExchanges += o.dnsExchanges
+	f.oneSided += o.oneSided
+	f.midstream += o.midstream
+	f.evicted += o.evicted
+	f.panics += o.panics
+	f.undecodableDNS += o.undecodableDNS
+	f.duplicates += o.duplicates
+	f.truncated += o.truncated
+	f.undecodable += o.undecodable
+}
+
 // New returns an engine that reports to sink.
 func New(opts Options, sink result.Sink) (*Engine, error) {
 	if opts.Matcher == nil {
@@ -152,11 +155,7 @@ func New(opts Options, sink result.Sink) (*Engine, error) {
 		pool:       bufPool{maxFree: 256},
 		serverPool: bufPool{maxFree: 256},
 		names:      newDNSCache(opts.MaxDNSNames),
-		dnsPending: make(map[dnsKey]*dnsExchange),
-		shadowDNS:  make(map[flowKey]*tcpDNS),
-		dnsDone:    boundedSet[dnsKey]{limit: 4096},
-		learnt:     boundedSet[dnsKey]{limit: 4096},
-		resolved:   boundedSet[string]{limit: opts.MaxDNSNames},
+		dns:        newDNSState(opts.MaxDNSNames),
 		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
 	}
 	e.halfOpen.timeout = opts.HalfOpenTimeout
@@ -169,21 +168,15 @@ func New(opts Options, sink result.Sink) (*Engine, error) {
 // Matcher returns the rules matcher the engine judges with.
 func (e *Engine) Matcher() *rules.Matcher { return e.opts.Matcher }
 
-// Packet feeds one decoded packet of frame f. It returns the first error the sink returned, after which the
-// engine stops reporting. An engine fed this way sweeps expired connections by itself, at most once a second of
-// capture time; Analyze drives engines with ticks instead, so that several engines sweep in step.
+// Packet feeds one decoded packet of frame f, for a caller that decodes frames itself (Run does all this for
+// a Source). It returns the first error the sink returned, after which the engine stops reporting. An engine
+// fed this way counts the frame and sweeps expired connections by itself, at most once a second of capture
+// time.
 func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
 	e.seq++
+	e.count(f, p)
 	e.sweepIfDue(f.Timestamp)
-	e.handle(e.seq, f, p, false)
-	e.flush(batchKey{})
-	return e.err
-}
-
-// Advance moves capture time to now without a packet, so a live source reports unanswered SYNs, expired
-// queries and closed connections while the interface is quiet. It returns the sink's first error.
-func (e *Engine) Advance(now time.Time) error {
-	e.sweepIfDue(now)
+	e.packet(e.seq, f, p)
 	e.flush(batchKey{})
 	return e.err
 }
@@ -191,39 +184,24 @@ func (e *Engine) Advance(now time.Time) error {
 // Tracked reports how many connections the engine holds now, for a flow-table gauge.
 func (e *Engine) Tracked() int { return len(e.conns) }
 
-// Held counts a frame the decoder kept back (an IPv4 fragment waiting for the rest of its datagram), so the
-// packet count stays whole.
-func (e *Engine) Held(f *capture.Frame, p *decode.Packet) {
-	e.seq++
-	e.count(f, p)
-}
-
-// Undecodable counts a frame the decoder could not read, so the report can say how much was skipped.
-func (e *Engine) Undecodable(f *capture.Frame) {
-	e.seq++
-	e.count(f, nil)
-	e.facts.undecodable++
-}
-
-// handle processes one packet numbered seq in the capture set. learn is set for a copy of a DNS packet that
-// another engine owns: this engine only learns names from it.
-func (e *Engine) handle(seq uint64, f *capture.Frame, p *decode.Packet, learn bool) {
+// packet processes one packet numbered seq in the capture set, of a flow this engine owns.
+func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
 	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
 	e.advanceTo(ts, ns)
-	if learn {
-		e.learnDNS(p, ref, ts)
-		return
-	}
-	if !e.driven {
-		e.count(f, p)
-	}
 	switch p.IPProto {
 	case protoTCP:
 		e.tcp(p, ref, ts, ns, f.WireLen)
 	case protoUDP:
 		e.udp(p, ref, ts, f.WireLen)
 	}
+}
+
+// dnsCopy reads a copy of a DNS packet numbered seq that another engine owns: this engine only learns names
+// from it.
+func (e *Engine) dnsCopy(seq uint64, f *capture.Frame, p *decode.Packet) {
+	e.advanceTo(f.Timestamp, f.Timestamp.UnixNano())
+	e.learnDNS(p, frameRef{file: f.File, number: f.Number, seq: seq})
 }
 
 func (e *Engine) count(f *capture.Frame, p *decode.Packet) {
@@ -317,8 +295,8 @@ func (e *Engine) flush(key batchKey) {
 	e.batch = e.batch[:0]
 }
 
-// batchKey orders batches of records across engines: the capture position of the packet (phase 1) or the
-// sweep before it (phase 0) that finished them.
+// batchKey orders batches of records across engines: the capture position of the packet (phase 1), the
+// sweep before it (phase 0) or a quiet sweep after it (phase 2) that finished them.
 type batchKey struct {
 	seq   uint64
 	phase uint8

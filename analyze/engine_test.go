@@ -222,7 +222,7 @@ func TestEngineTCPOutcomes(t *testing.T) {
 				t.Fatalf("%d records, want 1: %+v", len(recs), recs)
 			}
 			r := recs[0]
-			if r.State != tt.state || string(r.Verdict) != tt.verdict || r.Stage != tt.stage || r.NameSource != tt.src {
+			if string(r.State) != tt.state || string(r.Verdict) != tt.verdict || string(r.Stage) != tt.stage || string(r.NameSource) != tt.src {
 				t.Errorf("got state %s verdict %s stage %q source %q; want %s %s %q %q (history %s, name %q)",
 					r.State, r.Verdict, r.Stage, r.NameSource, tt.state, tt.verdict, tt.stage, tt.src, r.History, r.Name)
 			}

@@ -87,9 +87,3 @@ type endpoint struct {
 	addr netip.Addr
 	port uint16
 }
-
-// hostKey pairs a client with a server address: the key of the DNS answer cache, which names a connection
-// by what this same client resolved to reach that address.
-type hostKey struct {
-	client, server netip.Addr
-}

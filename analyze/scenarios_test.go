@@ -23,15 +23,15 @@ type oracleRow []string
 
 // fields of a record in scenarios.tsv's column order (after the file column).
 func oracleFields(r *result.Record) []string {
-	state := r.State
+	state := string(r.State)
 	if r.Type == "dns" && r.Rcode != "" {
 		state = r.Rcode
 	}
-	source := r.NameSource
+	source := string(r.NameSource)
 	if r.Type == "dns" {
 		source = ""
 	}
-	return []string{r.Type, r.Proto, r.Name, source, fmt.Sprint(r.Port), state, string(r.Verdict), r.Stage}
+	return []string{r.Type, r.Proto, r.Name, source, fmt.Sprint(r.Port), state, string(r.Verdict), string(r.Stage)}
 }
 
 func (row oracleRow) matches(f []string) bool {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
@@ -38,11 +39,15 @@ func analyzeWith(t testing.TB, workers int, paths ...string) *collector {
 	return analyzeSource(t, workers, false, paths...)
 }
 
-// plainSource hides the capture.Reader's frame-sharing methods, so Analyze runs its one engine in the
-// reading goroutine (not pipelined), as it does for any other Source.
+// plainSource reads capture files without keeping frames in place, so Run runs its one engine in the reading
+// goroutine (not pipelined), and copies the frames it hands to workers, as for a live source.
 type plainSource struct{ r *capture.Reader }
 
-func (p plainSource) Next() (capture.Frame, error) { return p.r.Next() }
+func (p plainSource) Next() (*capture.Frame, time.Time, error) {
+	f, err := p.r.NextFrame()
+	return f, time.Time{}, err
+}
+func (p plainSource) Retain() bool { return false }
 
 // analyzeSource is analyzeWith, through plainSource when plain is set.
 func analyzeSource(t testing.TB, workers int, plain bool, paths ...string) *collector {
@@ -58,11 +63,12 @@ func analyzeSource(t testing.TB, workers int, plain bool, paths ...string) *coll
 	defer r.Close()
 	var c collector
 	opts := analyze.Options{Matcher: rules.NewMatcher(table), Files: paths, Workers: workers}
-	var src analyze.Source = r
+	src := analyze.Files(r)
 	if plain {
 		src = plainSource{r}
 	}
-	if err := analyze.Analyze(src, opts, &c, func() result.CaptureFacts { return analyze.FactsFrom(r) }); err != nil {
+	facts := func() result.CaptureFacts { return analyze.FactsFrom(r) }
+	if err := analyze.Run(src, opts, &c, analyze.Hooks{Facts: facts}); err != nil {
 		t.Fatal(err)
 	}
 	return &c
@@ -273,7 +279,7 @@ func TestSharedCapturesTCPOutcomes(t *testing.T) {
 				want := statesFor(row[col(h, "class")], syn, synack)
 				got := "(no connection starts at this frame)"
 				if rs := byFrame[first]; len(rs) > 0 {
-					got = rs[0].State
+					got = string(rs[0].State)
 				}
 				if slices.Contains(want, got) {
 					continue

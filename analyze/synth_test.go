@@ -9,7 +9,6 @@ import (
 
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
-	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 
 	"github.com/intunecap/intunecap/tools/synth/gen"
@@ -27,6 +26,7 @@ func TestSynthVerdictCounts(t *testing.T) {
 		{"pcapng-vlan", gen.Config{Size: 5_000_000, Seed: 2, Format: "pcapng", VLAN: true, IPv6Share: 0.5}},
 		{"ipv6-only", gen.Config{Size: 3_000_000, Seed: 3, Format: "pcap", IPv6Share: 1}},
 		{"syn-flood", gen.Config{Seed: 4, SYNFlood: 20_000}},
+		{"conns", gen.Config{Size: 10_000_000, Seed: 5, Format: "pcap", IPv6Share: 0.2, Mix: gen.MixConns}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,25 +72,35 @@ func synthesize(t *testing.T, path string, cfg gen.Config) *gen.Expected {
 // BenchmarkAnalyzeCapture runs the whole offline path (read, decode, engine, a sink that counts) over a
 // synthesized 100 MB gateway capture; b.N counts packets, so ns/op is the cost of one packet.
 func BenchmarkAnalyzeCapture(b *testing.B) {
+	benchmarkCapture(b, gen.Config{Size: 100_000_000, Seed: 7, Format: "pcap", IPv6Share: 0.2})
+}
+
+// BenchmarkAnalyzeConnCapture is BenchmarkAnalyzeCapture on a connection-heavy capture (gen.MixConns: a
+// thousand sessions in flight, mostly DNS, handshakes and resets of a few KB), where much of the work is per
+// connection, not per packet.
+func BenchmarkAnalyzeConnCapture(b *testing.B) {
+	benchmarkCapture(b, gen.Config{Size: 50_000_000, Seed: 8, Format: "pcap", IPv6Share: 0.2, Mix: gen.MixConns})
+}
+
+func benchmarkCapture(b *testing.B, cfg gen.Config) {
+	path := filepath.Join(b.TempDir(), "bench.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	exp, err := gen.Generate(f, cfg)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	table, err := rules.Load(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	matcher := rules.NewMatcher(table)
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			path := filepath.Join(b.TempDir(), "bench.pcap")
-			f, err := os.Create(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			exp, err := gen.Generate(f, gen.Config{Size: 100_000_000, Seed: 7, Format: "pcap", IPv6Share: 0.2})
-			f.Close()
-			if err != nil {
-				b.Fatal(err)
-			}
-			table, err := rules.Load(nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			matcher := rules.NewMatcher(table)
 			b.ReportAllocs()
-			b.ResetTimer()
 			for done := 0; done < b.N; done += int(exp.Packets) {
 				r, err := capture.Open([]string{path})
 				if err != nil {
@@ -98,7 +108,7 @@ func BenchmarkAnalyzeCapture(b *testing.B) {
 				}
 				sink := &countingSink{}
 				opts := analyze.Options{Matcher: matcher, Workers: workers}
-				if err := analyze.Analyze(r, opts, sink, func() result.CaptureFacts { return result.CaptureFacts{} }); err != nil {
+				if err := analyze.Run(analyze.Files(r), opts, sink, analyze.Hooks{}); err != nil {
 					b.Fatal(err)
 				}
 				r.Close()

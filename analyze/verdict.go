@@ -8,26 +8,16 @@ import (
 	"github.com/intunecap/intunecap/rules"
 )
 
-// Stages say where a failed connection or lookup stopped.
-const (
-	stageAfterSyn    = "after-syn"
-	stageAfterHello  = "after-client-hello"
-	stageAfterConn   = "after-connect"
-	stageAfterData   = "after-data"
-	stageAfterQuery  = "after-query"
-	stageAfterReques = "after-request"
-)
-
 // stagePhrase says a stage in words, for reasons.
-func stagePhrase(stage string) string {
+func stagePhrase(stage result.Stage) string {
 	switch stage {
-	case stageAfterSyn:
+	case result.StageAfterSyn:
 		return "before any data"
-	case stageAfterHello:
+	case result.StageAfterClientHello:
 		return "after the TLS ClientHello"
-	case stageAfterConn:
+	case result.StageAfterConnect:
 		return "after the CONNECT request"
-	case stageAfterReques:
+	case result.StageAfterRequest:
 		return "after the HTTP request"
 	}
 	return "after data had flowed"
@@ -36,52 +26,52 @@ func stagePhrase(stage string) string {
 // outcome is what the network did to a connection, before the rules say whether that matters.
 type outcome struct {
 	verdict rules.Verdict // Allowed, Blocked or Reset
-	stage   string
+	stage   result.Stage
 	reason  string
 }
 
 // flowOutcome reads a connection's fate from its state and payload.
 func (c *conn) outcome() outcome {
 	a := c.appView()
-	if a.transport == transportConnect || a.absoluteURI {
+	if a.transport == result.TransportConnect || a.absoluteURI {
 		if o, failed := proxyOutcome(a); failed {
 			return o
 		}
 	}
 	switch c.state() {
-	case "refused":
-		return outcome{rules.Reset, stageAfterSyn, "the server answered the SYN with a reset (connection refused)"}
-	case "reset":
+	case result.StateRefused:
+		return outcome{rules.Reset, result.StageAfterSyn, "the server answered the SYN with a reset (connection refused)"}
+	case result.StateReset:
 		stage := c.resetStage()
 		return outcome{rules.Reset, stage, "the server side reset the connection " + stagePhrase(stage)}
-	case "unanswered":
+	case result.StateUnanswered:
 		if c.key.proto() == protoUDP {
-			return outcome{rules.Blocked, stageAfterQuery, "no reply came back"}
+			return outcome{rules.Blocked, result.StageAfterQuery, "no reply came back"}
 		}
-		return outcome{rules.Blocked, stageAfterSyn, "the SYN got no answer" + c.synRetries()}
+		return outcome{rules.Blocked, result.StageAfterSyn, "the SYN got no answer" + c.synRetries()}
 	}
 	return outcome{verdict: rules.Allowed}
 }
 
 // resetStage says how far a reset connection got.
-func (c *conn) resetStage() string {
+func (c *conn) resetStage() result.Stage {
 	a := c.appView()
 	switch {
 	case !c.clientSentData:
-		return stageAfterSyn
-	case a.transport == transportConnect && a.httpStatus == 0:
-		return stageAfterConn
-	case a.transport == transportConnect && c.serverBytes <= int64(a.respHeadLen):
+		return result.StageAfterSyn
+	case a.transport == result.TransportConnect && a.httpStatus == 0:
+		return result.StageAfterConnect
+	case a.transport == result.TransportConnect && c.serverBytes <= int64(a.respHeadLen):
 		if a.clientHello {
-			return stageAfterHello
+			return result.StageAfterClientHello
 		}
-		return stageAfterConn
-	case c.serverRSTEarly && (a.transport == transportTLS || a.clientHello):
-		return stageAfterHello
-	case c.serverRSTEarly && a.transport == transportHTTP:
-		return stageAfterReques
+		return result.StageAfterConnect
+	case c.serverRSTEarly && (a.transport == result.TransportTLS || a.clientHello):
+		return result.StageAfterClientHello
+	case c.serverRSTEarly && a.transport == result.TransportHTTP:
+		return result.StageAfterRequest
 	default:
-		return stageAfterData
+		return result.StageAfterData
 	}
 }
 
@@ -98,9 +88,9 @@ func proxyOutcome(a *appState) (outcome, bool) {
 	s := a.httpStatus
 	switch {
 	case s == 407:
-		return outcome{rules.Blocked, stageAfterConn, "the proxy asked for authentication (407)"}, true
+		return outcome{rules.Blocked, result.StageAfterConnect, "the proxy asked for authentication (407)"}, true
 	case s == 403 || s >= 500:
-		return outcome{rules.Blocked, stageAfterConn, "the proxy refused the request (" + strconv.Itoa(s) + ")"}, true
+		return outcome{rules.Blocked, result.StageAfterConnect, "the proxy refused the request (" + strconv.Itoa(s) + ")"}, true
 	}
 	return outcome{}, false
 }

@@ -83,7 +83,7 @@ func (m *Metrics) Record(r *result.Record) {
 	}
 	vec.WithLabelValues(string(r.Verdict), r.Rule).Inc()
 	if r.NameSource != "" {
-		m.names.WithLabelValues(r.NameSource).Inc()
+		m.names.WithLabelValues(string(r.NameSource)).Inc()
 	}
 }
 

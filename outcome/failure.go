@@ -12,7 +12,7 @@ import (
 // the stage and a sentence saying why.
 type Failure struct {
 	Verdict rules.Verdict // Blocked or Reset
-	Stage   string
+	Stage   result.Stage
 	Reason  string
 }
 
@@ -40,10 +40,10 @@ func FailureOf(r *result.Record) (Failure, bool) {
 
 func dnsFailure(r *result.Record) (Failure, bool) {
 	switch {
-	case r.State == "unanswered":
-		return Failure{rules.Blocked, "after-query", "no answer came back"}, true
+	case r.State == result.StateUnanswered:
+		return Failure{rules.Blocked, result.StageAfterQuery, "no answer came back"}, true
 	case r.Rcode != "" && r.Rcode != "NOERROR":
-		return Failure{rules.Blocked, "after-query", "the resolver answered " + r.Rcode}, true
+		return Failure{rules.Blocked, result.StageAfterQuery, "the resolver answered " + r.Rcode}, true
 	}
 	return Failure{}, false
 }
@@ -51,23 +51,23 @@ func dnsFailure(r *result.Record) (Failure, bool) {
 func flowFailure(r *result.Record) (Failure, bool) {
 	switch s := r.ProxyStatus; {
 	case s == 407:
-		return Failure{rules.Blocked, "after-connect", "the proxy asked for authentication (407)"}, true
+		return Failure{rules.Blocked, result.StageAfterConnect, "the proxy asked for authentication (407)"}, true
 	case s == 403 || s >= 500:
-		return Failure{rules.Blocked, "after-connect", "the proxy refused the request (" + strconv.Itoa(s) + ")"}, true
+		return Failure{rules.Blocked, result.StageAfterConnect, "the proxy refused the request (" + strconv.Itoa(s) + ")"}, true
 	}
 	switch r.State {
-	case "refused":
-		return Failure{rules.Reset, "after-syn", "the server answered the SYN with a reset (connection refused)"}, true
-	case "reset":
+	case result.StateRefused:
+		return Failure{rules.Reset, result.StageAfterSyn, "the server answered the SYN with a reset (connection refused)"}, true
+	case result.StateReset:
 		if !strings.Contains(r.History, "D") { // Zeek history: no data from the client before the reset
-			return Failure{rules.Reset, "after-syn", "the server side reset the connection before any data"}, true
+			return Failure{rules.Reset, result.StageAfterSyn, "the server side reset the connection before any data"}, true
 		}
 		return Failure{rules.Reset, "", "the server side reset the connection"}, true
-	case "unanswered":
+	case result.StateUnanswered:
 		if r.Proto == "udp" {
-			return Failure{rules.Blocked, "after-query", "no reply came back"}, true
+			return Failure{rules.Blocked, result.StageAfterQuery, "no reply came back"}, true
 		}
-		return Failure{rules.Blocked, "after-syn", "the SYN got no answer"}, true
+		return Failure{rules.Blocked, result.StageAfterSyn, "the SYN got no answer"}, true
 	}
 	return Failure{}, false
 }

@@ -73,7 +73,7 @@ func (t *Tally) Add(r *result.Record) {
 	}
 	e.addClient(r.Client)
 	traffic := &e.http
-	if r.Transport == "connect" || (r.ViaProxy && r.Transport != "http") {
+	if r.Transport == result.TransportConnect || (r.ViaProxy && r.Transport != result.TransportHTTP) {
 		traffic = &e.https
 	}
 	count(traffic, r.ProxyStatus)

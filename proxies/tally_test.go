@@ -10,7 +10,7 @@ import (
 
 func rec(client, transport string, status int, auth string) result.Record {
 	return result.Record{Client: client, Server: "198.18.0.1", ServerPort: 3129, ViaProxy: true,
-		Transport: transport, ProxyStatus: status, ProxyAuth: auth}
+		Transport: result.Transport(transport), ProxyStatus: status, ProxyAuth: auth}
 }
 
 func TestProxies(t *testing.T) {

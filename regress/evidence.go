@@ -41,10 +41,10 @@ type Evidence struct {
 // evidenceOf copies what a report needs from a record; the engine may reuse the record after Record returns.
 func evidenceOf(r *result.Record) Evidence {
 	return Evidence{
-		Type: r.Type, Proto: r.Proto, Name: r.Name, NameSource: r.NameSource, Client: r.Client,
+		Type: r.Type, Proto: r.Proto, Name: r.Name, NameSource: string(r.NameSource), Client: r.Client,
 		Server: r.Server, ServerPort: r.ServerPort, Port: r.Port, ViaProxy: r.ViaProxy,
-		ProxyStatus: r.ProxyStatus, RuleKey: r.RuleKey, State: r.State, Verdict: string(r.Verdict),
-		Stage: r.Stage, Reason: r.Reason, QType: r.QType, Rcode: r.Rcode, File: r.File,
+		ProxyStatus: r.ProxyStatus, RuleKey: r.RuleKey, State: string(r.State), Verdict: string(r.Verdict),
+		Stage: string(r.Stage), Reason: r.Reason, QType: r.QType, Rcode: r.Rcode, File: r.File,
 		FirstFrame: r.FirstFrame, LastFrame: r.LastFrame,
 	}
 }

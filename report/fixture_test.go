@@ -19,7 +19,7 @@ func flow(frame uint64, client, server string, port uint16, name, source string)
 	return result.Record{
 		Type: "flow", Proto: "tcp",
 		Client: client, ClientPort: uint16(50000 + frame), Server: server, ServerPort: port, Port: port,
-		Name: name, NameSource: source, NameFrame: frame + 3, Transport: "tls",
+		Name: name, NameSource: result.NameSource(source), NameFrame: frame + 3, Transport: "tls",
 		FirstFrame: frame, LastFrame: frame + 10,
 		Start:    fmt.Sprintf("2024-05-02T09:00:%02d.123456789Z", frame%60),
 		Duration: 0.25, Packets: 10, Bytes: 4242,

@@ -38,7 +38,7 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	b = strconv.AppendUint(append(b, `,"server_port":`...), uint64(r.ServerPort), 10)
 	b = strconv.AppendUint(append(b, `,"port":`...), uint64(r.Port), 10)
 	b = optString(b, `,"name":`, r.Name)
-	b = optString(b, `,"name_source":`, r.NameSource)
+	b = optString(b, `,"name_source":`, string(r.NameSource))
 	if r.NameFrame != 0 {
 		b = strconv.AppendUint(append(b, `,"name_frame":`...), r.NameFrame, 10)
 	}
@@ -56,14 +56,14 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	b = optString(b, `,"rule":`, r.Rule)
 	b = optString(b, `,"rule_key":`, r.RuleKey)
 	b = optString(b, `,"purpose":`, r.Purpose)
-	b = appendJSONString(append(b, `,"transport":`...), r.Transport)
+	b = appendJSONString(append(b, `,"transport":`...), string(r.Transport))
 	if r.ECH {
 		b = append(b, `,"ech":true`...)
 	}
 	b = optString(b, `,"history":`, r.History)
-	b = appendJSONString(append(b, `,"state":`...), r.State)
+	b = appendJSONString(append(b, `,"state":`...), string(r.State))
 	b = appendJSONString(append(b, `,"verdict":`...), string(r.Verdict))
-	b = optString(b, `,"stage":`, r.Stage)
+	b = optString(b, `,"stage":`, string(r.Stage))
 	b = optString(b, `,"reason":`, r.Reason)
 	b = strconv.AppendUint(append(b, `,"first_frame":`...), r.FirstFrame, 10)
 	b = strconv.AppendUint(append(b, `,"last_frame":`...), r.LastFrame, 10)

@@ -94,7 +94,7 @@ func newVerboseRow(r *result.Record, wide bool) verboseRow {
 			safetext.Text(string(r.Verdict)),
 			nameCell(r),
 			hostPort(r.Server, r.ServerPort),
-			safetext.Text(r.State),
+			safetext.Text(string(r.State)),
 			frameCell(r.File, r.FirstFrame),
 		}, detail: verboseDetail(r)}
 	}
@@ -106,9 +106,9 @@ func newVerboseRow(r *result.Record, wide bool) verboseRow {
 		hostPort(r.Server, r.ServerPort),
 		strconv.Itoa(int(r.Port)),
 		safetext.Text(r.Name),
-		safetext.Text(r.NameSource),
-		safetext.Text(r.Transport),
-		safetext.Text(r.State),
+		safetext.Text(string(r.NameSource)),
+		safetext.Text(string(r.Transport)),
+		safetext.Text(string(r.State)),
 		safetext.Text(r.History),
 		frameCell(r.File, r.FirstFrame),
 		safetext.Text(r.Rule),
@@ -118,10 +118,10 @@ func newVerboseRow(r *result.Record, wide bool) verboseRow {
 
 // verboseDetail is the narrow layout's second line of a record: what the wide layout's other columns say.
 func verboseDetail(r *result.Record) string {
-	parts := []string{strings.TrimSpace(safetext.Text(r.Proto)+" "+safetext.Text(r.Transport)) +
+	parts := []string{strings.TrimSpace(safetext.Text(r.Proto)+" "+safetext.Text(string(r.Transport))) +
 		" from " + hostPort(r.Client, r.ClientPort)}
 	if r.NameSource != "" {
-		parts = append(parts, "name by "+safetext.Text(r.NameSource))
+		parts = append(parts, "name by "+safetext.Text(string(r.NameSource)))
 	}
 	if r.History != "" {
 		parts = append(parts, "history "+safetext.Text(r.History))

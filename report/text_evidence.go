@@ -89,10 +89,10 @@ func verdictCell(r *result.Record) string { return safetext.Text(string(r.Verdic
 func stageCell(r *result.Record) string {
 	if r.Stage == "" {
 		if f, failed := outcome.FailureOf(r); failed {
-			return safetext.Text(f.Stage)
+			return safetext.Text(string(f.Stage))
 		}
 	}
-	return safetext.Text(r.Stage)
+	return safetext.Text(string(r.Stage))
 }
 
 // nameCell is the record's name; through a proxy, with the CONNECT target port the rules checked.

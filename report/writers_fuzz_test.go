@@ -24,7 +24,7 @@ func FuzzTextWriter(f *testing.F) {
 			Capture:  result.CaptureFacts{Files: []string{reason}, Warnings: []string{warning}, LinkTypes: []string{cname}},
 		}
 		u := r
-		u.Verdict, u.RuleKey, u.Reason, u.Type, u.State, u.ProxyStatus = rules.Unlisted, "", "", "flow", warning, 407
+		u.Verdict, u.RuleKey, u.Reason, u.Type, u.State, u.ProxyStatus = rules.Unlisted, "", "", "flow", result.State(warning), 407
 		checkTerminalSafe(t, run(t, "text", Options{Verbose: true, Color: true}, []result.Record{r, u}, sum))
 		checkTerminalSafe(t, run(t, "text", Options{Wide: true, Verbose: true}, []result.Record{r, u}, sum))
 		for _, format := range []string{"jsonl", "json"} {

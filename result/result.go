@@ -15,7 +15,7 @@ type Record struct {
 	ServerPort  uint16        `json:"server_port"`            //
 	Port        uint16        `json:"port"`                   // the port checked against the rules (CONNECT target port when proxied)
 	Name        string        `json:"name,omitempty"`         // the one name this connection is known by
-	NameSource  string        `json:"name_source,omitempty"`  // "sni", "http-host", "connect", "dns"
+	NameSource  NameSource    `json:"name_source,omitempty"`  // where Name was read (values.go)
 	NameFrame   uint64        `json:"name_frame,omitempty"`   // frame the name was read from
 	ViaProxy    bool          `json:"via_proxy,omitempty"`    // CONNECT or absolute-URI request sent to a proxy
 	ProxyStatus int           `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
@@ -25,12 +25,12 @@ type Record struct {
 	Rule        string        `json:"rule,omitempty"`         // pattern of the most specific matching row
 	RuleKey     string        `json:"rule_key,omitempty"`     // table:row identity of that row
 	Purpose     string        `json:"purpose,omitempty"`      //
-	Transport   string        `json:"transport"`              // what the payload was: "tls", "http", "connect", "dns", "unknown", "none"
+	Transport   Transport     `json:"transport"`              // what the payload was (values.go)
 	ECH         bool          `json:"ech,omitempty"`          // the ClientHello offered encrypted_client_hello
 	History     string        `json:"history,omitempty"`      // Zeek-style letters, upper case = client
-	State       string        `json:"state"`                  // established, refused, reset, unanswered, aborted, partial, answered, closed
+	State       State         `json:"state"`                  // what happened on the wire (values.go)
 	Verdict     rules.Verdict `json:"verdict"`                //
-	Stage       string        `json:"stage,omitempty"`        // where a failure happened: after-syn, after-client-hello, after-connect, after-data, after-query
+	Stage       Stage         `json:"stage,omitempty"`        // where a failure happened (values.go)
 	Reason      string        `json:"reason,omitempty"`       // one human sentence for a non-allowed verdict
 	FirstFrame  uint64        `json:"first_frame"`            //
 	LastFrame   uint64        `json:"last_frame"`             //

@@ -9,6 +9,9 @@
 #                       machine may be shared), median or mean
 #   BENCH_GO_COUNT=6    -count of the Go benchmarks (benchstat wants 6 or more); 0 skips them
 #   BENCH_SIZE=1GiB     size of the main capture (the memory check uses one twice as big)
+#   BENCH_CONNS_SIZE=400MB size of the connection-heavy capture (synth -mix conns: a thousand sessions in
+#                       flight, mostly DNS, handshakes and resets of a few KB, some downloads; about 1,300
+#                       packets and 40 connections a MB)
 #
 # Captures are generated once into bench/out/ (gitignored) and reused; delete them to regenerate.
 set -euo pipefail
@@ -21,6 +24,7 @@ STAT=${BENCH_STAT:-min}
 GO_COUNT=${BENCH_GO_COUNT:-6}
 SIZE=${BENCH_SIZE:-1GiB}
 DOUBLE=${BENCH_SIZE2:-2GiB}
+CONNS_SIZE=${BENCH_CONNS_SIZE:-400MB}
 mkdir -p "$OUT"
 
 # --- tools --------------------------------------------------------------------------------------------------
@@ -62,10 +66,12 @@ BIG=$OUT/bench-$SIZE.pcap
 BIG2=$OUT/bench-$DOUBLE.pcap
 SMALL=$OUT/bench-100MB.pcap
 FLOOD=$OUT/synflood-1M.pcap
+CONNS=$OUT/conns-$CONNS_SIZE.pcap
 synth "$BIG" -size "$SIZE" -seed 1
 synth "$BIG2" -size "$DOUBLE" -seed 2
 synth "$SMALL" -size 100MB -seed 3
 synth "$FLOOD" -syn-flood 1000000 -seed 4
+synth "$CONNS" -size "$CONNS_SIZE" -seed 5 -mix conns
 
 packets() { sed -n 's/^ *"packets": \([0-9]*\).*/\1/p' "$1.expected.json"; }
 
@@ -86,6 +92,10 @@ add intunecap-1core "taskset -c 0 $IC --workers 1 $BIG"
 add intunecap-default "$IC $BIG"
 add intunecap-w$CORES "$IC --workers $CORES $BIG"
 add yardstick "$OUT/yardstick $BIG"
+# The connection-heavy capture: most packets open, name or close a connection.
+add intunecap-conns-w1 "$IC --workers 1 $CONNS"
+add intunecap-conns-default "$IC $CONNS"
+add yardstick-conns "$OUT/yardstick $CONNS"
 add intunecap-100MB "$IC $SMALL"
 add tshark-100MB "$TSHARK"
 args=()
@@ -176,6 +186,8 @@ fi
 # --- report -------------------------------------------------------------------------------------------------
 P_BIG=$(packets "$BIG")
 P_SMALL=$(packets "$SMALL")
+P_CONNS=$(packets "$CONNS")
+YARD_CONNS=$(pps "$P_CONNS" "$(seconds yardstick-conns)")
 W1=$(pps "$P_BIG" "$(seconds intunecap-w1)")
 YARD=$(pps "$P_BIG" "$(seconds yardstick)")
 ICS=$(pps "$P_SMALL" "$(seconds intunecap-100MB)")
@@ -194,7 +206,7 @@ check() { # NAME MEASURED OP LIMIT
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 {
   echo "intunecap make bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)"
-  echo "capture $BIG: $P_BIG packets; $SMALL: $P_SMALL packets; times: $STAT of $RUNS interleaved runs; load before: $LOAD"
+  echo "capture $BIG: $P_BIG packets; $SMALL: $P_SMALL packets; $CONNS: $P_CONNS packets; times: $STAT of $RUNS interleaved runs; load before: $LOAD"
   printf 'packets/s: intunecap 1 worker %s, yardstick %s; beside tshark (%s runs): intunecap %s, tshark %s\n' \
     "$W1" "$YARD" "$TSHARK_RUNS" "$ICB" "$TSHB"
   check "1 worker / yardstick (pps ratio)" "$(ratio "$W1" "$YARD")" ">=" 0.6
@@ -202,6 +214,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
   check "default, all $CORES cores / yardstick (pps ratio)" "$(ratio "$(pps "$P_BIG" "$(seconds intunecap-default)")" "$YARD")" ">=" 1.0
   printf '%-52s %12s  (for comparison)\n' "$CORES workers / yardstick (pps ratio)" \
     "$(ratio "$(pps "$P_BIG" "$(seconds "intunecap-w$CORES")")" "$YARD")"
+  printf '%-52s %12s  (for comparison)\n' "conns: 1 worker / yardstick (pps ratio)" \
+    "$(ratio "$(pps "$P_CONNS" "$(seconds intunecap-conns-w1)")" "$YARD_CONNS")"
+  check "conns: default, all $CORES cores / yardstick (pps ratio)" \
+    "$(ratio "$(pps "$P_CONNS" "$(seconds intunecap-conns-default)")" "$YARD_CONNS")" ">=" 1.0
   check "intunecap / tshark, $SIZE capture (pps ratio)" "$(ratio "$ICB" "$TSHB")" ">=" 50
   printf '%-52s %12s  (for comparison: start-up counts)\n' "intunecap / tshark, 100MB capture (pps ratio)" "$(ratio "$ICS" "$TSH")"
   check "peak RSS, $SIZE capture (MiB)" "$((RSS_BIG / 1024))" "<=" 128

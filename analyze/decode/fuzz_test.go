@@ -72,6 +72,7 @@ func checkFastPath(t testing.TB, d *Decoder, fr capture.Frame) bool {
 func addSharedFrames(f *testing.F, perFile int) {
 	dir := os.Getenv("INTUNECAP_SHARED_PCAPS")
 	if dir == "" {
+		f.Log("INTUNECAP_SHARED_PCAPS is not set: seeding without the shared public captures")
 		return
 	}
 	names, _ := filepath.Glob(filepath.Join(dir, "*.pcap*"))

@@ -148,7 +148,7 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	judge := newJudge(w, table, outcome.Policy{FailOn: failOn, AllowEmpty: f.allowEmpty})
 	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: judge, Stderr: stderr,
 		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits,
-		WrapSource: func(r *capture.Reader) analyze.Source {
+		Source: func(r *capture.Reader) analyze.Source {
 			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
 		}}
 	_, err = p.run()

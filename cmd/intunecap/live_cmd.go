@@ -17,7 +17,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/intunecap/intunecap/analyze"
-	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture/live"
 	"github.com/intunecap/intunecap/internal/bytesize"
 	"github.com/intunecap/intunecap/internal/safetext"
@@ -233,24 +232,19 @@ func runLiveLoop(f *liveFlags, setup *liveSetup, h *live.Handle, writer *pcapRot
 			sink.status = stderr
 		}
 	}
-	eng, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(setup.table), FailOn: setup.failOn,
+	opts := analyze.Options{Matcher: rules.NewMatcher(setup.table), FailOn: setup.failOn,
 		HalfOpenTimeout: f.synWait, ClosedLinger: time.Nanosecond, HoldDNSFailures: liveHoldDNS,
-		ReportEstablished: true}, sink)
-	if err != nil {
-		return 2, err
-	}
-	loop := &liveLoop{src: h, eng: eng, dec: decode.NewDecoder(decode.Options{}), writer: writer, metrics: m,
-		status: sink, limit: f.count, now: time.Now, warn: func(format string, args ...any) {
-			fmt.Fprintf(stderr, "intunecap live: "+format+"\n", args...)
-		}}
+		ReportEstablished: true}
+	hooks := &liveHooks{h: h, writer: writer, metrics: m, status: sink, iface: h.Name(), link: h.LinkType().String(),
+		warn: func(format string, args ...any) { fmt.Fprintf(stderr, "intunecap live: "+format+"\n", args...) }}
 	ctx, stop := liveContext(f.duration, stderr)
 	defer stop()
 	fmt.Fprintf(stderr, "intunecap live: capturing on %s (%s, snaplen %d); Ctrl-C stops and prints the summary\n",
 		h.Name(), h.LinkType(), h.SnapLen())
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
-	runErr := loop.run(ctx, ticker.C)
-	if err := errors.Join(runErr, loop.finish(h.Name(), h.LinkType().String()), w.Close()); err != nil {
+	src := newLiveSource(ctx, h, ticker.C, f.count, time.Now)
+	if err := errors.Join(hooks.run(src, opts, sink), w.Close()); err != nil {
 		return 2, err
 	}
 	if sink.summary != nil && sink.summary.Failing > 0 {

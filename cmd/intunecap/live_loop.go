@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze"
-	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/capture/live"
 	"github.com/intunecap/intunecap/metrics"
@@ -22,69 +21,85 @@ const frameQueue = 4096
 // minFrameBuf is the smallest pooled frame buffer: one Ethernet frame, so most buffers are never regrown.
 const minFrameBuf = 2048
 
-// frameSource is what the live loop reads: a libpcap handle, or a capture file in tests. Close may be called
-// while Next blocks in another goroutine; Next then returns io.EOF.
-type frameSource interface {
+// liveHandle is what live mode captures from: a libpcap handle, or a capture file in tests. Close may be
+// called while Next blocks in another goroutine; Next then returns io.EOF.
+type liveHandle interface {
 	Next() (capture.Frame, error)
 	Stats() (live.Stats, error)
 	Close()
 }
 
-// liveLoop owns the engine: one goroutine feeds it frames and clock ticks, so the engine is never shared.
-type liveLoop struct {
-	src     frameSource
-	eng     *analyze.Engine
-	dec     *decode.Decoder
-	pkt     decode.Packet
-	writer  *pcapRotator     // nil without --write
-	metrics *metrics.Metrics // nil without --metrics
-	status  *liveSink        // counts and the status line
-	limit   uint64           // stop after this many frames (--count); 0: no limit
+// liveSource is the analyze.Source of a live capture. A goroutine copies each frame out of the handle's
+// buffer into a pooled one and queues it, so that a slow moment of the analysis does not stall libpcap; Next
+// takes frames from that queue and, while none comes, returns the clock's ticks as quiet capture times. It
+// stops at --count frames or when ctx is done; frames captured before then are still analysed.
+type liveSource struct {
+	h      liveHandle
+	frames chan capture.Frame
+	free   chan []byte
+	errc   chan error
+	tick   <-chan time.Time // wall-clock ticks, about once a second; nil: none (tests)
+	done   <-chan struct{}
+	limit  uint64 // stop after this many frames (--count); 0: no limit
+	now    func() time.Time
 
-	frames   uint64
-	lastTS   time.Time // capture time of the latest frame
-	lastWall time.Time // wall time it was processed
-	stats    live.Stats
-	warn     func(format string, args ...any)
-	now      func() time.Time
+	n        uint64
+	cur      capture.Frame // the frame Next returned last; its buffer goes back to the pool on the next call
+	lastTS   time.Time     // capture time of the latest frame
+	lastWall time.Time     // wall time it was returned
 }
 
-// run reads frames until ctx is done, --count is reached or the source ends, with a tick every second so that
-// verdicts that wait on time (unanswered SYNs, DNS timeouts, closed connections) come while the wire is quiet.
-func (l *liveLoop) run(ctx context.Context, tick <-chan time.Time) error {
-	frames := make(chan capture.Frame, frameQueue)
-	free := make(chan []byte, frameQueue+2)
-	errc := make(chan error, 1)
-	go readFrames(l.src, frames, free, errc)
-	done := ctx.Done()
+func newLiveSource(ctx context.Context, h liveHandle, tick <-chan time.Time, limit uint64, now func() time.Time) *liveSource {
+	s := &liveSource{h: h, frames: make(chan capture.Frame, frameQueue), free: make(chan []byte, frameQueue+2),
+		errc: make(chan error, 1), tick: tick, done: ctx.Done(), limit: limit, now: now}
+	go readFrames(h, s.frames, s.free, s.errc)
+	return s
+}
+
+// Retain reports that frames are not kept in place: each buffer is reused once the next frame is taken.
+func (s *liveSource) Retain() bool { return false }
+
+// Next returns the next captured frame, or a quiet capture time on a tick of the clock with no frame.
+func (s *liveSource) Next() (*capture.Frame, time.Time, error) {
+	if s.cur.Data != nil {
+		select {
+		case s.free <- s.cur.Data:
+		default:
+		}
+		s.cur.Data = nil
+	}
 	for {
 		select {
-		case f, ok := <-frames:
+		case f, ok := <-s.frames:
 			if !ok {
-				return readErr(errc)
+				return nil, time.Time{}, readErr(s.errc)
 			}
-			err := l.frame(&f)
-			select {
-			case free <- f.Data:
-			default:
+			if s.limit > 0 && s.n >= s.limit {
+				continue // captured after --count was reached, before the capture stopped
 			}
-			if err != nil {
-				l.src.Close()
-				for range frames {
-				}
-				return err
+			s.n++
+			if s.limit > 0 && s.n == s.limit {
+				s.h.Close()
 			}
-		case now := <-tick:
-			if err := l.tick(now); err != nil {
-				l.src.Close()
-				for range frames {
-				}
-				return err
+			s.cur, s.lastTS, s.lastWall = f, f.Timestamp, s.now()
+			return &s.cur, time.Time{}, nil
+		case now := <-s.tick:
+			quiet := now
+			if !s.lastTS.IsZero() {
+				quiet = s.lastTS.Add(now.Sub(s.lastWall))
 			}
-		case <-done:
-			done = nil
-			l.src.Close() // frames already captured are still analyzed, then frames closes
+			return nil, quiet, nil
+		case <-s.done:
+			s.done = nil
+			s.h.Close() // frames already captured are still analysed, then frames closes
 		}
+	}
+}
+
+// stop ends the capture and waits for the reading goroutine, after a run that ended on an error.
+func (s *liveSource) stop() {
+	s.h.Close()
+	for range s.frames {
 	}
 }
 
@@ -94,16 +109,16 @@ func readErr(errc <-chan error) error {
 	case err := <-errc:
 		return err
 	default:
-		return nil
+		return io.EOF
 	}
 }
 
-// readFrames copies each frame out of the source's buffer into a pooled one and queues it. It closes out when
-// the source ends; a read error other than the end is sent on errc.
-func readFrames(src frameSource, out chan<- capture.Frame, free chan []byte, errc chan<- error) {
+// readFrames copies each frame out of the handle's buffer into a pooled one and queues it. It closes out when
+// the handle ends; a read error other than the end is sent on errc.
+func readFrames(h liveHandle, out chan<- capture.Frame, free chan []byte, errc chan<- error) {
 	defer close(out)
 	for {
-		f, err := src.Next()
+		f, err := h.Next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				errc <- err
@@ -123,13 +138,25 @@ func readFrames(src frameSource, out chan<- capture.Frame, free chan []byte, err
 	}
 }
 
-// frame saves, counts, decodes and analyzes one frame.
-func (l *liveLoop) frame(f *capture.Frame) error {
-	if l.limit > 0 && l.frames >= l.limit {
-		return nil // captured after --count was reached, before the capture stopped
-	}
-	l.frames++
-	l.lastTS, l.lastWall = f.Timestamp, l.now()
+// liveHooks are what live mode does beside the analysis, through analyze.Hooks: save and count each frame,
+// and on each quiet tick make the saved file readable, check libpcap's drop counters and refresh the status.
+type liveHooks struct {
+	h       liveHandle
+	writer  *pcapRotator     // nil without --write
+	metrics *metrics.Metrics // nil without --metrics
+	status  *liveSink        // counts and the status line
+	iface   string
+	link    string
+	stats   live.Stats
+	warn    func(format string, args ...any)
+}
+
+func (l *liveHooks) hooks() analyze.Hooks {
+	return analyze.Hooks{Frame: l.frame, Quiet: l.quiet, Facts: l.facts}
+}
+
+// frame saves and counts one frame.
+func (l *liveHooks) frame(f *capture.Frame) error {
 	if l.writer != nil {
 		if err := l.writer.write(f); err != nil {
 			return err
@@ -139,29 +166,12 @@ func (l *liveLoop) frame(f *capture.Frame) error {
 		l.metrics.Packet(f.WireLen)
 	}
 	l.status.packets++
-	if l.limit > 0 && l.frames == l.limit {
-		l.src.Close()
-	}
-	if err := l.dec.Decode(f, &l.pkt); err != nil {
-		l.eng.Undecodable(f)
-		return nil
-	}
-	if l.pkt.Fragment {
-		l.eng.Held(f, &l.pkt) // held by the decoder until the datagram is whole
-		return nil
-	}
-	return l.eng.Packet(f, &l.pkt)
+	return nil
 }
 
-// tick moves the engine's clock to the capture time of now, saves the file so far, and checks drops.
-func (l *liveLoop) tick(now time.Time) error {
-	capTime := now
-	if !l.lastTS.IsZero() {
-		capTime = l.lastTS.Add(now.Sub(l.lastWall))
-	}
-	if err := l.eng.Advance(capTime); err != nil {
-		return err
-	}
+// quiet saves the file so far, checks drops and refreshes the status, once the engine has caught up with
+// the clock.
+func (l *liveHooks) quiet(tracked int) error {
 	if l.writer != nil {
 		if err := l.writer.flush(); err != nil {
 			return err
@@ -169,15 +179,15 @@ func (l *liveLoop) tick(now time.Time) error {
 	}
 	l.checkDrops()
 	if l.metrics != nil {
-		l.metrics.SetFlowTable(l.eng.Tracked())
+		l.metrics.SetFlowTable(tracked)
 	}
 	l.status.refresh()
 	return nil
 }
 
 // checkDrops reads libpcap's counters and warns while the kernel is dropping packets.
-func (l *liveLoop) checkDrops() {
-	st, err := l.src.Stats()
+func (l *liveHooks) checkDrops() {
+	st, err := l.h.Stats()
 	if err != nil {
 		return
 	}
@@ -193,19 +203,26 @@ func (l *liveLoop) checkDrops() {
 	}
 }
 
-// finish reports what is still open and writes the summary, with the interface and its drop counters.
-func (l *liveLoop) finish(iface, linkType string) error {
+// facts describes the capture for the summary: the interface and its drop counters.
+func (l *liveHooks) facts() result.CaptureFacts {
 	l.checkDrops()
-	facts := result.CaptureFacts{Files: []string{"interface " + iface}, LinkTypes: []string{linkType}}
+	facts := result.CaptureFacts{Files: []string{"interface " + l.iface}, LinkTypes: []string{l.link}}
 	facts.Quality.InterfaceDrops = l.stats.Dropped + l.stats.IfDropped
 	if facts.Quality.InterfaceDrops > 0 {
 		facts.Warnings = append(facts.Warnings, fmt.Sprintf("libpcap dropped %d packets (%d in the kernel buffer, "+
 			"%d by the interface)", facts.Quality.InterfaceDrops, l.stats.Dropped, l.stats.IfDropped))
 	}
+	return facts
+}
+
+// runLive analyses src until it ends, then closes the --write file with the last drop counters.
+func (l *liveHooks) run(src *liveSource, opts analyze.Options, sink result.Sink) error {
+	runErr := analyze.Run(src, opts, sink, l.hooks())
+	src.stop()
 	var werr error
 	if l.writer != nil {
 		st := l.stats
 		werr = l.writer.close(&st)
 	}
-	return errors.Join(l.eng.Finish(facts), werr)
+	return errors.Join(runErr, werr)
 }

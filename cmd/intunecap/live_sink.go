@@ -84,9 +84,9 @@ func problemLine(r *result.Record) string {
 	if r.Type == "dns" && r.QType != "" {
 		fmt.Fprintf(&b, " %s", r.QType)
 	}
-	b.WriteString(" " + r.State)
+	b.WriteString(" " + string(r.State))
 	if r.Stage != "" {
-		b.WriteString(" " + r.Stage)
+		b.WriteString(" " + string(r.Stage))
 	}
 	if r.Rule != "" {
 		b.WriteString(" rule " + safetext.Text(r.Rule))

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze"
-	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/capture/live"
 	"github.com/intunecap/intunecap/report"
@@ -118,18 +117,13 @@ func runFile(t *testing.T, path string, limit uint64, writer *pcapRotator) (stri
 		t.Fatal(err)
 	}
 	sink := &liveSink{out: w, failOn: []rules.Verdict{rules.Blocked, rules.Reset}}
-	eng, err := analyze.New(analyze.Options{Matcher: rules.NewMatcher(table), ClosedLinger: time.Nanosecond,
-		HalfOpenTimeout: defaultSynWait, HoldDNSFailures: liveHoldDNS, ReportEstablished: true}, sink)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts := analyze.Options{Matcher: rules.NewMatcher(table), ClosedLinger: time.Nanosecond,
+		HalfOpenTimeout: defaultSynWait, HoldDNSFailures: liveHoldDNS, ReportEstablished: true}
 	var warnings bytes.Buffer
-	l := &liveLoop{src: &fileSource{r: r}, eng: eng, dec: decode.NewDecoder(decode.Options{}), status: sink,
-		limit: limit, writer: writer, now: time.Now, warn: func(string, ...any) { warnings.WriteString("warned") }}
-	if err := l.run(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.finish("test0", "Ethernet"); err != nil {
+	h := &fileSource{r: r}
+	l := &liveHooks{h: h, writer: writer, status: sink, iface: "test0", link: "Ethernet",
+		warn: func(string, ...any) { warnings.WriteString("warned") }}
+	if err := l.run(newLiveSource(context.Background(), h, nil, limit, time.Now), opts, sink); err != nil {
 		t.Fatal(err)
 	}
 	return out.String(), sink
@@ -258,6 +252,11 @@ func (s *repeatSource) Next() (capture.Frame, error) {
 func (s *repeatSource) Stats() (live.Stats, error) { return live.Stats{}, nil }
 func (s *repeatSource) Close()                     {}
 
+// isEthernetIPv4TCP reports whether b is an untagged Ethernet frame carrying IPv4 and TCP.
+func isEthernetIPv4TCP(b []byte) bool {
+	return len(b) >= 34 && b[12] == 0x08 && b[13] == 0x00 && b[23] == 6
+}
+
 // BenchmarkLoop measures the copy, queue and analysis of one packet: steady state must not allocate.
 func BenchmarkLoop(b *testing.B) {
 	r, err := capture.Open([]string{demoCapture})
@@ -265,13 +264,9 @@ func BenchmarkLoop(b *testing.B) {
 		b.Skip(err)
 	}
 	var f capture.Frame
-	dec, p := decode.NewDecoder(decode.Options{}), decode.Packet{}
-	for p.IPProto != 6 { // a TCP segment: the common case on a gateway
+	for !isEthernetIPv4TCP(f.Data) { // a TCP segment: the common case on a gateway
 		if f, err = r.Next(); err != nil {
 			b.Fatal(err)
-		}
-		if dec.Decode(&f, &p) != nil {
-			p.IPProto = 0
 		}
 	}
 	f.Data = append([]byte(nil), f.Data...)
@@ -279,12 +274,11 @@ func BenchmarkLoop(b *testing.B) {
 	table, _ := rules.Load(nil)
 	w, _ := report.New("jsonl", io.Discard, report.Options{})
 	sink := &liveSink{out: w}
-	eng, _ := analyze.New(analyze.Options{Matcher: rules.NewMatcher(table)}, sink)
-	l := &liveLoop{src: &repeatSource{f: f, n: b.N}, eng: eng, dec: decode.NewDecoder(decode.Options{}),
-		status: sink, now: time.Now}
+	h := &repeatSource{f: f, n: b.N}
+	l := &liveHooks{h: h, status: sink}
 	b.ReportAllocs()
 	b.ResetTimer()
-	if err := l.run(context.Background(), nil); err != nil {
+	if err := l.run(newLiveSource(context.Background(), h, nil, 0, time.Now), analyze.Options{Matcher: rules.NewMatcher(table)}, sink); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -23,8 +23,9 @@ type pipeline struct {
 	Prefix  string          // "intunecap analyze" etc., for warnings
 	Workers int             // engines in parallel; the output is the same for any number
 	Limits  analyze.Options // memory caps (MaxConnections, MaxDNSNames); other fields are ignored
-	// WrapSource, if set, wraps the reader (a progress display, say).
-	WrapSource func(*capture.Reader) analyze.Source
+	// Source, if set, reads Reader's frames for the run (through a progress display, say); by default the
+	// run reads analyze.Files(Reader).
+	Source func(*capture.Reader) analyze.Source
 }
 
 // run reads every file and feeds the sink. It returns the summary, or an error when the input could not be
@@ -32,20 +33,20 @@ type pipeline struct {
 func (p *pipeline) run() (*result.Summary, error) {
 	reader := p.Reader
 	keep := &summaryKeeper{Sink: p.Sink}
-	var src analyze.Source = reader
-	if p.WrapSource != nil {
-		src = p.WrapSource(reader)
+	src := analyze.Files(reader)
+	if p.Source != nil {
+		src = p.Source(reader)
 	}
 	var facts result.CaptureFacts
 	opts := analyze.Options{Matcher: rules.NewMatcher(p.Table), FailOn: p.FailOn, Files: p.Paths, Workers: p.Workers,
 		MaxConnections: p.Limits.MaxConnections, MaxDNSNames: p.Limits.MaxDNSNames}
-	err := analyze.Analyze(src, opts, keep, func() result.CaptureFacts {
+	err := analyze.Run(src, opts, keep, analyze.Hooks{Facts: func() result.CaptureFacts {
 		facts = analyze.FactsFrom(reader)
 		for _, warn := range facts.Warnings {
 			fmt.Fprintf(p.Stderr, "%s: warning: %s\n", p.Prefix, warn)
 		}
 		return facts
-	})
+	}})
 	if err != nil {
 		return nil, err
 	}

@@ -18,10 +18,11 @@ const (
 	progressInterval = 100 * time.Millisecond
 )
 
-// progressSource passes frames through from a reader and redraws a progress bar as it goes: bytes read of the
+// progressSource passes frames through from the Source of a set of files and redraws a progress bar as it goes: bytes read of the
 // total with rate and ETA, or for standard input (size unknown) a spinner with bytes and rate.
 type progressSource struct {
-	r     *capture.Reader
+	src   analyze.Source
+	r     *capture.Reader // the files src reads: how far it got
 	bar   *progressbar.ProgressBar
 	now   func() time.Time
 	every int
@@ -31,11 +32,12 @@ type progressSource struct {
 	done  bool
 }
 
-// withProgress wraps r with a progress bar on stderr when enabled (the caller decides: stderr is a terminal and
-// --quiet was not given). When not enabled it returns r itself, so a run without a bar pays nothing.
+// withProgress reads r with a progress bar on stderr when enabled (the caller decides: stderr is a terminal and
+// --quiet was not given). When not enabled it returns the files' Source itself, so a run without a bar pays
+// nothing.
 func withProgress(r *capture.Reader, stderr io.Writer, enabled bool) analyze.Source {
 	if !enabled {
-		return r
+		return analyze.Files(r)
 	}
 	return newProgress(r, stderr, time.Now, r.Stats().BytesTotal, progressEvery)
 }
@@ -59,37 +61,28 @@ func newProgress(r *capture.Reader, w io.Writer, now func() time.Time, total int
 		opts = append(opts, progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true))
 	}
 	return &progressSource{
-		r: r, bar: progressbar.NewOptions64(total, opts...), now: now, every: every, total: total,
+		src: analyze.Files(r), r: r, bar: progressbar.NewOptions64(total, opts...), now: now, every: every, total: total,
 		last: now(),
 	}
 }
 
-// Retain passes retention on to the reader (analyze asks for it to hand frames to workers without copies).
-func (p *progressSource) Retain() { p.r.Retain() }
+// Retain passes retention on to the files (the run asks for it to hand frames to workers without copies).
+func (p *progressSource) Retain() bool { return p.src.Retain() }
 
-// NextFrame is Next without copying the frame (see capture.Reader.NextFrame).
-func (p *progressSource) NextFrame() (*capture.Frame, error) {
-	f, err := p.r.NextFrame()
+// Next returns the files' next frame; at the end (or on an error) it finishes and clears the bar, so the
+// report and any warnings start on a clean line.
+func (p *progressSource) Next() (*capture.Frame, time.Time, error) {
+	f, quiet, err := p.src.Next()
 	if err != nil {
 		p.finish()
-		return f, err
+		return f, quiet, err
 	}
 	p.n++
 	if p.n >= p.every {
 		p.n = 0
 		p.tick()
 	}
-	return f, nil
-}
-
-// Next returns the reader's next frame; at the end (or on an error) it finishes and clears the bar, so the
-// report and any warnings start on a clean line.
-func (p *progressSource) Next() (capture.Frame, error) {
-	f, err := p.NextFrame()
-	if err != nil {
-		return capture.Frame{}, err
-	}
-	return *f, nil
+	return f, quiet, nil
 }
 
 func (p *progressSource) tick() {

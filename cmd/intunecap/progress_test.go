@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/tools/synth/gen"
 )
@@ -45,13 +46,11 @@ type fakeClock struct {
 
 func (c *fakeClock) now() time.Time { c.t = c.t.Add(c.step); return c.t }
 
-func drain(t *testing.T, src interface {
-	Next() (capture.Frame, error)
-}) int {
+func drain(t *testing.T, src analyze.Source) int {
 	t.Helper()
 	n := 0
 	for {
-		_, err := src.Next()
+		_, _, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			return n
 		}
@@ -65,7 +64,7 @@ func drain(t *testing.T, src interface {
 func TestProgressDisabledIsTheReader(t *testing.T) {
 	r, _ := progressCapture(t)
 	var out bytes.Buffer
-	if src := withProgress(r, &out, false); src != r {
+	if src := withProgress(r, &out, false); src != analyze.Files(r) {
 		t.Fatalf("disabled progress wraps the reader: %T", src)
 	}
 	if out.Len() != 0 {
@@ -113,7 +112,7 @@ func TestProgressBar(t *testing.T) {
 			if last := lastLine(out.String()); strings.TrimSpace(last) != "" {
 				t.Fatalf("bar not cleared at the end: last line %q", last)
 			}
-			if _, err := p.Next(); !errors.Is(err, io.EOF) {
+			if _, _, err := p.Next(); !errors.Is(err, io.EOF) {
 				t.Fatalf("after the end: %v", err)
 			}
 		})

@@ -11,14 +11,19 @@ import (
 	"testing"
 )
 
-// SharedDir returns the folder of public captures named by INTUNECAP_SHARED_PCAPS. It skips the test when the
-// variable is unset and fails it when the variable names no readable folder (CI sets it; a typo must not turn
-// into a silent skip). A relative value is taken relative to the module root.
+// SharedDir returns the folder of public captures named by INTUNECAP_SHARED_PCAPS. It skips the test, saying
+// why, when the variable is unset, except under CI=true, where it fails: CI sets it, and a missing setting
+// must not turn into a silent pass. It fails when the variable names no readable folder. A relative value is
+// taken relative to the module root.
 func SharedDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("INTUNECAP_SHARED_PCAPS")
 	if dir == "" {
-		t.Skip("INTUNECAP_SHARED_PCAPS is not set: skipping the checks against the shared public captures")
+		const why = "INTUNECAP_SHARED_PCAPS is not set (point it at the shared public captures, e.g. /work/shared/pcaps)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(why + ": CI=true requires them")
+		}
+		t.Skip(why + ": skipping the checks against the shared public captures")
 	}
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(moduleRoot(t), dir)

@@ -1,7 +1,7 @@
 // Command synth writes a synthetic gateway capture and, beside it, FILE.expected.json: the number of records
 // per verdict an analysis with the intune-2015 table must give, from the generator's own ground truth.
 //
-//	go run ./tools/synth -o FILE -size 1GB -seed 1 [-format pcap|pcapng] [-vlan] [-ipv6-share 0.2]
+//	go run ./tools/synth -o FILE -size 1GB -seed 1 [-format pcap|pcapng] [-vlan] [-ipv6-share 0.2] [-mix bulk|conns]
 //	go run ./tools/synth -o FILE -syn-flood 1000000
 package main
 
@@ -35,12 +35,13 @@ func run(args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.Format, "format", "pcap", "`FORMAT`: pcap or pcapng")
 	fs.BoolVar(&cfg.VLAN, "vlan", false, "tag every frame with an 802.1Q VLAN")
 	fs.Float64Var(&cfg.IPv6Share, "ipv6-share", 0.2, "`SHARE` of sessions over IPv6 (0..1)")
+	fs.StringVar(&cfg.Mix, "mix", gen.MixBulk, "`MIX` of sessions: bulk (downloads) or conns (many short connections)")
 	fs.IntVar(&cfg.SYNFlood, "syn-flood", 0, "write only `N` half-open connections (memory test); -size is ignored")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" || fs.NArg() > 0 {
-		return errors.New("usage: synth -o FILE [-size 1GB] [-seed N] [-format pcap|pcapng] [-vlan] [-ipv6-share F] [-syn-flood N]")
+		return errors.New("usage: synth -o FILE [-size 1GB] [-seed N] [-format pcap|pcapng] [-vlan] [-ipv6-share F] [-mix bulk|conns] [-syn-flood N]")
 	}
 	n, err := parseSize(*size)
 	if err != nil {

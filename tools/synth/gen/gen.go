@@ -29,6 +29,7 @@ type Config struct {
 	VLAN      bool      // tag every frame with an 802.1Q VLAN id (one per client group)
 	IPv6Share float64   // share of clients on IPv6, 0..1
 	SYNFlood  int       // if > 0: only this many half-open connections from distinct ports (memory test)
+	Mix       string    // "bulk" (default): a gateway's mix with downloads; "conns": many short connections
 	Start     time.Time // capture time of the first packet (default 2026-01-05 09:00 UTC)
 }
 
@@ -40,6 +41,7 @@ type Expected struct {
 	VLAN      bool           `json:"vlan"`
 	IPv6Share float64        `json:"ipv6_share"`
 	SYNFlood  int            `json:"syn_flood,omitempty"`
+	Mix       string         `json:"mix"`
 	Rules     string         `json:"rules"`   // the table the verdicts assume
 	Packets   uint64         `json:"packets"` // frames written
 	Bytes     int64          `json:"bytes"`   // file size
@@ -51,10 +53,22 @@ type Expected struct {
 }
 
 const (
-	concurrency = 48 // sessions in flight at once
-	clients4    = 240
-	clients6    = 60
-	maxFrame    = 1600
+	concurrency      = 48   // sessions in flight at once
+	connsConcurrency = 1024 // in the connection-heavy mix: a gateway with thousands of connections open
+	clients4         = 240
+	clients6         = 60
+	maxFrame         = 1600
+)
+
+// The mixes of sessions.
+const (
+	// MixBulk is a gateway's traffic as bytes count it: most bytes are downloads, most packets belong to
+	// connections whose name is long known.
+	MixBulk = "bulk"
+	// MixConns is a gateway's traffic as connections count it: a thousand sessions in flight, most of them
+	// short (DNS lookups, TLS sessions of a few KB, resets, unanswered SYNs) beside some downloads, so that a
+	// large share of packets open, name or close a connection, among many open connections.
+	MixConns = "conns"
 )
 
 // Gen is one generation run. It is not safe for concurrent use.
@@ -114,6 +128,13 @@ func (c *Config) setDefaults() error {
 	if c.Size <= 0 {
 		c.Size = 20_000_000
 	}
+	switch c.Mix {
+	case "":
+		c.Mix = MixBulk
+	case MixBulk, MixConns:
+	default:
+		return fmt.Errorf("unknown mix %q (want %s or %s)", c.Mix, MixBulk, MixConns)
+	}
 	switch c.Format {
 	case "":
 		c.Format = "pcap"
@@ -135,10 +156,10 @@ func newGen(cfg Config, w io.Writer) *Gen {
 		cfg:   cfg,
 		rng:   rand.New(rand.NewPCG(uint64(cfg.Seed), 0x1ca9)),
 		names: nameTable(),
-		kinds: scenarios(),
+		kinds: scenarios(cfg.Mix),
 		cache: make(map[[2]netip.Addr]*label),
 		cw:    &countWriter{w: w},
-		exp: &Expected{Generator: "intunecap synth", Seed: cfg.Seed, Format: cfg.Format, VLAN: cfg.VLAN,
+		exp: &Expected{Generator: "intunecap synth", Seed: cfg.Seed, Format: cfg.Format, VLAN: cfg.VLAN, Mix: cfg.Mix,
 			IPv6Share: cfg.IPv6Share, SYNFlood: cfg.SYNFlood, Rules: "intune-2015",
 			Verdicts: map[string]int{}, Scenarios: map[string]int{}},
 	}
@@ -146,6 +167,9 @@ func newGen(cfg Config, w io.Writer) *Gen {
 		g.total += k.weight
 	}
 	g.maxBulk = int(min(max(cfg.Size/64, 64<<10), 4<<20))
+	if cfg.Mix == MixConns {
+		g.maxBulk = 256 << 10 // downloads of 32 to 256 KB beside the many short connections
+	}
 	g.block = appendRandom(g.rng, nil, 64<<10)
 	g.ports = make([]uint16, clients4+clients6)
 	for i := range g.ports {
@@ -159,7 +183,11 @@ func newGen(cfg Config, w io.Writer) *Gen {
 
 // run keeps concurrency sessions in flight until the file is big enough, then lets them finish.
 func (g *Gen) run() error {
-	for i := 0; i < concurrency; i++ {
+	inFlight := concurrency
+	if g.cfg.Mix == MixConns {
+		inFlight = connsConcurrency
+	}
+	for i := 0; i < inFlight; i++ {
 		g.push(g.newSession(g.cfg.Start.Add(time.Duration(g.rng.IntN(50_000)) * time.Microsecond)))
 	}
 	for len(g.heap) > 0 {

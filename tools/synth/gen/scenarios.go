@@ -11,8 +11,23 @@ type scenario struct {
 	build  func(g *Gen, sc *script)
 }
 
-// scenarios lists every kind of session in a fixed order (the order draws are made in).
-func scenarios() []scenario {
+// scenarios lists every kind of session of a mix in a fixed order (the order draws are made in).
+func scenarios(mix string) []scenario {
+	if mix == MixConns {
+		return []scenario{
+			{"tls-download", 12, (*Gen).tlsDownload},
+			{"tls", 30, (*Gen).tlsShort},
+			{"tls-split", 6, (*Gen).tlsSplit},
+			{"http", 6, (*Gen).http},
+			{"connect-200", 2, (*Gen).connect200},
+			{"connect-407", 3, (*Gen).connect407},
+			{"reset-after-hello", 8, (*Gen).resetAfterHello},
+			{"syn-unanswered", 6, (*Gen).synUnanswered},
+			{"refused", 8, (*Gen).refused},
+			{"dns-nxdomain", 10, (*Gen).dnsNX},
+			{"dns-lost", 3, (*Gen).dnsLost},
+		}
+	}
 	return []scenario{
 		{"tls-download", 8, (*Gen).tlsDownload},
 		{"tls", 24, (*Gen).tlsShort},
@@ -53,7 +68,24 @@ func (g *Gen) tlsSession(sc *script, size int) {
 }
 
 func (g *Gen) tlsDownload(sc *script) { g.tlsSession(sc, g.bulkSize()) }
-func (g *Gen) tlsShort(sc *script)    { g.tlsSession(sc, 2000+g.rng.IntN(40000)) }
+func (g *Gen) tlsShort(sc *script)    { g.tlsSession(sc, g.shortSize()) }
+
+// splitDownloadMax bounds the download after a split ClientHello: 60 KB, or 6 KB in the connection-heavy mix.
+func (g *Gen) splitDownloadMax() int {
+	if g.cfg.Mix == MixConns {
+		return 6000
+	}
+	return 60000
+}
+
+// shortSize draws the download of a short TLS session: up to 42 KB, or up to 6 KB in the connection-heavy
+// mix.
+func (g *Gen) shortSize() int {
+	if g.cfg.Mix == MixConns {
+		return 1000 + g.rng.IntN(5000)
+	}
+	return 2000 + g.rng.IntN(40000)
+}
 
 func (g *Gen) tlsSplit(sc *script)     { g.tlsSplitSession(sc, false) }
 func (g *Gen) tlsReordered(sc *script) { g.tlsSplitSession(sc, true) }
@@ -66,7 +98,7 @@ func (g *Gen) tlsSplitSession(sc *script, reorder bool) {
 	sc.splitClient(hello, 1+g.rng.IntN(len(hello)-1), reorder)
 	sc.server(serverFlight(g.rng, 1400), sc.rtt)
 	sc.ack(false, 60*time.Microsecond)
-	sc.download(g.rng.IntN(60000), true)
+	sc.download(g.rng.IntN(g.splitDownloadMax()), true)
 	sc.closeByClient(time.Duration(1+g.rng.IntN(30)) * time.Millisecond)
 }
 

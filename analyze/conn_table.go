@@ -9,46 +9,6 @@ import (
 	"github.com/intunecap/intunecap/rules"
 )
 
-// tcp handles one TCP segment: find or start its connection, update the handshake state, and feed the payload
-// to the name readers while a name may still be found.
-func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, ns int64, wire int) {
-	k, fromLo := keyOf(p)
-	c := e.lookup(k)
-	if c != nil && startsNewConn(c, p, fromLo) {
-		e.finish(c, "")
-		c = nil
-	}
-	if c == nil && p.TCPFlags&(flagSYN|flagACK) != flagSYN {
-		c = e.joinAcrossVLANs(k, fromLo)
-	}
-	if c == nil {
-		c = e.newConn(k, fromLo, p, ref, ts)
-	}
-	e.remember(k, c)
-	fromClient := c.fromClient(fromLo)
-	sig := sigOf(p, fromClient, ns)
-	if sig.duplicates(c.lastSig) {
-		e.facts.duplicates++
-		return
-	}
-	c.lastSig = sig
-	c.last, c.lastNs = ref, ns
-	c.packets++
-	c.bytes += int64(wire)
-	c.observeTCP(p, fromClient)
-	if len(p.Payload) > 0 && !(p.TCPFlags&flagSYN != 0) {
-		if c.srvPort() == dnsPort {
-			e.dnsOverTCP(c, p, fromClient, ref, ts, wire)
-		} else if c.wantsPayload(fromClient) {
-			e.readPayload(c, p, fromClient, ref)
-		}
-	}
-	if e.opts.ReportEstablished {
-		e.reportEarly(c)
-	}
-	e.place(c)
-}
-
 // recentSlots is the size of the cache of recent connections: a busy link interleaves the packets of a few
 // hundred connections at most within any short stretch.
 const recentSlots = 256
@@ -91,21 +51,6 @@ func (e *Engine) forget(k flowKey, c *conn) {
 	if s := &e.recent[recentSlot(&k)]; s.c == c {
 		*s = recentConn{}
 	}
-}
-
-// startsNewConn reports whether p, a SYN, opens a new connection on a 5-tuple still in the table: the old one
-// was closed, or it had completed a handshake with another initial sequence number (port reuse).
-func startsNewConn(c *conn, p *decode.Packet, fromLo bool) bool {
-	if p.TCPFlags&(flagSYN|flagACK) != flagSYN {
-		return false
-	}
-	if c.closed() {
-		return true
-	}
-	if !c.fromClient(fromLo) {
-		return true // the old server now opens a connection to the old client
-	}
-	return c.isnKnown && p.Seq != c.clientISN && (c.synAckSeen || c.clientSeenAfterSyn)
 }
 
 // newConn adds a connection to the table, evicting the oldest idle one first when the table is full.
@@ -167,112 +112,6 @@ func (e *Engine) place(c *conn) {
 	}
 }
 
-// readPayload feeds a segment to the stream readers. A panic in a parser is contained to this connection: it
-// is counted, the connection stops being read, and the analysis goes on.
-func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref frameRef) {
-	defer func() {
-		if r := recover(); r != nil {
-			e.facts.panics++
-			c.parserPanic = true
-			if c.app == nil {
-				c.app = &appState{}
-			}
-			c.app.phase = phaseDone
-			e.releaseStreams(c)
-		}
-	}()
-	rx := e.streamsOf(c)
-	if fromClient {
-		if c.app.phase == phaseDone {
-			return
-		}
-		rx.client.add(p.Seq, p.Payload, &e.pool)
-		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
-			rx.client.release(&e.pool)
-		}
-		return
-	}
-	if !c.app.wantsServer() || rx.server.limit == 0 {
-		return
-	}
-	rx.server.add(p.Seq, p.Payload, &e.serverPool)
-	if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
-		rx.server.release(&e.serverPool)
-	}
-}
-
-// wantsPayload reports whether a segment from that side can still tell anything: most segments of a
-// connection come after its name is known, and skip the readers entirely.
-func (c *conn) wantsPayload(fromClient bool) bool {
-	if c.app == nil {
-		return true
-	}
-	if fromClient {
-		return c.app.phase != phaseDone
-	}
-	return c.app.wantsServer() && (c.rx == nil || c.rx.server.limit != 0)
-}
-
-// streamsOf returns c's payload state, starting it at the first payload.
-func (e *Engine) streamsOf(c *conn) *streams {
-	if c.rx != nil {
-		return c.rx
-	}
-	if c.app == nil {
-		c.app = &appState{}
-	}
-	if n := len(e.freeStreams); n > 0 {
-		c.rx, e.freeStreams = e.freeStreams[n-1], e.freeStreams[:n-1]
-	} else {
-		c.rx = new(streams)
-	}
-	*c.rx = streams{client: firstBytes{limit: e.opts.MaxStreamBytes}, server: firstBytes{limit: serverStreamBytes}}
-	if c.clientBaseKnown {
-		c.rx.client.start(c.clientBase)
-	}
-	if c.serverBaseKnown {
-		c.rx.server.start(c.serverBase)
-	}
-	return c.rx
-}
-
-// releaseStreams gives c's buffers back to the pool.
-func (e *Engine) releaseStreams(c *conn) {
-	if c.rx != nil {
-		c.rx.client.release(&e.pool)
-		c.rx.server.release(&e.serverPool)
-	}
-}
-
-// dnsOverTCP splits a TCP DNS stream into messages, in order. A gap (lost or cut segment) ends the reading of
-// that direction: a message cannot be resynchronised without its length prefix.
-func (e *Engine) dnsOverTCP(c *conn, p *decode.Packet, fromClient bool, ref frameRef, ts time.Time, wire int) {
-	rx := e.streamsOf(c)
-	c.app.transport = transportDNS
-	c.app.phase = phaseDone
-	if rx.dns == nil {
-		rx.dns = &tcpDNS{}
-	}
-	d := &rx.dns.dir[0]
-	if !fromClient {
-		d = &rx.dns.dir[1]
-	}
-	if !d.accept(p.Seq, p.Payload, len(p.Payload) < p.PayloadWireLen) {
-		return
-	}
-	src, dst := c.cli(), c.srv()
-	if !fromClient {
-		src, dst = dst, src
-	}
-	for {
-		msg, ok := d.stream.Next()
-		if !ok {
-			return
-		}
-		e.handleDNSMessage(msg, src, dst, protoTCP, c.key.vlan(), ref, ts, wire)
-	}
-}
-
 // openConns returns the connections still in the table, in the order they began.
 func (e *Engine) openConns() []*conn {
 	out := make([]*conn, 0, len(e.conns))
@@ -310,7 +149,7 @@ func (e *Engine) reportEarly(c *conn) {
 	if c.reported || c.app == nil || c.app.phase != phaseDone || !c.serverSentData {
 		return // the server's answer to the hello or request is the evidence: an SNI filter resets instead
 	}
-	if a := c.app; a.transport == transportConnect && (a.httpStatus == 0 ||
+	if a := c.app; a.transport == result.TransportConnect && (a.httpStatus == 0 ||
 		a.httpStatus == 200 && a.clientHello && c.serverBytes <= int64(a.respHeadLen)) {
 		return // the proxy's answer decides, then the tunnel's server
 	}
@@ -344,6 +183,3 @@ func (e *Engine) retire(c *conn) result.Record {
 	e.noteQuality(c)
 	return e.connRecord(c)
 }
-
-// maxFreeStreams bounds the stream records kept for reuse.
-const maxFreeStreams = 256

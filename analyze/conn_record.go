@@ -1,0 +1,85 @@
+package analyze
+
+import (
+	"time"
+
+	"github.com/intunecap/intunecap/result"
+	"github.com/intunecap/intunecap/rules"
+)
+
+// connRecord builds the record of a finished connection: its name with evidence, its outcome and its verdict.
+func (e *Engine) connRecord(c *conn) result.Record {
+	r := result.Record{
+		Type:       "flow",
+		Proto:      "tcp",
+		Client:     c.cli().addr.String(),
+		ClientPort: c.cli().port,
+		Server:     c.srv().addr.String(),
+		ServerPort: c.srv().port,
+		Port:       c.srv().port,
+		Transport:  c.transport(),
+		ECH:        c.appView().ech,
+		History:    c.hist.String(),
+		State:      c.state(),
+	}
+	proto := rules.TCP
+	if c.key.proto() == protoUDP {
+		r.Proto, proto, r.History = "udp", rules.UDP, ""
+	}
+	e.frameFields(&r, c.first, c.last, time.Unix(0, c.firstNs), time.Unix(0, c.lastNs), c.key.vlan())
+	r.Packets, r.Bytes = c.packets, c.bytes
+	e.nameConn(c, &r)
+	o := c.outcome()
+	m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
+	describe(&r, m)
+	r.Verdict = v
+	if v == rules.Blocked || v == rules.Reset {
+		r.Stage = o.stage
+	}
+	r.Reason = reasonFor(v, &r, o)
+	if c.parserPanic {
+		r.Warning = "a payload parser failed on this connection; its name may be missing"
+	}
+	return r
+}
+
+// transport names what the client's payload was.
+func (c *conn) transport() result.Transport {
+	if c.app != nil && c.app.transport != "" {
+		return c.app.transport
+	}
+	if c.clientSentData {
+		return result.TransportUnknown
+	}
+	return result.TransportNone
+}
+
+// frameFields fills the fields every record has from its first and last frame.
+func (e *Engine) frameFields(r *result.Record, first, last frameRef, t0, t1 time.Time, vlan [2]uint16) {
+	r.FirstFrame, r.LastFrame, r.Order = first.number, last.number, first.seq
+	if len(e.opts.Files) > 1 && first.file < len(e.opts.Files) {
+		r.File = e.opts.Files[first.file]
+	}
+	r.Start = t0.UTC().Format(time.RFC3339Nano)
+	r.Duration = t1.Sub(t0).Seconds()
+	for _, v := range vlan {
+		if v != 0 {
+			r.VLAN = append(r.VLAN, int(v))
+		}
+	}
+}
+
+// noteQuality counts what limited the evidence of a connection.
+func (e *Engine) noteQuality(c *conn) {
+	if c.key.proto() != protoTCP {
+		return
+	}
+	if c.midstream {
+		e.facts.midstream++
+	}
+	clientWentOn := c.clientSentData || c.clientSeenAfterSyn // more than SYNs: the client got an answer
+	clientSeen := c.synSeen || clientWentOn
+	if (clientWentOn && !c.serverSeen) || (c.serverSeen && !clientSeen) {
+		e.facts.oneSided++
+	}
+}

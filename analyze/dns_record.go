@@ -1,0 +1,105 @@
+package analyze
+
+import (
+	"strings"
+	"time"
+
+	"github.com/intunecap/intunecap/analyze/dnsmsg"
+	"github.com/intunecap/intunecap/result"
+	"github.com/intunecap/intunecap/rules"
+)
+
+// finishDNS reports one DNS exchange. A failed lookup of a listed name is held back while a successful lookup
+// of the same name by the same client may still turn up.
+func (e *Engine) finishDNS(x *dnsExchange) {
+	e.facts.dnsExchanges++
+	r := e.dnsRecord(x)
+	clientName := x.key.client.String() + " " + strings.ToLower(x.question)
+	if x.answered && x.rcode == 0 && x.opcode == 0 {
+		e.dns.resolved.add(clientName)
+		e.emit(&r)
+		e.releaseName(clientName)
+		return
+	}
+	if r.Verdict == rules.Blocked {
+		if e.dns.resolved.has(clientName) {
+			forgiveDNS(&r)
+		} else if e.dns.held.hold(clientName, r, x.lastTime, e.opts.MaxHeldDNS) {
+			return
+		}
+	}
+	e.emit(&r)
+}
+
+// forgiveDNS turns a failed lookup into a warning: the client resolved the same name another time.
+func forgiveDNS(r *result.Record) {
+	r.Warning = "lookup failed (" + r.Reason + ") but the same client resolved this name elsewhere in the capture"
+	r.Verdict, r.Stage, r.Reason = rules.Allowed, "", ""
+}
+
+// dnsRecord builds the record of one exchange.
+func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
+	r := result.Record{
+		Type:       "dns",
+		Proto:      "udp",
+		Client:     x.key.client.String(),
+		ClientPort: x.key.clientPort,
+		Server:     x.key.server.String(),
+		ServerPort: x.key.serverPort,
+		Port:       x.key.serverPort,
+		Name:       x.question,
+		NameSource: result.NameFromQuery,
+		NameFrame:  x.first.number,
+		Transport:  result.TransportDNS,
+		State:      result.StateUnanswered,
+		QType:      dnsmsg.TypeString(x.qtype),
+		Answers:    x.answers,
+		CNAMEs:     x.cnames,
+		Packets:    x.packets,
+		Bytes:      x.bytes,
+	}
+	if x.key.proto == protoTCP {
+		r.Proto = "tcp"
+	}
+	e.frameFields(&r, x.first, x.last, x.firstTime, x.lastTime, x.vlan)
+	o := outcome{verdict: rules.Allowed}
+	if x.answered {
+		r.State, r.Rcode = result.StateAnswered, dnsmsg.RcodeString(x.rcode)
+		if x.rcode != 0 {
+			o = outcome{rules.Blocked, result.StageAfterQuery, "the resolver answered " + r.Rcode}
+		}
+	} else {
+		o = outcome{rules.Blocked, result.StageAfterQuery, "no answer came back"}
+	}
+	if x.opcode != 0 { // an update or notify, not a lookup: nothing a device needs for Intune
+		m, _ := e.opts.Matcher.Judge(x.question, rules.UDP, 0)
+		describe(&r, m)
+		r.Verdict = rules.Other
+		return r
+	}
+	m, v := e.judge(x.question, endpoint{x.key.server, x.key.serverPort}, rules.UDP, 0, false, o)
+	describe(&r, m)
+	r.Verdict = v
+	if v == rules.Blocked {
+		r.Stage, r.Reason = o.stage, o.reason
+	}
+	if x.partial {
+		r.Warning = "the answer was cut short in the capture (snaplen)"
+	}
+	return r
+}
+
+// releaseName reports the failed lookups held for clientName as warnings: a retry succeeded.
+func (e *Engine) releaseName(clientName string) {
+	for _, r := range e.dns.held.take(clientName) {
+		forgiveDNS(&r)
+		e.emit(&r)
+	}
+}
+
+// releaseHeld reports held failures older than before (all of them when before is zero) as blocked.
+func (e *Engine) releaseHeld(before time.Time) {
+	for _, r := range e.dns.held.expire(before) {
+		e.emit(&r)
+	}
+}

@@ -1,0 +1,284 @@
+package analyze
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
+)
+
+// A lane runs one engine, either inline (on the reading goroutine: each piece of work is done as it is put)
+// or on a worker goroutine (work is queued in batches, and the engine's records go to the merger). The
+// driver treats both alike: put a packet or a frame, tick, close.
+type lane struct {
+	id  int
+	eng *Engine
+	dec *decode.Decoder // for frames handed over undecoded
+	pkt decode.Packet
+
+	// On a worker only (nil, zero inline).
+	in    chan *batch
+	free  chan *batch
+	cur   *batch
+	made  int // batches made so far
+	done  chan struct{}
+	merge *merger
+	out   []keyedRecords
+	size  atomic.Int64 // connections the engine tracked after its last batch
+}
+
+// item is one piece of work for a lane's engine.
+type item struct {
+	kind  itemKind
+	phase uint8 // itemTick: 0 before the packet numbered seq, 2 after it (a quiet tick)
+	pkt   int32 // index of the decoded packet in the batch's pkts; -1: the lane decodes frame
+	seq   uint64
+	now   time.Time     // itemTick
+	frame capture.Frame // with a decoded packet, its bytes are the packet's (Data may be nil)
+}
+
+// itemKind says what to do with an item.
+type itemKind uint8
+
+const (
+	itemPacket  itemKind = iota // a packet of a flow the engine owns
+	itemDNSCopy                 // a copy of a DNS packet another engine owns, read for names only
+	itemTick                    // sweep at capture time now
+	itemEnd                     // the last item: what is still open is written by the driver (writeEnd)
+)
+
+// batch carries items to a worker. The bytes of a frame stay in the reader's chunks, held by the batch, or
+// are copied into the batch's arena when the source does not keep them in place.
+type batch struct {
+	items  []item
+	pkts   []decode.Packet // packets the reading goroutine decoded, apart so that items stay small
+	arena  []byte
+	chunks []*capture.Chunk
+}
+
+// batchItems is how many items go to a worker at once: enough to make channel costs vanish per packet.
+const batchItems = 512
+
+// maxBatches bounds the batches of one worker, queued or being filled; they are made as needed, so a short
+// capture does not pay for all of them.
+const maxBatches = 10
+
+// arenaSize is the arena of a batch, made when the batch first copies a frame; frames held in place need none.
+const arenaSize = 256 << 10
+
+// maxBatchChunks bounds the chunks one batch holds, so a worker that gets few frames (DNS copies only, say)
+// does not keep many megabytes of capture alive until its batch fills.
+const maxBatchChunks = 2
+
+// newLane makes lane id for engine e: on a worker feeding m, or inline when m is nil.
+func newLane(id int, e *Engine, m *merger) *lane {
+	l := &lane{id: id, eng: e, dec: decode.NewDecoder(decode.Options{})}
+	if m == nil {
+		return l
+	}
+	l.in, l.free, l.done, l.merge = make(chan *batch, 8), make(chan *batch, maxBatches), make(chan struct{}), m
+	spare := m.spare[id]
+	e.out = func(k batchKey, recs []result.Record) []result.Record {
+		l.out = append(l.out, keyedRecords{key: k, recs: recs, worker: id})
+		select {
+		case s := <-spare:
+			return s
+		default:
+			return nil
+		}
+	}
+	go l.run()
+	return l
+}
+
+// inline reports whether the lane runs on the reading goroutine.
+func (l *lane) inline() bool { return l.in == nil }
+
+// put hands the lane a frame numbered seq: decoded into p, or with p nil for the lane to decode. Inline, the
+// engine takes it at once; on a worker, it is queued, its bytes held in place or copied.
+func (l *lane) put(kind itemKind, seq uint64, f *capture.Frame, p *decode.Packet) {
+	if l.inline() {
+		l.do(kind, seq, f, p)
+		return
+	}
+	need := len(f.Data)
+	if p != nil {
+		need = len(p.Payload)
+	}
+	var b *batch
+	if f.Chunk != nil {
+		b, need = l.holdChunk(f.Chunk), 0
+	} else {
+		b = l.room(need)
+	}
+	it := item{kind: kind, seq: seq, frame: *f, pkt: -1}
+	if p != nil {
+		it.pkt = int32(len(b.pkts))
+		b.pkts = append(b.pkts, *p)
+		if need > 0 {
+			b.pkts[it.pkt].Payload = b.copy(p.Payload)
+		}
+		it.frame.Data = nil // the packet has what the engine reads of the frame
+	} else if need > 0 {
+		it.frame.Data = b.copy(f.Data)
+	}
+	b.items = append(b.items, it)
+	if len(b.items) == batchItems {
+		l.send()
+	}
+}
+
+// tick tells the lane's engine to sweep at capture time now; key places what the sweep finishes.
+func (l *lane) tick(key batchKey, now time.Time) {
+	if l.inline() {
+		l.eng.sweep(now)
+		l.eng.flush(key)
+		return
+	}
+	b := l.batch()
+	b.items = append(b.items, item{kind: itemTick, seq: key.seq, phase: key.phase, now: now})
+	l.send()
+}
+
+// close sends a worker the last item, numbered seq, and waits for it to finish.
+func (l *lane) close(seq uint64) {
+	b := l.batch()
+	b.items = append(b.items, item{kind: itemEnd, seq: seq})
+	l.send()
+	close(l.in)
+	<-l.done
+}
+
+// tracked is how many connections the lane's engine holds (on a worker: as of its last batch).
+func (l *lane) tracked() int {
+	if l.inline() {
+		return l.eng.Tracked()
+	}
+	return int(l.size.Load())
+}
+
+// do runs one packet or frame on the engine.
+func (l *lane) do(kind itemKind, seq uint64, f *capture.Frame, p *decode.Packet) {
+	e := l.eng
+	if p == nil {
+		owned := &e.facts // a copy of a frame is counted by its owner
+		if kind == itemDNSCopy {
+			owned = nil
+		}
+		if p = &l.pkt; !decodeFrame(l.dec, f, p, owned) {
+			return
+		}
+	}
+	if kind == itemDNSCopy {
+		e.dnsCopy(seq, f, p)
+	} else {
+		e.packet(seq, f, p)
+	}
+	e.flush(batchKey{seq: seq, phase: 1})
+}
+
+// run processes batches until the input closes, passing finished records and its progress to the merger.
+func (l *lane) run() {
+	defer close(l.done)
+	for b := range l.in {
+		last := batchKey{}
+		for i := range b.items {
+			last = l.process(b, &b.items[i])
+		}
+		for i, c := range b.chunks {
+			c.Release()
+			b.chunks[i] = nil
+		}
+		b.chunks = b.chunks[:0]
+		l.free <- b
+		l.size.Store(int64(l.eng.Tracked()))
+		l.merge.in <- progress{worker: l.id, upTo: last, batches: l.out}
+		l.out = nil
+	}
+}
+
+// process runs one item and returns the key up to which this engine has finished.
+func (l *lane) process(b *batch, it *item) batchKey {
+	switch it.kind {
+	case itemTick:
+		key := batchKey{seq: it.seq, phase: it.phase}
+		l.eng.sweep(it.now)
+		l.eng.flush(key)
+		return key
+	case itemEnd:
+		return batchKey{seq: math.MaxUint64, phase: math.MaxUint8}
+	}
+	var p *decode.Packet
+	if it.pkt >= 0 {
+		p = &b.pkts[it.pkt]
+	}
+	l.do(it.kind, it.seq, &it.frame, p)
+	return batchKey{seq: it.seq, phase: 1}
+}
+
+// holdChunk returns the batch to add a frame of chunk c to, holding c for it.
+func (l *lane) holdChunk(c *capture.Chunk) *batch {
+	b := l.batch()
+	if n := len(b.chunks); n == 0 || b.chunks[n-1] != c {
+		if n == maxBatchChunks {
+			l.send()
+			b = l.batch()
+		}
+		c.Retain()
+		b.chunks = append(b.chunks, c)
+	}
+	return b
+}
+
+// room returns the batch to copy n more bytes into, sending the current one first if its arena is full.
+func (l *lane) room(n int) *batch {
+	b := l.batch()
+	if n == 0 {
+		return b
+	}
+	if len(b.arena)+n > cap(b.arena) && len(b.items) > 0 && cap(b.arena) > 0 {
+		l.send()
+		b = l.batch()
+	}
+	if cap(b.arena) == 0 {
+		b.arena = make([]byte, 0, arenaSize)
+	}
+	return b
+}
+
+// copy appends data to the arena and returns the copy.
+func (b *batch) copy(data []byte) []byte {
+	start := len(b.arena)
+	b.arena = append(b.arena, data...)
+	return b.arena[start:len(b.arena):len(b.arena)]
+}
+
+// batch returns the batch being filled, taking a free one (or making one) when there is none.
+func (l *lane) batch() *batch {
+	if l.cur != nil {
+		return l.cur
+	}
+	select {
+	case l.cur = <-l.free:
+	default:
+		if l.made < maxBatches {
+			l.made++
+			l.cur = &batch{items: make([]item, 0, batchItems), pkts: make([]decode.Packet, 0, batchItems)}
+		} else {
+			l.cur = <-l.free
+		}
+	}
+	l.cur.items, l.cur.pkts, l.cur.arena = l.cur.items[:0], l.cur.pkts[:0], l.cur.arena[:0]
+	return l.cur
+}
+
+// send hands the batch being filled to the worker.
+func (l *lane) send() {
+	if l.cur != nil {
+		l.in <- l.cur
+		l.cur = nil
+	}
+}

@@ -1,0 +1,92 @@
+package analyze
+
+import "github.com/intunecap/intunecap/analyze/decode"
+
+// streams are the first bytes of each side, and DNS framing for a connection to port 53.
+type streams struct {
+	client, server firstBytes
+	dns            *tcpDNS
+}
+
+// readPayload feeds a segment to the stream readers. A panic in a parser is contained to this connection: it
+// is counted, the connection stops being read, and the analysis goes on.
+func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref frameRef) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.facts.panics++
+			c.parserPanic = true
+			if c.app == nil {
+				c.app = &appState{}
+			}
+			c.app.phase = phaseDone
+			e.releaseStreams(c)
+		}
+	}()
+	rx := e.streamsOf(c)
+	if fromClient {
+		if c.app.phase == phaseDone {
+			return
+		}
+		rx.client.add(p.Seq, p.Payload, &e.pool)
+		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
+			rx.client.release(&e.pool)
+		}
+		return
+	}
+	if !c.app.wantsServer() || rx.server.limit == 0 {
+		return
+	}
+	rx.server.add(p.Seq, p.Payload, &e.serverPool)
+	if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
+		rx.server.release(&e.serverPool)
+	}
+}
+
+// wantsPayload reports whether a segment from that side can still tell anything: most segments of a
+// connection come after its name is known, and skip the readers entirely.
+func (c *conn) wantsPayload(fromClient bool) bool {
+	if c.app == nil {
+		return true
+	}
+	if fromClient {
+		return c.app.phase != phaseDone
+	}
+	return c.app.wantsServer() && (c.rx == nil || c.rx.server.limit != 0)
+}
+
+// streamsOf returns c's payload state, starting it at the first payload.
+func (e *Engine) streamsOf(c *conn) *streams {
+	if c.rx != nil {
+		return c.rx
+	}
+	if c.app == nil {
+		c.app = &appState{}
+	}
+	if n := len(e.freeStreams); n > 0 {
+		c.rx, e.freeStreams = e.freeStreams[n-1], e.freeStreams[:n-1]
+	} else {
+		c.rx = new(streams)
+	}
+	*c.rx = streams{client: firstBytes{limit: e.opts.MaxStreamBytes}, server: firstBytes{limit: serverStreamBytes}}
+	if c.clientBaseKnown {
+		c.rx.client.start(c.clientBase)
+	}
+	if c.serverBaseKnown {
+		c.rx.server.start(c.serverBase)
+	}
+	return c.rx
+}
+
+// releaseStreams gives c's buffers back to the pool.
+func (e *Engine) releaseStreams(c *conn) {
+	if c.rx != nil {
+		c.rx.client.release(&e.pool)
+		c.rx.server.release(&e.serverPool)
+	}
+}
+
+// maxFreeStreams bounds the stream records kept for reuse.
+const maxFreeStreams = 256
+
+// serverStreamBytes is how much of the server's first answer is kept: enough for a status line.
+const serverStreamBytes = 1024

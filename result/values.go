@@ -1,0 +1,58 @@
+package result
+
+// The values of Record's enumerated fields. Each type is a string whose value is its JSON spelling, and each
+// const block below is the one table of its type's values: docs/report.md lists exactly these (a test in this
+// package holds the two together), and a switch over a typed value is checked by the compiler and vet.
+
+// State says what happened on the wire to a connection, flow or DNS exchange, in Zeek's spirit.
+type State string
+
+// The states (docs/report.md, "States").
+const (
+	StateEstablished State = "established" // TCP: the handshake completed; the connection ran or closed normally
+	StateRefused     State = "refused"     // TCP: the SYN was answered by a reset
+	StateReset       State = "reset"       // TCP: the server side reset the connection
+	StateAborted     State = "aborted"     // TCP: the client reset the connection after a reply
+	StateUnanswered  State = "unanswered"  // SYNs, a UDP datagram or a DNS query with no reply
+	StatePartial     State = "partial"     // TCP: the capture began mid-stream
+	StateAnswered    State = "answered"    // UDP and DNS: a reply came back
+)
+
+// Stage says how far a failed connection or lookup got before it was blocked or reset.
+type Stage string
+
+// The stages (docs/report.md, "Stages"). A record that did not fail has none (the empty Stage).
+const (
+	StageAfterSyn         Stage = "after-syn"          // no answer to the SYN, or a reset instead of a SYN-ACK
+	StageAfterClientHello Stage = "after-client-hello" // after the TLS ClientHello
+	StageAfterConnect     Stage = "after-connect"      // after the CONNECT request to a proxy
+	StageAfterRequest     Stage = "after-request"      // after a plain HTTP request
+	StageAfterData        Stage = "after-data"         // later, after data had flowed
+	StageAfterQuery       Stage = "after-query"        // after a DNS query or a UDP datagram
+)
+
+// Transport says what a connection's payload turned out to be.
+type Transport string
+
+// The transports (docs/report.md, the transport field).
+const (
+	TransportTLS     Transport = "tls"     // a TLS ClientHello
+	TransportHTTP    Transport = "http"    // an HTTP/1.x request
+	TransportConnect Transport = "connect" // a CONNECT request to a proxy
+	TransportDNS     Transport = "dns"     // DNS, over UDP or TCP
+	TransportUnknown Transport = "unknown" // payload no parser recognised
+	TransportNone    Transport = "none"    // no payload from the client
+)
+
+// NameSource says where a record's name was read.
+type NameSource string
+
+// The name sources (docs/report.md, the name_source field). A record without a name has none (the empty
+// NameSource).
+const (
+	NameFromSNI      NameSource = "sni"       // the TLS ClientHello's server_name
+	NameFromHTTPHost NameSource = "http-host" // the HTTP request's Host (or absolute URI)
+	NameFromConnect  NameSource = "connect"   // the CONNECT request's target
+	NameFromDNS      NameSource = "dns"       // a DNS answer to the same client named the server's address
+	NameFromQuery    NameSource = "query"     // a DNS exchange's question
+)
