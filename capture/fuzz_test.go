@@ -23,13 +23,13 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte{})
 	addSharedSeeds(f, 4096)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := newSource("fuzz", 0, bytes.NewReader(data))
+		var warnings []Warning
+		s, err := newSource("fuzz", 0, bytes.NewReader(data), &warnings)
 		if err != nil {
 			return
 		}
 		for n := 0; ; n++ {
-			ok, _ := s.readNext()
-			if !ok {
+			if !s.readNext() {
 				return
 			}
 			if n > len(data) {
