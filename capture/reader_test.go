@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -381,5 +383,49 @@ func TestStdin(t *testing.T) {
 	frames, w, st := readAll(t, "-")
 	if len(frames) != 2 || len(w) != 0 || st.Files[0].Name != "<stdin>" {
 		t.Errorf("frames %d warnings %v name %q", len(frames), w, st.Files[0].Name)
+	}
+}
+
+// TestMergeAgreesWithFullMerge checks the reader, which opens a file of a set only when its first frame is due,
+// against a merge that looks at every file's next frame at every step, over sets of files that overlap in
+// time, follow one another, and go backwards in time inside a file.
+func TestMergeAgreesWithFullMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 20 {
+		nfiles := 1 + rng.IntN(12)
+		files := make([][]rec, nfiles)
+		var paths []string
+		for f := range files {
+			sec := uint32(rng.IntN(50))
+			for i := range rng.IntN(8) {
+				sec = uint32(max(0, int(sec)+rng.IntN(6)-1)) // mostly forwards, sometimes back a second
+				files[f] = append(files[f], rec{sec: sec, data: []byte{byte(f), byte(i)}})
+			}
+			paths = append(paths, writeTemp(t, fmt.Sprintf("r%d-f%d.pcap", round, f),
+				pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw, files[f]...)))
+		}
+		var want []string
+		next := make([]int, nfiles)
+		for {
+			best := -1
+			for f := range files {
+				if next[f] < len(files[f]) && (best < 0 || files[f][next[f]].sec < files[best][next[best]].sec) {
+					best = f
+				}
+			}
+			if best < 0 {
+				break
+			}
+			want = append(want, fmt.Sprint(files[best][next[best]].data))
+			next[best]++
+		}
+		frames, warnings, _ := readAll(t, paths...)
+		var got []string
+		for _, f := range frames {
+			got = append(got, fmt.Sprint(f.Data))
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") || len(warnings) != 0 {
+			t.Fatalf("round %d: order\n got %v\nwant %v\nwarnings %v", round, got, want, warnings)
+		}
 	}
 }
