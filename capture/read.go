@@ -91,14 +91,22 @@ func (s *source) readPcapng() (ok, again bool) {
 	case fr.tsErr == nil:
 		ts = s.checkJump(ts, off)
 	case errors.Is(fr.tsErr, errNoTimestamp): // a simple packet block: no timestamp, the one before it stands
-		ts = s.lastTime
+		ts = s.timeBefore()
 	default:
 		s.note(noteTimeRange, off, fr.tsErr.Error()+"; the frame is given the timestamp of the frame before it")
-		ts = s.lastTime
+		ts = s.timeBefore()
 	}
 	s.pending = Frame{Data: fr.data, Timestamp: ts, WireLen: fr.wireLen, LinkType: fr.lt, File: s.index,
 		Number: s.number, Interface: fr.iface}
 	return true, false
+}
+
+// timeBefore is the timestamp of the frame before, for a frame without one: 1970-01-01 for the first.
+func (s *source) timeBefore() time.Time {
+	if s.timedFrames == 0 {
+		return time.Unix(0, 0).UTC()
+	}
+	return s.lastTime
 }
 
 // overCapMsg says why a pcapng packet block was skipped.
