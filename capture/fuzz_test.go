@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
