@@ -256,3 +256,54 @@ func Rotated(files, frames int, create func(name string) (io.WriteCloser, error)
 	}
 	return nil
 }
+
+// RuleFiles are the rule files of the hostile set, by name.
+func RuleFiles() []Case {
+	return []Case{
+		{"rules-one-line.json", func(w io.Writer) error { return RulesOneLineJSON(w, 4_000_000) }},
+		{"rules-alias-fanout.yaml", func(w io.Writer) error { return RulesAliasFanout(w, 7, 10) }},
+	}
+}
+
+// RulesOneLineJSON writes a rule table in JSON on one line of about size bytes: rows of one pattern each.
+func RulesOneLineJSON(w io.Writer, size int) error {
+	var b strings.Builder
+	b.WriteString(`{"rules":[`)
+	for i := 0; b.Len() < size-64; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"pattern":"h%d.example.com","ports":"443"}`, i)
+	}
+	b.WriteString(`]}`)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// RulesAliasFanout writes a small YAML rule table whose aliases multiply: a list of fan names, then levels
+// lists each holding fan aliases of the list before, and one row whose patterns alias the last list, which
+// stands for fan^(levels+1) patterns.
+func RulesAliasFanout(w io.Writer, levels, fan int) error {
+	var b strings.Builder
+	b.WriteString("add_microsoft_suffixes: &l0 [")
+	for i := range fan {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "s%d.example.com", i)
+	}
+	b.WriteString("]\nrules:\n")
+	for l := 1; l <= levels; l++ {
+		fmt.Fprintf(&b, "  - purpose: level %d\n    notes: &l%d [", l, l)
+		for i := range fan {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*l%d", l-1)
+		}
+		b.WriteString("]\n")
+	}
+	fmt.Fprintf(&b, "  - patterns: *l%d\n    ports: \"443\"\n", levels)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
