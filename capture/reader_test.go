@@ -71,6 +71,9 @@ func TestBrokenFiles(t *testing.T) {
 	binary.LittleEndian.PutUint32(badIface[epb2+8:], 5)
 	badLen := append([]byte(nil), ng...)
 	binary.LittleEndian.PutUint32(badLen[epb2+4:], 0xffffff00)
+	badTrailer := append([]byte(nil), ng...)
+	epb2Len := int(binary.LittleEndian.Uint32(ng[epb2+4:]))
+	binary.LittleEndian.PutUint32(badTrailer[epb2+epb2Len-4:], uint32(epb2Len+4))
 	huge := make([]byte, 300000)
 	tests := []struct {
 		name     string
@@ -111,6 +114,8 @@ func TestBrokenFiles(t *testing.T) {
 			Msg: "interface id 5 not present in section (have only 1 interfaces)" + skipped}}},
 		{"pcapng bad block length in the middle", badLen, 1, 100, []Warning{{Frame: 2, Offset: int64(epb2),
 			Msg: "unexpected end of file (truncated capture)" + skipped}}},
+		{"pcapng block lengths differ", badTrailer, 1, 100, []Warning{{Frame: 2, Offset: int64(epb2),
+			Msg: "pcapng block of type 0x6: length 132 at its start, 136 at its end" + skipped}}},
 		{"pcapng truncated last block", ng[:len(ng)-6], 2, 100, []Warning{{Frame: 3, Offset: int64(blockOffsets(ng)[4]),
 			Msg: "unexpected end of file (truncated capture)" + skipped}}},
 		{"gzip pcap", gzipBytes(t, three), 3, 100, nil},
@@ -427,5 +432,40 @@ func TestMergeAgreesWithFullMerge(t *testing.T) {
 		if strings.Join(got, " ") != strings.Join(want, " ") || len(warnings) != 0 {
 			t.Fatalf("round %d: order\n got %v\nwant %v\nwarnings %v", round, got, want, warnings)
 		}
+	}
+}
+
+// TestTooManyOverlappingFiles checks the cap on files open at once: files whose times all overlap must all be
+// open together, and one more than the cap is an error naming it.
+func TestTooManyOverlappingFiles(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i := range maxOpenFiles + 1 {
+		p := filepath.Join(dir, fmt.Sprintf("f%03d.pcap", i))
+		if err := os.WriteFile(p, simplePcap(2, 60), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	r, err := Open(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for n := 0; err == nil; n++ { // every first frame comes before any second one
+		_, err = r.Next()
+		if n > maxOpenFiles+1 {
+			t.Fatalf("%d frames and no error", n)
+		}
+	}
+	want := fmt.Sprintf("open capture %s: more than %d capture files overlap in time; merge some first (mergecap)",
+		paths[maxOpenFiles], maxOpenFiles)
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	// Below the cap the same files read in full.
+	frames, w, _ := readAll(t, paths[:maxOpenFiles]...)
+	if len(frames) != 2*maxOpenFiles || len(w) != 0 {
+		t.Errorf("%d frames, warnings %v", len(frames), w)
 	}
 }
