@@ -93,11 +93,13 @@ func (r *Reader) probe(path string, index int) (*source, fileStart, error) {
 	if s.readNext() {
 		first = fileStart{time: s.pending.Timestamp, hasFrame: true}
 	}
-	if path == "-" {
+	if path == "-" { // kept open: standard input cannot be read twice
 		s.warn = &r.warnings
 		s.reopen = first.hasFrame
-		if !first.hasFrame {
+		if !first.hasFrame { // read to its end already: its warnings are now, and nothing is left to read
 			r.warnings = append(r.warnings, ignored...)
+			s.done = true
+			_ = s.close()
 		}
 		return s, first, nil
 	}
@@ -184,6 +186,9 @@ func (r *Reader) dueBefore(i, j int) bool {
 // openFile opens file i for good (unless it is open already) and reads its first frame.
 func (r *Reader) openFile(i int) error {
 	s := r.srcs[i]
+	if s.done {
+		return nil
+	}
 	if s.br == nil {
 		if len(r.heap) >= maxOpenFiles {
 			return fmt.Errorf("open capture %s: more than %d capture files overlap in time; merge some first (mergecap)",

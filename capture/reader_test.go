@@ -391,6 +391,45 @@ func TestStdin(t *testing.T) {
 	}
 }
 
+// TestStdinInSet checks standard input merged with a file: it is read once, kept open from Open on.
+func TestStdinInSet(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stdin  []byte
+		frames int
+		warns  int
+	}{
+		{"frames", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw,
+			rec{sec: 2, data: []byte{'s', 1}}, rec{sec: 4, data: []byte{'s', 2}}), 4, 0},
+		{"header only", simplePcap(0, 0), 2, 0},
+		{"cut before its first frame", simplePcap(1, 60)[:30], 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := os.Open(writeTemp(t, "in.pcap", tc.stdin))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			old := os.Stdin
+			os.Stdin = in
+			defer func() { os.Stdin = old }()
+			file := writeTemp(t, "f.pcap", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw,
+				rec{sec: 1, data: []byte{'f', 1}}, rec{sec: 3, data: []byte{'f', 2}}))
+			frames, w, st := readAll(t, "-", file)
+			var got []string
+			for _, f := range frames {
+				got = append(got, string(f.Data[0])+string('0'+f.Data[1]))
+			}
+			if len(frames) != tc.frames || len(w) != tc.warns || st.Files[0].Name != "<stdin>" {
+				t.Errorf("frames %v warnings %v files %+v", got, w, st.Files)
+			}
+			if tc.frames == 4 && strings.Join(got, " ") != "f1 s1 f2 s2" {
+				t.Errorf("order %v", got)
+			}
+		})
+	}
+}
+
 // TestMergeAgreesWithFullMerge checks the reader, which opens a file of a set only when its first frame is due,
 // against a merge that looks at every file's next frame at every step, over sets of files that overlap in
 // time, follow one another, and go backwards in time inside a file.

@@ -63,6 +63,7 @@ type source struct {
 	notes      [noteKinds]uint64
 	warn       *[]Warning // the reader's warnings, which this file's are appended to
 	reopen     bool       // the pending frame is the first, read by Open (standard input in a set)
+	done       bool       // read to its end by Open (standard input in a set, without a frame)
 	stats      FileStats
 }
 
