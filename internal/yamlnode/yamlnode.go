@@ -93,7 +93,7 @@ func ExpandedSize(n *yaml.Node, limit int64) (int64, error) {
 	c := expansion{limit: limit, sizes: map[*yaml.Node]int64{}}
 	size := c.size(n, 0)
 	if size > limit {
-		return size, fmt.Errorf("yaml aliases expand to more than %d nodes", limit)
+		return size, fmt.Errorf("yaml document stands for more than %d nodes once its aliases are expanded", limit)
 	}
 	return size, nil
 }

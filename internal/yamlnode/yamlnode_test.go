@@ -49,7 +49,7 @@ func TestExpandedSize(t *testing.T) {
 		}
 		got, err := ExpandedSize(&root, 1000)
 		if tt.want < 0 {
-			if err == nil || err.Error() != "yaml aliases expand to more than 1000 nodes" {
+			if err == nil || err.Error() != "yaml document stands for more than 1000 nodes once its aliases are expanded" {
 				t.Errorf("%s: %d, %v", tt.name, got, err)
 			}
 			continue
