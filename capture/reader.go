@@ -199,8 +199,8 @@ func (r *Reader) openFile(i int) error {
 			size = smallBufferSize
 		}
 		opened, err := openSource(s.stats.Name, i, size, os.Stdin, &r.warnings)
-		if err != nil {
-			return fmt.Errorf("reopen capture: %w", err)
+		if err != nil { // removed or replaced since Open read its header: the error names it
+			return err
 		}
 		r.srcs[i], s = opened, opened
 	}

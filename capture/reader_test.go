@@ -508,3 +508,27 @@ func TestTooManyOverlappingFiles(t *testing.T) {
 		t.Errorf("%d frames, warnings %v", len(frames), w)
 	}
 }
+
+// TestFileRemovedAfterOpen checks that a file of a set removed between Open and its turn is an error naming
+// it, not a silent skip.
+func TestFileRemovedAfterOpen(t *testing.T) {
+	a := writeTemp(t, "a.pcap", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw,
+		rec{sec: 1, data: []byte{1}}))
+	b := writeTemp(t, "b.pcap", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw,
+		rec{sec: 2, data: []byte{2}}))
+	r, err := Open([]string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatalf("first frame: %v", err)
+	}
+	_, err = r.Next()
+	if want := "open capture: open " + b + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
