@@ -372,16 +372,11 @@ func parseTarget(s string) (matchTarget, error) {
 	if strings.Contains(s, "/") {
 		return matchTarget{}, fmt.Errorf("bad name %q: a path needs a URL with its scheme (https://%s)", s, s)
 	}
-	host, port := s, uint16(0)
-	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+	host, port, bracketed := s, uint16(0), strings.HasPrefix(s, "[")
+	switch {
+	case bracketed && strings.HasSuffix(s, "]"):
 		host = s[1 : len(s)-1]
-		a, err := netip.ParseAddr(host)
-		if err != nil || !a.Is6() {
-			return matchTarget{}, fmt.Errorf("bad address %q: brackets hold an IPv6 address", s)
-		}
-		return addrTarget(s, a, 0)
-	}
-	if strings.Contains(s, ":") {
+	case strings.Contains(s, ":"):
 		h, p, err := net.SplitHostPort(s)
 		if err != nil {
 			return matchTarget{}, fmt.Errorf("bad name %q (expected NAME, NAME:PORT, ADDR, [IPv6]:PORT or a URL)", s)
@@ -390,15 +385,8 @@ func parseTarget(s string) (matchTarget, error) {
 			return matchTarget{}, err
 		}
 		host = h
-		if strings.HasPrefix(s, "[") {
-			a, err := netip.ParseAddr(h)
-			if err != nil || !a.Is6() {
-				return matchTarget{}, fmt.Errorf("bad address %q: brackets hold an IPv6 address", s)
-			}
-			return addrTarget(s, a, port)
-		}
 	}
-	return hostTarget(s, host, port)
+	return splitTarget(s, host, port, bracketed)
 }
 
 // parseURL reads scheme://host[:port]/...; the port defaults to the scheme's.
@@ -407,29 +395,31 @@ func parseURL(s string) (matchTarget, error) {
 	if err != nil {
 		return matchTarget{}, fmt.Errorf("bad URL %q: %v", s, strings.TrimPrefix(err.Error(), "parse "+strconv.Quote(s)+": "))
 	}
-	if u.Host == "" || u.Hostname() == "" {
+	if u.Hostname() == "" {
 		return matchTarget{}, fmt.Errorf("bad URL %q: no host", s)
 	}
-	var port uint16
+	port, ok := schemePorts[strings.ToLower(u.Scheme)]
 	if p := u.Port(); p != "" {
 		if port, err = parsePort(p); err != nil {
 			return matchTarget{}, err
 		}
-	} else {
-		var ok bool
-		if port, ok = schemePorts[strings.ToLower(u.Scheme)]; !ok {
-			return matchTarget{}, fmt.Errorf("bad URL %q: no default port for scheme %q (give one: %s://%s:PORT)",
-				s, u.Scheme, u.Scheme, u.Host)
-		}
+	} else if !ok {
+		return matchTarget{}, fmt.Errorf("bad URL %q: no default port for scheme %q (give one: %s://%s:PORT)",
+			s, u.Scheme, u.Scheme, u.Host)
 	}
-	if strings.HasPrefix(u.Host, "[") {
-		a, err := netip.ParseAddr(u.Hostname())
-		if err != nil || !a.Is6() {
-			return matchTarget{}, fmt.Errorf("bad URL %q: brackets hold an IPv6 address", s)
-		}
-		return addrTarget(s, a, port)
+	return splitTarget(s, u.Hostname(), port, strings.HasPrefix(u.Host, "["))
+}
+
+// splitTarget is the target for a host and port taken out of arg; a host in brackets must be an IPv6 address.
+func splitTarget(arg, host string, port uint16, bracketed bool) (matchTarget, error) {
+	if !bracketed {
+		return hostTarget(arg, host, port)
 	}
-	return hostTarget(s, u.Hostname(), port)
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return matchTarget{}, fmt.Errorf("bad address %q: brackets hold an IPv6 address", arg)
+	}
+	return addrTarget(arg, a, port)
 }
 
 // hostTarget is a name, or an IPv4 address written where a name goes (name:port, a URL's host).
