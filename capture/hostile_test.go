@@ -21,8 +21,8 @@ const peakRSSLimit = 512 << 20
 // TestHostileFiles reads each hostile capture in a child process and checks that it ends normally, with the
 // right frames and warnings, under peakRSSLimit of peak resident memory.
 func TestHostileFiles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the hostile inputs expand to gigabytes and take seconds each")
+	if testing.Short() || raceEnabled {
+		t.Skip("-short or -race: the hostile inputs expand to gigabytes and take seconds each; the race detector multiplies memory")
 	}
 	dir := t.TempDir()
 	tests := []struct {
@@ -71,8 +71,8 @@ func TestHostileFiles(t *testing.T) {
 // TestHostileRotatedSet reads 1,500 rotated capture files in a child process with at most 64 open file
 // descriptors, and checks that every frame is read, in order, under peakRSSLimit.
 func TestHostileRotatedSet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: 1,500 files take a second")
+	if testing.Short() || raceEnabled {
+		t.Skip("-short or -race: 1,500 files take a second; the race detector multiplies memory")
 	}
 	if _, err := exec.LookPath("prlimit"); err != nil {
 		if os.Getenv("CI") == "true" {
