@@ -86,6 +86,9 @@ func ngSection(t testing.TB, lts []layers.LinkType, pkts []ngPacket, drops int64
 		}
 	}
 	for _, p := range pkts {
+		if p.ts.IsZero() { // the zero time.Time is out of pcapng's range
+			p.ts = time.Unix(1, 0)
+		}
 		ci := gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(p.data), Length: len(p.data), InterfaceIndex: p.iface}
 		if err := w.WritePacket(ci, p.data); err != nil {
 			t.Fatal(err)

@@ -191,7 +191,10 @@ func (r *pcapRecords) next() ([]byte, time.Time, int, error) {
 	if err := r.check(capLen, wireLen); err != nil {
 		return nil, time.Time{}, 0, err
 	}
-	ts := time.Unix(int64(r.u32(hdr[0:4])), int64(r.u32(hdr[4:8])*r.nsFactor)).UTC()
+	ts := time.Unix(int64(r.u32(hdr[0:4])), int64(r.u32(hdr[4:8]))*int64(r.nsFactor)).UTC()
+	if capLen > maxFrameLen {
+		return nil, ts, wireLen, r.skip(capLen)
+	}
 	n := recordHeaderLen + capLen
 	r.isBig = n > r.headroom
 	if r.isBig {
@@ -247,8 +250,8 @@ func (r *pcapRecords) check(capLen, wireLen int) error {
 	return nil
 }
 
-// readBig reads a frame longer than the headroom into r.big, growing it only as bytes arrive, so a lying
-// length in a short file cannot make the reader allocate gigabytes.
+// readBig reads a frame longer than the headroom (and at most maxFrameLen) into r.big, growing it only as
+// bytes arrive.
 func (r *pcapRecords) readBig(capLen int) ([]byte, error) {
 	r.r += recordHeaderLen
 	b := bytes.NewBuffer(r.big[:0])
@@ -266,6 +269,31 @@ func (r *pcapRecords) readBig(capLen int) ([]byte, error) {
 	}
 	r.done += int64(recordHeaderLen + capLen)
 	return r.big, nil
+}
+
+// frameOverCap is a frame longer than maxFrameLen, which was read past without being held.
+type frameOverCap struct{ capLen int64 }
+
+func (e frameOverCap) Error() string {
+	return fmt.Sprintf("frame of %d bytes is over the %d-byte frame cap; frame skipped", e.capLen, maxFrameLen)
+}
+
+// skip reads past a record whose frame is over maxFrameLen and returns frameOverCap, or the error that cut it.
+func (r *pcapRecords) skip(capLen int) error {
+	r.r += recordHeaderLen
+	for left := capLen; ; {
+		take := min(r.w-r.r, left)
+		r.r += take
+		left -= take
+		if left == 0 {
+			break
+		}
+		if !r.fill(1) {
+			return noEOF(r.err)
+		}
+	}
+	r.done += int64(recordHeaderLen + capLen)
+	return frameOverCap{int64(capLen)}
 }
 
 // noEOF turns an end of file inside a record into io.ErrUnexpectedEOF: the record was cut.

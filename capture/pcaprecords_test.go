@@ -16,15 +16,16 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// TestPcapRecordsAgreeWithPcapgo reads files of several megabytes, with frames of every size up to 300 KB so
-// that records straddle every refill of the buffer, through short reads, and compares each frame with pcapgo's.
+// TestPcapRecordsAgreeWithPcapgo reads files of several megabytes, with frames of every size up to the frame cap
+// so that records straddle every refill of the buffer, through short reads, and compares each frame with
+// pcapgo's.
 func TestPcapRecordsAgreeWithPcapgo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var recs []rec
 	for i := 0; i < 4000; i++ {
 		size := rng.IntN(3000)
 		if i%500 == 7 {
-			size = 200000 + rng.IntN(100000) // longer than a buffer's worth of small frames
+			size = maxFrameLen - rng.IntN(100000) // longer than a buffer's worth of small frames
 		}
 		data := make([]byte, size)
 		for j := range data {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +71,9 @@ func TestBrokenFiles(t *testing.T) {
 	binary.LittleEndian.PutUint32(badIface[epb2+8:], 5)
 	badLen := append([]byte(nil), ng...)
 	binary.LittleEndian.PutUint32(badLen[epb2+4:], 0xffffff00)
+	badTrailer := append([]byte(nil), ng...)
+	epb2Len := int(binary.LittleEndian.Uint32(ng[epb2+4:]))
+	binary.LittleEndian.PutUint32(badTrailer[epb2+epb2Len-4:], uint32(epb2Len+4))
 	huge := make([]byte, 300000)
 	tests := []struct {
 		name     string
@@ -85,7 +90,8 @@ func TestBrokenFiles(t *testing.T) {
 		{"record header without its bytes", three[:256+16], 2, 100,
 			[]Warning{{Frame: 3, Offset: 256, Msg: "unexpected end of file (truncated capture)" + skipped}}},
 		{"2 MiB packet under a 4 GiB snaplen", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 0xffffffff,
-			layers.LinkTypeEthernet, rec{data: make([]byte, 2<<20)}, rec{data: make([]byte, 60)}), 2, 60, nil},
+			layers.LinkTypeEthernet, rec{data: make([]byte, 2<<20)}, rec{data: make([]byte, 60)}), 1, 60,
+			[]Warning{{Frame: 1, Offset: 24, Msg: "frame of 2097152 bytes is over the 262144-byte frame cap; frame skipped"}}},
 		{"2 MiB packet cut", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 0xffffffff, layers.LinkTypeEthernet,
 			rec{data: make([]byte, 60)}, rec{data: make([]byte, 2<<20)})[:3<<20/2], 1, 60,
 			[]Warning{{Frame: 2, Offset: 100, Msg: "unexpected end of file (truncated capture)" + skipped}}},
@@ -108,6 +114,8 @@ func TestBrokenFiles(t *testing.T) {
 			Msg: "interface id 5 not present in section (have only 1 interfaces)" + skipped}}},
 		{"pcapng bad block length in the middle", badLen, 1, 100, []Warning{{Frame: 2, Offset: int64(epb2),
 			Msg: "unexpected end of file (truncated capture)" + skipped}}},
+		{"pcapng block lengths differ", badTrailer, 1, 100, []Warning{{Frame: 2, Offset: int64(epb2),
+			Msg: "pcapng block of type 0x6: length 132 at its start, 136 at its end" + skipped}}},
 		{"pcapng truncated last block", ng[:len(ng)-6], 2, 100, []Warning{{Frame: 3, Offset: int64(blockOffsets(ng)[4]),
 			Msg: "unexpected end of file (truncated capture)" + skipped}}},
 		{"gzip pcap", gzipBytes(t, three), 3, 100, nil},
@@ -131,7 +139,8 @@ func TestBrokenFiles(t *testing.T) {
 			if !equalWarnings(warnings, tt.warnings) {
 				t.Errorf("warnings\n got %v\nwant %v", warnings, tt.warnings)
 			}
-			if st.Files[0].Stopped != (len(tt.warnings) > 0) {
+			stopped := len(tt.warnings) > 0 && strings.HasSuffix(tt.warnings[len(tt.warnings)-1].Msg, skipped)
+			if st.Files[0].Stopped != stopped {
 				t.Errorf("Stopped = %v", st.Files[0].Stopped)
 			}
 		})
@@ -196,14 +205,15 @@ func TestOpenArguments(t *testing.T) {
 		{"no files", nil, "open capture: no files given"},
 		{"stdin twice", []string{"-", "-"}, "open capture: standard input (-) given more than once"},
 		{"missing file", []string{missing}, "open capture: open " + missing + ": no such file or directory"},
-		{"all missing", []string{missing, missing + "2"}, "open capture: none of the 2 files could be read: " +
-			"open capture: open " + missing + ": no such file or directory\n" +
-			"open capture: open " + missing + "2: no such file or directory"},
+		{"one of a set missing", []string{writeTemp(t, "good.pcap", simplePcap(1, 60)), missing},
+			"open capture: open " + missing + ": no such file or directory"},
+		{"a directory in a set", []string{writeTemp(t, "good.pcap", simplePcap(1, 60)), t.TempDir()},
+			"is a directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Open(tt.paths)
-			if err == nil || err.Error() != tt.want {
+			if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
 				t.Errorf("error %v, want %q", err, tt.want)
 			}
 		})
@@ -378,5 +388,147 @@ func TestStdin(t *testing.T) {
 	frames, w, st := readAll(t, "-")
 	if len(frames) != 2 || len(w) != 0 || st.Files[0].Name != "<stdin>" {
 		t.Errorf("frames %d warnings %v name %q", len(frames), w, st.Files[0].Name)
+	}
+}
+
+// TestStdinInSet checks standard input merged with a file: it is read once, kept open from Open on.
+func TestStdinInSet(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stdin  []byte
+		frames int
+		warns  int
+	}{
+		{"frames", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw,
+			rec{sec: 2, data: []byte{'s', 1}}, rec{sec: 4, data: []byte{'s', 2}}), 4, 0},
+		{"header only", simplePcap(0, 0), 2, 0},
+		{"cut before its first frame", simplePcap(1, 60)[:30], 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := os.Open(writeTemp(t, "in.pcap", tc.stdin))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			old := os.Stdin
+			os.Stdin = in
+			defer func() { os.Stdin = old }()
+			file := writeTemp(t, "f.pcap", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw,
+				rec{sec: 1, data: []byte{'f', 1}}, rec{sec: 3, data: []byte{'f', 2}}))
+			frames, w, st := readAll(t, "-", file)
+			var got []string
+			for _, f := range frames {
+				got = append(got, string(f.Data[0])+string('0'+f.Data[1]))
+			}
+			if len(frames) != tc.frames || len(w) != tc.warns || st.Files[0].Name != "<stdin>" {
+				t.Errorf("frames %v warnings %v files %+v", got, w, st.Files)
+			}
+			if tc.frames == 4 && strings.Join(got, " ") != "f1 s1 f2 s2" {
+				t.Errorf("order %v", got)
+			}
+		})
+	}
+}
+
+// TestMergeAgreesWithFullMerge checks the reader, which opens a file of a set only when its first frame is due,
+// against a merge that looks at every file's next frame at every step, over sets of files that overlap in
+// time, follow one another, and go backwards in time inside a file.
+func TestMergeAgreesWithFullMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 20 {
+		nfiles := 1 + rng.IntN(12)
+		files := make([][]rec, nfiles)
+		var paths []string
+		for f := range files {
+			sec := uint32(rng.IntN(50))
+			for i := range rng.IntN(8) {
+				sec = uint32(max(0, int(sec)+rng.IntN(6)-1)) // mostly forwards, sometimes back a second
+				files[f] = append(files[f], rec{sec: sec, data: []byte{byte(f), byte(i)}})
+			}
+			paths = append(paths, writeTemp(t, fmt.Sprintf("r%d-f%d.pcap", round, f),
+				pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw, files[f]...)))
+		}
+		var want []string
+		next := make([]int, nfiles)
+		for {
+			best := -1
+			for f := range files {
+				if next[f] < len(files[f]) && (best < 0 || files[f][next[f]].sec < files[best][next[best]].sec) {
+					best = f
+				}
+			}
+			if best < 0 {
+				break
+			}
+			want = append(want, fmt.Sprint(files[best][next[best]].data))
+			next[best]++
+		}
+		frames, warnings, _ := readAll(t, paths...)
+		var got []string
+		for _, f := range frames {
+			got = append(got, fmt.Sprint(f.Data))
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") || len(warnings) != 0 {
+			t.Fatalf("round %d: order\n got %v\nwant %v\nwarnings %v", round, got, want, warnings)
+		}
+	}
+}
+
+// TestTooManyOverlappingFiles checks the cap on files open at once: files whose times all overlap must all be
+// open together, and one more than the cap is an error naming it.
+func TestTooManyOverlappingFiles(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i := range maxOpenFiles + 1 {
+		p := filepath.Join(dir, fmt.Sprintf("f%03d.pcap", i))
+		if err := os.WriteFile(p, simplePcap(2, 60), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	r, err := Open(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for n := 0; err == nil; n++ { // every first frame comes before any second one
+		_, err = r.Next()
+		if n > maxOpenFiles+1 {
+			t.Fatalf("%d frames and no error", n)
+		}
+	}
+	want := fmt.Sprintf("open capture %s: more than %d capture files overlap in time; merge some first (mergecap)",
+		paths[maxOpenFiles], maxOpenFiles)
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	// Below the cap the same files read in full.
+	frames, w, _ := readAll(t, paths[:maxOpenFiles]...)
+	if len(frames) != 2*maxOpenFiles || len(w) != 0 {
+		t.Errorf("%d frames, warnings %v", len(frames), w)
+	}
+}
+
+// TestFileRemovedAfterOpen checks that a file of a set removed between Open and its turn is an error naming
+// it, not a silent skip.
+func TestFileRemovedAfterOpen(t *testing.T) {
+	a := writeTemp(t, "a.pcap", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw,
+		rec{sec: 1, data: []byte{1}}))
+	b := writeTemp(t, "b.pcap", pcapBytes(binary.LittleEndian, 0xa1b2c3d4, 65535, layers.LinkTypeRaw,
+		rec{sec: 2, data: []byte{2}}))
+	r, err := Open([]string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := os.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatalf("first frame: %v", err)
+	}
+	_, err = r.Next()
+	if want := "open capture: open " + b + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
 	}
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/intunecap/intunecap/internal/hostile"
 )
 
 // refRow is a row compiled by the reference matcher: its pattern as a regular expression, written from the
@@ -226,7 +229,8 @@ func seedFiles(f *testing.F, prefix byte) {
 	}
 }
 
-// checkLoad is what every loader fuzz target asserts: no panic, a *FileError or a usable table.
+// checkLoad is what every loader fuzz target asserts: no panic, a *FileError or a usable table within the
+// row cap.
 func checkLoad(t *testing.T, data []byte) {
 	tb, err := ParseTable("fuzz", data)
 	if err != nil {
@@ -235,6 +239,9 @@ func checkLoad(t *testing.T, data []byte) {
 			t.Fatalf("error %T %v with table %v", err, err, tb)
 		}
 		return
+	}
+	if len(tb.Rules) > maxRows {
+		t.Fatalf("%d rows", len(tb.Rules))
 	}
 	m := NewMatcher(tb)
 	for _, r := range tb.Rules {
@@ -252,6 +259,9 @@ func checkLoad(t *testing.T, data []byte) {
 func FuzzLoadYAML(f *testing.F) {
 	seedFiles(f, 0)
 	f.Add([]byte("rules:\n  - &r {purpose: p, patterns: [a.example], ports: \"1-2\"}\n  - *r\n"))
+	var fanout bytes.Buffer
+	_ = hostile.RulesAliasFanout(&fanout, 3, 4)
+	f.Add(fanout.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if firstByte(data) == '{' || firstByte(data) == '[' {
 			return // the JSON targets cover these
@@ -262,6 +272,9 @@ func FuzzLoadYAML(f *testing.F) {
 
 func FuzzLoadJSON(f *testing.F) {
 	seedFiles(f, '{')
+	var oneLine bytes.Buffer
+	_ = hostile.RulesOneLineJSON(&oneLine, 300)
+	f.Add(oneLine.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if firstByte(data) != '{' {
 			data = append([]byte("{"), data...)

@@ -44,13 +44,18 @@ func (id *jsonID) UnmarshalJSON(data []byte) error {
 
 // jsonDoc walks a JSON document token by token, so every row keeps the offset it starts at.
 type jsonDoc struct {
-	b    *builder
-	data []byte
-	dec  *json.Decoder
+	b     *builder
+	data  []byte
+	dec   *json.Decoder
+	lines *lineIndex
+}
+
+func newJSONDoc(b *builder, data []byte) *jsonDoc {
+	return &jsonDoc{b: b, data: data, dec: json.NewDecoder(bytes.NewReader(data)), lines: newLineIndex(data)}
 }
 
 func (b *builder) json(data []byte) error {
-	d := &jsonDoc{b: b, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	d := newJSONDoc(b, data)
 	if err := d.delim('{', "an object with a \"rules\" list"); err != nil {
 		return err
 	}
@@ -111,7 +116,7 @@ func (d *jsonDoc) rows() error {
 	}
 	for d.dec.More() {
 		off := d.nextOffset()
-		at := offsetPos(d.data, off)
+		at := d.lines.pos(off)
 		var raw json.RawMessage
 		if err := d.dec.Decode(&raw); err != nil {
 			return d.err(err, at, "")
@@ -178,7 +183,7 @@ func (d *jsonDoc) nextOffset() int64 {
 	return off
 }
 
-func (d *jsonDoc) next() pos { return offsetPos(d.data, d.nextOffset()) }
+func (d *jsonDoc) next() pos { return d.lines.pos(d.nextOffset()) }
 
 func (d *jsonDoc) delim(want json.Delim, what string) error {
 	at := d.next()

@@ -1,9 +1,6 @@
 package rules
 
-import (
-	"bytes"
-	"encoding/json"
-)
+import "encoding/json"
 
 // m365Entry is one endpoint set of Microsoft's 365 endpoint web service
 // (https://endpoints.office.com/endpoints/worldwide?clientrequestid=...).
@@ -27,13 +24,13 @@ var m365Fields = []string{"id", "serviceArea", "serviceAreaDisplayName", "urls",
 // m365 reads the web service's array. Each endpoint set becomes one row per URL, then one per address
 // range, all with the set's id; a set with neither becomes a note row, so row numbers follow the file.
 func (b *builder) m365(data []byte) error {
-	d := &jsonDoc{b: b, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	d := newJSONDoc(b, data)
 	if err := d.delim('[', "a list of endpoint sets"); err != nil {
 		return err
 	}
 	for d.dec.More() {
 		off := d.nextOffset()
-		at := offsetPos(data, off)
+		at := d.lines.pos(off)
 		var raw json.RawMessage
 		if err := d.dec.Decode(&raw); err != nil {
 			return d.err(err, at, "")

@@ -37,6 +37,9 @@ func (b *builder) yaml(data []byte) error {
 		}
 		return nodePos(&extra).errorf(b.file, "a second YAML document (expected one table per file)")
 	}
+	if _, err := yamlnode.ExpandedSize(&root, maxYAMLNodes); err != nil {
+		return &FileError{Path: b.file, Msg: err.Error()}
+	}
 	return b.yamlFile(yamlnode.Deref(&root))
 }
 

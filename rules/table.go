@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -24,8 +25,16 @@ type Table struct {
 // DefaultProfile is the table used when no --rules is given: the requirements of the 2015 article.
 const DefaultProfile = "intune-2015"
 
-// maxRows bounds a table, so a hostile file (YAML aliases multiply rows) cannot exhaust memory.
-const maxRows = 1 << 20
+// The caps on a rule file, so that a hostile or mistaken one (a device, a huge download, YAML aliases that
+// multiply rows) cannot exhaust memory or time; docs/rules.md lists them.
+const (
+	// maxRows bounds a table: 400 times the rows of Microsoft's whole 365 endpoint list.
+	maxRows = 100_000
+	// maxFileSize bounds a rule file, in bytes: the 365 endpoint list is 16 KB.
+	maxFileSize = 4 << 20
+	// maxYAMLNodes bounds the YAML nodes a file stands for once its aliases are expanded.
+	maxYAMLNodes = 1_000_000
+)
 
 //go:embed profiles/*.yaml
 var profileFS embed.FS
@@ -119,16 +128,67 @@ func loadProfile(name string) (*Table, error) {
 // LoadFile reads one rule file: YAML, JSON of the same shape, or Microsoft's 365 endpoint web-service JSON
 // (a top-level array), told apart by content so a downloaded file needs no renaming. Any problem is one
 // error naming file:line:column; a table is never returned partially.
+//
+// The file must be a regular file (a device such as /dev/zero, a FIFO or a directory is refused) of at most
+// maxFileSize bytes.
 func LoadFile(path string) (*Table, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read rules: %w", err)
+		return nil, err
 	}
 	return parseTable(path, path, data)
 }
 
+// readFile reads a rule file within the caps.
+func readFile(path string) ([]byte, error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() { // opening a FIFO waits for a writer
+		return nil, &FileError{Path: path, Msg: fmt.Sprintf("not a regular file (%s)", fileKind(fi.Mode()))}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	if !fi.Mode().IsRegular() { // replaced since the first look
+		return nil, &FileError{Path: path, Msg: fmt.Sprintf("not a regular file (%s)", fileKind(fi.Mode()))}
+	}
+	if fi.Size() > maxFileSize {
+		return nil, &FileError{Path: path, Msg: fmt.Sprintf("%d bytes, over the %d-byte cap on a rule file", fi.Size(), maxFileSize)}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1)) // the file may have grown since Stat
+	if err != nil {
+		return nil, fmt.Errorf("read rules %s: %w", path, err)
+	}
+	if len(data) > maxFileSize {
+		return nil, &FileError{Path: path, Msg: fmt.Sprintf("over the %d-byte cap on a rule file", maxFileSize)}
+	}
+	return data, nil
+}
+
+// fileKind names what a path that is not a regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
+}
+
 // ParseTable is LoadFile for bytes already in memory; name becomes each row's Table.
 func ParseTable(name string, data []byte) (*Table, error) {
+	if len(data) > maxFileSize {
+		return nil, &FileError{Path: name, Msg: fmt.Sprintf("%d bytes, over the %d-byte cap on a rule file", len(data), maxFileSize)}
+	}
 	return parseTable(name, name, data)
 }
 
@@ -290,12 +350,14 @@ func (b *builder) table() (*Table, error) {
 	}
 	list = append(list, b.addSuffixes...)
 	suffixes := make([]string, 0, len(list))
+	seen := make(map[string]bool, len(list))
 	for _, s := range list {
 		d, err := parseDomain(s.s)
 		if err != nil {
 			return nil, s.at.errorf(b.file, "microsoft suffix: %v", err)
 		}
-		if !slices.Contains(suffixes, d) {
+		if !seen[d] {
+			seen[d] = true
 			suffixes = append(suffixes, d)
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/intunecap/intunecap/report"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -23,7 +26,7 @@ Inspect the requirement tables intunecap judges connections by.
 Commands:
   list [--rules SPEC]... [--format text|json]       print the rows of a table
   check FILE...                                     validate rule files
-  match [--rules SPEC]... [--udp] NAME|ADDR [PORT]  show the row and verdict for a connection
+  match [--rules SPEC]... [--udp] TARGET [PORT]     show the row and verdict for a connection
   diff A B                                          show rows in one table and not the other
 
 A SPEC is a profile name (%s) or a file (YAML, JSON or
@@ -129,7 +132,7 @@ func rulesList(args []string, stdout, stderr io.Writer) int {
 	}
 	table, err := rules.Load(specs)
 	if err != nil {
-		fmt.Fprintf(stderr, "intunecap rules list: %v\n", err)
+		fmt.Fprintf(stderr, "intunecap rules list: %s\n", safe(err.Error()))
 		return 2
 	}
 	if format == "json" {
@@ -178,8 +181,8 @@ func writeRowsText(w io.Writer, rows []*rules.Rule) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ROW\tID\tPATTERN\tPORTS\tPURPOSE")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Key(), dash(r.ID), dash(r.Target()), dash(r.PortsString()),
-			rowPurpose(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(r.Key()), safe(dash(r.ID)), safe(dash(r.Target())),
+			dash(r.PortsString()), safe(rowPurpose(r)))
 	}
 	tw.Flush()
 }
@@ -194,6 +197,11 @@ func rowPurpose(r *rules.Rule) string {
 	}
 	return p
 }
+
+// safe escapes text from a rule file (or a path or name the user typed) for a terminal: a row's purpose or
+// notes could hold escape sequences that rewrite the screen. Tabs are escaped too, so a purpose cannot shift
+// the columns of a list. JSON output relies on JSON's own escaping instead.
+func safe(s string) string { return report.SafeText(s) }
 
 func dash(s string) string {
 	if s == "" {
@@ -235,7 +243,7 @@ func rulesCheck(args []string, stdout, stderr io.Writer) int {
 	for _, file := range fs.Args() {
 		table, err := rules.Load([]string{file})
 		if err != nil {
-			fmt.Fprintf(stderr, "%v\n", err)
+			fmt.Fprintf(stderr, "%s\n", safe(err.Error()))
 			code = 1
 			continue
 		}
@@ -245,7 +253,7 @@ func rulesCheck(args []string, stdout, stderr io.Writer) int {
 				notes++
 			}
 		}
-		fmt.Fprintf(stdout, "%s: ok, %d rows (%d matchable, %d notes), %d microsoft suffixes\n", file,
+		fmt.Fprintf(stdout, "%s: ok, %d rows (%d matchable, %d notes), %d microsoft suffixes\n", safe(file),
 			len(table.Rules), len(table.Rules)-notes, notes, len(table.MicrosoftSuffixes))
 	}
 	return code
@@ -253,12 +261,15 @@ func rulesCheck(args []string, stdout, stderr io.Writer) int {
 
 // ---- match ----
 
-const rulesMatchUsage = `usage: intunecap rules match [--rules SPEC]... [--format text|json] [--udp] NAME|ADDR [PORT]
+const rulesMatchUsage = `usage: intunecap rules match [--rules SPEC]... [--format text|json] [--udp] TARGET [PORT]
 
-Show which row applies to a connection to NAME (or, for an address, which address
-range), the verdict that connection would get if it succeeded (allowed,
-port-not-allowed, unlisted or other), and every row that matched. PORT defaults to
-443. Unicode names are converted to their punycode form first.
+Show which row applies to a connection to TARGET (a name, or for an address, which
+address range), the verdict that connection would get if it succeeded (allowed,
+port-not-allowed, unlisted or other), and every row that matched. TARGET is one of
+  NAME  NAME:PORT  ADDR  IPv4:PORT  [IPv6]  [IPv6]:PORT
+  a URL: https://NAME/path (port 443), http://NAME/ (80), https://NAME:8443/, https://[IPv6]/
+PORT defaults to 443; give it once, in TARGET or after it. Unicode names are
+converted to their punycode form first.
 Exit status: 0 the connection would be allowed, 1 any other verdict, 2 usage or
 load error.
 `
@@ -279,12 +290,12 @@ func rulesMatch(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "intunecap rules match: %v\n", err)
+		fmt.Fprintf(stderr, "intunecap rules match: %s\n", safe(err.Error()))
 		return 2
 	}
 	table, err := rules.Load(specs)
 	if err != nil {
-		fmt.Fprintf(stderr, "intunecap rules match: %v\n", err)
+		fmt.Fprintf(stderr, "intunecap rules match: %s\n", safe(err.Error()))
 		return 2
 	}
 	res := q.run(rules.NewMatcher(table))
@@ -317,23 +328,127 @@ func parseMatchArgs(args []string, udp bool) (matchQuery, error) {
 	if len(args) == 0 || len(args) > 2 {
 		return q, fmt.Errorf("expected NAME [PORT], got %d arguments", len(args))
 	}
-	if len(args) == 2 {
-		n, err := strconv.ParseUint(args[1], 10, 16)
-		if err != nil || n == 0 {
-			return q, fmt.Errorf("bad port %q (expected a number from 1 to 65535)", args[1])
-		}
-		q.port = uint16(n)
-	}
-	if a, err := netip.ParseAddr(args[0]); err == nil {
-		q.addr = a
-		return q, nil
-	}
-	name, err := rules.ToASCII(args[0])
+	t, err := parseTarget(args[0])
 	if err != nil {
-		return q, fmt.Errorf("bad name %q: %w", args[0], err)
+		return q, err
 	}
-	q.name = name
+	if t.port != 0 {
+		q.port = t.port
+	}
+	if len(args) == 2 {
+		if t.port != 0 {
+			return q, fmt.Errorf("port given twice: in %q and as %q", args[0], args[1])
+		}
+		n, err := parsePort(args[1])
+		if err != nil {
+			return q, err
+		}
+		q.port = n
+	}
+	q.name, q.addr = t.name, t.addr
 	return q, nil
+}
+
+// matchTarget is what the first argument of "rules match" names: a host name or an address, and the port
+// it gives (0 when none).
+type matchTarget struct {
+	name string
+	addr netip.Addr
+	port uint16
+}
+
+// schemePorts are the default ports of the URL schemes "rules match" knows.
+var schemePorts = map[string]uint16{"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
+
+// parseTarget reads NAME, ADDR, NAME:PORT, ADDR:PORT, [IPv6], [IPv6]:PORT or a URL (scheme://host[:port]/...,
+// whose port defaults to the scheme's).
+func parseTarget(s string) (matchTarget, error) {
+	if a, err := netip.ParseAddr(s); err == nil { // a bare IPv6 address has colons but no port
+		return addrTarget(s, a, 0)
+	}
+	if strings.Contains(s, "://") {
+		return parseURL(s)
+	}
+	if strings.Contains(s, "/") {
+		return matchTarget{}, fmt.Errorf("bad name %q: a path needs a URL with its scheme (https://%s)", s, s)
+	}
+	host, port, bracketed := s, uint16(0), strings.HasPrefix(s, "[")
+	switch {
+	case bracketed && strings.HasSuffix(s, "]"):
+		host = s[1 : len(s)-1]
+	case strings.Contains(s, ":"):
+		h, p, err := net.SplitHostPort(s)
+		if err != nil {
+			return matchTarget{}, fmt.Errorf("bad name %q (expected NAME, NAME:PORT, ADDR, [IPv6]:PORT or a URL)", s)
+		}
+		if port, err = parsePort(p); err != nil {
+			return matchTarget{}, err
+		}
+		host = h
+	}
+	return splitTarget(s, host, port, bracketed)
+}
+
+// parseURL reads scheme://host[:port]/...; the port defaults to the scheme's.
+func parseURL(s string) (matchTarget, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return matchTarget{}, fmt.Errorf("bad URL %q: %v", s, strings.TrimPrefix(err.Error(), "parse "+strconv.Quote(s)+": "))
+	}
+	if u.Hostname() == "" {
+		return matchTarget{}, fmt.Errorf("bad URL %q: no host", s)
+	}
+	port, ok := schemePorts[strings.ToLower(u.Scheme)]
+	if p := u.Port(); p != "" {
+		if port, err = parsePort(p); err != nil {
+			return matchTarget{}, err
+		}
+	} else if !ok {
+		return matchTarget{}, fmt.Errorf("bad URL %q: no default port for scheme %q (give one: %s://%s:PORT)",
+			s, u.Scheme, u.Scheme, u.Host)
+	}
+	return splitTarget(s, u.Hostname(), port, strings.HasPrefix(u.Host, "["))
+}
+
+// splitTarget is the target for a host and port taken out of arg; a host in brackets must be an IPv6 address.
+func splitTarget(arg, host string, port uint16, bracketed bool) (matchTarget, error) {
+	if !bracketed {
+		return hostTarget(arg, host, port)
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return matchTarget{}, fmt.Errorf("bad address %q: brackets hold an IPv6 address", arg)
+	}
+	return addrTarget(arg, a, port)
+}
+
+// hostTarget is a name, or an IPv4 address written where a name goes (name:port, a URL's host).
+func hostTarget(arg, host string, port uint16) (matchTarget, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return addrTarget(arg, a, port)
+	}
+	name, err := rules.ToASCII(host)
+	if err != nil {
+		return matchTarget{}, fmt.Errorf("bad name %q: %w", arg, err)
+	}
+	return matchTarget{name: name, port: port}, nil
+}
+
+// addrTarget is an address; a zone (fe80::1%eth0) means nothing to a rule table.
+func addrTarget(arg string, a netip.Addr, port uint16) (matchTarget, error) {
+	if a.Zone() != "" {
+		return matchTarget{}, fmt.Errorf("bad address %q: a zone (%%%s) means nothing to a rule table", arg, a.Zone())
+	}
+	return matchTarget{addr: a.Unmap(), port: port}, nil
+}
+
+// parsePort reads a port from 1 to 65535.
+func parsePort(s string) (uint16, error) {
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("bad port %q (expected a number from 1 to 65535)", s)
+	}
+	return uint16(n), nil
 }
 
 // matchResult is what "rules match" prints.
@@ -406,15 +521,15 @@ func (res matchResult) json() matchJSON {
 }
 
 func (res matchResult) text(w io.Writer) {
-	fmt.Fprintf(w, "name:     %s\n", res.q.target())
+	fmt.Fprintf(w, "name:     %s\n", safe(res.q.target()))
 	fmt.Fprintf(w, "port:     %s/%d\n", res.q.proto, res.q.port)
 	fmt.Fprintf(w, "verdict:  %s\n", res.verdict)
 	if res.best == nil {
 		fmt.Fprintln(w, "rule:     none")
 		return
 	}
-	fmt.Fprintf(w, "rule:     %s %s (%s) %s\n", res.best.Key(), res.best.Target(), res.best.PortsString(),
-		rowPurpose(res.best))
+	fmt.Fprintf(w, "rule:     %s %s (%s) %s\n", safe(res.best.Key()), safe(res.best.Target()), res.best.PortsString(),
+		safe(rowPurpose(res.best)))
 	fmt.Fprintf(w, "matches:  %d\n", len(res.all))
 	if len(res.all) > 0 {
 		writeRowsText(w, res.all)
@@ -446,14 +561,14 @@ func rulesDiff(args []string, stdout, stderr io.Writer) int {
 	for i, spec := range fs.Args() {
 		t, err := rules.Load([]string{spec})
 		if err != nil {
-			fmt.Fprintf(stderr, "intunecap rules diff: %v\n", err)
+			fmt.Fprintf(stderr, "intunecap rules diff: %s\n", safe(err.Error()))
 			return 2
 		}
 		sides[i] = newDiffSide(t)
 	}
 	lines := diffLines(sides[0], sides[1])
 	for _, l := range lines {
-		fmt.Fprintln(stdout, l)
+		fmt.Fprintln(stdout, safe(l))
 	}
 	if len(lines) == 0 {
 		return 0

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -143,5 +145,97 @@ func TestRulesDiffLines(t *testing.T) {
 	if code != 1 || !strings.HasPrefix(out, want[0]+"\n") || strings.Contains(out, want[1]) ||
 		!strings.Contains(out, "+ *.manage.microsoft.com 80,443\n") || !strings.Contains(out, "- 198.51.100.0/24 443\n") {
 		t.Errorf("diff: code %d\n%s", code, out)
+	}
+}
+
+// TestRulesMatchTargets checks the forms of TARGET "rules match" accepts (URLs, NAME:PORT, addresses with and
+// without brackets and ports) and the one-line refusals of the others.
+func TestRulesMatchTargets(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string // in stdout when code < 2, in stderr otherwise
+	}{
+		{[]string{"https://login.microsoftonline.com/"}, 0, "name:     login.microsoftonline.com\nport:     tcp/443\nverdict:  allowed"},
+		{[]string{"login.microsoftonline.com:443"}, 0, "name:     login.microsoftonline.com\nport:     tcp/443\nverdict:  allowed"},
+		{[]string{"HTTPS://user@Login.MicrosoftOnline.com/common/oauth2?x=1#y"}, 0, "port:     tcp/443\nverdict:  allowed"},
+		{[]string{"http://login.microsoftonline.com/"}, 0, "port:     tcp/80\nverdict:  allowed"},
+		{[]string{"https://login.microsoftonline.com:8443/"}, 1, "port:     tcp/8443\nverdict:  port-not-allowed"},
+		{[]string{"login.microsoftonline.com.:25"}, 1, "port:     tcp/25\nverdict:  port-not-allowed"},
+		{[]string{"13.107.219.5:443"}, 0, "name:     13.107.219.5\nport:     tcp/443\nverdict:  allowed"},
+		{[]string{"https://13.107.219.5/"}, 0, "name:     13.107.219.5\nport:     tcp/443\nverdict:  allowed"},
+		{[]string{"[2001:db8::1]:8080"}, 1, "name:     2001:db8::1\nport:     tcp/8080\nverdict:  other"},
+		{[]string{"[2001:db8::1]"}, 1, "name:     2001:db8::1\nport:     tcp/443"},
+		{[]string{"2001:db8::1"}, 1, "name:     2001:db8::1\nport:     tcp/443"},
+		{[]string{"https://[2001:db8::1]/"}, 1, "name:     2001:db8::1\nport:     tcp/443"},
+		{[]string{"http://[2001:db8::1]:81/x"}, 1, "port:     tcp/81"},
+		{[]string{"gopher://a.example/"}, 2, `bad URL "gopher://a.example/": no default port for scheme "gopher" (give one: gopher://a.example:PORT)`},
+		{[]string{"https:///path"}, 2, `bad URL "https:///path": no host`},
+		{[]string{"https://a.example:99999/"}, 2, `bad port "99999"`},
+		{[]string{"a.example:0"}, 2, `bad port "0"`},
+		{[]string{"a.example:https"}, 2, `bad port "https"`},
+		{[]string{"a.example:443", "443"}, 2, `port given twice: in "a.example:443" and as "443"`},
+		{[]string{"https://a.example/", "80"}, 2, `port given twice`},
+		{[]string{"[1.2.3.4]:443"}, 2, `bad address "[1.2.3.4]:443": brackets hold an IPv6 address`},
+		{[]string{"[a.example]"}, 2, `bad address "[a.example]": brackets hold an IPv6 address`},
+		{[]string{"[::ffff:13.107.219.5]:443"}, 2, `bad address "[::ffff:13.107.219.5]:443": brackets hold an IPv6 address`},
+		{[]string{"a.example:"}, 2, `bad port ""`},
+		{[]string{"https://[a.example]/"}, 2, `bad URL "https://[a.example]/"`},
+		{[]string{"a.example/path"}, 2, `bad name "a.example/path": a path needs a URL with its scheme (https://a.example/path)`},
+		{[]string{"a:b:c"}, 2, `bad name "a:b:c"`},
+		{[]string{"fe80::1%eth0"}, 2, `bad address "fe80::1%eth0": a zone (%eth0) means nothing to a rule table`},
+		{[]string{"https://a.example%zz/"}, 2, `bad URL "https://a.example%zz/"`},
+	}
+	for _, tt := range tests {
+		args := append([]string{"match", "-r", "intune-current"}, tt.args...)
+		code, out, errs := runRulesT(args...)
+		got := out
+		if tt.code == 2 {
+			got = errs
+		}
+		if code != tt.code || !strings.Contains(got, tt.want) {
+			t.Errorf("rules match %q: code %d\nstdout: %s\nstderr: %s\nwant code %d and %q", tt.args, code, out, errs, tt.code, tt.want)
+		}
+		if tt.code == 2 && strings.Count(errs, "\n") != 1 {
+			t.Errorf("rules match %q: error of more than one line:\n%s", tt.args, errs)
+		}
+	}
+}
+
+// TestRulesOutputEscaped checks that text from a rule file reaches the terminal escaped in every command:
+// a purpose or a bad value carrying an escape sequence or a bidi override.
+func TestRulesOutputEscaped(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "evil.yaml")
+	evil := "rules:\n  - {purpose: \"red\\e[31m\\u202eevil\\tcol\", pattern: a.example, ports: \"443\"}\n" +
+		"  - {purpose: \"note\\e]0;title\\a\", notes: \"n\\e[2J\"}\n"
+	if err := os.WriteFile(good, []byte(evil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("rules:\n  - {purpose: p, cidr: \"1.2.3.4\\e[31m/8\", ports: \"443\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runs := [][]string{
+		{"list", "-r", good},
+		{"match", "-r", good, "a.example"},
+		{"diff", good, "intune-2015"},
+		{"check", good, bad},
+		{"list", "-r", bad},
+	}
+	for _, args := range runs {
+		_, out, errs := runRulesT(args...)
+		for _, s := range []string{out, errs} {
+			if strings.ContainsAny(s, "\x1b\a\u202e") {
+				t.Errorf("rules %q printed a raw control:\n%q", args, s)
+			}
+		}
+		if !strings.Contains(out+errs, `\x1b`) {
+			t.Errorf("rules %q: no escaped ESC in\n%s%s", args, out, errs)
+		}
+	}
+	_, out, _ := runRulesT("list", "-r", good)
+	if !strings.Contains(out, `red\x1b[31m\u202eevil\x09col`) || !strings.Contains(out, `(note: n\x1b[2J)`) {
+		t.Errorf("list:\n%s", out)
 	}
 }

@@ -83,3 +83,54 @@ func Fields(m *yaml.Node, known []string, nullOK bool, each func(key string, k, 
 	}
 	return nil
 }
+
+// ExpandedSize counts the nodes the document under n stands for once every alias is replaced by what it
+// names, and fails when they are more than limit: a few kilobytes of anchors and aliases, each alias naming
+// a list of aliases, can stand for billions of nodes, which a walk that follows aliases (Deref) would visit
+// one by one. The count takes time linear in the nodes written, whatever they expand to: the size of each
+// anchored node is counted once.
+func ExpandedSize(n *yaml.Node, limit int64) (int64, error) {
+	c := expansion{limit: limit, sizes: map[*yaml.Node]int64{}}
+	size := c.size(n, 0)
+	if size > limit {
+		return size, fmt.Errorf("yaml document stands for more than %d nodes once its aliases are expanded", limit)
+	}
+	return size, nil
+}
+
+// expansion is the state of ExpandedSize: the sizes of the anchored nodes counted so far.
+type expansion struct {
+	limit int64
+	sizes map[*yaml.Node]int64
+}
+
+// maxDepth bounds the nesting ExpandedSize follows; yaml.v3's parser stops at about 10,000 levels already,
+// and an alias cannot name a node that contains it.
+const maxDepth = 20_000
+
+// size counts n's nodes, returning more than the limit as soon as the count passes it.
+func (c *expansion) size(n *yaml.Node, depth int) int64 {
+	if n == nil {
+		return 0
+	}
+	if depth > maxDepth {
+		return c.limit + 1
+	}
+	if n.Kind == yaml.AliasNode {
+		return 1 + c.size(n.Alias, depth+1)
+	}
+	if s, ok := c.sizes[n]; ok {
+		return s
+	}
+	total := int64(1)
+	for _, child := range n.Content {
+		total += c.size(child, depth+1)
+		if total > c.limit {
+			break
+		}
+	}
+	if n.Anchor != "" {
+		c.sizes[n] = total
+	}
+	return total
+}
