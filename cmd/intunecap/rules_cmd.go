@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/intunecap/intunecap/report"
+	"github.com/intunecap/intunecap/internal/safetext"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -201,7 +201,7 @@ func rowPurpose(r *rules.Rule) string {
 // safe escapes text from a rule file (or a path or name the user typed) for a terminal: a row's purpose or
 // notes could hold escape sequences that rewrite the screen. Tabs are escaped too, so a purpose cannot shift
 // the columns of a list. JSON output relies on JSON's own escaping instead.
-func safe(s string) string { return report.SafeText(s) }
+func safe(s string) string { return safetext.Text(s) }
 
 func dash(s string) string {
 	if s == "" {
