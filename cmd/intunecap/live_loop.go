@@ -135,7 +135,7 @@ func (l *liveLoop) frame(f *capture.Frame) error {
 		}
 	}
 	if l.metrics != nil {
-		l.metrics.Packet(f.WireLen)
+		l.metrics.Packet(f.Timestamp, f.WireLen)
 	}
 	l.status.packets++
 	if l.limit > 0 && l.frames == l.limit {
