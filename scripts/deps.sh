@@ -4,6 +4,7 @@
 #   tcpdump, tshark (dumpcap, editcap), dnsutils (dig), tinyproxy, iptables, iproute2, curl,
 #   openssl, procps  the network-namespace lab that records and replays real traffic (tools/netlab)
 #   hyperfine, tcpreplay   benchmarks
+#   prometheus (prometheus, promtool), systemd (systemd-analyze)   deploy/: alert rules, dashboard, unit
 set -euo pipefail
 
 need=()
@@ -23,6 +24,8 @@ have_cmd openssl     || need+=(openssl)
 have_cmd sysctl      || need+=(procps)
 have_cmd hyperfine   || need+=(hyperfine)
 have_cmd tcpreplay   || need+=(tcpreplay)
+have_cmd promtool    || need+=(prometheus)
+have_cmd systemd-analyze || need+=(systemd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
