@@ -5,6 +5,8 @@ package deploy
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -217,9 +219,10 @@ func TestMetricNames(t *testing.T) {
 	}
 }
 
-// TestDashboard checks the dashboard's shape, then runs every query (Grafana's variables put in) against a
-// real Prometheus that has the alert rules loaded: a query that is not valid PromQL fails, and so does a rule
-// that does not evaluate.
+// TestDashboard checks the dashboard's shape, then has a real Prometheus with the alert rules loaded scrape a
+// live run's metrics on loopback while blocked, reset and allowed records arrive: the blocked and reset alerts
+// must fire with rendered annotations, every dashboard query must be valid PromQL and return data, and every
+// rule must evaluate without error.
 func TestDashboard(t *testing.T) {
 	d, err := promtest.LoadDashboard(dashboardFile)
 	if err != nil {
@@ -261,20 +264,61 @@ func TestDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := promtest.Start(t, promtest.Config{RuleFiles: []string{rulesPath}})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	m, target := serveMetrics(t)
+	srv := promtest.Start(t, promtest.Config{Targets: []string{target}, RuleFiles: []string{rulesPath}})
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	for _, q := range d.Queries() {
-		expr, err := promtest.Expand(q.Expr)
-		if err != nil {
-			t.Errorf("panel %q: %v", q.Panel, err)
-			continue
-		}
-		if _, err := srv.Query(ctx, expr); err != nil {
-			t.Errorf("panel %q query %s: %v", q.Panel, q.RefID, err)
+	// Every row's counters are scraped at zero first; the records below are then increases, as on a gateway.
+	if _, err := srv.WaitQuery(ctx, `intunecap_connections_total{rule_key="intune-2015:19",verdict="blocked"} == 0`); err != nil {
+		t.Fatalf("%v\n%s", err, srv.Log())
+	}
+	ts := time.Now()
+	for _, r := range []analyze.Record{
+		{Type: "flow", Verdict: rules.Allowed, Rule: "*.manage.microsoft.com", RuleKey: "intune-2015:1", NameSource: "sni"},
+		{Type: "dns", Verdict: rules.Allowed, Rule: "*.manage.microsoft.com", RuleKey: "intune-2015:1", NameSource: "dns"},
+		{Type: "dns", Verdict: rules.Blocked, Rule: "*.manage.microsoft.com", RuleKey: "intune-2015:1", NameSource: "dns"},
+		{Type: "flow", Verdict: rules.Blocked, Rule: "*.manage.microsoft.com", RuleKey: "intune-2015:1", NameSource: "sni"},
+		{Type: "flow", Verdict: rules.Blocked, Rule: "*.windowsupdate.com", RuleKey: "intune-2015:19", NameSource: "dns"},
+		{Type: "flow", Verdict: rules.Reset, Rule: "download.windowsupdate.com", RuleKey: "intune-2015:18", NameSource: "sni"},
+		{Type: "flow", Verdict: rules.Unlisted, NameSource: "sni"},
+	} {
+		m.Packet(ts, 100)
+		m.Record(&r)
+	}
+	// A connection and a DNS lookup blocked for the same row: one alert, not a rule error.
+	alerts, err := srv.WaitAlerts(ctx, []promtest.WantAlert{
+		{Name: "IntuneEndpointBlocked", RuleKey: "intune-2015:1"},
+		{Name: "IntuneEndpointBlocked", RuleKey: "intune-2015:19"},
+		{Name: "IntuneEndpointReset", RuleKey: "intune-2015:18"},
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, srv.Log())
+	}
+	for _, a := range alerts {
+		if err := promtest.CheckAnnotations(a); err != nil {
+			t.Error(err)
 		}
 	}
+	for _, err := range srv.WaitDashboard(ctx, d, true) {
+		t.Error(err)
+	}
 	checkRulesHealthy(t, ctx, srv, len(loadAlerts(t)))
+}
+
+// serveMetrics serves a live run's metrics (intune-2015 table) on loopback, as intunecap live --metrics does.
+func serveMetrics(t *testing.T) (*metrics.Metrics, string) {
+	t.Helper()
+	table, err := rules.Load([]string{"intune-2015"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New(metrics.Options{Table: table, Version: "test", Start: time.Now()})
+	m.SetFlowTable(3)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", m.Handler())
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return m, strings.TrimPrefix(hs.URL, "http://")
 }
 
 // checkRulesHealthy waits until Prometheus has evaluated every rule and requires that none failed.

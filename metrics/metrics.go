@@ -82,7 +82,7 @@ func New(opts Options) *Metrics {
 		}, rowLabels),
 		names: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "intunecap_names_total",
-			Help: "Connections and exchanges that carried a name, by where the name was read (sni, http-host, connect, dns).",
+			Help: "Records that carried a name, by where the name was read (name_source: sni, http-host, connect, dns, query).",
 		}, []string{"source"}),
 		status: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "intunecap_requirement_status",

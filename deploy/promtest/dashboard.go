@@ -1,6 +1,7 @@
 package promtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -93,3 +94,35 @@ var metricName = regexp.MustCompile(`\bintunecap_[a-z_]+`)
 
 // MetricNames lists the intunecap_ metric names in a PromQL text, in order of appearance.
 func MetricNames(text string) []string { return metricName.FindAllString(text, -1) }
+
+// WaitDashboard runs the dashboard's queries (RunDashboard) until none fails or ctx ends, and returns the last
+// round's errors: a rate() over a series scraped once has no data until the next scrape.
+func (s *Server) WaitDashboard(ctx context.Context, d *Dashboard, requireData bool) []error {
+	var errs []error
+	poll(ctx, func() (bool, error) {
+		errs = s.RunDashboard(ctx, d, requireData)
+		return len(errs) == 0, nil
+	})
+	return errs
+}
+
+// RunDashboard runs every query of d against the server with the variables put in, and returns one error per
+// query that is not valid PromQL or, with requireData, that returns no data.
+func (s *Server) RunDashboard(ctx context.Context, d *Dashboard, requireData bool) []error {
+	var errs []error
+	for _, q := range d.Queries() {
+		expr, err := Expand(q.Expr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("panel %q: %w", q.Panel, err))
+			continue
+		}
+		got, err := s.Query(ctx, expr)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("panel %q query %s: %w", q.Panel, q.RefID, err))
+		case requireData && len(got) == 0:
+			errs = append(errs, fmt.Errorf("panel %q query %s returns no data: %s", q.Panel, q.RefID, expr))
+		}
+	}
+	return errs
+}

@@ -288,3 +288,84 @@ func (s *Server) Rules(ctx context.Context) (map[string]RuleHealth, error) {
 	}
 	return health, nil
 }
+
+// poll calls try every 200 ms until it reports done or ctx ends; it returns try's last error, or ctx's.
+func poll(ctx context.Context, try func() (bool, error)) error {
+	for {
+		done, err := try()
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
+			}
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// WaitQuery runs an instant query until it returns at least one sample, and returns them.
+func (s *Server) WaitQuery(ctx context.Context, expr string) ([]Sample, error) {
+	var got []Sample
+	err := poll(ctx, func() (bool, error) {
+		var err error
+		got, err = s.Query(ctx, expr)
+		return err == nil && len(got) > 0, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query %q returned nothing: %w", expr, err)
+	}
+	return got, nil
+}
+
+// WantAlert is a firing alert by name and, when RuleKey is set, requirement row.
+type WantAlert struct{ Name, RuleKey string }
+
+func (w WantAlert) matches(a Alert) bool {
+	return a.State == "firing" && a.Labels["alertname"] == w.Name && (w.RuleKey == "" || a.Labels["rule_key"] == w.RuleKey)
+}
+
+// WaitAlerts polls the alerts until every wanted one fires, and returns all the server holds then.
+func (s *Server) WaitAlerts(ctx context.Context, want []WantAlert) ([]Alert, error) {
+	var alerts []Alert
+	var missing []WantAlert
+	err := poll(ctx, func() (bool, error) {
+		var err error
+		alerts, err = s.Alerts(ctx)
+		missing = missing[:0]
+		for _, w := range want {
+			found := false
+			for _, a := range alerts {
+				found = found || w.matches(a)
+			}
+			if !found {
+				missing = append(missing, w)
+			}
+		}
+		return err == nil && len(missing) == 0, err
+	})
+	if err != nil {
+		return alerts, fmt.Errorf("alerts %v not firing: %w; alerts held: %+v", missing, err, alerts)
+	}
+	return alerts, nil
+}
+
+// CheckAnnotations says what is wrong with a firing alert's annotations: each of summary and description
+// must be rendered (no template left, no missing value) and name the alert's instance.
+func CheckAnnotations(a Alert) error {
+	for _, key := range []string{"summary", "description"} {
+		text := a.Annotations[key]
+		if text == "" || strings.Contains(text, "{{") || strings.Contains(text, "<no value>") ||
+			!strings.Contains(text, a.Labels["instance"]) {
+			return fmt.Errorf("alert %s: %s %q is not rendered with instance %q", a.Labels["alertname"], key, text,
+				a.Labels["instance"])
+		}
+	}
+	if rk := a.Labels["rule_key"]; rk != "" && !strings.Contains(a.Annotations["summary"]+a.Annotations["description"], rk) {
+		return fmt.Errorf("alert %s does not name the row %s: %v", a.Labels["alertname"], rk, a.Annotations)
+	}
+	return nil
+}
