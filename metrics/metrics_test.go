@@ -296,3 +296,45 @@ func BenchmarkRecord(b *testing.B) {
 		m.Record(r)
 	}
 }
+
+// TestConcurrentScrape updates from one goroutine while another scrapes, for the race detector.
+func TestConcurrentScrape(t *testing.T) {
+	m := New(Options{Table: loadTable(t)})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			m.Packet(time.Unix(int64(i), 0), 100)
+			m.Record(&analyze.Record{Type: "flow", Verdict: rules.Verdicts()[i%len(rules.Verdicts())],
+				Rule: "c.microsoft.com", RuleKey: "intune-2015:8", NameSource: "sni"})
+			m.SetDrops(uint64(i), 0)
+			m.SetFlowTable(i)
+		}
+	}()
+	for range 20 {
+		scrape(t, m)
+	}
+	<-done
+	if got, _ := series(t, m, "intunecap_packets_total", nil); got != 2000 {
+		t.Errorf("packets = %v, want 2000", got)
+	}
+}
+
+// TestSeriesPerTable counts the series a table creates before any record, the figure docs/live.md gives.
+func TestSeriesPerTable(t *testing.T) {
+	m := New(Options{Table: loadTable(t)})
+	families, err := m.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range families {
+		switch f.GetName() {
+		case "intunecap_connections_total", "intunecap_dns_exchanges_total", "intunecap_requirement_status":
+			n += len(f.GetMetric())
+		}
+	}
+	if want := 29 * (len(rules.Verdicts())*2 + 3); n != want {
+		t.Errorf("%d series for intune-2015's 29 rows, want %d", n, want)
+	}
+}
