@@ -29,6 +29,8 @@ const (
 	configFile    = "prometheus/prometheus.yml"
 	dashboardFile = "grafana/intunecap.json"
 	unitFile      = "systemd/intunecap-live.service"
+
+	alertmanagerFile = "alertmanager/alertmanager.yml"
 )
 
 // runTool runs a command and fails the test with its output if it fails.
@@ -59,6 +61,30 @@ func TestPromtool(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			runTool(t, "prometheus", promtool, tc.args...)
 		})
+	}
+}
+
+// TestAlertmanagerConfig checks the example routing with amtool: the file is valid and each kind of alert
+// reaches the receiver the comments promise.
+func TestAlertmanagerConfig(t *testing.T) {
+	amtool := promtest.RequireTool(t, "amtool", "prometheus-alertmanager")
+	runTool(t, "alertmanager", amtool, "check-config", filepath.Base(alertmanagerFile))
+	tests := []struct {
+		labels []string
+		want   string
+	}{
+		{[]string{"alertname=IntuneEndpointIntercepted", "severity=critical", "site=paris"}, "network-oncall"},
+		{[]string{"alertname=IntuneRequirementFailing", "severity=critical"}, "network-oncall"},
+		{[]string{"alertname=IntuneEndpointBlocked", "severity=warning", "rule_key=intune-2015:1"}, "network-team"},
+		{[]string{"alertname=IntunecapDroppingPackets", "severity=warning"}, "network-team"},
+		{[]string{"alertname=IntuneTrafficMissing", "severity=info"}, "network-team"},
+	}
+	for _, tc := range tests {
+		args := append([]string{"config", "routes", "test", "--config.file=" + filepath.Base(alertmanagerFile)}, tc.labels...)
+		out := runTool(t, "alertmanager", amtool, args...)
+		if got := lastLine(withoutWarnings(out)); got != tc.want {
+			t.Errorf("%v routed to %q, want %q", tc.labels, got, tc.want)
+		}
 	}
 }
 
@@ -219,11 +245,9 @@ func TestMetricNames(t *testing.T) {
 	}
 }
 
-// TestDashboard checks the dashboard's shape, then has a real Prometheus with the alert rules loaded scrape a
-// live run's metrics on loopback while blocked, reset and allowed records arrive: the blocked and reset alerts
-// must fire with rendered annotations, every dashboard query must be valid PromQL and return data, and every
-// rule must evaluate without error.
-func TestDashboard(t *testing.T) {
+// TestDashboardShape checks what Grafana needs of the dashboard: panels with queries, unique ids, the grid, the
+// data source and gateway variables.
+func TestDashboardShape(t *testing.T) {
 	d, err := promtest.LoadDashboard(dashboardFile)
 	if err != nil {
 		t.Fatal(err)
@@ -259,13 +283,29 @@ func TestDashboard(t *testing.T) {
 			}
 		}
 	}
+}
 
+// TestStack runs the stack on loopback: a live run's metrics served here, a real Prometheus with the alert rules
+// scraping them, and Alertmanager with deploy/alertmanager's routing. After blocked, reset and allowed
+// records the blocked and reset alerts must fire with rendered annotations and reach Alertmanager's receiver,
+// every dashboard query must be valid PromQL and return data, and every rule must evaluate without error.
+func TestStack(t *testing.T) {
+	d, err := promtest.LoadDashboard(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amConfig, err := filepath.Abs(alertmanagerFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	am := promtest.StartAlertmanager(t, promtest.AlertmanagerConfig{ConfigFile: amConfig})
 	rulesPath, err := filepath.Abs(rulesFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m, target := serveMetrics(t)
-	srv := promtest.Start(t, promtest.Config{Targets: []string{target}, RuleFiles: []string{rulesPath}})
+	srv := promtest.Start(t, promtest.Config{Targets: []string{target}, RuleFiles: []string{rulesPath},
+		Alertmanagers: []string{am.Addr}})
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	// Every row's counters are scraped at zero first; the records below are then increases, as on a gateway.
@@ -298,6 +338,13 @@ func TestDashboard(t *testing.T) {
 		if err := promtest.CheckAnnotations(a); err != nil {
 			t.Error(err)
 		}
+	}
+	got, err := am.WaitAlert(ctx, map[string]string{"alertname": "IntuneEndpointBlocked", "rule_key": "intune-2015:19"})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, am.Log())
+	}
+	if !slices.Equal(got.Receivers, []string{"network-team"}) {
+		t.Errorf("Alertmanager routes %v to %v, want network-team", got.Labels, got.Receivers)
 	}
 	for _, err := range srv.WaitDashboard(ctx, d, true) {
 		t.Error(err)
@@ -349,4 +396,15 @@ func checkRulesHealthy(t *testing.T, ctx context.Context, srv *promtest.Server, 
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// withoutWarnings drops amtool's "Warning: ..." lines (it writes them to stderr, mixed into the output).
+func withoutWarnings(out string) string {
+	var keep []string
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "Warning:") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
 }

@@ -23,13 +23,14 @@ const promMetricsPort = 9183
 var promScenarios = []string{"tls allowed", "syn dropped", "syn refused", "nxdomain", "unlisted"}
 
 // TestPrometheus runs the monitoring stack of deploy/ end to end: intunecap live --metrics on the gateway,
-// Debian's prometheus beside it in the same network namespace (both on loopback) with the alert rules of
-// deploy/prometheus (the 15-minute wait of IntuneRequirementFailing cut to 2 s in a copy), scraping and
-// evaluating every second. After allowed, blocked and reset traffic the verdict series must be there, the
-// blocked, reset and failing alerts must fire and no capture alert may, and every dashboard query must return
-// data.
+// Debian's prometheus and alertmanager beside it in the same network namespace (all on loopback) with the alert
+// rules of deploy/prometheus (the 15-minute wait of IntuneRequirementFailing cut to 2 s in a copy), scraping
+// and evaluating every second, and deploy/alertmanager's routing. After allowed, blocked and reset traffic the
+// verdict series must be there, the blocked, reset and failing alerts must fire and reach Alertmanager, no
+// capture alert may fire, and every dashboard query must return data.
 func TestPrometheus(t *testing.T) {
 	promtest.RequireTool(t, "prometheus", "prometheus")
+	promtest.RequireTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
 	l := startLab(t)
 	for _, r := range blockRules {
 		l.mustExec(t, "net", append([]string{"iptables"}, r...)...)
@@ -37,13 +38,17 @@ func TestPrometheus(t *testing.T) {
 	live := l.startLive(t, "--format", "text", "--syn-wait", "3s", "--metrics", fmt.Sprintf("127.0.0.1:%d", promMetricsPort))
 
 	wrap := []string{"ip", "netns", "exec", l.ns("net")}
+	fetch := func(ctx context.Context, u string) ([]byte, error) {
+		return exec.CommandContext(ctx, wrap[0], append(wrap[1:], "curl", "-sS", "--max-time", "5", u)...).Output()
+	}
+	am := promtest.StartAlertmanager(t, promtest.AlertmanagerConfig{
+		ConfigFile: filepath.Join(l.repo, "deploy/alertmanager/alertmanager.yml"), Wrap: wrap, Fetch: fetch})
 	srv := promtest.Start(t, promtest.Config{
-		Targets:   []string{fmt.Sprintf("127.0.0.1:%d", promMetricsPort)},
-		RuleFiles: []string{shortRules(t, l.repo)},
-		Wrap:      wrap,
-		Fetch: func(ctx context.Context, u string) ([]byte, error) {
-			return exec.CommandContext(ctx, wrap[0], append(wrap[1:], "curl", "-sS", "--max-time", "5", u)...).Output()
-		},
+		Targets:       []string{fmt.Sprintf("127.0.0.1:%d", promMetricsPort)},
+		RuleFiles:     []string{shortRules(t, l.repo)},
+		Alertmanagers: []string{am.Addr},
+		Wrap:          wrap,
+		Fetch:         fetch,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -79,6 +84,14 @@ func TestPrometheus(t *testing.T) {
 		{Name: "IntuneEndpointReset", RuleKey: "intune-2015:18"},
 		{Name: "IntuneRequirementFailing", RuleKey: "intune-2015:19"},
 	})
+	for _, want := range []map[string]string{
+		{"alertname": "IntuneEndpointBlocked", "rule_key": "intune-2015:19", "job": "intunecap"},
+		{"alertname": "IntuneRequirementFailing", "rule_key": "intune-2015:19", "severity": "critical"},
+	} {
+		if _, err := am.WaitAlert(ctx, want); err != nil {
+			t.Fatalf("%v\n%s", err, am.Log())
+		}
+	}
 	checkQuietAlerts(t, ctx, srv, "IntunecapDroppingPackets", "IntunecapCaptureStalled", "IntunecapDown",
 		"IntuneTrafficMissing", "IntuneEndpointIntercepted")
 	checkDashboard(t, ctx, srv, filepath.Join(l.repo, "deploy/grafana/intunecap.json"))

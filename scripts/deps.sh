@@ -4,7 +4,8 @@
 #   tcpdump, tshark (dumpcap, editcap), dnsutils (dig), tinyproxy, iptables, iproute2, curl,
 #   openssl, procps  the network-namespace lab that records and replays real traffic (tools/netlab)
 #   hyperfine, tcpreplay   benchmarks
-#   prometheus (prometheus, promtool), systemd (systemd-analyze)   deploy/: alert rules, dashboard, unit
+#   prometheus (prometheus, promtool), prometheus-alertmanager (alertmanager, amtool),
+#   systemd (systemd-analyze)   deploy/: alert rules, routing, dashboard, unit
 set -euo pipefail
 
 need=()
@@ -25,6 +26,7 @@ have_cmd sysctl      || need+=(procps)
 have_cmd hyperfine   || need+=(hyperfine)
 have_cmd tcpreplay   || need+=(tcpreplay)
 have_cmd promtool    || need+=(prometheus)
+have_cmd amtool      || need+=(prometheus-alertmanager)
 have_cmd systemd-analyze || need+=(systemd)
 
 if [ ${#need[@]} -eq 0 ]; then

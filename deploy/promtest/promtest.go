@@ -40,6 +40,8 @@ func RequireTool(t testing.TB, name, pkg string) string {
 type Config struct {
 	Targets   []string // host:port of /metrics endpoints, scraped every second as job "intunecap"
 	RuleFiles []string // absolute paths of rule files, evaluated every second
+	// Alertmanagers are host:port of Alertmanagers the server sends its alerts to.
+	Alertmanagers []string
 	// Wrap is put before the prometheus command, e.g. "ip netns exec NS" to run it inside a network
 	// namespace; nil runs it here.
 	Wrap []string
@@ -84,7 +86,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	}
 	go func() { s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(s.stop)
-	s.waitReady(t, 30*time.Second)
+	s.waitReady(t, 30*time.Second, "Ready")
 	return s
 }
 
@@ -98,15 +100,20 @@ func configText(cfg Config) string {
 			fmt.Fprintf(&b, "  - %q\n", f)
 		}
 	}
-	b.WriteString("scrape_configs:\n  - job_name: intunecap\n    static_configs:\n      - targets: [")
-	for i, target := range cfg.Targets {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%q", target)
+	if len(cfg.Alertmanagers) > 0 {
+		b.WriteString("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: " + yamlList(cfg.Alertmanagers) + "\n")
 	}
-	b.WriteString("]\n")
+	b.WriteString("scrape_configs:\n  - job_name: intunecap\n    static_configs:\n      - targets: " + yamlList(cfg.Targets) + "\n")
 	return b.String()
+}
+
+// yamlList writes strings as a YAML flow sequence.
+func yamlList(items []string) string {
+	quoted := make([]string, len(items))
+	for i, s := range items {
+		quoted[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
 // freePort asks the kernel for a loopback port that is free now.
@@ -133,8 +140,8 @@ func httpGet(ctx context.Context, u string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 }
 
-// waitReady polls /-/ready until the server answers, it exits, or the limit passes.
-func (s *Server) waitReady(t testing.TB, limit time.Duration) {
+// waitReady polls /-/ready until the server answers with want in the body, it exits, or the limit passes.
+func (s *Server) waitReady(t testing.TB, limit time.Duration, want string) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
@@ -146,7 +153,7 @@ func (s *Server) waitReady(t testing.TB, limit time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		body, err := s.fetch(ctx, s.URL+"/-/ready")
 		cancel()
-		if err == nil && bytes.Contains(body, []byte("Ready")) {
+		if err == nil && bytes.Contains(body, []byte(want)) {
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -242,6 +249,7 @@ type Alert struct {
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
 	State       string            `json:"state"`
+	Receivers   []string          `json:"-"` // Alertmanager's receivers for it
 }
 
 // Alerts returns the server's pending and firing alerts.
