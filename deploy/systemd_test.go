@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,45 +8,20 @@ import (
 	"testing"
 
 	"github.com/intunecap/intunecap/deploy/promtest"
+	"github.com/intunecap/intunecap/deploy/unitfile"
 )
 
 // unitBinary is the path ExecStart names; the tests put a freshly built intunecap there in a copy of the unit.
 const unitBinary = "/usr/local/bin/intunecap"
 
-// unitDirectives reads a unit file's [Service] section: every key with its values in order (continued lines
-// joined), so repeated keys such as SystemCallFilter= keep all their lines.
+// unitDirectives reads the unit's [Service] section.
 func unitDirectives(t *testing.T, path string) map[string][]string {
 	t.Helper()
-	f, err := os.Open(path)
+	d, err := unitfile.Section(path, "Service")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	out := map[string][]string{}
-	section, pending := "", ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if pending != "" {
-			line, pending = pending+" "+line, ""
-		}
-		if strings.HasSuffix(line, "\\") {
-			pending = strings.TrimSuffix(line, "\\")
-			continue
-		}
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasPrefix(line, "["):
-			section = line
-		case section == "[Service]":
-			key, value, _ := strings.Cut(line, "=")
-			out[key] = append(out[key], strings.Join(strings.Fields(value), " "))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return d
 }
 
 // TestUnitHardening requires the sandboxing the unit promises, read from the file itself.
@@ -88,35 +62,15 @@ func TestUnitHardening(t *testing.T) {
 	}
 }
 
-// execArgs splits ExecStart as systemd does for this unit: words, with double-quoted words kept whole.
+// execArgs is the unit's one ExecStart, split into words.
 func execArgs(t *testing.T, d map[string][]string) []string {
 	t.Helper()
 	if len(d["ExecStart"]) != 1 {
 		t.Fatalf("ExecStart=%v, want one", d["ExecStart"])
 	}
-	var args []string
-	var word strings.Builder
-	quoted, inWord := false, false
-	for _, r := range d["ExecStart"][0] {
-		switch {
-		case r == '"':
-			quoted, inWord = !quoted, true
-		case r == ' ' && !quoted:
-			if inWord {
-				args = append(args, word.String())
-				word.Reset()
-				inWord = false
-			}
-		default:
-			word.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quoted {
-		t.Fatalf("ExecStart has an unclosed quote: %s", d["ExecStart"][0])
-	}
-	if inWord {
-		args = append(args, word.String())
+	args, err := unitfile.ExecArgs(d["ExecStart"][0])
+	if err != nil {
+		t.Fatal(err)
 	}
 	return args
 }
