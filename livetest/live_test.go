@@ -172,10 +172,10 @@ func checkMetrics(t *testing.T, l *lab) {
 		t.Fatalf("scrape metrics: %v\n%s", err, body)
 	}
 	for _, want := range []string{
-		`intunecap_connections_total{rule="*.manage.microsoft.com",verdict="allowed"}`,
-		`intunecap_connections_total{rule="*.windowsupdate.com",verdict="blocked"} 1`,
-		`intunecap_connections_total{rule="",verdict="unlisted"} 1`,
-		`intunecap_dns_exchanges_total{rule="*.manage.microsoft.com",verdict="blocked"}`,
+		`intunecap_connections_total{rule="*.manage.microsoft.com",rule_key="intune-2015:1",verdict="allowed"}`,
+		`intunecap_connections_total{rule="*.windowsupdate.com",rule_key="intune-2015:19",verdict="blocked"} 1`,
+		`intunecap_connections_total{rule="",rule_key="",verdict="unlisted"} 1`,
+		`intunecap_dns_exchanges_total{rule="*.manage.microsoft.com",rule_key="intune-2015:1",verdict="blocked"}`,
 		`intunecap_names_total{source="sni"}`,
 		`intunecap_kernel_dropped_packets_total 0`,
 		`intunecap_packets_total `,

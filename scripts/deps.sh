@@ -5,6 +5,8 @@
 #   openssl, procps  the network-namespace lab that records and replays real traffic (tools/netlab)
 #   hyperfine, tcpreplay   benchmarks
 #   groff-base   the manual page test (groff -man -ww)
+#   prometheus (prometheus, promtool), prometheus-alertmanager (alertmanager, amtool),
+#   systemd (systemd-analyze)   deploy/: alert rules, routing, dashboard, unit
 set -euo pipefail
 
 need=()
@@ -25,6 +27,9 @@ have_cmd sysctl      || need+=(procps)
 have_cmd hyperfine   || need+=(hyperfine)
 have_cmd tcpreplay   || need+=(tcpreplay)
 have_cmd groff       || need+=(groff-base)
+have_cmd promtool    || need+=(prometheus)
+have_cmd amtool      || need+=(prometheus-alertmanager)
+have_cmd systemd-analyze || need+=(systemd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

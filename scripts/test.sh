@@ -21,6 +21,10 @@ echo "== go vet"
 go vet ./...
 echo "== CGO_ENABLED=0 go build"
 CGO_ENABLED=0 go build ./...
+echo "== promtool, amtool (deploy/)"
+(cd deploy/prometheus && promtool check rules intunecap.rules.yml && promtool test rules intunecap.rules.test.yml &&
+	promtool check config prometheus.yml)
+amtool check-config deploy/alertmanager/alertmanager.yml
 echo "== go test"
 go test -count=1 ./...
 # The concurrent parts (read-ahead, chunks held by workers, the parallel driver and merger) under the race

@@ -250,3 +250,11 @@ func versionOf(info *debug.BuildInfo) string {
 	}
 	return line + " " + info.GoVersion
 }
+
+// moduleVersion is the version alone ("v1.2.3", "(devel)"), for intunecap_build_info's label.
+func moduleVersion() string {
+	if f := strings.Fields(versionLine()); len(f) > 1 {
+		return f[1]
+	}
+	return "unknown"
+}

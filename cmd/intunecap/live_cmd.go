@@ -186,7 +186,7 @@ func liveCapture(f *liveFlags, stdout, stderr io.Writer) (int, error) {
 	}
 	var m *metrics.Metrics
 	if f.metrics != "" {
-		m = metrics.New()
+		m = metrics.New(metrics.Options{Table: setup.table, Version: moduleVersion(), Start: time.Now()})
 		stop, err := serveMetrics(f.metrics, m, stderr)
 		if err != nil {
 			return 2, err

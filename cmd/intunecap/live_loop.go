@@ -163,7 +163,7 @@ func (l *liveHooks) frame(f *capture.Frame) error {
 		}
 	}
 	if l.metrics != nil {
-		l.metrics.Packet(f.WireLen)
+		l.metrics.Packet(f.Timestamp, f.WireLen)
 	}
 	l.status.packets++
 	return nil
