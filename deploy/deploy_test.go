@@ -17,9 +17,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/deploy/promtest"
 	"github.com/intunecap/intunecap/metrics"
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -194,7 +194,7 @@ func exposedMetrics(t *testing.T) map[string]bool {
 	}
 	m := metrics.New(metrics.Options{Table: table, Version: "test"})
 	m.SetFlowTable(0)
-	m.Record(&analyze.Record{Type: "flow", Verdict: rules.Allowed, NameSource: "sni"}) // names_total's first series
+	m.Record(&result.Record{Type: "flow", Verdict: rules.Allowed, NameSource: "sni"}) // names_total's first series
 	families, err := m.Gatherer().Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +313,7 @@ func TestStack(t *testing.T) {
 		t.Fatalf("%v\n%s", err, srv.Log())
 	}
 	ts := time.Now()
-	for _, r := range []analyze.Record{
+	for _, r := range []result.Record{
 		{Type: "flow", Verdict: rules.Allowed, Rule: "*.manage.microsoft.com", RuleKey: "intune-2015:1", NameSource: "sni"},
 		{Type: "dns", Verdict: rules.Allowed, Rule: "*.manage.microsoft.com", RuleKey: "intune-2015:1", NameSource: "dns"},
 		{Type: "dns", Verdict: rules.Blocked, Rule: "*.manage.microsoft.com", RuleKey: "intune-2015:1", NameSource: "dns"},
