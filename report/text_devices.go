@@ -20,7 +20,11 @@ func renderDevices(b *bytes.Buffer, s *result.Summary, color bool) {
 	if s == nil || len(s.Devices) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\nDevices\n  %s", plural(s.DevicesTotal, "client address"))
+	noun := "client addresses"
+	if s.DevicesTotal == 1 {
+		noun = "client address"
+	}
+	fmt.Fprintf(b, "\nDevices\n  %d %s", s.DevicesTotal, noun)
 	if s.DevicesUntracked > 0 {
 		fmt.Fprintf(b, " tracked (%s from further clients not broken down)", plural(s.DevicesUntracked, "record"))
 	}
