@@ -4,6 +4,8 @@
 #   tcpdump, tshark (dumpcap, editcap), dnsutils (dig), tinyproxy, iptables, iproute2, curl,
 #   openssl, procps  the network-namespace lab that records and replays real traffic (tools/netlab)
 #   hyperfine, tcpreplay   benchmarks
+#   squid, nodejs, chromium  the allow-list and HTML report tests (squid -k parse, a PAC file run in node,
+#                            the report loaded in headless Chromium)
 set -euo pipefail
 
 need=()
@@ -23,6 +25,9 @@ have_cmd openssl     || need+=(openssl)
 have_cmd sysctl      || need+=(procps)
 have_cmd hyperfine   || need+=(hyperfine)
 have_cmd tcpreplay   || need+=(tcpreplay)
+have_cmd squid       || need+=(squid)
+have_cmd node        || need+=(nodejs)
+have_cmd chromium    || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
