@@ -44,6 +44,7 @@ type analyzeFlags struct {
 	limits  analyze.Options // the memory caps; zero fields take the engine's defaults
 	cpuProf string
 	memProf string
+	extra   extraOutputs // --report, --allowlist and their options
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -63,6 +64,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.limits.MaxDNSNames, "max-dns-names", analyze.DefaultMaxDNSNames, "DNS answers remembered to name connections (`N`)")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	fs.StringVar(&f.memProf, "memprofile", "", "write a Go heap profile to `FILE` at the end (alloc_space: all the run allocated)")
+	f.extra.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -98,6 +100,9 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return 2, err
 	}
+	if err := f.extra.validate(); err != nil {
+		return 2, err
+	}
 	if f.limits.MaxConnections < 1 || f.limits.MaxDNSNames < 1 {
 		return 2, errors.New("--max-connections and --max-dns-names must be at least 1")
 	}
@@ -131,13 +136,18 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		closeOut()
 		return 2, err
 	}
-	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: w, Stderr: stderr,
+	sink, err := f.extra.sink(w, failOn, stdout)
+	if err != nil {
+		closeOut()
+		return 2, err
+	}
+	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: sink, Stderr: stderr,
 		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits,
 		WrapSource: func(r *capture.Reader) analyze.Source {
 			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
 		}}
 	summary, runErr := p.run()
-	if err := errors.Join(runErr, w.Close(), buffered.Flush(), closeOut()); err != nil {
+	if err := errors.Join(runErr, w.Close(), buffered.Flush(), closeOut(), f.extra.finish(summary, runErr == nil, stdout)); err != nil {
 		return 2, err
 	}
 	if summary.Failing > 0 {
