@@ -195,3 +195,49 @@ func TestRegexMatchesRules(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseTarget feeds arbitrary patterns through every format: a pattern the rules accept must give a regex
+// that agrees with the rules matcher, and no pattern may put a line break or a quote into the output outside
+// a comment.
+func FuzzParseTarget(f *testing.F) {
+	for _, r := range fixtureSummary().Rules {
+		f.Add(r.Pattern, "a."+strings.TrimLeft(r.Pattern, "*."))
+	}
+	f.Add("*.*.example.com", "a.b.example.com")
+	f.Fuzz(func(t *testing.T, pattern, name string) {
+		s := &result.Summary{Rules: []result.RuleSummary{{Key: "t:1", Pattern: pattern, Ports: "443", Status: "failing", Purpose: name}}}
+		for _, format := range Formats() {
+			var buf bytes.Buffer
+			if err := Write(format, &buf, s, Options{PACProxy: "p.example:3128"}); err != nil {
+				t.Fatal(err)
+			}
+			if format == "csv" {
+				continue
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "#") || strings.HasPrefix(strings.TrimSpace(line), "//") {
+					continue
+				}
+				if strings.ContainsAny(line, "\r\u2028\u2029'") || strings.Count(line, `"`)%2 != 0 {
+					t.Fatalf("%s: pattern %q gives the line %q", format, pattern, line)
+				}
+			}
+		}
+		table, err := rules.ParseTable("f", []byte(fmt.Sprintf("rules:\n  - purpose: x\n    pattern: %q\n    ports: \"443\"\n", pattern)))
+		if err != nil || strings.ContainsAny(pattern, "\n") {
+			return
+		}
+		tg, err := parseTarget(table.Rules[0].Pattern)
+		if err != nil || tg.kind == kindCIDR {
+			return
+		}
+		want := rules.NewMatcher(table).Match(name, rules.TCP, 443).Rule != nil
+		ascii, err := rules.ToASCII(name)
+		if err != nil || ascii != name {
+			return // the matcher lower-cases and maps names; the regex sees names as packets carry them
+		}
+		if got := regexp.MustCompile(tg.regex()).MatchString(name); got != want {
+			t.Fatalf("pattern %q, regex %s, name %q: regex %v, rules %v", pattern, tg.regex(), name, got, want)
+		}
+	})
+}
