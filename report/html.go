@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/intunecap/intunecap/internal/safetext"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -180,19 +181,25 @@ func (h *htmlWriter) Close() error {
 
 // newConnRow copies what the page shows of r.
 func newConnRow(r *result.Record, fail bool) connRow {
-	row := connRow{Verdict: string(r.Verdict), Type: r.Type, Proto: r.Proto,
-		Client: hostPort(r.Client, r.ClientPort), Server: hostPort(r.Server, r.ServerPort),
-		Name: cut(r.Name), NameSource: r.NameSource, Rule: cut(r.Rule), Stage: r.Stage, State: r.State,
-		Reason: cut(r.Reason), File: cut(r.File), Port: r.Port, FirstFrame: r.FirstFrame, Start: r.Start,
-		Filter: recordFilter(r)}
+	row := connRow{Verdict: clean(string(r.Verdict)), Type: clean(r.Type), Proto: clean(r.Proto),
+		Client: clean(hostPort(r.Client, r.ClientPort)), Server: clean(hostPort(r.Server, r.ServerPort)),
+		Name: clean(r.Name), NameSource: clean(r.NameSource), Rule: clean(r.Rule), Stage: clean(r.Stage),
+		State: clean(r.State), Reason: clean(r.Reason), File: clean(r.File), Port: r.Port, FirstFrame: r.FirstFrame,
+		Start: clean(r.Start), Filter: recordFilter(r)}
 	if r.Warning != "" {
-		row.Reason = cut(strings.TrimSpace(r.Reason + " warning: " + r.Warning))
+		row.Reason = clean(strings.TrimSpace(r.Reason + " warning: " + r.Warning))
 	}
 	if fail {
 		row.Cause = causeText[causeOf(r)].what
 	}
 	return row
 }
+
+// clean is how every string from a packet or a rule file reaches the page: terminal-safe first (control
+// characters, bidi overrides and invalid bytes shown as Go escapes, as in the text report, so the page can be
+// printed on a terminal and a name cannot reorder itself on screen), then cut; html/template escapes the
+// result for where it lands.
+func clean(s string) string { return cut(safetext.Text(s)) }
 
 // cut shortens s to maxHTMLTextLength runes.
 func cut(s string) string {

@@ -44,7 +44,8 @@ type htmlPage struct {
 	UnlLeft  int
 	Issuers  []result.NameCount
 	IssLeft  int
-	Summary  *result.Summary
+	Summary  *result.Summary     // nil when the analysis ended early; only tested, never shown
+	Capture  *result.CaptureFacts // the summary's capture facts, cleaned for display
 	Quality  []qualityRow
 }
 
@@ -95,7 +96,7 @@ func (h *htmlWriter) render(s *result.Summary) error {
 // parseHTMLTemplate reads the embedded template.
 func parseHTMLTemplate() (*template.Template, error) {
 	funcs := template.FuncMap{"seconds": seconds, "join": strings.Join, "lower": strings.ToLower,
-		"pattern": func(m map[string]string, key string) string { return cmp.Or(m[key], key) }}
+		"pattern": func(m map[string]string, key string) string { return cmp.Or(m[key], clean(key)) }}
 	return template.New("report.html.tmpl").Funcs(funcs).ParseFS(htmlAssets, "htmlassets/report.html.tmpl")
 }
 
@@ -118,15 +119,18 @@ func (h *htmlWriter) page(s *result.Summary) (*htmlPage, error) {
 	rows := []result.RuleSummary(nil)
 	if s != nil {
 		rows = s.Rules
-		p.Devices, p.DevTotal, p.DevUntr = s.Devices, s.DevicesTotal, s.DevicesUntracked
+		p.Devices, p.DevTotal, p.DevUntr = cleanDevices(s.Devices), s.DevicesTotal, s.DevicesUntracked
 		p.DevLeft = s.DevicesTotal - len(s.Devices)
-		p.Unlisted = s.Unlisted[:min(len(s.Unlisted), maxHTMLUnlisted)]
+		for _, u := range s.Unlisted[:min(len(s.Unlisted), maxHTMLUnlisted)] {
+			p.Unlisted = append(p.Unlisted, result.NameCount{Name: clean(u.Name), Count: u.Count})
+		}
 		p.UnlLeft = len(s.Unlisted) - len(p.Unlisted)
 		p.Quality = qualityRows(&s.Capture.Quality)
+		p.Capture = cleanCapture(&s.Capture)
 	}
 	p.Patterns = map[string]string{}
 	for _, r := range rows {
-		p.Patterns[r.Key] = r.Pattern
+		p.Patterns[r.Key] = clean(r.Pattern)
 	}
 	p.Fixes = h.fixViews(rows)
 	p.Verdicts, p.Rules = ruleViews(rows)
@@ -164,7 +168,7 @@ func (h *htmlWriter) sentence(s *result.Summary, kind outcome, why string) strin
 		b.WriteString("the capture cannot say whether Intune traffic gets through: " + why)
 	}
 	if s != nil && s.Capture.First != "" {
-		fmt.Fprintf(&b, ", in %s of capture from %s to %s", spanText(s.Capture.Duration), s.Capture.First, s.Capture.Last)
+		fmt.Fprintf(&b, ", in %s of capture from %s to %s", spanText(s.Capture.Duration), clean(s.Capture.First), clean(s.Capture.Last))
 	}
 	if s != nil {
 		fmt.Fprintf(&b, ", %s seen", plural(s.DevicesTotal, "device"))
@@ -203,7 +207,7 @@ func (h *htmlWriter) fixViews(rows []result.RuleSummary) []fixView {
 	})
 	out := make([]fixView, 0, len(groups))
 	for _, g := range groups {
-		v := fixView{Pattern: cut(g.pattern), Ports: ports[g.key], Purpose: g.purpose, Key: g.key, Total: g.total,
+		v := fixView{Pattern: clean(g.pattern), Ports: clean(ports[g.key]), Purpose: clean(g.purpose), Key: clean(g.key), Total: g.total,
 			Examples: g.examples, MultiFile: g.multiFile}
 		if g.key == "" {
 			v.Pattern = "(not tied to a requirement)"
@@ -236,13 +240,15 @@ func ruleViews(rows []result.RuleSummary) ([]string, []ruleView) {
 	cols := sortedVerdicts(seen)
 	names := make([]string, len(cols))
 	for i, v := range cols {
-		names[i] = string(v)
+		names[i] = clean(string(v))
 	}
 	out := make([]ruleView, len(rows))
 	for i, r := range rows {
-		out[i] = ruleView{RuleSummary: r, Counts: make([]int, len(cols))}
-		for j, v := range names {
-			out[i].Counts[j] = r.Verdicts[v]
+		shown := result.RuleSummary{Key: clean(r.Key), Pattern: clean(r.Pattern), Ports: clean(r.Ports),
+			Purpose: clean(r.Purpose), Status: clean(r.Status)}
+		out[i] = ruleView{RuleSummary: shown, Counts: make([]int, len(cols))}
+		for j, v := range cols {
+			out[i].Counts[j] = r.Verdicts[string(v)]
 		}
 	}
 	return names, out
@@ -252,7 +258,7 @@ func ruleViews(rows []result.RuleSummary) ([]string, []ruleView) {
 func (h *htmlWriter) issuerList() []result.NameCount {
 	out := make([]result.NameCount, 0, len(h.issuers))
 	for name, n := range h.issuers {
-		out = append(out, result.NameCount{Name: cut(name), Count: n})
+		out = append(out, result.NameCount{Name: clean(name), Count: n})
 	}
 	slices.SortFunc(out, func(a, b result.NameCount) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Name, b.Name))
@@ -278,4 +284,36 @@ func qualityRows(q *result.Quality) []qualityRow {
 // spanText renders a capture's duration for people: "5 min 0.5 s".
 func spanText(d float64) string {
 	return (time.Duration(d * float64(time.Second))).Round(time.Millisecond).String()
+}
+
+// cleanDevices copies the devices with every string cleaned for display.
+func cleanDevices(devs []result.Device) []result.Device {
+	out := make([]result.Device, len(devs))
+	for i, d := range devs {
+		c := d
+		c.Address, c.First, c.Last = clean(d.Address), clean(d.First), clean(d.Last)
+		c.Names = cleanAll(d.Names)
+		c.Verdicts = make(map[string]int, len(d.Verdicts))
+		for v, n := range d.Verdicts {
+			c.Verdicts[clean(v)] += n
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// cleanCapture copies the capture facts with every string cleaned for display.
+func cleanCapture(c *result.CaptureFacts) *result.CaptureFacts {
+	out := *c
+	out.Files, out.LinkTypes, out.Warnings = cleanAll(c.Files), cleanAll(c.LinkTypes), cleanAll(c.Warnings)
+	out.First, out.Last = clean(c.First), clean(c.Last)
+	return &out
+}
+
+func cleanAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = clean(s)
+	}
+	return out
 }

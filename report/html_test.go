@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 
@@ -127,6 +128,7 @@ var allowedTags = map[string]bool{"html": true, "head": true, "meta": true, "tit
 // template did not write, and on a CSP that does not match the inline style and script.
 func checkPageSafe(t *testing.T, page []byte) {
 	t.Helper()
+	checkPrintable(t, page)
 	z := html.NewTokenizer(bytes.NewReader(page))
 	var scripts, styles []string
 	var csp string
@@ -329,6 +331,21 @@ func TestHTMLIssuers(t *testing.T) {
 		}
 		if issuers != nil && !strings.Contains(pageText(t, buf.Bytes()), "Contoso Inspection CA <x>") {
 			t.Error("issuer not shown as text")
+		}
+	}
+}
+
+// checkPrintable fails on bytes a terminal or a browser would act on rather than show: control characters
+// other than newline and tab, C1 controls, bidi overrides and isolates, invalid UTF-8.
+func checkPrintable(t *testing.T, page []byte) {
+	t.Helper()
+	for i, r := range string(page) {
+		switch {
+		case r == utf8.RuneError:
+			t.Fatalf("invalid UTF-8 at byte %d", i)
+		case r < 0x20 && r != '\n' && r != '\t', r >= 0x7f && r < 0xa0,
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
+			t.Fatalf("raw %U at byte %d: %q", r, i, page[max(0, i-40):min(len(page), i+40)])
 		}
 	}
 }

@@ -142,7 +142,7 @@ func (t *timeline) view() *timelineView {
 		bar := timelineBar{Start: barTime(j, width), X: float64(j-first) * timelineSVGWidth / slots,
 			W: max(timelineSVGWidth/slots-1, 1)}
 		for _, v := range sortedVerdicts(bars[j]) {
-			bar.Counts = append(bar.Counts, verdictCount{string(v), bars[j][v]})
+			bar.Counts = append(bar.Counts, verdictCount{clean(string(v)), bars[j][v]})
 			bar.Total += bars[j][v]
 			totals[v] += bars[j][v]
 		}
@@ -150,7 +150,7 @@ func (t *timeline) view() *timelineView {
 		view.Bars = append(view.Bars, bar)
 	}
 	for _, v := range sortedVerdicts(totals) {
-		view.Verdicts = append(view.Verdicts, legendItem{string(v), verdictColor(v), totals[v]})
+		view.Verdicts = append(view.Verdicts, legendItem{clean(string(v)), verdictColor(v), totals[v]})
 	}
 	view.layout()
 	return view
