@@ -44,7 +44,7 @@ type htmlPage struct {
 	UnlLeft  int
 	Issuers  []result.NameCount
 	IssLeft  int
-	Summary  *result.Summary     // nil when the analysis ended early; only tested, never shown
+	Summary  *result.Summary      // nil when the analysis ended early; only tested, never shown
 	Capture  *result.CaptureFacts // the summary's capture facts, cleaned for display
 	Quality  []qualityRow
 }
