@@ -50,7 +50,13 @@ type fixGroup struct {
 	examples              []connRow
 	frames                []uint64
 	multiFile             bool
-	servers               []string // "proto server port" triples, distinct, bounded
+	servers               []serverKey // distinct destinations, bounded
+}
+
+// serverKey is a destination of failing records, turned into a display filter when the page is written.
+type serverKey struct {
+	proto, server string
+	port          uint16
 }
 
 // connRow is a record as the page lists it: only what is shown, packet strings cut to maxHTMLTextLength.
@@ -83,14 +89,13 @@ func (h *htmlWriter) Record(r *result.Record) error {
 	}
 	h.timeline.add(r.Start, r.Verdict)
 	fail := slices.Contains(h.opts.FailOn, r.Verdict)
-	row := newConnRow(r, fail)
 	if fail {
 		h.failed++
 		h.failedBy[r.Verdict]++
-		h.addFix(r, row)
-		h.failRows, h.failLeft = appendCapped(h.failRows, row, maxHTMLFailures, h.failLeft)
+		h.addFix(r)
+		h.failRows, h.failLeft = appendCapped(h.failRows, r, fail, maxHTMLFailures, h.failLeft)
 	} else {
-		h.otherRows, h.otherLeft = appendCapped(h.otherRows, row, maxHTMLOthers, h.otherLeft)
+		h.otherRows, h.otherLeft = appendCapped(h.otherRows, r, fail, maxHTMLOthers, h.otherLeft)
 	}
 	if r.Verdict == verdictIntercepted {
 		h.addIssuer(r)
@@ -98,16 +103,17 @@ func (h *htmlWriter) Record(r *result.Record) error {
 	return nil
 }
 
-// appendCapped appends row unless the list is full, in which case it counts it as left out.
-func appendCapped(rows []connRow, row connRow, limit, left int) ([]connRow, int) {
+// appendCapped appends r's row unless the list is full, in which case it counts it as left out; the row is
+// built only when kept, so records past the caps cost no allocation.
+func appendCapped(rows []connRow, r *result.Record, fail bool, limit, left int) ([]connRow, int) {
 	if len(rows) >= limit {
 		return rows, left + 1
 	}
-	return append(rows, row), left
+	return append(rows, newConnRow(r, fail)), left
 }
 
 // addFix counts a failing record against its requirement.
-func (h *htmlWriter) addFix(r *result.Record, row connRow) {
+func (h *htmlWriter) addFix(r *result.Record) {
 	g := h.fixes[r.RuleKey]
 	if g == nil {
 		g = &fixGroup{key: r.RuleKey, pattern: r.Rule, purpose: r.Purpose}
@@ -116,7 +122,7 @@ func (h *htmlWriter) addFix(r *result.Record, row connRow) {
 	g.total++
 	g.causes[causeOf(r)]++
 	if len(g.examples) < maxHTMLExamples {
-		g.examples = append(g.examples, row)
+		g.examples = append(g.examples, newConnRow(r, true))
 	}
 	if r.File != "" {
 		g.multiFile = true
@@ -124,9 +130,8 @@ func (h *htmlWriter) addFix(r *result.Record, row connRow) {
 	if len(g.frames) < maxHTMLFrames && !slices.Contains(g.frames, r.FirstFrame) {
 		g.frames = append(g.frames, r.FirstFrame)
 	}
-	if f := serverFilter(r.Proto, r.Server, r.ServerPort); f != "" && len(g.servers) < maxHTMLServers &&
-		!slices.Contains(g.servers, f) {
-		g.servers = append(g.servers, f)
+	if k := (serverKey{r.Proto, r.Server, r.ServerPort}); len(g.servers) < maxHTMLServers && !slices.Contains(g.servers, k) {
+		g.servers = append(g.servers, serverKey{strings.Clone(r.Proto), strings.Clone(r.Server), r.ServerPort})
 	}
 }
 

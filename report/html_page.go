@@ -221,8 +221,14 @@ func (h *htmlWriter) fixViews(rows []result.RuleSummary) []fixView {
 		if !g.multiFile {
 			v.FramesFilter = framesFilter(g.frames)
 		}
-		if len(g.servers) > 0 {
-			v.ServerFilter = anyOf(g.servers)
+		var servers []string
+		for _, k := range g.servers {
+			if f := serverFilter(k.proto, k.server, k.port); f != "" {
+				servers = append(servers, f)
+			}
+		}
+		if len(servers) > 0 {
+			v.ServerFilter = anyOf(servers)
 		}
 		out = append(out, v)
 	}

@@ -349,3 +349,19 @@ func checkPrintable(t *testing.T, page []byte) {
 		}
 	}
 }
+
+// BenchmarkHTMLRecordPastCaps measures a record once the page's lists are full: the common case in a long
+// capture, which must not allocate.
+func BenchmarkHTMLRecordPastCaps(b *testing.B) {
+	recs := fixtureRecords()
+	w := newHTMLWriter(discard{}, Options{FailOn: defaultFailOn()})
+	for i := range maxHTMLFailures + maxHTMLOthers + 5000 {
+		w.Record(&recs[i%len(recs)])
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		w.Record(&recs[i%len(recs)])
+		i++
+	}
+}
