@@ -51,7 +51,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var f analyzeFlags
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text, jsonl or json")
+	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text, jsonl, json or html")
 	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
 	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "`VERDICTS` that make the exit status 1, comma-separated, or \"none\"")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
