@@ -10,7 +10,7 @@ import (
 	"github.com/intunecap/intunecap/rules"
 )
 
-// TestDevicesFixture checks the aggregator against counts written out by hand from fixtureRecords.
+// TestDevicesFixture checks the aggregator against counts written out by hand.
 func TestDevicesFixture(t *testing.T) {
 	agg := newDeviceAgg(defaultFailOn())
 	recs := []result.Record{

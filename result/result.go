@@ -107,7 +107,7 @@ type Summary struct {
 	Capture  CaptureFacts   `json:"capture"`
 
 	// Devices are the client addresses with the most failures (then the most records), as far as the writer
-	// that filled them saw: the JSON report fills them, the engine does not. Nil leaves them out.
+	// that filled them saw: the json, text and html writers fill them, the engine does not. Nil leaves them out.
 	Devices []Device `json:"devices,omitempty"`
 	// DevicesTotal is how many distinct client addresses the records came from, counted exactly up to the
 	// aggregator's cap; DevicesUntracked counts the records of clients beyond it.
