@@ -17,7 +17,7 @@ func TestDocsListEveryField(t *testing.T) {
 		t.Fatalf("read field contract: %v", err)
 	}
 	types := []any{result.Record{}, result.Summary{}, result.RuleSummary{}, result.NameCount{},
-		result.CaptureFacts{}, result.Quality{}}
+		result.CaptureFacts{}, result.Quality{}, result.Device{}}
 	for _, v := range types {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {

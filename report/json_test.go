@@ -89,7 +89,11 @@ func TestJSONDocument(t *testing.T) {
 				Summary *result.Summary `json:"summary"`
 			}{Records: append([]result.Record{}, tt.recs...)}
 			if tt.sum != nil {
-				s := normalizeSummary(tt.sum)
+				agg := newDeviceAgg(defaultFailOn())
+				for i := range tt.recs {
+					agg.add(&tt.recs[i])
+				}
+				s := normalizeSummary(agg.fill(tt.sum))
 				doc.Summary = &s
 			}
 			var want bytes.Buffer

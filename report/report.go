@@ -55,15 +55,16 @@ var (
 )
 
 // formatList is how an error names the accepted formats.
-const formatList = "text, jsonl or json"
+const formatList = "text, jsonl, json or html"
 
 // defaultFailOn is what the command treats as failing when --fail-on is not given.
 func defaultFailOn() []rules.Verdict { return []rules.Verdict{rules.Blocked, rules.Reset} }
 
 // Formats lists the names New accepts, for --help and flag validation.
-func Formats() []string { return []string{"text", "jsonl", "json"} }
+func Formats() []string { return []string{"text", "jsonl", "json", "html"} }
 
-// New returns the writer for format ("text", "jsonl" or "json") writing to w.
+// New returns the writer for format ("text", "jsonl", "json" or "html") writing to w. The text, json and html
+// writers see the summary with its devices filled from the records (withDevices).
 func New(format string, w io.Writer, opts Options) (Writer, error) {
 	if w == nil {
 		return nil, errors.New("new report: nil writer")
@@ -75,11 +76,13 @@ func New(format string, w io.Writer, opts Options) (Writer, error) {
 	}
 	switch format {
 	case "text":
-		return newTextWriter(w, opts), nil
+		return withDevices(newTextWriter(w, opts), opts.FailOn), nil
 	case "jsonl":
 		return newJSONLWriter(w), nil
 	case "json":
-		return newJSONWriter(w), nil
+		return withDevices(newJSONWriter(w), opts.FailOn), nil
+	case "html":
+		return withDevices(newHTMLWriter(w, opts), opts.FailOn), nil
 	}
 	return nil, fmt.Errorf("new report: unknown format %q (want %s)", format, formatList)
 }

@@ -104,8 +104,8 @@ func TestNew(t *testing.T) {
 		w      io.Writer
 		want   string
 	}{
-		{"xml", &bytes.Buffer{}, `new report: unknown format "xml" (want text, jsonl or json)`},
-		{"", &bytes.Buffer{}, `new report: unknown format "" (want text, jsonl or json)`},
+		{"xml", &bytes.Buffer{}, `new report: unknown format "xml" (want text, jsonl, json or html)`},
+		{"", &bytes.Buffer{}, `new report: unknown format "" (want text, jsonl, json or html)`},
 		{"text", nil, "new report: nil writer"},
 	}
 	for _, tt := range tests {

@@ -119,6 +119,14 @@ type Summary struct {
 	Outcome string `json:"outcome,omitempty"`
 	// OutcomeReasons says why a run is inconclusive (or what limits a failing one), each with what to do.
 	OutcomeReasons []string `json:"outcome_reasons,omitempty"`
+
+	// Devices are the client addresses with the most failures (then the most records), as far as the writer
+	// that filled them saw: the json, text and html writers fill them, the engine does not. Nil leaves them out.
+	Devices []Device `json:"devices,omitempty"`
+	// DevicesTotal is how many distinct client addresses the records came from, counted exactly up to the
+	// aggregator's cap; DevicesUntracked counts the records of clients beyond it.
+	DevicesTotal     int `json:"devices_total,omitempty"`
+	DevicesUntracked int `json:"devices_untracked_records,omitempty"`
 }
 
 // Coverage is how many of the unlisted names the table Rules would list.
@@ -126,6 +134,18 @@ type Coverage struct {
 	Rules string `json:"rules"` // a built-in profile, e.g. "intune-current"
 	Names int    `json:"names"` // unlisted names it lists
 	Of    int    `json:"of"`    // unlisted names looked at
+}
+
+// Device is one client address (a phone, a laptop, or a NAT in front of many) and how its traffic fared.
+type Device struct {
+	Address  string         `json:"address"`
+	Records  int            `json:"records"`          // connections and DNS exchanges it started
+	Failing  int            `json:"failing"`          // of those, records whose verdict is in --fail-on
+	Verdicts map[string]int `json:"verdicts"`         // records per verdict
+	First    string         `json:"first,omitempty"`  // start of its earliest record, RFC 3339
+	Last     string         `json:"last,omitempty"`   // start of its latest record
+	Failed   []string       `json:"failed,omitempty"` // keys of the requirement rows it failed, sorted (bounded)
+	Names    []string       `json:"names,omitempty"`  // first distinct failing names, in capture order (bounded)
 }
 
 // Sink receives the analysis as it happens: each record as soon as its verdict is final (connection closed,

@@ -7,6 +7,8 @@
 #   groff-base   the manual page test (groff -man -ww)
 #   prometheus (prometheus, promtool), prometheus-alertmanager (alertmanager, amtool),
 #   systemd (systemd-analyze)   deploy/: alert rules, routing, dashboard, unit
+#   squid, nodejs, chromium  the allow-list and HTML report tests (squid -k parse, a PAC file run in node,
+#                            the report loaded in headless Chromium)
 set -euo pipefail
 
 need=()
@@ -30,6 +32,9 @@ have_cmd groff       || need+=(groff-base)
 have_cmd promtool    || need+=(prometheus)
 have_cmd amtool      || need+=(prometheus-alertmanager)
 have_cmd systemd-analyze || need+=(systemd)
+have_cmd squid       || need+=(squid)
+have_cmd node        || need+=(nodejs)
+have_cmd chromium    || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -52,13 +52,14 @@ type analyzeFlags struct {
 	limits     analyze.Options // the memory caps; zero fields take the engine's defaults
 	cpuProf    string
 	memProf    string
+	extra      extraOutputs // --report, --allowlist and their options
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var f analyzeFlags
 	fs := pflag.NewFlagSet("analyze", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text, jsonl or json")
+	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text, jsonl, json or html")
 	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
 	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "`VERDICTS` that make the exit status 1, comma-separated, or \"none\"")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
@@ -73,6 +74,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.limits.MaxDNSNames, "max-dns-names", analyze.DefaultMaxDNSNames, "DNS answers remembered to name connections (`N`)")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	fs.StringVar(&f.memProf, "memprofile", "", "write a Go heap profile to `FILE` at the end (alloc_space: all the run allocated)")
+	f.extra.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -108,6 +110,9 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return 2, err
 	}
+	if err := f.extra.validate(); err != nil {
+		return 2, err
+	}
 	if f.limits.MaxConnections < 1 || f.limits.MaxDNSNames < 1 {
 		return 2, errors.New("--max-connections and --max-dns-names must be at least 1")
 	}
@@ -128,6 +133,9 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err := refuseInputs("-o", f.output, append(paths, args...)); err != nil {
 		return 2, err
 	}
+	if err := f.extra.refuseInputs(append(paths, args...)); err != nil {
+		return 2, err
+	}
 	reader, err := capture.Open(paths)
 	if err != nil {
 		return 2, err
@@ -145,7 +153,12 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		out.finish(false)
 		return 2, err
 	}
-	judge := newJudge(w, table, outcome.Policy{FailOn: failOn, AllowEmpty: f.allowEmpty})
+	sink, err := f.extra.sink(w, failOn, stdout)
+	if err != nil {
+		out.finish(false)
+		return 2, err
+	}
+	judge := newJudge(sink, table, outcome.Policy{FailOn: failOn, AllowEmpty: f.allowEmpty})
 	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: judge, Stderr: stderr,
 		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits,
 		Source: func(r *capture.Reader) analyze.Source {
@@ -159,8 +172,10 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 		err = buffered.Flush()
 	}
 	// The first error is the one to show: after a write error every later write fails the same way. A run
-	// that failed writes no report (the buffer is dropped; a file keeps its old contents).
-	if err := cmp.Or(err, out.finish(err == nil)); err != nil {
+	// that failed writes no report (the buffer is dropped; a file keeps its old contents), nor any --report
+	// or --allowlist file.
+	err = cmp.Or(err, out.finish(err == nil))
+	if err := cmp.Or(err, f.extra.finish(judge.Final(), err == nil, stdout)); err != nil {
 		out.finish(false)
 		return 2, err
 	}

@@ -53,7 +53,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.StringVarP(&f.expect, "expect", "e", "", "expectations `FILE` (YAML, see docs/ci.md)")
 	fs.StringVarP(&f.baseline, "baseline", "b", "", "`BASELINE` file written by intunecap baseline")
 	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default: the expectations' or baseline's, else intune-2015)")
-	fs.StringArrayVar(&f.reports, "report", nil, "also write a report: `FORMAT=FILE` with FORMAT one of "+strings.Join(regress.Formats(), ", ")+"; repeatable")
+	fs.StringArrayVar(&f.reports, "report", nil, "also write a report: `FORMAT=FILE` with FORMAT one of "+strings.Join(checkReportFormats(), ", ")+"; repeatable")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only failures, changes and the totals")
 	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "pass, not inconclusive, when no Intune traffic is seen")
 	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); fs.PrintDefaults() }
@@ -116,8 +116,12 @@ func checkFiles(f *checkFlags, args []string, stdout, stderr io.Writer) (int, er
 	if in.exp != nil {
 		track = in.exp.TrackedNames()
 	}
-	col, paths, sum, err := collect(paths, in.table, track, "intunecap check", stderr)
+	html, htmlSinks, err := checkHTMLReports(in.reports, stdout)
 	if err != nil {
+		return 2, err
+	}
+	col, paths, sum, err := collect(paths, in.table, track, "intunecap check", stderr, htmlSinks...)
+	if err := errors.Join(err, finishAll(html, err == nil)); err != nil {
 		return 2, err
 	}
 	res := &regress.Result{Captures: paths, Rules: in.table.Sources, Expectations: f.expect, Baseline: f.baseline}
@@ -194,9 +198,9 @@ func checkRules(flag []string, exp *regress.Expectations, base *regress.Baseline
 	return table, nil
 }
 
-// collect reads the captures through the analysis pipeline into a collector, and returns the summary with
-// its outcome filled in (outcome.Sink), which the collector keeps too.
-func collect(args []string, table *rules.Table, track []string, prefix string, stderr io.Writer) (*regress.Collector, []string, *result.Summary, error) {
+// collect reads the captures through the analysis pipeline into a collector (and any more sinks), and returns
+// the summary with its outcome filled in (outcome.Sink), which the collector keeps too.
+func collect(args []string, table *rules.Table, track []string, prefix string, stderr io.Writer, also ...result.Sink) (*regress.Collector, []string, *result.Summary, error) {
 	paths, err := expandInputs(args)
 	if err != nil {
 		return nil, nil, nil, err
@@ -207,7 +211,7 @@ func collect(args []string, table *rules.Table, track []string, prefix string, s
 	}
 	defer reader.Close()
 	col := regress.NewCollector(track)
-	judge := newJudge(col, table, outcome.Policy{})
+	judge := newJudge(append(teeSink{col}, also...), table, outcome.Policy{})
 	p := pipeline{Reader: reader, Paths: paths, Table: table, Sink: judge, Stderr: stderr, Prefix: prefix}
 	if _, err := p.run(); err != nil {
 		return nil, nil, nil, err
@@ -238,8 +242,8 @@ func parseReports(values []string) ([]reportOut, error) {
 		if !ok || path == "" {
 			return nil, fmt.Errorf("--report %q: expected FORMAT=FILE, like junit=report.xml", v)
 		}
-		if !slices.Contains(regress.Formats(), format) {
-			return nil, fmt.Errorf("--report %q: unknown format %q (want %s)", v, format, strings.Join(regress.Formats(), ", "))
+		if !slices.Contains(checkReportFormats(), format) {
+			return nil, fmt.Errorf("--report %q: unknown format %q (want %s)", v, format, strings.Join(checkReportFormats(), ", "))
 		}
 		if path != "-" {
 			if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
@@ -254,6 +258,9 @@ func parseReports(values []string) ([]reportOut, error) {
 // writeReports writes every --report; each file is written whole or not at all.
 func writeReports(outs []reportOut, res *regress.Result, stdout io.Writer) error {
 	for _, o := range outs {
+		if o.format == "html" { // written from the records, by checkHTMLReports
+			continue
+		}
 		var buf bytes.Buffer
 		if err := regress.Write(o.format, &buf, res); err != nil {
 			return err

@@ -142,7 +142,7 @@ func TestCheckUsageErrors(t *testing.T) {
 		{"report without file", []string{"check", "--expect", expect, "--report", "junit", demo}, 2,
 			`--report "junit": expected FORMAT=FILE, like junit=report.xml`},
 		{"report format", []string{"check", "--expect", expect, "--report", "xml=a.xml", demo}, 2,
-			`--report "xml=a.xml": unknown format "xml" (want junit, json, markdown, text)`},
+			`--report "xml=a.xml": unknown format "xml" (want junit, json, markdown, text, html)`},
 		{"report directory", []string{"check", "--expect", expect, "--report", "json=/nonexistent/dir/a.json", demo}, 2,
 			"no directory /nonexistent/dir to write into"},
 		{"missing expectations", []string{"check", "--expect", "nonexistent.yaml", demo}, 2, "read expectations: open nonexistent.yaml"},
