@@ -19,6 +19,7 @@ SCENARIOS=(
 	http-allowed http-reset-after-data port-not-allowed unlisted other dns-name-source dns-failures
 	dns-tcp proxy-connect proxy-403 proxy-407 proxy-get ipv6 vlan sll2 pcapng aborted snaplen demo
 	tls-inspect tls-inspect-smallmtu tls-inspect-tls13
+	dns-tcp proxy-connect proxy-403 proxy-407 proxy-get proxy-both proxy-auth ipv6 vlan sll2 pcapng aborted snaplen demo
 )
 
 die() {
@@ -160,6 +161,20 @@ sc_proxy-407() {
 
 sc_proxy-get() {
 	curl_ -x http://198.18.0.1:3128 http://go.microsoft.com/
+}
+
+# proxy-both: one client uses an unauthenticated proxy for plain HTTP and for HTTPS: both proxy requirements ok.
+sc_proxy-both() {
+	curl_ -x http://198.18.0.1:3128 http://go.microsoft.com/
+	curl_ -x http://198.18.0.1:3128 https://enrollment.manage.microsoft.com/
+}
+
+# proxy-auth: the proxy asks for Basic authentication (407); the client then authenticates and gets through.
+# The proxy still fails the "unauthenticated" requirement: Intune's clients do not authenticate.
+sc_proxy-auth() {
+	curl_ -x http://198.18.0.1:3129 https://enrollment.manage.microsoft.com/
+	curl_ -x http://intune:lab@198.18.0.1:3129 https://enrollment.manage.microsoft.com/
+	curl_ -x http://intune:lab@198.18.0.1:3129 http://go.microsoft.com/
 }
 
 sc_ipv6() {
