@@ -28,6 +28,9 @@ type Packet struct {
 	SrcWords, DstWords [2]uint64
 	IPID               uint16 // IPv4 identification: tells a duplicated packet from a retransmission
 	HasIPID            bool   // IPv4 (IPv6 has no identification outside fragments)
+	// ICMP describes an ICMP or ICMPv6 error (destination unreachable, time exceeded) and the packet it quotes;
+	// zero for every other packet.
+	ICMP ICMP
 }
 
 // TCP flag bits of Packet.TCPFlags, so callers need not repeat the wire values.
