@@ -120,7 +120,8 @@ func NewDecoder(opts Options) *Decoder {
 func (d *Decoder) Stats() Stats { return d.defrag.stats }
 
 // Decode fills p from f. The error says why the frame gives no packet: ErrLinkType, ErrNotIP, ErrTruncated,
-// ErrIPv6Fragment, or an error wrapping ErrMalformed. Checksums are never verified: captures taken on the
+// or an error wrapping ErrMalformed (which includes IPv4 and IPv6 fragments dropped as inconsistent). A
+// fragment held for reassembly gives no error and sets p.Fragment. Checksums are never verified: captures taken on the
 // sender with offload have bad ones, and those packets still happened.
 func (d *Decoder) Decode(f *capture.Frame, p *Packet) error {
 	if f.LinkType == layers.LinkTypeEthernet {
@@ -169,7 +170,7 @@ func (d *Decoder) network(f *capture.Frame, p *Packet, cut bool) error {
 		case layers.LayerTypeIPv4:
 			return d.fromIPv4(f, p)
 		case layers.LayerTypeIPv6:
-			return d.fromIPv6(p, d.decoded[n-1])
+			return d.fromIPv6(f, p, d.decoded[n-1])
 		}
 	}
 	if cut || (n > 0 && d.wantedIP(d.decoded[n-1])) {
@@ -229,7 +230,7 @@ func (d *Decoder) fromIPv4(f *capture.Frame, p *Packet) error {
 	return d.transport(p, seg, wire)
 }
 
-func (d *Decoder) fromIPv6(p *Packet, last gopacket.LayerType) error {
+func (d *Decoder) fromIPv6(f *capture.Frame, p *Packet, last gopacket.LayerType) error {
 	ip := &d.ip6.IPv6
 	p.Src = netip.AddrFrom16([16]byte(ip.SrcIP))
 	p.Dst = netip.AddrFrom16([16]byte(ip.DstIP))
@@ -248,11 +249,45 @@ func (d *Decoder) fromIPv6(p *Packet, last gopacket.LayerType) error {
 		proto, rest = d.ext.NextHeader, d.ext.Payload
 	case layers.LayerTypeIPv6Fragment:
 		proto, rest = d.frag.NextHeader, d.frag.Payload
-		if d.frag.FragmentOffset != 0 {
+		if d.frag.fragmented() {
 			p.IPProto = uint8(proto)
-			return ErrIPv6Fragment
+			return d.fromIPv6Fragment(f, p, rest, wire-(len(seg)-len(rest)))
 		}
 	}
 	p.IPProto = uint8(proto)
 	return d.transport(p, rest, wire-(len(seg)-len(rest)))
+}
+
+// fromIPv6Fragment holds a fragment (the bytes after its fragment header, wire long on the wire) for
+// reassembly and decodes the datagram it completes. A fragment cut by snaplen is never reassembled; a first
+// one still gives its ports and the start of its payload, as with IPv4.
+func (d *Decoder) fromIPv6Fragment(f *capture.Frame, p *Packet, rest []byte, wire int) error {
+	fh := &d.frag
+	if len(rest) < wire {
+		if fh.FragmentOffset != 0 {
+			return ErrTruncated
+		}
+		proto, body, _, ok := skipIPv6Ext(uint8(fh.NextHeader), rest, false)
+		if !ok {
+			return ErrTruncated
+		}
+		p.IPProto = proto
+		return d.transport(p, body, wire-(len(rest)-len(body)))
+	}
+	key := frag6Key{[16]byte(d.ip6.SrcIP), [16]byte(d.ip6.DstIP), fh.Identification}
+	whole, next, err := d.defrag.add6(key, int(fh.FragmentOffset)*8, fh.MoreFragments, uint8(fh.NextHeader), rest,
+		f.Timestamp)
+	if err != nil {
+		return err
+	}
+	if whole == nil {
+		p.Fragment = true
+		return nil
+	}
+	proto, body, _, ok := skipIPv6Ext(next, whole, false)
+	if !ok {
+		return errIPv6FragHeaders
+	}
+	p.IPProto = proto
+	return d.transport(p, body, len(body))
 }

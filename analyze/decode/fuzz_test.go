@@ -27,6 +27,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint16(layers.LinkTypeRaw), withExt(ip6, []byte{44, 0, 0, 1, 0, 0, 0, 9}))
 	f.Add(uint16(layers.LinkTypeRaw), ipv4Frags(v4(f, dnsUDP(), make([]byte, 100)), 48)[0])
 	f.Add(uint16(239), nflog(2, ip4))
+	for _, fr := range ipv6Frags(v6(f, dnsUDP(), make([]byte, 100)), 48, 3) {
+		f.Add(uint16(layers.LinkTypeEthernet), ether(0x86dd, fr))
+	}
 	f.Add(uint16(layers.LinkTypeEthernet), ether(0x0800, icmpError4(f, 3, 13, v4(f, syn(), nil), 28)))
 	f.Add(uint16(layers.LinkTypeEthernet), ether(0x86dd, icmpError6(f, 1, 1, withExt(v6(f, dnsUDP(), hello), routing), -1)))
 	f.Add(uint16(layers.LinkTypeRaw), icmpError6(f, 3, 0, withExt(v6(f, syn(), nil), []byte{44, 0, 0, 0x10, 0, 0, 0, 9}), -1))

@@ -22,7 +22,7 @@ type Packet struct {
 	Payload          []byte // captured transport payload (may be shorter than the wire length)
 	PayloadWireLen   int    // payload length according to the IP (or UDP) header (>= len(Payload))
 	Truncated        bool   // the frame was cut by snaplen inside the headers or payload
-	Fragment         bool   // an IPv4 fragment was buffered; nothing to process yet
+	Fragment         bool   // an IPv4 or IPv6 fragment was buffered; nothing to process yet
 	// SrcWords and DstWords hold the addresses as two big-endian words each (IPv4 mapped into ::ffff:0:0/96),
 	// read straight from the header, so a flow table can build its keys without converting Src and Dst.
 	SrcWords, DstWords [2]uint64
@@ -53,8 +53,6 @@ var (
 	// ErrTruncated: snaplen cut the frame before the headers needed (at least the addresses and, for TCP, the
 	// flags) were captured.
 	ErrTruncated = errors.New("headers cut by snaplen")
-	// ErrIPv6Fragment: a non-first IPv6 fragment; IPv6 fragments are not reassembled (addresses are set).
-	ErrIPv6Fragment = errors.New("ipv6 non-first fragment")
 	// ErrMalformed: a header is inconsistent (bad lengths, bad version).
 	ErrMalformed = errors.New("malformed packet")
 
@@ -62,15 +60,17 @@ var (
 	errShortTransport = fmt.Errorf("%w: transport header shorter than the ip payload allows", ErrMalformed)
 )
 
-// Options bound the decoder's memory; the zero value means the defaults.
+// Options bound the decoder's memory; the zero value means the defaults. The fragment caps are shared by IPv4
+// and IPv6: what they bound is the sum of both.
 type Options struct {
-	// MaxFragmentBytes caps the payload bytes held for incomplete IPv4 datagrams (default 4 MiB). When a new
-	// fragment would exceed it, every incomplete datagram is dropped and counted.
+	// MaxFragmentBytes caps the payload bytes held for incomplete IPv4 and IPv6 datagrams (default 4 MiB).
+	// When a new fragment would exceed it, every incomplete datagram is dropped and counted.
 	MaxFragmentBytes int
-	// MaxFragmentDatagrams caps the number of incomplete IPv4 datagrams held (default 4096).
+	// MaxFragmentDatagrams caps the number of incomplete datagrams held (default 4096).
 	MaxFragmentDatagrams int
 	// FragmentTimeout drops incomplete datagrams not completed within this capture time (default 30s, as
-	// Linux's ipfrag_time).
+	// Linux's ipfrag_time): an IPv4 datagram when no fragment of it came for that long, an IPv6 datagram when
+	// its first fragment to arrive is that old (RFC 8200).
 	FragmentTimeout time.Duration
 }
 
@@ -87,9 +87,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Stats count what happened to IPv4 fragments, for the report's capture-quality section.
+// Stats count what happened to IPv4 and IPv6 fragments, for the report's capture-quality section.
 type Stats struct {
 	FragmentsHeld    uint64 // fragments buffered until their datagram was complete
 	Reassembled      uint64 // datagrams rebuilt from fragments
-	FragmentsDropped uint64 // incomplete datagrams dropped (timeout, memory cap, inconsistent fragments)
+	FragmentsDropped uint64 // incomplete datagrams dropped: the sum of the three counts below
+	DroppedTimeout   uint64 // not completed within Options.FragmentTimeout (a fragment was lost)
+	DroppedAtCap     uint64 // dropped because MaxFragmentBytes or MaxFragmentDatagrams was reached
+	// DroppedInvalid: overlapping or inconsistent fragments (RFC 5722 for IPv6), or a datagram over 65535 bytes.
+	DroppedInvalid uint64
 }
