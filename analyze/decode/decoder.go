@@ -23,6 +23,7 @@ const (
 	kindIPv4
 	kindIPv6
 	kindNFLOG
+	kindMPLS // no link type: what GRE carries as 0x8847
 	numKinds
 )
 
@@ -66,12 +67,14 @@ func (k linkKind) first() gopacket.LayerType {
 		return layers.LayerTypeIPv6
 	case kindNFLOG:
 		return layerTypeNFLOG
+	case kindMPLS:
+		return layerTypeMPLS
 	}
 	return layers.LayerTypeEthernet
 }
 
 // Decoder decodes frames without allocating on the normal path. Use one per goroutine and reuse it: its layer
-// structs and IPv4 fragment buffers carry over between packets.
+// structs and fragment buffers carry over between packets.
 type Decoder struct {
 	eth   etherLayer
 	vlan  vlanLayer
@@ -85,7 +88,9 @@ type Decoder struct {
 	ip6   ip6Layer
 	ext   extLayer
 	frag  fragLayer
+	mpls  mplsLayer
 	udp   layers.UDP
+	depth int // tunnels unwrapped in the frame being decoded
 
 	parsers [numKinds]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
@@ -102,7 +107,7 @@ func NewDecoder(opts Options) *Decoder {
 	// Most frames are Ethernet, IP and TCP: those come first in the array the parser searches. An array
 	// (a few compares) beats the default map (a hash per layer) at this size.
 	all := []gopacket.DecodingLayer{&d.eth, &d.ip4, &d.ip6, &d.vlan, &d.sll2, &d.sll, &d.raw, &d.loop, &d.nflog,
-		&d.pppoe, &d.ext, &d.frag}
+		&d.pppoe, &d.ext, &d.frag, &d.mpls}
 	for k := range d.parsers {
 		var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerArray(nil)
 		for _, l := range all {
@@ -116,7 +121,7 @@ func NewDecoder(opts Options) *Decoder {
 	return d
 }
 
-// Stats reports what happened to IPv4 fragments so far.
+// Stats reports what happened to IPv4 and IPv6 fragments so far.
 func (d *Decoder) Stats() Stats { return d.defrag.stats }
 
 // Decode fills p from f. The error says why the frame gives no packet: ErrLinkType, ErrNotIP, ErrTruncated,
@@ -140,14 +145,29 @@ func (d *Decoder) decodeLayers(f *capture.Frame, p *Packet) error {
 		return ErrLinkType
 	}
 	d.vlan.reset()
+	d.depth = 0
+	return d.parse(k, f.Data, len(f.Data) < f.WireLen, f, p)
+}
+
+// parse decodes data, a frame or what a tunnel carries, from the layer k starts with; cut says the capture
+// cut data short. The VLAN tags are the outermost frame's.
+func (d *Decoder) parse(k linkKind, data []byte, cut bool, f *capture.Frame, p *Packet) error {
 	d.ext.n = 0
+	d.mpls.seen = false
 	parser := d.parsers[k]
-	err := parser.DecodeLayers(f.Data, &d.decoded)
-	p.VLAN = d.vlan.ids
-	if err != nil {
-		return classify(err, parser.Truncated || len(f.Data) < f.WireLen)
+	err := parser.DecodeLayers(data, &d.decoded)
+	if d.depth == 0 {
+		p.VLAN = d.vlan.ids
 	}
-	return d.network(f, p, parser.Truncated)
+	if err != nil {
+		return classify(err, parser.Truncated || cut)
+	}
+	if d.mpls.seen {
+		if err := d.enter(p, Tunnel{Kind: TunnelMPLS, ID: d.mpls.label, HasID: true}); err != nil {
+			return err
+		}
+	}
+	return d.network(f, p, parser.Truncated || cut)
 }
 
 // classify keeps our sentinel errors and turns a layer's complaint into ErrTruncated when the frame was cut,
@@ -215,7 +235,7 @@ func (d *Decoder) fromIPv4(f *capture.Frame, p *Packet) error {
 			if ip.FragOffset != 0 {
 				return ErrTruncated
 			}
-			return d.transport(p, seg, wire)
+			return d.upper(f, p, seg, wire)
 		}
 		whole, err := d.defrag.add(ip, f.Timestamp)
 		if err != nil {
@@ -227,7 +247,7 @@ func (d *Decoder) fromIPv4(f *capture.Frame, p *Packet) error {
 		}
 		seg, wire = whole.Payload, len(whole.Payload)
 	}
-	return d.transport(p, seg, wire)
+	return d.upper(f, p, seg, wire)
 }
 
 func (d *Decoder) fromIPv6(f *capture.Frame, p *Packet, last gopacket.LayerType) error {
@@ -255,7 +275,7 @@ func (d *Decoder) fromIPv6(f *capture.Frame, p *Packet, last gopacket.LayerType)
 		}
 	}
 	p.IPProto = uint8(proto)
-	return d.transport(p, rest, wire-(len(seg)-len(rest)))
+	return d.upper(f, p, rest, wire-(len(seg)-len(rest)))
 }
 
 // fromIPv6Fragment holds a fragment (the bytes after its fragment header, wire long on the wire) for
@@ -272,7 +292,7 @@ func (d *Decoder) fromIPv6Fragment(f *capture.Frame, p *Packet, rest []byte, wir
 			return ErrTruncated
 		}
 		p.IPProto = proto
-		return d.transport(p, body, wire-(len(rest)-len(body)))
+		return d.upper(f, p, body, wire-(len(rest)-len(body)))
 	}
 	key := frag6Key{[16]byte(d.ip6.SrcIP), [16]byte(d.ip6.DstIP), fh.Identification}
 	whole, next, err := d.defrag.add6(key, int(fh.FragmentOffset)*8, fh.MoreFragments, uint8(fh.NextHeader), rest,
@@ -289,5 +309,5 @@ func (d *Decoder) fromIPv6Fragment(f *capture.Frame, p *Packet, rest []byte, wir
 		return errIPv6FragHeaders
 	}
 	p.IPProto = proto
-	return d.transport(p, body, len(body))
+	return d.upper(f, p, body, len(body))
 }

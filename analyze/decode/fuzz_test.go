@@ -33,6 +33,21 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint16(layers.LinkTypeEthernet), ether(0x0800, icmpError4(f, 3, 13, v4(f, syn(), nil), 28)))
 	f.Add(uint16(layers.LinkTypeEthernet), ether(0x86dd, icmpError6(f, 1, 1, withExt(v6(f, dnsUDP(), hello), routing), -1)))
 	f.Add(uint16(layers.LinkTypeRaw), icmpError6(f, 3, 0, withExt(v6(f, syn(), nil), []byte{44, 0, 0, 0x10, 0, 0, 0, 9}), -1))
+	eth4 := ethernetOf(f, ip4)
+	f.Add(uint16(layers.LinkTypeEthernet), outer(f, false, layers.IPProtocolUDP, eth4, udpTo(4789),
+		&layers.VXLAN{ValidIDFlag: true, VNI: 5}))
+	f.Add(uint16(layers.LinkTypeEthernet), outer(f, true, layers.IPProtocolUDP, ip6, udpTo(6081),
+		&layers.Geneve{Protocol: layers.EthernetTypeIPv6, VNI: 8}))
+	f.Add(uint16(layers.LinkTypeEthernet), outer(f, false, layers.IPProtocolGRE, ip4,
+		&layers.GRE{Protocol: layers.EthernetTypeIPv4, ChecksumPresent: true, KeyPresent: true, SeqPresent: true}))
+	f.Add(uint16(layers.LinkTypeEthernet), outer(f, false, layers.IPProtocolGRE, eth4,
+		&layers.GRE{Protocol: layers.EthernetTypeERSPAN, SeqPresent: true}, &layers.ERSPANII{Version: 1, SessionID: 9}))
+	f.Add(uint16(layers.LinkTypeEthernet), outer(f, false, layers.IPProtocolGRE, cat(erspan3Header(true), eth4),
+		&layers.GRE{Protocol: 0x22eb, SeqPresent: true}))
+	f.Add(uint16(layers.LinkTypeEthernet), ether(0x8847, cat([]byte{0, 1, 0, 64, 0, 2, 1, 64}, ip4)))
+	f.Add(uint16(layers.LinkTypeEthernet), outer(f, false, layers.IPProtocolGRE,
+		outer(f, true, layers.IPProtocolUDP, eth4, udpTo(4789), &layers.VXLAN{ValidIDFlag: true, VNI: 1}),
+		&layers.GRE{Protocol: layers.EthernetTypeTransparentEthernetBridging}))
 	addSharedFrames(f, 200)
 	d := NewDecoder(Options{})
 	f.Fuzz(func(t *testing.T, lt uint16, b []byte) {

@@ -28,6 +28,9 @@ type Packet struct {
 	SrcWords, DstWords [2]uint64
 	IPID               uint16 // IPv4 identification: tells a duplicated packet from a retransmission
 	HasIPID            bool   // IPv4 (IPv6 has no identification outside fragments)
+	// Tunnel describes the outermost encapsulation (VXLAN, GENEVE, GRE, ERSPAN, MPLS) unwrapped to reach this
+	// packet; zero when the packet was not tunnelled. Every other field describes the inner packet.
+	Tunnel Tunnel
 	// ICMP describes an ICMP or ICMPv6 error (destination unreachable, time exceeded) and the packet it quotes;
 	// zero for every other packet.
 	ICMP ICMP
