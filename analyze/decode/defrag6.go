@@ -155,6 +155,7 @@ func (f *defragmenter) kill6(key frag6Key, dg *datagram6) {
 	*dg = datagram6{dead: true, start: dg.start}
 	f.stats.FragmentsDropped++
 	f.stats.DroppedInvalid++
+	f.checkCaps() // the key stays: it counts against MaxFragmentDatagrams
 }
 
 // drop6 drops an incomplete datagram, counting it under reason (besides FragmentsDropped).
