@@ -1,6 +1,17 @@
 // Package decode turns a captured frame into the few header fields the flow engine needs: addresses, VLAN tags,
 // ports, TCP flags and sequence numbers, and the transport payload. It reads link, network and transport
 // headers only; application protocols are parsed elsewhere.
+//
+// Beyond plain Ethernet and IP it:
+//   - reassembles IPv4 and IPv6 fragments (RFC 791, RFC 8200 with RFC 5722's rule that overlapping fragments
+//     drop the datagram), within shared caps on bytes, datagrams and capture time (Options, Stats);
+//   - unwraps VXLAN, GENEVE, GRE (with ERSPAN I, II and III) and MPLS, returning the inner packet and naming
+//     the outermost encapsulation in Packet.Tunnel; nesting is bounded;
+//   - reads the quoted header of ICMP and ICMPv6 errors (destination unreachable, time exceeded) into
+//     Packet.ICMP, so that a refused connection can be matched to its error.
+//
+// Decoding allocates nothing per packet, except to hold fragments. Ethernet frames of the common shapes take a
+// fast path that reads headers in place and gives exactly the layer parser's answer (FuzzDecode checks it).
 package decode
 
 import (
