@@ -38,11 +38,11 @@ func (k TunnelKind) String() string {
 
 // Tunnel describes the outermost encapsulation Decode unwrapped to reach the packet it returns.
 type Tunnel struct {
-	Kind     TunnelKind
 	Src, Dst netip.Addr // the outer IP header's addresses (invalid for MPLS straight over Ethernet)
 	// ID is the VXLAN or GENEVE network identifier, the GRE key, the ERSPAN session id or the bottom MPLS label,
 	// when HasID.
 	ID    uint32
+	Kind  TunnelKind
 	HasID bool
 	Depth uint8 // encapsulations unwrapped in all (more than 1 when tunnels are nested)
 }
