@@ -125,9 +125,9 @@ func NewDecoder(opts Options) *Decoder {
 func (d *Decoder) Stats() Stats { return d.defrag.stats }
 
 // Decode fills p from f. The error says why the frame gives no packet: ErrLinkType, ErrNotIP, ErrTruncated,
-// or an error wrapping ErrMalformed (which includes IPv4 and IPv6 fragments dropped as inconsistent). A
-// fragment held for reassembly gives no error and sets p.Fragment. Checksums are never verified: captures taken on the
-// sender with offload have bad ones, and those packets still happened.
+// or an error wrapping ErrMalformed (which includes IPv4 and IPv6 fragments dropped as inconsistent, and
+// tunnels nested too deep). A fragment held for reassembly gives no error and sets p.Fragment. Checksums are
+// never verified: captures taken on the sender with offload have bad ones, and those packets still happened.
 func (d *Decoder) Decode(f *capture.Frame, p *Packet) error {
 	if f.LinkType == layers.LinkTypeEthernet {
 		if ok, err := d.decodeEthernetFast(f.Data, p); ok {

@@ -9,8 +9,7 @@ import (
 // Ethernet with at most two VLAN tags, then IPv4 without options and not fragmented, or IPv6 without extension
 // headers, then whatever transport follows, unless it may be a tunnel (GRE, UDP to the VXLAN or GENEVE port:
 // unwrapping stays in one place, the layer parser's). It reports false, having decided nothing, for every
-// other frame,
-// which the layer parser then decodes. Where it answers, the answer is the layer parser's, field for field and
+// other frame, which the layer parser then decodes. Where it answers, the answer is the layer parser's, field for field and
 // error for error (FuzzDecode compares the two on every input); it is only cheaper, since it skips the parser's
 // per-layer dispatch and the fields nobody reads.
 func (d *Decoder) decodeEthernetFast(b []byte, p *Packet) (bool, error) {
@@ -55,13 +54,13 @@ func (d *Decoder) fastIPv4(b []byte, p *Packet) (bool, error) {
 	if len(b) > length {
 		b = b[:length] // Ethernet padding
 	}
+	if mayTunnel(b[9], b[20:]) {
+		return false, nil
+	}
 	src, dst := [4]byte(b[12:16]), [4]byte(b[16:20])
 	p.Src, p.Dst = netip.AddrFrom4(src), netip.AddrFrom4(dst)
 	p.SrcWords = [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(src[:]))}
 	p.DstWords = [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(dst[:]))}
-	if mayTunnel(b[9], b[20:]) {
-		return false, nil
-	}
 	p.IPProto = b[9]
 	p.IPID, p.HasIPID = binary.BigEndian.Uint16(b[4:6]), true
 	return true, d.transport(p, b[20:], length-20)
