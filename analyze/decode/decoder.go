@@ -121,8 +121,12 @@ func NewDecoder(opts Options) *Decoder {
 	return d
 }
 
-// Stats reports what happened to IPv4 and IPv6 fragments so far.
-func (d *Decoder) Stats() Stats { return d.defrag.stats }
+// Stats reports what happened to IPv4 and IPv6 fragments so far, and how many datagrams are incomplete now.
+func (d *Decoder) Stats() Stats {
+	st := d.defrag.stats
+	st.Incomplete = uint64(d.defrag.incomplete())
+	return st
+}
 
 // Decode fills p from f. The error says why the frame gives no packet: ErrLinkType, ErrNotIP, ErrTruncated,
 // or an error wrapping ErrMalformed (which includes IPv4 and IPv6 fragments dropped as inconsistent, and

@@ -112,14 +112,20 @@ func (f *defragmenter) expire(ts time.Time) {
 	}
 }
 
-// dropAll is the answer to a flood of fragments that never complete.
-func (f *defragmenter) dropAll() {
-	n := uint64(len(f.held))
+// incomplete counts the datagrams held, waiting for fragments (not those kept only to discard their fragments).
+func (f *defragmenter) incomplete() int {
+	n := len(f.held)
 	for _, dg := range f.held6 {
 		if !dg.dead {
 			n++
 		}
 	}
+	return n
+}
+
+// dropAll is the answer to a flood of fragments that never complete.
+func (f *defragmenter) dropAll() {
+	n := uint64(f.incomplete())
 	f.stats.FragmentsDropped += n
 	f.stats.DroppedAtCap += n
 	if f.d != nil {

@@ -97,16 +97,16 @@ func TestIPv6Reassembly(t *testing.T) {
 			errs: []error{nil, errIPv6FragTooBig}, stats: Stats{FragmentsHeld: 1, FragmentsDropped: 1, DroppedInvalid: 1}},
 		{name: "missing piece then timeout", opts: Options{FragmentTimeout: 10 * time.Second},
 			feed:  []capture.Frame{at(fr[0], 1), at(fr[2], 2), at(fr[1], 100)},
-			stats: Stats{FragmentsHeld: 3, FragmentsDropped: 1, DroppedTimeout: 1}},
+			stats: Stats{FragmentsHeld: 3, FragmentsDropped: 1, DroppedTimeout: 1, Incomplete: 1}},
 		{name: "timeout counts from the first fragment", opts: Options{FragmentTimeout: 10 * time.Second},
 			feed:  []capture.Frame{at(fr[0], 1), at(fr[2], 8), at(fr[1], 12)},
-			stats: Stats{FragmentsHeld: 3, FragmentsDropped: 1, DroppedTimeout: 1}},
+			stats: Stats{FragmentsHeld: 3, FragmentsDropped: 1, DroppedTimeout: 1, Incomplete: 1}},
 		{name: "byte cap", opts: Options{MaxFragmentBytes: 90},
 			feed:  []capture.Frame{at(fr[0], 1), at(fr[1], 1), at(fr[2], 1)},
-			stats: Stats{FragmentsHeld: 3, FragmentsDropped: 1, DroppedAtCap: 1}},
+			stats: Stats{FragmentsHeld: 3, FragmentsDropped: 1, DroppedAtCap: 1, Incomplete: 1}},
 		{name: "datagram cap", opts: Options{MaxFragmentDatagrams: 1},
 			feed:  []capture.Frame{at(fr[0], 1), at(ipv6Frags(pkt, 48, 10)[0], 1), at(fr[1], 1), at(fr[2], 1)},
-			stats: Stats{FragmentsHeld: 4, FragmentsDropped: 2, DroppedAtCap: 2}},
+			stats: Stats{FragmentsHeld: 4, FragmentsDropped: 2, DroppedAtCap: 2, Incomplete: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,7 +254,7 @@ func TestSharedIPv6FragmentedDNS(t *testing.T) {
 	}
 	// Frames 6 and 7 are held, then completed by frame 8; frame 4 is the last fragment of an answer whose
 	// other fragments were not captured: held until the end.
-	if st := d.Stats(); st != (Stats{FragmentsHeld: 3, Reassembled: 1}) {
+	if st := d.Stats(); st != (Stats{FragmentsHeld: 3, Reassembled: 1, Incomplete: 1}) {
 		t.Errorf("stats %+v", st)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/intunecap/intunecap/capture"
-	"github.com/intunecap/intunecap/internal/pcaptest"
 )
 
 var router4, router6 = netip.MustParseAddr("192.0.2.254"), netip.MustParseAddr("2001:db8::fe")
@@ -278,7 +277,7 @@ func TestICMPCaptures(t *testing.T) {
 			Complete: true}}})
 	})
 	t.Run("shared", func(t *testing.T) {
-		dir := pcaptest.SharedDir(t)
+		dir := sharedDir(t)
 		check(t, filepath.Join(dir, "sv-dns-servfail-windowsupdate.pcap"), []errorAt{{7, a("192.168.10.31"),
 			ICMP{Kind: ICMPUnreachable, Type: 3, Code: 3, Proto: protoUDP, Src: a("192.168.10.10"),
 				Dst: a("192.168.10.31"), SrcPort: 53, DstPort: 58186, Complete: true}}})

@@ -110,4 +110,7 @@ type Stats struct {
 	DroppedAtCap     uint64 // dropped because MaxFragmentBytes or MaxFragmentDatagrams was reached
 	// DroppedInvalid: overlapping or inconsistent fragments (RFC 5722 for IPv6), or a datagram over 65535 bytes.
 	DroppedInvalid uint64
+	// Incomplete is the number of datagrams held when Stats was called: at the end of a capture, datagrams
+	// whose missing fragments were never captured. Not part of FragmentsDropped.
+	Incomplete uint64
 }
