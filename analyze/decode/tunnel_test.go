@@ -135,7 +135,76 @@ func TestTunnels(t *testing.T) {
 		if checkFastPath(t, NewDecoder(Options{}), tt.f) {
 			t.Errorf("%s: the fast path answered a tunnel", tt.name)
 		}
+		if tt.want.Tunnel.Kind != TunnelNone {
+			compareWithGopacket(t, tt.name, tt.f.Data)
+		}
 	}
+}
+
+// compareWithGopacket decodes a tunnelled frame with gopacket's own decoders, where it has them, and compares
+// the innermost addresses and ports and the outermost tunnel's identifier with the decoder's.
+func compareWithGopacket(t *testing.T, name string, b []byte) {
+	t.Helper()
+	var p Packet
+	if err := NewDecoder(Options{}).Decode(ptr(frame(layers.LinkTypeEthernet, b)), &p); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	pkt := gopacket.NewPacket(b, layers.LayerTypeEthernet, gopacket.Default)
+	var src, dst netip.Addr
+	var id uint32
+	var idSeen, tunnelSeen bool
+	for _, l := range pkt.Layers() {
+		switch l := l.(type) {
+		case *layers.IPv4:
+			src, dst = netip.AddrFrom4([4]byte(l.SrcIP)), netip.AddrFrom4([4]byte(l.DstIP))
+		case *layers.IPv6:
+			src, dst = netip.AddrFrom16([16]byte(l.SrcIP)), netip.AddrFrom16([16]byte(l.DstIP))
+		case *layers.VXLAN:
+			id, idSeen = first(id, l.VNI, idSeen, tunnelSeen)
+		case *layers.Geneve:
+			id, idSeen = first(id, l.VNI, idSeen, tunnelSeen)
+		case *layers.GRE:
+			if l.Protocol == layers.EthernetTypeERSPAN {
+				continue // GRE and ERSPAN are one tunnel: the session names it
+			}
+			if l.KeyPresent {
+				id, idSeen = first(id, l.Key, idSeen, tunnelSeen)
+			}
+		case *layers.ERSPANII:
+			id, idSeen = first(id, uint32(l.SessionID), idSeen, tunnelSeen)
+		case *layers.MPLS:
+			if !l.StackBottom {
+				continue // the bottom label names the tunnel
+			}
+			id, idSeen = first(id, l.Label, idSeen, tunnelSeen)
+		default:
+			continue
+		}
+		if _, ok := l.(gopacket.NetworkLayer); !ok {
+			tunnelSeen = true
+		}
+	}
+	tcp, ok := pkt.Layer(layers.LayerTypeTCP).(*layers.TCP)
+	if !ok {
+		t.Logf("%s: gopacket does not reach the inner TCP header (%v); not compared", name, pkt.ErrorLayer())
+		return
+	}
+	if p.Src != src || p.Dst != dst || p.SrcPort != uint16(tcp.SrcPort) || p.DstPort != uint16(tcp.DstPort) {
+		t.Errorf("%s: inner %v:%d > %v:%d, gopacket %v:%d > %v:%d", name, p.Src, p.SrcPort, p.Dst, p.DstPort, src,
+			tcp.SrcPort, dst, tcp.DstPort)
+	}
+	t.Logf("%s: compared with gopacket (tunnel id %d, %v)", name, id, idSeen)
+	if idSeen && (!p.Tunnel.HasID || p.Tunnel.ID != id) {
+		t.Errorf("%s: tunnel id %d (%v), gopacket %d", name, p.Tunnel.ID, p.Tunnel.HasID, id)
+	}
+}
+
+// first keeps the identifier of the outermost tunnel layer: the first one seen before any other tunnel layer.
+func first(cur, v uint32, seen, tunnelBefore bool) (uint32, bool) {
+	if seen || tunnelBefore {
+		return cur, seen
+	}
+	return v, true
 }
 
 func TestTunnelErrors(t *testing.T) {
