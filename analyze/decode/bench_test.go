@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/internal/pcaptest"
@@ -84,6 +85,14 @@ func TestDecodeAllocs(t *testing.T) {
 		{layers.LinkTypeLinuxSLL2, sll2(0x86dd, withExt(ip6, routing))},
 		{layers.LinkTypeRaw, v4(t, dnsUDP(), hello)},
 		{239, nflog(2, ip4)},
+		{layers.LinkTypeEthernet, ether(0x0800, icmpError4(t, 3, 13, ip4, -1))},
+		{layers.LinkTypeRaw, icmpError6(t, 1, 1, withExt(ip6, routing), -1)},
+		{layers.LinkTypeEthernet, outer(t, false, layers.IPProtocolUDP, ethernetOf(t, ip4), udpTo(4789),
+			&layers.VXLAN{ValidIDFlag: true, VNI: 5})},
+		{layers.LinkTypeEthernet, outer(t, true, layers.IPProtocolGRE, ethernetOf(t, ip6),
+			&layers.GRE{Protocol: layers.EthernetTypeERSPAN, SeqPresent: true}, &layers.ERSPANII{Version: 1})},
+		{layers.LinkTypeEthernet, serialize(t, &layers.Ethernet{SrcMAC: make([]byte, 6), DstMAC: make([]byte, 6),
+			EthernetType: layers.EthernetTypeMPLSUnicast}, &layers.MPLS{Label: 16, StackBottom: true}, gopacket.Payload(ip4))},
 	}
 	d := NewDecoder(Options{})
 	var p Packet

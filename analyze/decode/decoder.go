@@ -23,6 +23,7 @@ const (
 	kindIPv4
 	kindIPv6
 	kindNFLOG
+	kindMPLS // no link type: what GRE carries as 0x8847
 	numKinds
 )
 
@@ -66,12 +67,14 @@ func (k linkKind) first() gopacket.LayerType {
 		return layers.LayerTypeIPv6
 	case kindNFLOG:
 		return layerTypeNFLOG
+	case kindMPLS:
+		return layerTypeMPLS
 	}
 	return layers.LayerTypeEthernet
 }
 
 // Decoder decodes frames without allocating on the normal path. Use one per goroutine and reuse it: its layer
-// structs and IPv4 fragment buffers carry over between packets.
+// structs and fragment buffers carry over between packets.
 type Decoder struct {
 	eth   etherLayer
 	vlan  vlanLayer
@@ -85,7 +88,9 @@ type Decoder struct {
 	ip6   ip6Layer
 	ext   extLayer
 	frag  fragLayer
+	mpls  mplsLayer
 	udp   layers.UDP
+	depth int // tunnels unwrapped in the frame being decoded
 
 	parsers [numKinds]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
@@ -102,7 +107,7 @@ func NewDecoder(opts Options) *Decoder {
 	// Most frames are Ethernet, IP and TCP: those come first in the array the parser searches. An array
 	// (a few compares) beats the default map (a hash per layer) at this size.
 	all := []gopacket.DecodingLayer{&d.eth, &d.ip4, &d.ip6, &d.vlan, &d.sll2, &d.sll, &d.raw, &d.loop, &d.nflog,
-		&d.pppoe, &d.ext, &d.frag}
+		&d.pppoe, &d.ext, &d.frag, &d.mpls}
 	for k := range d.parsers {
 		var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerArray(nil)
 		for _, l := range all {
@@ -116,12 +121,17 @@ func NewDecoder(opts Options) *Decoder {
 	return d
 }
 
-// Stats reports what happened to IPv4 fragments so far.
-func (d *Decoder) Stats() Stats { return d.defrag.stats }
+// Stats reports what happened to IPv4 and IPv6 fragments so far, and how many datagrams are incomplete now.
+func (d *Decoder) Stats() Stats {
+	st := d.defrag.stats
+	st.Incomplete = uint64(d.defrag.incomplete())
+	return st
+}
 
 // Decode fills p from f. The error says why the frame gives no packet: ErrLinkType, ErrNotIP, ErrTruncated,
-// ErrIPv6Fragment, or an error wrapping ErrMalformed. Checksums are never verified: captures taken on the
-// sender with offload have bad ones, and those packets still happened.
+// or an error wrapping ErrMalformed (which includes IPv4 and IPv6 fragments dropped as inconsistent, and
+// tunnels nested too deep). A fragment held for reassembly gives no error and sets p.Fragment. Checksums are
+// never verified: captures taken on the sender with offload have bad ones, and those packets still happened.
 func (d *Decoder) Decode(f *capture.Frame, p *Packet) error {
 	if f.LinkType == layers.LinkTypeEthernet {
 		if ok, err := d.decodeEthernetFast(f.Data, p); ok {
@@ -139,14 +149,29 @@ func (d *Decoder) decodeLayers(f *capture.Frame, p *Packet) error {
 		return ErrLinkType
 	}
 	d.vlan.reset()
+	d.depth = 0
+	return d.parse(k, f.Data, len(f.Data) < f.WireLen, f, p)
+}
+
+// parse decodes data, a frame or what a tunnel carries, from the layer k starts with; cut says the capture
+// cut data short. The VLAN tags are the outermost frame's.
+func (d *Decoder) parse(k linkKind, data []byte, cut bool, f *capture.Frame, p *Packet) error {
 	d.ext.n = 0
+	d.mpls.seen = false
 	parser := d.parsers[k]
-	err := parser.DecodeLayers(f.Data, &d.decoded)
-	p.VLAN = d.vlan.ids
-	if err != nil {
-		return classify(err, parser.Truncated || len(f.Data) < f.WireLen)
+	err := parser.DecodeLayers(data, &d.decoded)
+	if d.depth == 0 {
+		p.VLAN = d.vlan.ids
 	}
-	return d.network(f, p, parser.Truncated)
+	if err != nil {
+		return classify(err, parser.Truncated || cut)
+	}
+	if d.mpls.seen {
+		if err := d.enter(p, Tunnel{Kind: TunnelMPLS, ID: d.mpls.label, HasID: true}); err != nil {
+			return err
+		}
+	}
+	return d.network(f, p, parser.Truncated || cut)
 }
 
 // classify keeps our sentinel errors and turns a layer's complaint into ErrTruncated when the frame was cut,
@@ -169,7 +194,7 @@ func (d *Decoder) network(f *capture.Frame, p *Packet, cut bool) error {
 		case layers.LayerTypeIPv4:
 			return d.fromIPv4(f, p)
 		case layers.LayerTypeIPv6:
-			return d.fromIPv6(p, d.decoded[n-1])
+			return d.fromIPv6(f, p, d.decoded[n-1])
 		}
 	}
 	if cut || (n > 0 && d.wantedIP(d.decoded[n-1])) {
@@ -214,7 +239,7 @@ func (d *Decoder) fromIPv4(f *capture.Frame, p *Packet) error {
 			if ip.FragOffset != 0 {
 				return ErrTruncated
 			}
-			return d.transport(p, seg, wire)
+			return d.upper(f, p, seg, wire)
 		}
 		whole, err := d.defrag.add(ip, f.Timestamp)
 		if err != nil {
@@ -226,10 +251,10 @@ func (d *Decoder) fromIPv4(f *capture.Frame, p *Packet) error {
 		}
 		seg, wire = whole.Payload, len(whole.Payload)
 	}
-	return d.transport(p, seg, wire)
+	return d.upper(f, p, seg, wire)
 }
 
-func (d *Decoder) fromIPv6(p *Packet, last gopacket.LayerType) error {
+func (d *Decoder) fromIPv6(f *capture.Frame, p *Packet, last gopacket.LayerType) error {
 	ip := &d.ip6.IPv6
 	p.Src = netip.AddrFrom16([16]byte(ip.SrcIP))
 	p.Dst = netip.AddrFrom16([16]byte(ip.DstIP))
@@ -248,11 +273,45 @@ func (d *Decoder) fromIPv6(p *Packet, last gopacket.LayerType) error {
 		proto, rest = d.ext.NextHeader, d.ext.Payload
 	case layers.LayerTypeIPv6Fragment:
 		proto, rest = d.frag.NextHeader, d.frag.Payload
-		if d.frag.FragmentOffset != 0 {
+		if d.frag.fragmented() {
 			p.IPProto = uint8(proto)
-			return ErrIPv6Fragment
+			return d.fromIPv6Fragment(f, p, rest, wire-(len(seg)-len(rest)))
 		}
 	}
 	p.IPProto = uint8(proto)
-	return d.transport(p, rest, wire-(len(seg)-len(rest)))
+	return d.upper(f, p, rest, wire-(len(seg)-len(rest)))
+}
+
+// fromIPv6Fragment holds a fragment (the bytes after its fragment header, wire long on the wire) for
+// reassembly and decodes the datagram it completes. A fragment cut by snaplen is never reassembled; a first
+// one still gives its ports and the start of its payload, as with IPv4.
+func (d *Decoder) fromIPv6Fragment(f *capture.Frame, p *Packet, rest []byte, wire int) error {
+	fh := &d.frag
+	if len(rest) < wire {
+		if fh.FragmentOffset != 0 {
+			return ErrTruncated
+		}
+		proto, body, _, ok := skipIPv6Ext(uint8(fh.NextHeader), rest, false)
+		if !ok {
+			return ErrTruncated
+		}
+		p.IPProto = proto
+		return d.upper(f, p, body, wire-(len(rest)-len(body)))
+	}
+	key := frag6Key{[16]byte(d.ip6.SrcIP), [16]byte(d.ip6.DstIP), fh.Identification}
+	whole, next, err := d.defrag.add6(key, int(fh.FragmentOffset)*8, fh.MoreFragments, uint8(fh.NextHeader), rest,
+		f.Timestamp)
+	if err != nil {
+		return err
+	}
+	if whole == nil {
+		p.Fragment = true
+		return nil
+	}
+	proto, body, _, ok := skipIPv6Ext(next, whole, false)
+	if !ok {
+		return errIPv6FragHeaders
+	}
+	p.IPProto = proto
+	return d.upper(f, p, body, len(body))
 }

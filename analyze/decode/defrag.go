@@ -23,12 +23,14 @@ type held struct {
 }
 
 // defragmenter reassembles IPv4 datagrams with gopacket's ip4defrag (which applies a receiver's overlap rules)
-// and bounds what it holds by bytes, datagrams and capture time.
+// and IPv6 datagrams itself (defrag6.go), and bounds what it holds of both together by bytes, datagrams and
+// capture time.
 type defragmenter struct {
 	opts      Options
-	d         *ip4defrag.IPv4Defragmenter // created at the first fragment
+	d         *ip4defrag.IPv4Defragmenter // created at the first IPv4 fragment
 	held      map[fragKey]*held
-	bytes     int
+	held6     map[frag6Key]*datagram6 // created at the first IPv6 fragment
+	bytes     int                     // fragment bytes held, IPv4 and IPv6
 	lastSweep time.Time
 	stats     Stats
 }
@@ -46,6 +48,7 @@ func (f *defragmenter) add(ip *layers.IPv4, ts time.Time) (*layers.IPv4, error) 
 	if err != nil {
 		f.forget(key)
 		f.stats.FragmentsDropped++
+		f.stats.DroppedInvalid++
 		return nil, fmt.Errorf("%w: ipv4 %w", ErrMalformed, err)
 	}
 	if whole != nil {
@@ -67,7 +70,12 @@ func (f *defragmenter) hold(key fragKey, n int, ts time.Time) {
 	h.bytes += n
 	h.last = ts
 	f.bytes += n
-	if f.bytes > f.opts.MaxFragmentBytes || len(f.held) > f.opts.MaxFragmentDatagrams {
+	f.checkCaps()
+}
+
+// checkCaps drops everything held when the fragments of both families together are over a cap.
+func (f *defragmenter) checkCaps() {
+	if f.bytes > f.opts.MaxFragmentBytes || len(f.held)+len(f.held6) > f.opts.MaxFragmentDatagrams {
 		f.dropAll()
 	}
 }
@@ -79,27 +87,52 @@ func (f *defragmenter) forget(key fragKey) {
 	}
 }
 
-// expire drops datagrams idle for longer than the timeout, looking at most twice per timeout period.
+// expire drops datagrams not completed within the timeout, looking at most twice per timeout period: IPv4
+// ones idle for longer than the timeout, IPv6 ones whose first fragment to arrive is older (RFC 8200).
 func (f *defragmenter) expire(ts time.Time) {
 	if ts.Sub(f.lastSweep) < f.opts.FragmentTimeout/2 {
 		return
 	}
 	f.lastSweep = ts
 	limit := ts.Add(-f.opts.FragmentTimeout)
-	f.d.DiscardOlderThan(limit)
+	if f.d != nil {
+		f.d.DiscardOlderThan(limit)
+	}
 	for k, h := range f.held {
 		if h.last.Before(limit) {
 			f.forget(k)
 			f.stats.FragmentsDropped++
+			f.stats.DroppedTimeout++
+		}
+	}
+	for k, dg := range f.held6 {
+		if dg.start.Before(limit) {
+			f.drop6(k, &f.stats.DroppedTimeout)
 		}
 	}
 }
 
+// incomplete counts the datagrams held, waiting for fragments (not those kept only to discard their fragments).
+func (f *defragmenter) incomplete() int {
+	n := len(f.held)
+	for _, dg := range f.held6 {
+		if !dg.dead {
+			n++
+		}
+	}
+	return n
+}
+
 // dropAll is the answer to a flood of fragments that never complete.
 func (f *defragmenter) dropAll() {
-	f.stats.FragmentsDropped += uint64(len(f.held))
-	f.d = ip4defrag.NewIPv4Defragmenter()
+	n := uint64(f.incomplete())
+	f.stats.FragmentsDropped += n
+	f.stats.DroppedAtCap += n
+	if f.d != nil {
+		f.d = ip4defrag.NewIPv4Defragmenter()
+	}
 	clear(f.held)
+	clear(f.held6)
 	f.bytes = 0
 }
 

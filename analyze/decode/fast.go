@@ -7,8 +7,9 @@ import (
 
 // decodeEthernetFast decodes the frames gateway captures are made of by reading their headers in place:
 // Ethernet with at most two VLAN tags, then IPv4 without options and not fragmented, or IPv6 without extension
-// headers, then whatever transport follows. It reports false, having decided nothing, for every other frame,
-// which the layer parser then decodes. Where it answers, the answer is the layer parser's, field for field and
+// headers, then whatever transport follows, unless it may be a tunnel (GRE, UDP to the VXLAN or GENEVE port:
+// unwrapping stays in one place, the layer parser's). It reports false, having decided nothing, for every
+// other frame, which the layer parser then decodes. Where it answers, the answer is the layer parser's, field for field and
 // error for error (FuzzDecode compares the two on every input); it is only cheaper, since it skips the parser's
 // per-layer dispatch and the fields nobody reads.
 func (d *Decoder) decodeEthernetFast(b []byte, p *Packet) (bool, error) {
@@ -53,6 +54,9 @@ func (d *Decoder) fastIPv4(b []byte, p *Packet) (bool, error) {
 	if len(b) > length {
 		b = b[:length] // Ethernet padding
 	}
+	if mayTunnel(b[9], b[20:]) {
+		return false, nil
+	}
 	src, dst := [4]byte(b[12:16]), [4]byte(b[16:20])
 	p.Src, p.Dst = netip.AddrFrom4(src), netip.AddrFrom4(dst)
 	p.SrcWords = [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(src[:]))}
@@ -75,6 +79,9 @@ func (d *Decoder) fastIPv6(b []byte, p *Packet) (bool, error) {
 	seg := b[40:]
 	if len(seg) > length {
 		seg = seg[:length]
+	}
+	if mayTunnel(next, seg) {
+		return false, nil
 	}
 	p.Src, p.Dst = netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
 	p.SrcWords = [2]uint64{binary.BigEndian.Uint64(b[8:16]), binary.BigEndian.Uint64(b[16:24])}

@@ -3,7 +3,6 @@ package decode
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"testing"
 	"time"
 
@@ -65,28 +64,6 @@ func TestIPv6Extensions(t *testing.T) {
 			}
 			checkPacket(t, p, want6(FlagPSH|FlagACK, hello))
 		})
-	}
-}
-
-func TestIPv6Fragments(t *testing.T) {
-	payload := bytes.Repeat([]byte("x"), 100)
-	pkt := v6(t, dnsUDP(), payload)                                // UDP length 108
-	first := withExt(pkt[:40+48], []byte{44, 0, 0, 1, 0, 0, 0, 9}) // offset 0, M=1
-	later := withExt(cat(pkt[:40], pkt[40+48:]), []byte{44, 0, 0, 6*8 + 0, 0, 0, 0, 9})
-	binary.BigEndian.PutUint16(later[42:], 6<<3) // offset 6 (48 bytes), M=0
-	d := NewDecoder(Options{})
-	var p Packet
-	if err := d.Decode(ptr(frame(layers.LinkTypeIPv6, first)), &p); err != nil {
-		t.Fatal(err)
-	}
-	want := Packet{Src: cli6, Dst: srv6, IPProto: 17, SrcPort: 40000, DstPort: 53, PayloadWireLen: 100}
-	if len(p.Payload) != 40 {
-		t.Errorf("first fragment payload %d bytes, want 40", len(p.Payload))
-	}
-	p.Payload = nil
-	checkPacket(t, p, want)
-	if err := d.Decode(ptr(frame(layers.LinkTypeIPv6, later)), &p); !errors.Is(err, ErrIPv6Fragment) || p.Src != cli6 {
-		t.Errorf("later fragment: %v %+v", err, p)
 	}
 }
 

@@ -25,15 +25,18 @@ func (l *extLayer) NextLayerType() gopacket.LayerType { return ipNext(l.NextHead
 // CanDecode leaves the fragment header to fragLayer.
 func (l *extLayer) CanDecode() gopacket.LayerClass { return l.class }
 
-// fragLayer is the IPv6 fragment header. A first fragment (offset 0) starts with the transport header, so its
-// ports and the start of its payload are still useful; later fragments stop the parser.
+// fragLayer is the IPv6 fragment header. A fragment stops the parser: the Decoder holds it for reassembly. An
+// atomic fragment (offset 0, no more fragments; RFC 6946) is a whole datagram and the parser goes on.
 type fragLayer struct {
 	layers.IPv6Fragment
 }
 
+// fragmented tells a real fragment from an atomic one.
+func (l *fragLayer) fragmented() bool { return l.FragmentOffset != 0 || l.MoreFragments }
+
 func (l *fragLayer) NextLayerType() gopacket.LayerType {
-	if l.FragmentOffset != 0 {
-		return gopacket.LayerTypeFragment
+	if l.fragmented() {
+		return gopacket.LayerTypeZero
 	}
 	return ipNext(l.NextHeader)
 }

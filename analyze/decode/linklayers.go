@@ -12,6 +12,7 @@ import (
 const (
 	layerTypeRawIP gopacket.LayerType = 1<<20 + iota
 	layerTypeNFLOG
+	layerTypeMPLS
 )
 
 // Limits on repeated headers, so a hostile frame of stacked tags cannot make the parser loop for long.
@@ -20,7 +21,7 @@ const (
 	maxExtHeaders = 16
 )
 
-// etherNext maps an EtherType to the next decoding layer: only what leads to IP is followed. Besides 802.1Q
+// etherNext maps an EtherType to the next decoding layer: only what leads to IP is followed (MPLS included). Besides 802.1Q
 // (0x8100) and 802.1ad (0x88a8), the pre-standard QinQ tags 0x9100/0x9200/0x9300 are accepted.
 func etherNext(t layers.EthernetType) gopacket.LayerType {
 	switch t {
@@ -32,6 +33,8 @@ func etherNext(t layers.EthernetType) gopacket.LayerType {
 		return layers.LayerTypeDot1Q
 	case layers.EthernetTypePPPoESession:
 		return layers.LayerTypePPPoE
+	case layers.EthernetTypeMPLSUnicast, layers.EthernetTypeMPLSMulticast:
+		return layerTypeMPLS
 	}
 	return gopacket.LayerTypeZero
 }

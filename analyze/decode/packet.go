@@ -1,6 +1,17 @@
 // Package decode turns a captured frame into the few header fields the flow engine needs: addresses, VLAN tags,
 // ports, TCP flags and sequence numbers, and the transport payload. It reads link, network and transport
 // headers only; application protocols are parsed elsewhere.
+//
+// Beyond plain Ethernet and IP it:
+//   - reassembles IPv4 and IPv6 fragments (RFC 791, RFC 8200 with RFC 5722's rule that overlapping fragments
+//     drop the datagram), within shared caps on bytes, datagrams and capture time (Options, Stats);
+//   - unwraps VXLAN, GENEVE, GRE (with ERSPAN I, II and III) and MPLS, returning the inner packet and naming
+//     the outermost encapsulation in Packet.Tunnel; nesting is bounded;
+//   - reads the quoted header of ICMP and ICMPv6 errors (destination unreachable, time exceeded) into
+//     Packet.ICMP, so that a refused connection can be matched to its error.
+//
+// Decoding allocates nothing per packet, except to hold fragments. Ethernet frames of the common shapes take a
+// fast path that reads headers in place and gives exactly the layer parser's answer (FuzzDecode checks it).
 package decode
 
 import (
@@ -22,12 +33,18 @@ type Packet struct {
 	Payload          []byte // captured transport payload (may be shorter than the wire length)
 	PayloadWireLen   int    // payload length according to the IP (or UDP) header (>= len(Payload))
 	Truncated        bool   // the frame was cut by snaplen inside the headers or payload
-	Fragment         bool   // an IPv4 fragment was buffered; nothing to process yet
+	Fragment         bool   // an IPv4 or IPv6 fragment was buffered; nothing to process yet
 	// SrcWords and DstWords hold the addresses as two big-endian words each (IPv4 mapped into ::ffff:0:0/96),
 	// read straight from the header, so a flow table can build its keys without converting Src and Dst.
 	SrcWords, DstWords [2]uint64
 	IPID               uint16 // IPv4 identification: tells a duplicated packet from a retransmission
 	HasIPID            bool   // IPv4 (IPv6 has no identification outside fragments)
+	// Tunnel describes the outermost encapsulation (VXLAN, GENEVE, GRE, ERSPAN, MPLS) unwrapped to reach this
+	// packet; zero when the packet was not tunnelled. Every other field describes the inner packet.
+	Tunnel Tunnel
+	// ICMP describes an ICMP or ICMPv6 error (destination unreachable, time exceeded) and the packet it quotes;
+	// zero for every other packet.
+	ICMP ICMP
 }
 
 // TCP flag bits of Packet.TCPFlags, so callers need not repeat the wire values.
@@ -50,8 +67,6 @@ var (
 	// ErrTruncated: snaplen cut the frame before the headers needed (at least the addresses and, for TCP, the
 	// flags) were captured.
 	ErrTruncated = errors.New("headers cut by snaplen")
-	// ErrIPv6Fragment: a non-first IPv6 fragment; IPv6 fragments are not reassembled (addresses are set).
-	ErrIPv6Fragment = errors.New("ipv6 non-first fragment")
 	// ErrMalformed: a header is inconsistent (bad lengths, bad version).
 	ErrMalformed = errors.New("malformed packet")
 
@@ -59,15 +74,17 @@ var (
 	errShortTransport = fmt.Errorf("%w: transport header shorter than the ip payload allows", ErrMalformed)
 )
 
-// Options bound the decoder's memory; the zero value means the defaults.
+// Options bound the decoder's memory; the zero value means the defaults. The fragment caps are shared by IPv4
+// and IPv6: what they bound is the sum of both.
 type Options struct {
-	// MaxFragmentBytes caps the payload bytes held for incomplete IPv4 datagrams (default 4 MiB). When a new
-	// fragment would exceed it, every incomplete datagram is dropped and counted.
+	// MaxFragmentBytes caps the payload bytes held for incomplete IPv4 and IPv6 datagrams (default 4 MiB).
+	// When a new fragment would exceed it, every incomplete datagram is dropped and counted.
 	MaxFragmentBytes int
-	// MaxFragmentDatagrams caps the number of incomplete IPv4 datagrams held (default 4096).
+	// MaxFragmentDatagrams caps the number of incomplete datagrams held (default 4096).
 	MaxFragmentDatagrams int
 	// FragmentTimeout drops incomplete datagrams not completed within this capture time (default 30s, as
-	// Linux's ipfrag_time).
+	// Linux's ipfrag_time): an IPv4 datagram when no fragment of it came for that long, an IPv6 datagram when
+	// its first fragment to arrive is that old (RFC 8200).
 	FragmentTimeout time.Duration
 }
 
@@ -84,9 +101,16 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Stats count what happened to IPv4 fragments, for the report's capture-quality section.
+// Stats count what happened to IPv4 and IPv6 fragments, for the report's capture-quality section.
 type Stats struct {
 	FragmentsHeld    uint64 // fragments buffered until their datagram was complete
 	Reassembled      uint64 // datagrams rebuilt from fragments
-	FragmentsDropped uint64 // incomplete datagrams dropped (timeout, memory cap, inconsistent fragments)
+	FragmentsDropped uint64 // incomplete datagrams dropped: the sum of the three counts below
+	DroppedTimeout   uint64 // not completed within Options.FragmentTimeout (a fragment was lost)
+	DroppedAtCap     uint64 // dropped because MaxFragmentBytes or MaxFragmentDatagrams was reached
+	// DroppedInvalid: overlapping or inconsistent fragments (RFC 5722 for IPv6), or a datagram over 65535 bytes.
+	DroppedInvalid uint64
+	// Incomplete is the number of datagrams held when Stats was called: at the end of a capture, datagrams
+	// whose missing fragments were never captured. Not part of FragmentsDropped.
+	Incomplete uint64
 }

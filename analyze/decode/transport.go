@@ -7,14 +7,17 @@ import (
 )
 
 // transport decodes the TCP or UDP header of seg, whose length according to the IP header is wire. Other
-// protocols (ICMP included: the packet it quotes is not ours to return) pass through with no ports.
+// protocols pass through with no ports; an ICMP error's quote fills p.ICMP (the packet it quotes is not
+// returned as traffic).
 func (d *Decoder) transport(p *Packet, seg []byte, wire int) error {
 	p.Truncated = len(seg) < wire
 	switch p.IPProto {
-	case 6:
+	case protoTCP:
 		return d.fromTCP(p, seg, wire)
-	case 17:
+	case protoUDP:
 		return d.fromUDP(p, seg, wire)
+	case protoICMPv4, protoICMPv6:
+		icmpError(p, seg)
 	}
 	p.Payload, p.PayloadWireLen = seg, max(wire, len(seg))
 	return nil
