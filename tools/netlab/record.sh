@@ -17,9 +17,8 @@ LAB_SOURCE_ONLY=1 source "$HERE/lab.sh"
 SCENARIOS=(
 	tls-allowed tls-split-pq tls-out-of-order tcp-unanswered tcp-refused tls-reset-after-hello
 	http-allowed http-reset-after-data port-not-allowed unlisted other dns-name-source dns-failures
-	dns-tcp proxy-connect proxy-403 proxy-407 proxy-get ipv6 vlan sll2 pcapng aborted snaplen demo
-	tls-inspect tls-inspect-smallmtu tls-inspect-tls13
 	dns-tcp proxy-connect proxy-403 proxy-407 proxy-get proxy-both proxy-auth ipv6 vlan sll2 pcapng aborted snaplen demo
+	tls-inspect tls-inspect-smallmtu tls-inspect-tls13
 )
 
 die() {
