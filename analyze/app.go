@@ -36,8 +36,10 @@ type appState struct {
 	connectPort  uint16
 	connectFrame uint64
 	serverPhase  uint8
-	httpStatus   int // status of the server's first answer: the proxy's to CONNECT, or to the first request
-	respHeadLen  int // length of that answer's head, to tell a tunnel's own data from the proxy's answer
+	httpStatus   int    // status of the server's first answer: the proxy's to CONNECT, or to the first request
+	respHeadLen  int    // length of that answer's head, to tell a tunnel's own data from the proxy's answer
+	authSchemes  string // the schemes of that answer's Proxy-Authenticate challenges, for a 407
+	via          bool   // that answer carried a Via header: a proxy handled it
 }
 
 // readClient advances the payload parsers over the client's contiguous first bytes. frame is the frame that
@@ -180,6 +182,7 @@ func (a *appState) readServer(stream []byte, full bool) bool {
 		}
 	case httpmsg.Complete:
 		a.httpStatus, a.respHeadLen = r.Status, r.HeadLen
+		a.authSchemes, a.via = r.AuthSchemes, r.Via
 	}
 	a.serverPhase = 1
 	return true

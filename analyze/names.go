@@ -26,7 +26,13 @@ func (e *Engine) nameConn(c *conn, r *result.Record) {
 		if a.connectPort != 0 {
 			r.Port = a.connectPort
 		}
+	} else if a.httpStatus == 407 { // no server sends 407 of its own: a proxy on the path intercepted the request
+		r.ProxyStatus = 407
 	}
+	if r.ProxyStatus == 407 {
+		r.ProxyAuth = a.authSchemes
+	}
+	r.ProxyVia = a.via
 	switch {
 	case usableName(a.sni):
 		r.Name, r.NameSource, r.NameFrame = a.sni, result.NameFromSNI, a.helloFrame

@@ -3,8 +3,10 @@ package analyze
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/intunecap/intunecap/proxies"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -25,6 +27,7 @@ type statsAgg struct {
 	unlisted map[string]int
 	overflow int
 	failing  int
+	proxies  *proxies.Tally
 }
 
 type ruleAgg struct {
@@ -40,6 +43,7 @@ func newStatsAgg(t *rules.Table, failOn []rules.Verdict) *statsAgg {
 		verdicts: make(map[string]int),
 		unlisted: make(map[string]int),
 		keys:     make(map[string]*rules.Rule, len(t.Rules)),
+		proxies:  proxies.New(),
 	}
 	for _, r := range t.Rules {
 		s.keys[r.Key()] = r
@@ -52,6 +56,7 @@ func newStatsAgg(t *rules.Table, failOn []rules.Verdict) *statsAgg {
 
 // add counts one record under its verdict, its rule and, if unlisted, its name.
 func (s *statsAgg) add(r *result.Record) {
+	s.proxies.Add(r)
 	s.verdicts[string(r.Verdict)]++
 	if s.failOn[r.Verdict] {
 		s.failing++
@@ -110,6 +115,7 @@ func (s *statsAgg) merge(o *statsAgg) {
 	}
 	s.failing += o.failing
 	s.overflow += o.overflow
+	s.proxies.Merge(o.proxies)
 	for name, n := range o.unlisted {
 		if _, ok := s.unlisted[name]; ok || len(s.unlisted) < maxUnlistedNames {
 			s.unlisted[name] += n
@@ -152,7 +158,43 @@ func (e *Engine) summary(facts result.CaptureFacts) result.Summary {
 		return cmp.Compare(a.Name, b.Name)
 	})
 	out.Capture = e.captureFacts(facts)
+	s.addProxies(&out)
 	return out
+}
+
+// proxyPurpose is the purpose of every proxy requirement row: the requirements document's two proxy rules.
+const proxyPurpose = "Proxy requirements: HTTP and HTTPS carried, no authentication asked"
+
+// addProxies judges the proxies seen under the table's proxy policy, and lists their requirements among the
+// requirement rows (table "proxy", after the table's own rows).
+func (s *statsAgg) addProxies(out *result.Summary) {
+	list := s.proxies.Proxies(s.table.Proxy)
+	if len(list) == 0 {
+		return
+	}
+	out.Proxies = list
+	for i := range list {
+		p := &list[i]
+		_, port, _ := strings.Cut(p.Address[strings.LastIndexByte(p.Address, ']')+1:], ":")
+		for _, req := range []struct {
+			name, what string
+			status        result.ProxyRequirementStatus
+		}{
+			{"http", "plain HTTP", p.Requirements.HTTP},
+			{"https", "HTTPS (CONNECT)", p.Requirements.HTTPS},
+			{"unauthenticated", "no authentication", p.Requirements.Unauthenticated},
+		} {
+			if req.status == "" {
+				continue
+			}
+			out.Rules = append(out.Rules, result.RuleSummary{Key: "proxy:" + p.Address + ":" + req.name,
+				Table: "proxy", Purpose: proxyPurpose, Pattern: p.Address + " " + req.what, Ports: port,
+				Status: string(req.status)})
+			if req.status == result.ProxyFailing {
+				out.ProxyFailing++
+			}
+		}
+	}
 }
 
 func ruleSummary(rule *rules.Rule, a *ruleAgg) result.RuleSummary {

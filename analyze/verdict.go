@@ -38,6 +38,10 @@ func (c *conn) outcome() outcome {
 			return o
 		}
 	}
+	if a.transport == result.TransportHTTP && a.httpStatus == 407 {
+		return outcome{rules.Blocked, result.StageAfterRequest,
+			"a proxy on the path asked for authentication (407), which Intune's clients cannot give"}
+	}
 	switch c.state() {
 	case result.StateRefused:
 		return outcome{rules.Reset, result.StageAfterSyn, "the server answered the SYN with a reset (connection refused)"}

@@ -75,7 +75,8 @@ type Decision struct {
 	Reasons []string
 }
 
-// Decide judges a summary: fail when s.Failing or s.UnlistedFailing is above zero, inconclusive when the capture
+// Decide judges a summary: fail when s.Failing or s.UnlistedFailing is above zero, or a proxy requirement fails
+// while blocked is a failing verdict (a proxy that refuses or wants credentials blocks Intune's clients), inconclusive when the capture
 // saw no Intune traffic (unless p.AllowEmpty) or lost too much, pass otherwise. A failure seen is evidence even
 // in a poor capture, so failing wins over inconclusive; the reasons are kept either way.
 func Decide(s *result.Summary, p Policy) Decision {
@@ -84,7 +85,7 @@ func Decide(s *result.Summary, p Policy) Decision {
 		reasons = append(reasons, emptyReason(s))
 	}
 	switch {
-	case s.Failing+s.UnlistedFailing > 0:
+	case s.Failing+s.UnlistedFailing > 0, s.ProxyFailing > 0 && p.Fails(rules.Blocked):
 		return Decision{Fail, reasons}
 	case len(reasons) > 0:
 		return Decision{Inconclusive, reasons}
@@ -103,6 +104,9 @@ func Fill(s *result.Summary, p Policy) Decision {
 func IntuneSeen(s *result.Summary) bool {
 	for i := range s.Rules {
 		r := &s.Rules[i]
+		if r.Table == "proxy" { // a proxy's own requirement, not Intune traffic
+			continue
+		}
 		if r.Status != "" && r.Status != "not-seen" {
 			return true
 		}

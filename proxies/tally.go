@@ -11,18 +11,8 @@ import (
 	"strings"
 
 	"github.com/intunecap/intunecap/result"
+	"github.com/intunecap/intunecap/rules"
 )
-
-// Policy says which proxy requirements apply: the defaults are the requirements document's, and a rule table
-// can turn each off.
-type Policy struct {
-	RequireHTTP         bool // plain HTTP through the proxy must work
-	RequireHTTPS        bool // CONNECT through the proxy must work
-	AllowAuthentication bool // a proxy that asks for authentication is acceptable
-}
-
-// DefaultPolicy is the requirements document's: HTTP and HTTPS, no authentication.
-func DefaultPolicy() Policy { return Policy{RequireHTTP: true, RequireHTTPS: true} }
 
 // Caps on what a tally keeps, so a capture with a million proxies or clients cannot grow it without bound.
 const (
@@ -110,7 +100,7 @@ func (t *Tally) Merge(o *Tally) {
 }
 
 // Proxies returns one entry per proxy, sorted by address, with its requirements judged under p.
-func (t *Tally) Proxies(p Policy) []result.Proxy {
+func (t *Tally) Proxies(p rules.ProxyPolicy) []result.Proxy {
 	out := make([]result.Proxy, 0, len(t.byAddr))
 	for _, e := range t.byAddr {
 		out = append(out, e.proxy(p))
@@ -119,7 +109,7 @@ func (t *Tally) Proxies(p Policy) []result.Proxy {
 	return out
 }
 
-func (e *entry) proxy(p Policy) result.Proxy {
+func (e *entry) proxy(p rules.ProxyPolicy) result.Proxy {
 	px := result.Proxy{Address: e.addr, ClientsTotal: e.clientsTotal, HTTP: e.http, HTTPS: e.https,
 		AuthRequired: e.auth, AuthSchemes: slices.Clone(e.schemes), Intercepting: e.direct}
 	for c := range e.clients {

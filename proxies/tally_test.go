@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/intunecap/intunecap/result"
+	"github.com/intunecap/intunecap/rules"
 )
 
 func rec(client, transport string, status int, auth string) result.Record {
@@ -17,19 +18,19 @@ func TestProxies(t *testing.T) {
 	tests := []struct {
 		name    string
 		records []result.Record
-		policy  Policy
+		policy  rules.ProxyPolicy
 		want    string // the one proxy as JSON, its requirements and counts
 	}{
 		{"both work, no auth", []result.Record{rec("198.18.0.2", "connect", 200, ""), rec("198.18.0.2", "http", 200, "")},
-			DefaultPolicy(), `{"http":"ok","https":"ok","unauthenticated":"ok"}`},
+			rules.DefaultProxyPolicy(), `{"http":"ok","https":"ok","unauthenticated":"ok"}`},
 		{"https only", []result.Record{rec("198.18.0.2", "connect", 200, ""), rec("198.18.0.3", "tls", 200, "")},
-			DefaultPolicy(), `{"http":"not-seen","https":"ok","unauthenticated":"ok"}`},
+			rules.DefaultProxyPolicy(), `{"http":"not-seen","https":"ok","unauthenticated":"ok"}`},
 		{"basic auth, later authenticated", []result.Record{rec("198.18.0.2", "connect", 407, "Basic"), rec("198.18.0.2", "connect", 200, "")},
-			DefaultPolicy(), `{"http":"not-seen","https":"ok","unauthenticated":"failing"}`},
+			rules.DefaultProxyPolicy(), `{"http":"not-seen","https":"ok","unauthenticated":"failing"}`},
 		{"everything refused", []result.Record{rec("198.18.0.2", "connect", 403, ""), rec("198.18.0.2", "http", 0, ""), rec("198.18.0.2", "http", 502, "")},
-			DefaultPolicy(), `{"http":"failing","https":"failing","unauthenticated":"ok"}`},
+			rules.DefaultProxyPolicy(), `{"http":"failing","https":"failing","unauthenticated":"ok"}`},
 		{"authentication allowed, http not required", []result.Record{rec("198.18.0.2", "connect", 407, "NTLM, Negotiate")},
-			Policy{RequireHTTPS: true, AllowAuthentication: true}, `{"https":"failing"}`},
+			rules.ProxyPolicy{RequireHTTPS: true, AllowAuthentication: true}, `{"https":"failing"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,7 +61,7 @@ func TestProxyCountsAndSchemes(t *testing.T) {
 	} {
 		tally.Add(&r)
 	}
-	p := tally.Proxies(DefaultPolicy())[0]
+	p := tally.Proxies(rules.DefaultProxyPolicy())[0]
 	b, _ := json.Marshal(p)
 	want := `{"address":"198.18.0.1:3129","clients":["198.18.0.2","198.18.0.3","198.18.0.10"],"clients_total":3,` +
 		`"http":{"requests":2,"status":{"5xx":1,"other":1}},"https":{"requests":3,"status":{"200":1,"407":2}},` +
@@ -82,7 +83,7 @@ func TestInterceptingProxyOnADirectPath(t *testing.T) {
 	} {
 		tally.Add(&r)
 	}
-	got := tally.Proxies(DefaultPolicy())
+	got := tally.Proxies(rules.DefaultProxyPolicy())
 	if len(got) != 2 || !got[0].Intercepting || !got[1].Intercepting || !got[0].AuthRequired {
 		b, _ := json.Marshal(got)
 		t.Fatalf("want two intercepting proxies, the first asking for authentication: %s", b)
@@ -92,7 +93,7 @@ func TestInterceptingProxyOnADirectPath(t *testing.T) {
 func TestNoProxyNoEntries(t *testing.T) {
 	tally := New()
 	tally.Add(&result.Record{Client: "198.18.0.2", Server: "198.18.1.12", ServerPort: 443, Transport: "tls"})
-	if got := tally.Proxies(DefaultPolicy()); len(got) != 0 {
+	if got := tally.Proxies(rules.DefaultProxyPolicy()); len(got) != 0 {
 		t.Errorf("%d proxies from a direct connection", len(got))
 	}
 }
@@ -110,8 +111,8 @@ func TestMergeEqualsOneTally(t *testing.T) {
 		}
 	}
 	a.Merge(b)
-	x, _ := json.Marshal(one.Proxies(DefaultPolicy()))
-	y, _ := json.Marshal(a.Proxies(DefaultPolicy()))
+	x, _ := json.Marshal(one.Proxies(rules.DefaultProxyPolicy()))
+	y, _ := json.Marshal(a.Proxies(rules.DefaultProxyPolicy()))
 	if string(x) != string(y) {
 		t.Errorf("merged\n%s\nwant\n%s", y, x)
 	}
@@ -123,7 +124,7 @@ func TestCaps(t *testing.T) {
 		r := result.Record{Client: "198.18.0.2", Server: "198.19.0.1", ServerPort: uint16(i + 1), ViaProxy: true, Transport: "connect"}
 		tally.Add(&r)
 	}
-	if n := len(tally.Proxies(DefaultPolicy())); n != MaxProxies || tally.Untracked != 5 {
+	if n := len(tally.Proxies(rules.DefaultProxyPolicy())); n != MaxProxies || tally.Untracked != 5 {
 		t.Errorf("%d proxies, %d untracked", n, tally.Untracked)
 	}
 	one := New()
@@ -131,7 +132,7 @@ func TestCaps(t *testing.T) {
 		r := rec(fmt.Sprintf("198.18.%d.%d", i/250, i%250+1), "connect", 200, "")
 		one.Add(&r)
 	}
-	p := one.Proxies(DefaultPolicy())[0]
+	p := one.Proxies(rules.DefaultProxyPolicy())[0]
 	if len(p.Clients) != MaxClientsPerProxy || p.ClientsTotal != MaxClientsPerProxy+50 {
 		t.Errorf("%d clients listed, total %d", len(p.Clients), p.ClientsTotal)
 	}

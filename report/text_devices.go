@@ -11,7 +11,7 @@ import (
 )
 
 // maxTextDevices bounds the devices the text report lists; the JSON report carries more.
-const maxTextDevices = 20
+const maxTextDevices = 10
 
 // renderDevices writes the "Devices" section of the text report: each client address with its records per
 // verdict and the requirements it failed, the most failing first. It reads the summary's devices (filled by
@@ -34,7 +34,7 @@ func renderDevices(b *bytes.Buffer, s *result.Summary, color bool) {
 		patterns[r.Key] = r.Pattern
 	}
 	tb := table{indent: "  "}
-	tb.add("", "CLIENT", "RECORDS", "FAILING", "VERDICTS", "FAILED REQUIREMENTS")
+	tb.add("", "CLIENT", "RECORDS", "FAILING", "VERDICTS")
 	shown := s.Devices[:min(len(s.Devices), maxTextDevices)]
 	for _, d := range shown {
 		c := ""
@@ -42,7 +42,10 @@ func renderDevices(b *bytes.Buffer, s *result.Summary, color bool) {
 			c = colorRed
 		}
 		tb.add(c, safetext.Text(d.Address), strconv.Itoa(d.Records), strconv.Itoa(d.Failing),
-			countList(verdictCounts(d.Verdicts)), failedPatterns(d.Failed, patterns))
+			countList(verdictCounts(d.Verdicts)))
+		if len(d.Failed) > 0 { // on a line of its own, wrapped: the list can be long
+			tb.below("failed: " + failedPatterns(d.Failed, patterns))
+		}
 	}
 	tb.render(b, color)
 	if rest := s.DevicesTotal - len(shown); rest > 0 {

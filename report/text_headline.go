@@ -48,14 +48,20 @@ func (t *textWriter) renderHeadline(b *bytes.Buffer, d outcome.Decision, s *resu
 	switch d.Outcome {
 	case outcome.Fail:
 		line, color = t.failLine(), colorRed
+		if t.failures() == 0 && s != nil {
+			line = "FAIL: " + plural(s.ProxyFailing, "failing proxy requirement") + " (see Proxies)"
+		}
 	case outcome.Pass:
 		line, color = t.passLine(s), colorGreen
 	default:
 		line, color = "INCONCLUSIVE: this capture cannot show whether Intune traffic gets through", colorYellow
 	}
 	b.WriteString(paint(t.opts.Color, color, line) + "\n")
-	if d.Outcome == outcome.Fail {
+	if d.Outcome == outcome.Fail && t.failures() > 0 {
 		b.WriteString("  " + t.failDetail() + "\n")
+	}
+	if s != nil && s.ProxyFailing > 0 && t.failures() > 0 {
+		b.WriteString("  and " + plural(s.ProxyFailing, "failing proxy requirement") + " (see Proxies)\n")
 	}
 	for _, r := range d.Reasons {
 		if t.opts.Wide {

@@ -27,7 +27,9 @@ func (t *textWriter) render(b *bytes.Buffer, s *result.Summary) {
 	t.renderFailing(b, s.Rules)
 	t.renderProblems(b)
 	t.renderUnlisted(b, s.Unlisted, s.UnlistedCoverage)
+	renderProxies(b, s, t.opts.Color)
 	t.renderRules(b, s.Rules)
+	renderDevices(b, s, t.opts.Color)
 	t.renderCapture(b, &s.Capture)
 	t.renderQuality(b, &s.Capture)
 	t.renderVerbose(b)
@@ -197,6 +199,9 @@ func (t *textWriter) renderRules(b *bytes.Buffer, rows []result.RuleSummary) {
 	purpose := ""
 	for i := range rows {
 		r := &rows[i]
+		if r.Table == "proxy" { // the Proxies section shows these, proxy by proxy
+			continue
+		}
 		status[r.Status]++
 		cells := []string{safetext.Text(r.Status), safetext.Text(r.Key), safetext.Text(r.Pattern),
 			safetext.Text(r.Ports), countList(verdictCounts(r.Verdicts))}

@@ -127,6 +127,13 @@ type Summary struct {
 	// aggregator's cap; DevicesUntracked counts the records of clients beyond it.
 	DevicesTotal     int `json:"devices_total,omitempty"`
 	DevicesUntracked int `json:"devices_untracked_records,omitempty"`
+
+	// Proxies are the proxies the records show (CONNECT and absolute-URI requests, and intercepting proxies on
+	// direct paths), each judged against the proxy requirements; their requirements also appear in Rules, with
+	// table "proxy". Nil when the capture shows no proxy.
+	Proxies []Proxy `json:"proxies,omitempty"`
+	// ProxyFailing counts the failing proxy requirements. Non-zero fails the run when --fail-on has blocked.
+	ProxyFailing int `json:"proxy_failing,omitempty"`
 }
 
 // Coverage is how many of the unlisted names the table Rules would list.

@@ -89,6 +89,18 @@ func (d *jsonDoc) field(key string) error {
 	switch key {
 	case "rules":
 		return d.rows()
+	case "proxy":
+		var m map[string]bool
+		if err := d.dec.Decode(&m); err != nil {
+			return d.err(err, at, key)
+		}
+		for k := range m {
+			if !slices.Contains(proxyFields, k) {
+				return at.errorf(d.b.file, "proxy: unknown field %q (expected one of %s)", k, strings.Join(proxyFields, ", "))
+			}
+		}
+		d.b.proxy = proxySetting{set: true, given: m}
+		return nil
 	case "microsoft_suffixes", "add_microsoft_suffixes":
 		var list []string
 		if err := d.dec.Decode(&list); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -14,7 +15,7 @@ import (
 
 // The fields of a table file and of a row, in the order the error messages list them.
 var (
-	fileFields = []string{"name", "source", "microsoft_suffixes", "add_microsoft_suffixes", "rules"}
+	fileFields = []string{"name", "source", "microsoft_suffixes", "add_microsoft_suffixes", "proxy", "rules"}
 	rowFields  = []string{"id", "purpose", "pattern", "patterns", "cidr", "cidrs", "ports", "required",
 		"no_inspection", "notes"}
 )
@@ -73,7 +74,23 @@ func (b *builder) yamlFile(doc *yaml.Node) error {
 			b.addSuffixes, err = b.strings(v)
 		case "rules":
 			err = b.yamlRows(v)
+		case "proxy":
+			err = b.yamlProxy(v)
 		}
+		return err
+	})
+}
+
+// yamlProxy reads the table-level proxy policy: a mapping of require_http, require_https and
+// allow_authentication to booleans.
+func (b *builder) yamlProxy(v *yaml.Node) error {
+	if v.Kind != yaml.MappingNode {
+		return b.expected(v, "a mapping of "+strings.Join(proxyFields, ", "))
+	}
+	b.proxy = proxySetting{set: true, given: map[string]bool{}}
+	return b.fields(v, proxyFields, func(key string, n *yaml.Node) error {
+		val, err := b.bool(n)
+		b.proxy.given[key] = val
 		return err
 	})
 }

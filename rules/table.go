@@ -20,6 +20,10 @@ type Table struct {
 	Rules             []*Rule
 	MicrosoftSuffixes []string // for "unlisted"; default list from the issue, overridable per file
 	Sources           []string // the profiles/files merged into it, in order
+	// Proxy is the policy the proxies seen are judged by: DefaultProxyPolicy, changed by each merged file's
+	// `proxy:` keys in turn (a later file's key wins).
+	Proxy ProxyPolicy
+	proxy proxySetting // the keys the file itself gave, for Load to apply in turn
 }
 
 // DefaultProfile is the table used when no --rules is given: the requirements of the 2015 article.
@@ -76,7 +80,7 @@ func Load(specs []string) (*Table, error) {
 	if len(specs) == 0 {
 		specs = []string{DefaultProfile}
 	}
-	merged := &Table{}
+	merged := &Table{Proxy: DefaultProxyPolicy()}
 	seenSuffix := map[string]bool{}
 	for _, spec := range specs {
 		if slices.Contains(merged.Sources, spec) {
@@ -88,6 +92,7 @@ func Load(specs []string) (*Table, error) {
 		}
 		merged.Rules = append(merged.Rules, t.Rules...)
 		merged.Sources = append(merged.Sources, spec)
+		merged.Proxy = t.proxy.apply(merged.Proxy)
 		for _, s := range t.MicrosoftSuffixes {
 			if !seenSuffix[s] {
 				seenSuffix[s] = true
@@ -248,6 +253,7 @@ type builder struct {
 	hasSuffixes bool
 	addSuffixes []posString
 	anyRows     bool
+	proxy       proxySetting
 }
 
 func (b *builder) add(rs rowSpec) error {
@@ -361,5 +367,6 @@ func (b *builder) table() (*Table, error) {
 			suffixes = append(suffixes, d)
 		}
 	}
-	return &Table{Rules: b.rules, MicrosoftSuffixes: suffixes, Sources: []string{b.name}}, nil
+	return &Table{Rules: b.rules, MicrosoftSuffixes: suffixes, Sources: []string{b.name},
+		Proxy: b.proxy.apply(DefaultProxyPolicy()), proxy: b.proxy}, nil
 }
