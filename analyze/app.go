@@ -40,6 +40,7 @@ type appState struct {
 	respHeadLen  int    // length of that answer's head, to tell a tunnel's own data from the proxy's answer
 	authSchemes  string // the schemes of that answer's Proxy-Authenticate challenges, for a 407
 	via          bool   // that answer carried a Via header: a proxy handled it
+	respFrame    uint64 // frame that completed that answer's status line
 }
 
 // readClient advances the payload parsers over the client's contiguous first bytes. frame is the frame that

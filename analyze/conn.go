@@ -37,11 +37,12 @@ type conn struct {
 	serverFIN           bool
 	clientRST           bool
 	serverRST           bool
-	serverRSTBeforeAck  bool // the server's RST answered a SYN (refused)
-	serverRSTEarly      bool // the server reset before it sent any data
-	serverRSTClosing    bool // the server reset after a FIN: part of closing, not a failure
-	midstream           bool // first packet seen was not a SYN: the capture began mid-connection
-	clientSeenAfterSyn  bool // the client sent something other than SYNs (ACK, data): the handshake went on
+	serverRSTBeforeAck  bool   // the server's RST answered a SYN (refused)
+	serverRSTEarly      bool   // the server reset before it sent any data
+	serverRSTClosing    bool   // the server reset after a FIN: part of closing, not a failure
+	rstFrame            uint64 // frame number of the server side's first RST, for the record's verdict_frame
+	midstream           bool   // first packet seen was not a SYN: the capture began mid-connection
+	clientSeenAfterSyn  bool   // the client sent something other than SYNs (ACK, data): the handshake went on
 	serverSeen          bool
 	hist                history
 	clientISN           uint32

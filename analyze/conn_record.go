@@ -35,12 +35,28 @@ func (e *Engine) connRecord(c *conn) result.Record {
 	r.Verdict = v
 	if v == rules.Blocked || v == rules.Reset {
 		r.Stage = o.stage
+		if f := c.decidingFrame(o); f != r.LastFrame {
+			r.VerdictFrame = f
+		}
 	}
 	r.Reason = reasonFor(v, &r, o)
 	if c.parserPanic {
 		r.Warning = "a payload parser failed on this connection; its name may be missing"
 	}
 	return r
+}
+
+// decidingFrame is the frame that settled a failing outcome: the proxy's answer, the server side's RST, else
+// the last frame (the last unanswered SYN, the last datagram).
+func (c *conn) decidingFrame(o outcome) uint64 {
+	switch {
+	case (o.stage == result.StageAfterConnect || o.stage == result.StageAfterRequest) && c.app != nil &&
+		c.app.respFrame != 0 && c.app.httpStatus >= 400:
+		return c.app.respFrame
+	case c.serverRST && c.rstFrame != 0:
+		return c.rstFrame
+	}
+	return c.last.number
 }
 
 // transport names what the client's payload was.

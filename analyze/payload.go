@@ -39,6 +39,9 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 	rx.server.add(p.Seq, p.Payload, &e.serverPool)
 	if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
 		rx.server.release(&e.serverPool)
+		if c.app.httpStatus != 0 {
+			c.app.respFrame = ref.number
+		}
 	}
 }
 

@@ -33,6 +33,7 @@ type statsAgg struct {
 type ruleAgg struct {
 	verdicts map[string]int
 	names    map[string]struct{}
+	filters  []orderedFilter // the earliest failing records' display filters, by capture position
 }
 
 func newStatsAgg(t *rules.Table, failOn []rules.Verdict) *statsAgg {
@@ -54,8 +55,13 @@ func newStatsAgg(t *rules.Table, failOn []rules.Verdict) *statsAgg {
 	return s
 }
 
-// add counts one record under its verdict, its rule and, if unlisted, its name.
+// add counts one record under its verdict, its rule and, if unlisted, its name. Every record passes here
+// exactly once before it is written, so this is also where a record that is not plainly allowed gets its
+// Wireshark display filter.
 func (s *statsAgg) add(r *result.Record) {
+	if r.Verdict != rules.Allowed && r.Verdict != rules.Other && r.DisplayFilter == "" {
+		r.DisplayFilter = result.DisplayFilter(r)
+	}
 	s.proxies.Add(r)
 	s.verdicts[string(r.Verdict)]++
 	if s.failOn[r.Verdict] {
@@ -83,6 +89,34 @@ func (s *statsAgg) add(r *result.Record) {
 	a.verdicts[string(r.Verdict)]++
 	if r.Name != "" {
 		a.addName(r.Name)
+	}
+	if s.failOn[r.Verdict] {
+		a.addFilter(r.Order, r.DisplayFilter)
+	}
+}
+
+// maxFiltersPerRule bounds the failing records a requirement's display filter ORs together.
+const maxFiltersPerRule = 10
+
+// orderedFilter is a failing record's display filter with its capture position.
+type orderedFilter struct {
+	order  uint64
+	filter string
+}
+
+// addFilter keeps the filters of the maxFiltersPerRule earliest failing records: a choice that does not
+// depend on the order records come in, so engines that split the work agree with one engine.
+func (a *ruleAgg) addFilter(order uint64, filter string) {
+	if filter == "" {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(a.filters, order, func(f orderedFilter, o uint64) int { return cmp.Compare(f.order, o) })
+	if i >= maxFiltersPerRule {
+		return
+	}
+	a.filters = slices.Insert(a.filters, i, orderedFilter{order, filter})
+	if len(a.filters) > maxFiltersPerRule {
+		a.filters = a.filters[:maxFiltersPerRule]
 	}
 }
 
@@ -135,6 +169,9 @@ func (s *statsAgg) merge(o *statsAgg) {
 		for name := range oa.names {
 			a.addName(name)
 		}
+		for _, f := range oa.filters {
+			a.addFilter(f.order, f.filter)
+		}
 	}
 }
 
@@ -178,7 +215,7 @@ func (s *statsAgg) addProxies(out *result.Summary) {
 		_, port, _ := strings.Cut(p.Address[strings.LastIndexByte(p.Address, ']')+1:], ":")
 		for _, req := range []struct {
 			name, what string
-			status        result.ProxyRequirementStatus
+			status     result.ProxyRequirementStatus
 		}{
 			{"http", "plain HTTP", p.Requirements.HTTP},
 			{"https", "HTTPS (CONNECT)", p.Requirements.HTTPS},
@@ -217,6 +254,13 @@ func ruleSummary(rule *rules.Rule, a *ruleAgg) result.RuleSummary {
 	}
 	for n := range a.names {
 		rs.Names = append(rs.Names, n)
+	}
+	if rs.Status == "failing" {
+		filters := make([]string, len(a.filters))
+		for i, f := range a.filters {
+			filters[i] = f.filter
+		}
+		rs.DisplayFilter = result.JoinFilters(filters, maxFiltersPerRule)
 	}
 	slices.Sort(rs.Names)
 	return rs

@@ -33,6 +33,9 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, ns int64, wir
 	c.packets++
 	c.bytes += int64(wire)
 	c.observeTCP(p, fromClient)
+	if !fromClient && p.TCPFlags&decode.FlagRST != 0 && c.rstFrame == 0 {
+		c.rstFrame = ref.number
+	}
 	if len(p.Payload) > 0 && !(p.TCPFlags&flagSYN != 0) {
 		if c.srvPort() == dnsPort {
 			e.dnsOverTCP(c, p, fromClient, ref, ts, wire)

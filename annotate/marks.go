@@ -125,9 +125,12 @@ func (m *Marks) sorted() []Mark {
 	return out
 }
 
-// DecidingFrame is the frame that settled a record's verdict: the one the engine names, else the last frame
-// (the RST, the proxy's answer, the DNS answer, the last unanswered SYN are the last frames of their records).
+// DecidingFrame is the frame that settled a record's verdict: the one the engine names (verdict_frame: the
+// proxy's answer, the server side's RST), else the last frame (the DNS answer, the last unanswered SYN).
 func DecidingFrame(r *result.Record) uint64 {
+	if r.VerdictFrame != 0 {
+		return r.VerdictFrame
+	}
 	return r.LastFrame
 }
 

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -69,37 +68,15 @@ func causeOf(r *result.Record) cause {
 	return causeOther
 }
 
-// ipField is the Wireshark field for an address: ip.addr or ipv6.addr; "" when s is not an address.
-func ipField(s string) (string, bool) {
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return "", false
-	}
-	if a.Unmap().Is4() {
-		return "ip.addr==" + a.Unmap().String(), true
-	}
-	return "ipv6.addr==" + a.String(), true
-}
+// ipField is result.AddrFilter: the filter term for one address.
+func ipField(s string) (string, bool) { return result.AddrFilter(s) }
 
-// portField is tcp.port or udp.port for a record's protocol.
-func portField(proto string) string {
-	if proto == "udp" {
-		return "udp.port=="
-	}
-	return "tcp.port=="
-}
+// portField is result.PortField: tcp.port or udp.port for a record's protocol.
+func portField(proto string) string { return result.PortField(proto) }
 
 // recordFilter is a Wireshark display filter for exactly one record's conversation; "" when its addresses do
 // not parse (they always do for records from a capture).
-func recordFilter(r *result.Record) string {
-	c, ok1 := ipField(r.Client)
-	s, ok2 := ipField(r.Server)
-	if !ok1 || !ok2 {
-		return ""
-	}
-	pf := portField(r.Proto)
-	return c + " && " + s + " && " + pf + strconv.Itoa(int(r.ClientPort)) + " && " + pf + strconv.Itoa(int(r.ServerPort))
-}
+func recordFilter(r *result.Record) string { return result.DisplayFilter(r) }
 
 // serverFilter is the filter for a server and port, the form to paste when asking "what happened to this
 // destination?".

@@ -67,6 +67,10 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	b = optString(b, `,"reason":`, r.Reason)
 	b = strconv.AppendUint(append(b, `,"first_frame":`...), r.FirstFrame, 10)
 	b = strconv.AppendUint(append(b, `,"last_frame":`...), r.LastFrame, 10)
+	if r.VerdictFrame != 0 {
+		b = strconv.AppendUint(append(b, `,"verdict_frame":`...), r.VerdictFrame, 10)
+	}
+	b = optString(b, `,"display_filter":`, r.DisplayFilter)
 	b = appendJSONString(append(b, `,"start":`...), r.Start)
 	b = appendJSONFloat(append(b, `,"duration":`...), r.Duration)
 	b = strconv.AppendInt(append(b, `,"packets":`...), int64(r.Packets), 10)

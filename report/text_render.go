@@ -49,6 +49,22 @@ func (t *textWriter) renderFailing(b *bytes.Buffer, rows []result.RuleSummary) {
 			b.WriteString("    for " + safetext.Text(info.Purpose) + "\n")
 		}
 		t.renderEvidence(b, g, false)
+		renderGroupFilter(b, g)
+	}
+}
+
+// textFilterRecords bounds the records whose display filters the text report ORs per failing requirement; the
+// JSON summary's display_filter carries up to ten.
+const textFilterRecords = 3
+
+// renderGroupFilter writes a Wireshark display filter for a failing requirement's first records, wrapped.
+func renderGroupFilter(b *bytes.Buffer, g *group) {
+	var filters []string
+	for _, ex := range g.examples() {
+		filters = append(filters, ex.r.DisplayFilter)
+	}
+	if f := result.JoinFilters(filters, textFilterRecords); f != "" {
+		wrap(b, "wireshark: "+safetext.Text(f), "    ", reportWidth)
 	}
 }
 

@@ -6,32 +6,42 @@ import (
 	"strings"
 )
 
-// DisplayFilter is a Wireshark display filter that shows the record's packets: the conversation between its
-// client and server on its ports (for a DNS exchange, the query and its answers). It is empty when the record
-// lacks an address or a port.
-func DisplayFilter(r *Record) string {
-	c, errC := netip.ParseAddr(r.Client)
-	s, errS := netip.ParseAddr(r.Server)
-	if errC != nil || errS != nil || r.ClientPort == 0 || r.ServerPort == 0 {
-		return ""
+// AddrFilter is the Wireshark display-filter term for one address: ip.addr for IPv4 (IPv4-mapped IPv6
+// included), ipv6.addr otherwise. It reports false when s is not an address.
+func AddrFilter(s string) (string, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return "", false
 	}
-	ip := "ip.addr"
-	if c.Is6() && !c.Is4In6() {
-		ip = "ipv6.addr"
+	if a.Unmap().Is4() {
+		return "ip.addr==" + a.Unmap().String(), true
 	}
-	proto := "tcp"
-	if r.Proto == "udp" {
-		proto = "udp"
-	}
-	var b strings.Builder
-	b.WriteString(ip + "==" + c.String() + " && " + ip + "==" + s.String())
-	b.WriteString(" && " + proto + ".port==" + strconv.Itoa(int(r.ClientPort)))
-	b.WriteString(" && " + proto + ".port==" + strconv.Itoa(int(r.ServerPort)))
-	return b.String()
+	return "ipv6.addr==" + a.String(), true
 }
 
-// JoinFilters ORs record filters into one, at most limit of them (the first ones given), so a requirement's
-// filter stays short enough to paste. Empty filters are skipped.
+// PortField is "tcp.port==" or "udp.port==" for a record's protocol.
+func PortField(proto string) string {
+	if proto == "udp" {
+		return "udp.port=="
+	}
+	return "tcp.port=="
+}
+
+// DisplayFilter is a Wireshark display filter that shows exactly one record's conversation: its client and
+// server on its ports (for a DNS exchange, the query and its answers). It is empty when an address does not
+// parse (they always do for records from a capture).
+func DisplayFilter(r *Record) string {
+	c, ok1 := AddrFilter(r.Client)
+	s, ok2 := AddrFilter(r.Server)
+	if !ok1 || !ok2 {
+		return ""
+	}
+	pf := PortField(r.Proto)
+	return c + " && " + s + " && " + pf + strconv.Itoa(int(r.ClientPort)) + " && " + pf + strconv.Itoa(int(r.ServerPort))
+}
+
+// JoinFilters ORs filters into one, at most limit of them (the first ones given), each in parentheses when
+// there are several, so a requirement's filter stays short enough to paste. Empty filters are skipped.
 func JoinFilters(filters []string, limit int) string {
 	var parts []string
 	for _, f := range filters {
@@ -41,7 +51,13 @@ func JoinFilters(filters []string, limit int) string {
 		if len(parts) == limit {
 			break
 		}
-		parts = append(parts, "("+f+")")
+		parts = append(parts, f)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	for i := range parts {
+		parts[i] = "(" + parts[i] + ")"
 	}
 	return strings.Join(parts, " || ")
 }

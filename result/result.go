@@ -34,10 +34,16 @@ type Record struct {
 	Reason      string        `json:"reason,omitempty"`       // one human sentence for a non-allowed verdict
 	FirstFrame  uint64        `json:"first_frame"`            //
 	LastFrame   uint64        `json:"last_frame"`             //
-	Start       string        `json:"start"`                  // RFC 3339 with nanoseconds, capture time, UTC
-	Duration    float64       `json:"duration"`               // seconds between first and last packet
-	Packets     int           `json:"packets"`                //
-	Bytes       int64         `json:"bytes"`                  // wire bytes, both directions
+	// VerdictFrame is the frame that settled a failing verdict (the proxy's answer, the server side's RST),
+	// when it is not the last frame.
+	VerdictFrame uint64 `json:"verdict_frame,omitempty"`
+	// DisplayFilter is a Wireshark display filter for the record's conversation, on every record that is
+	// not plainly allowed (or other).
+	DisplayFilter string  `json:"display_filter,omitempty"`
+	Start         string  `json:"start"`    // RFC 3339 with nanoseconds, capture time, UTC
+	Duration      float64 `json:"duration"` // seconds between first and last packet
+	Packets       int     `json:"packets"`  //
+	Bytes         int64   `json:"bytes"`    // wire bytes, both directions
 
 	// DNS exchanges only.
 	QType   string   `json:"qtype,omitempty"`
@@ -63,6 +69,9 @@ type RuleSummary struct {
 	Status   string         `json:"status"` // "ok", "failing", "not-seen"
 	Verdicts map[string]int `json:"verdicts,omitempty"`
 	Names    []string       `json:"names,omitempty"` // distinct names seen for this row, sorted
+	// DisplayFilter, for a failing row, is a Wireshark display filter that shows its first failing records
+	// (the display filters of up to ten, ORed).
+	DisplayFilter string `json:"display_filter,omitempty"`
 }
 
 // NameCount is a name with how many connections or exchanges carried it.

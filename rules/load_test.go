@@ -176,7 +176,7 @@ func TestBadFiles(t *testing.T) {
 		"unknown-field.json":  `3:5: unknown field "port" (expected one of id, purpose, pattern, patterns, cidr, cidrs, ports, required, no_inspection, notes)`,
 		"unknown-field.yaml":  `4:5: expected one of the fields id, purpose, pattern, patterns, cidr, cidrs, ports, required, no_inspection, notes, found "prot"`,
 		"unknown-proto.yaml":  `4:12: unknown transport "sctp" (expected tcp or udp)`,
-		"unknown-top.json":    `2:3: unknown field "rulez" (expected one of name, source, microsoft_suffixes, add_microsoft_suffixes, rules)`,
+		"unknown-top.json":    `2:3: unknown field "rulez" (expected one of name, source, microsoft_suffixes, add_microsoft_suffixes, proxy, rules)`,
 	}
 	files, err := filepath.Glob("testdata/bad/*")
 	if err != nil || len(files) != len(want) {
@@ -237,7 +237,7 @@ func TestParseTableYAMLForms(t *testing.T) {
 	tests := []struct {
 		name, text, want string
 	}{
-		{"alias", "base: &b {purpose: p, ports: \"443\"}\nrules: []\n", `1:1: expected one of the fields name, source, microsoft_suffixes, add_microsoft_suffixes, rules, found "base"`},
+		{"alias", "base: &b {purpose: p, ports: \"443\"}\nrules: []\n", `1:1: expected one of the fields name, source, microsoft_suffixes, add_microsoft_suffixes, proxy, rules, found "base"`},
 		{"two docs", "rules:\n  - {purpose: p, notes: n}\n---\nrules: []\n", `3:1: a second YAML document (expected one table per file)`},
 		{"null row", "rules:\n  - ~\n", `2:5: expected a row (a mapping with purpose, pattern, ports ...), found null`},
 		{"note with ports", "rules:\n  - {purpose: p, ports: \"80\"}\n", `2:5: ports without a pattern or cidr (a note row carries text only)`},
