@@ -20,6 +20,7 @@ Tell from a packet capture whether managed devices can reach Microsoft Intune.
 Commands:
   analyze FILE...    analyze capture files (pcap, pcapng, gzipped; "-" is standard input)
   live -i IFACE      watch an interface and report problems as they happen
+  probe              contact every endpoint of the tables, capture it and judge each row
   interfaces         list the interfaces live can capture on
   check FILE...      check captures against expectations or a baseline, for CI
   baseline FILE...   record what a known-good capture shows, for check --baseline
@@ -62,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runRules(args[1:], stdout, stderr)
 	case "live":
 		return runLive(args[1:], stdout, stderr)
+	case "probe":
+		return runProbe(args[1:], stdout, stderr)
 	case "interfaces":
 		return runInterfaces(args[1:], stdout, stderr)
 	case "check":
