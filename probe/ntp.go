@@ -24,7 +24,7 @@ func ntpRequest() (pkt [ntpPacketLen]byte, cookie uint64) {
 
 // ntpAnswer is what a server's reply says.
 type ntpAnswer struct {
-	Stratum uint8
+	Stratum  uint8
 	KissCode string // for stratum 0 (kiss-o'-death): "RATE", "DENY" ...
 }
 

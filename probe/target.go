@@ -34,7 +34,9 @@ type Target struct {
 }
 
 // Key is "host proto/port", unique among the targets of one selection.
-func (t *Target) Key() string { return t.Host + " " + t.Proto.String() + "/" + strconv.Itoa(int(t.Port)) }
+func (t *Target) Key() string {
+	return t.Host + " " + t.Proto.String() + "/" + strconv.Itoa(int(t.Port))
+}
 
 // RuleKeys lists the table:row keys of the rows the target tests.
 func (t *Target) RuleKeys() []string {
