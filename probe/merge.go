@@ -17,8 +17,9 @@ type connKey struct {
 // Merge joins each result with the capture's record of the same connection (same transport, same local
 // and remote address and port; the probe pins its local port so a connection that never completed is found
 // too), and settles the verdict: the wire's when the capture has the connection, else the socket's. With
-// records nil (no capture) every result rests on its socket. failOn decides Failed.
-func Merge(results []Result, records []result.Record, failOn []rules.Verdict) {
+// records nil (no capture) every result rests on its socket. failOn decides Failed. It returns the records
+// no probe claimed (the same addresses' other traffic), in capture order.
+func Merge(results []Result, records []result.Record, failOn []rules.Verdict) []result.Record {
 	byConn := make(map[connKey]*result.Record, len(records))
 	for i := range records {
 		rec := &records[i]
@@ -32,9 +33,20 @@ func Merge(results []Result, records []result.Record, failOn []rules.Verdict) {
 			}
 		}
 	}
+	claimed := map[*result.Record]bool{}
 	for i := range results {
 		settle(&results[i], byConn, records != nil, failOn)
+		if results[i].wireRec != nil {
+			claimed[results[i].wireRec] = true
+		}
 	}
+	var rest []result.Record
+	for i := range records {
+		if !claimed[&records[i]] {
+			rest = append(rest, records[i])
+		}
+	}
+	return rest
 }
 
 func recordKey(rec *result.Record) (connKey, bool) {
@@ -54,11 +66,16 @@ func settle(r *Result, byConn map[connKey]*result.Record, captured bool, failOn 
 	remote, err2 := netip.ParseAddrPort(r.Socket.Remote)
 	if captured && err1 == nil && err2 == nil {
 		if rec, ok := byConn[connKey{proto: r.Proto, local: local, remote: remote}]; ok {
-			r.Wire = &Wire{Verdict: rec.Verdict, State: rec.State, Stage: rec.Stage, Reason: rec.Reason,
+			r.wireRec = rec
+			net := networkVerdict(rec)
+			r.Wire = &Wire{Verdict: net, State: rec.State, Stage: rec.Stage, Reason: rec.Reason,
 				History: rec.History, FirstFrame: rec.FirstFrame, Name: rec.Name, NameSource: rec.NameSource}
-			r.Verdict, r.Evidence = wireVerdict(rec.Verdict, socketVerdict), "wire"
-			if disagree(socketVerdict, rec.Verdict) {
-				r.Disagreement = "socket: " + string(r.Socket.Outcome) + ", wire: " + string(rec.Verdict)
+			if rec.Verdict != net {
+				r.Wire.RecordVerdict = rec.Verdict
+			}
+			r.Verdict, r.Evidence = wireVerdict(net, socketVerdict), "wire"
+			if socketVerdict != net {
+				r.Disagreement = "socket: " + string(r.Socket.Outcome) + ", wire: " + string(net)
 				if rec.Stage != "" {
 					r.Disagreement += " (" + rec.Stage + ")"
 				}
@@ -71,10 +88,9 @@ func settle(r *Result, byConn map[connKey]*result.Record, captured bool, failOn 
 
 // wireVerdict settles the verdict when the capture has the connection: a failure the wire shows (blocked,
 // reset) stands; otherwise a failure only the socket saw (a TLS alert, a handshake cut short, which a
-// capture shows as an orderly close) stands, so the pair is never "allowed" when either view failed. The
-// rules' words the wire may give (unlisted, other: it named the connection differently, or not at all)
-// give way to the socket's.
+// capture shows as an orderly close) stands, so the pair is never "allowed" when either view failed.
 func wireVerdict(wire, socket rules.Verdict) rules.Verdict {
+	// wire is a network verdict here: allowed, blocked or reset.
 	switch {
 	case wire == rules.Blocked || wire == rules.Reset:
 		return wire
@@ -84,11 +100,20 @@ func wireVerdict(wire, socket rules.Verdict) rules.Verdict {
 	return rules.Allowed
 }
 
-// disagree compares what the network did in the two views; a wire verdict about names is no disagreement.
-func disagree(socket, wire rules.Verdict) bool {
-	switch wire {
+// networkVerdict is what the network did to a captured connection, in verdict words. A record's verdict
+// speaks of the rules first (unlisted, other, port-not-allowed when the capture had no name, or another
+// one, for it); the probe already knows the name and row, so it reads the connection's state instead,
+// as the engine does for a named connection: refused and reset are "reset", unanswered is "blocked".
+func networkVerdict(rec *result.Record) rules.Verdict {
+	switch rec.Verdict {
 	case rules.Allowed, rules.Blocked, rules.Reset:
-		return socket != wire
+		return rec.Verdict
 	}
-	return false
+	switch rec.State {
+	case "refused", "reset":
+		return rules.Reset
+	case "unanswered":
+		return rules.Blocked
+	}
+	return rules.Allowed
 }

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
 
@@ -43,6 +44,7 @@ type Socket struct {
 	Outcome     Outcome  `json:"outcome"`
 	Stage       string   `json:"stage,omitempty"`  // after-query, after-syn, after-connect, after-client-hello, after-request
 	Detail      string   `json:"detail,omitempty"` // the error, or what the answer said
+	Rcode       string   `json:"rcode,omitempty"`  // the DNS response code of a failed lookup, when known
 	Addresses   []string `json:"addresses,omitempty"`
 	Local       string   `json:"local,omitempty"`  // our address:port, to find the connection in a capture
 	Remote      string   `json:"remote,omitempty"` // the address:port contacted (the proxy when proxied)
@@ -59,14 +61,17 @@ type Socket struct {
 
 // Wire is the analysis engine's record of the same connection in the capture taken meanwhile.
 type Wire struct {
-	Verdict    rules.Verdict `json:"verdict"`
-	State      string        `json:"state"`
-	Stage      string        `json:"stage,omitempty"`
-	Reason     string        `json:"reason,omitempty"`
-	History    string        `json:"history,omitempty"`
-	FirstFrame uint64        `json:"first_frame,omitempty"`
-	Name       string        `json:"name,omitempty"`
-	NameSource string        `json:"name_source,omitempty"`
+	Verdict rules.Verdict `json:"verdict"` // what the network did: allowed, blocked or reset
+	// RecordVerdict is the capture record's own verdict when it differs: "other" or "unlisted" when the
+	// capture had no name (or another) for the connection, e.g. a SYN that never got an answer.
+	RecordVerdict rules.Verdict `json:"record_verdict,omitempty"`
+	State         string        `json:"state"`
+	Stage         string        `json:"stage,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	History       string        `json:"history,omitempty"`
+	FirstFrame    uint64        `json:"first_frame,omitempty"`
+	Name          string        `json:"name,omitempty"`
+	NameSource    string        `json:"name_source,omitempty"`
 }
 
 // Result is one probe: a target's attempt, its socket result and, when a capture was taken, its wire
@@ -91,6 +96,8 @@ type Result struct {
 	// connection (or the server is wrong), which no verdict word says yet.
 	Intercepted bool `json:"intercepted,omitempty"`
 	Failed      bool `json:"failed"` // Verdict is in --fail-on, or Intercepted
+
+	wireRec *result.Record // the capture's record of this connection, for Record
 }
 
 // NotProbeable is a row, or some of its ports, left out, with the reason. Its JSON is the report's

@@ -2,6 +2,8 @@ package probe
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -85,6 +87,14 @@ func runOne(ctx context.Context, t *Target, resolved map[string]Resolution, o *O
 				detail = errText(res.Err)
 			}
 			r.Socket = Socket{Outcome: OutcomeDNSFailed, Stage: stageAfterQuery, Detail: detail}
+			var rc *RcodeError
+			var de *net.DNSError
+			switch {
+			case errors.As(res.Err, &rc):
+				r.Socket.Rcode = rcodeName(rc.Rcode)
+			case errors.As(res.Err, &de) && de.IsNotFound:
+				r.Socket.Rcode = "NXDOMAIN"
+			}
 			return r
 		}
 		addr = res.Addrs[0]

@@ -56,6 +56,9 @@ func writeResult(b *strings.Builder, r *Result) {
 	fmt.Fprintf(b, "       %s\n", line)
 	if r.Wire != nil {
 		wl := fmt.Sprintf("wire: %s, %s", r.Wire.Verdict, r.Wire.State)
+		if r.Wire.RecordVerdict != "" {
+			wl += fmt.Sprintf(" (the capture's record says %s: no name for it on the wire)", r.Wire.RecordVerdict)
+		}
 		if r.Wire.Reason != "" {
 			wl += ": " + r.Wire.Reason
 		}

@@ -193,8 +193,8 @@ func probeMain(f *probeFlags, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	probe.Merge(results, wire.records, s.failOn)
-	if err := writeProbeReport(f, s, results, wire, stdout); err != nil {
+	others := probe.Merge(results, wire.records, s.failOn)
+	if err := writeProbeReport(f, s, results, others, wire, stdout); err != nil {
 		return 2, err
 	}
 	for _, r := range results {

@@ -14,31 +14,35 @@ import (
 	"github.com/intunecap/intunecap/rules"
 )
 
-// writeProbeReport writes the probes and the usual report of their capture: text puts the probe section
-// before the analysis; jsonl writes a "probe" or "not-probeable" line per probe and row left out, then the
-// analysis's records and summary; json adds "probes" and "not_probeable" to the analysis document. Without
-// a capture the summary is built from the sockets and says wire evidence is missing.
-func writeProbeReport(f *probeFlags, s *probeSetup, results []probe.Result, wire wireEvidence, stdout io.Writer) error {
+// writeProbeReport writes the probes and the usual report: text puts the probe section before the report;
+// jsonl writes a "probe" or "not-probeable" line per probe and row left out, then the report's records and
+// summary; json adds "probes" and "not_probeable" to the report's document. The report's records are the
+// probes' (each the capture's record of its connection, or one built from its socket) and the capture's
+// other records; its summary is built from the probes, with the capture's facts.
+func writeProbeReport(f *probeFlags, s *probeSetup, results []probe.Result, others []result.Record, wire wireEvidence,
+	stdout io.Writer) error {
 	skipped := probe.NotProbeableOf(s.skipped)
-	summary := wire.summary
-	if summary == nil {
-		summary = socketSummary(s.table, results, wire.note)
+	records := make([]result.Record, 0, len(results)+len(others))
+	for i := range results {
+		records = append(records, results[i].Record())
 	}
+	records = append(records, others...)
+	summary := probeSummary(s.table, results, records, s.failOn, wire)
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	var err error
 	switch f.format {
 	case "text":
 		err = probe.WriteText(out, results, skipped, wire.note)
 		if err == nil {
-			err = writeAnalysis(f, s, out, wire.records, summary)
+			err = writeAnalysis(f, s, out, records, summary)
 		}
 	case "jsonl":
 		err = writeProbeJSONL(out, results, skipped)
 		if err == nil {
-			err = writeAnalysis(f, s, out, wire.records, summary)
+			err = writeAnalysis(f, s, out, records, summary)
 		}
 	case "json":
-		err = writeProbeJSON(f, s, out, results, skipped, wire.records, summary)
+		err = writeProbeJSON(f, s, out, results, skipped, records, summary)
 	}
 	if err != nil {
 		return err
@@ -113,9 +117,12 @@ func writeProbeJSON(f *probeFlags, s *probeSetup, w io.Writer, results []probe.R
 	return err
 }
 
-// socketSummary is the per-requirement summary when no capture could be taken: each row is ok when all its
-// probes passed, failing when one failed, not-seen when none tested it.
-func socketSummary(t *rules.Table, results []probe.Result, note string) *result.Summary {
+// probeSummary is the per-requirement summary of a probe run: a row is failing when one of its probes
+// failed, ok when all passed, not-seen when none tested it (the not-probeable records say why). Verdict
+// counts and failures come from the report's records; the capture facts from the capture's analysis, or a
+// warning that there was none.
+func probeSummary(t *rules.Table, results []probe.Result, records []result.Record, failOn []rules.Verdict,
+	wire wireEvidence) *result.Summary {
 	type agg struct {
 		verdicts map[string]int
 		names    []string
@@ -123,11 +130,16 @@ func socketSummary(t *rules.Table, results []probe.Result, note string) *result.
 	}
 	byKey := map[string]*agg{}
 	s := &result.Summary{Type: "summary", Verdicts: map[string]int{}}
+	for i := range records {
+		s.Verdicts[string(records[i].Verdict)]++
+		if slices.Contains(failOn, records[i].Verdict) {
+			s.Failing++
+		}
+	}
 	for i := range results {
 		r := &results[i]
-		s.Verdicts[string(r.Verdict)]++
-		if r.Failed {
-			s.Failing++
+		if r.Failed && !slices.Contains(failOn, r.Verdict) {
+			s.Failing++ // intercepted: allowed by the network, failed by the probe
 		}
 		for _, k := range r.RuleKeys {
 			a := byKey[k]
@@ -154,8 +166,11 @@ func socketSummary(t *rules.Table, results []probe.Result, note string) *result.
 		}
 		s.Rules = append(s.Rules, rs)
 	}
-	if note != "" {
-		s.Capture.Warnings = []string{note}
+	if wire.summary != nil {
+		s.Capture, s.Unlisted = wire.summary.Capture, wire.summary.Unlisted
+	}
+	if wire.note != "" {
+		s.Capture.Warnings = append(slices.Clone(s.Capture.Warnings), wire.note)
 	}
 	return s
 }
