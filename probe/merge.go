@@ -72,6 +72,9 @@ func settle(r *Result, byConn map[connKey]*result.Record, captured bool, failOn 
 				History: rec.History, FirstFrame: rec.FirstFrame, Name: rec.Name, NameSource: rec.NameSource}
 			if rec.Verdict != net {
 				r.Wire.RecordVerdict = rec.Verdict
+				if r.Wire.Stage == "" {
+					r.Wire.Stage = stageOfState(rec)
+				}
 			}
 			r.Verdict, r.Evidence = wireVerdict(net, socketVerdict), "wire"
 			if socketVerdict != net {
@@ -84,6 +87,19 @@ func settle(r *Result, byConn map[connKey]*result.Record, captured bool, failOn 
 	}
 	r.Intercepted = r.Socket.CertChain != "" && r.Socket.CertChain != ChainPublic
 	r.Failed = r.Intercepted || slices.Contains(failOn, r.Verdict)
+}
+
+// stageOfState is the stage of a failed connection the capture had no name for (its record, judged by
+// the rules first, carries none): a refused or unanswered SYN failed after the SYN, an unanswered UDP
+// request after the query.
+func stageOfState(rec *result.Record) string {
+	switch {
+	case rec.State == "refused", rec.State == "unanswered" && rec.Proto == "tcp":
+		return stageAfterSyn
+	case rec.State == "unanswered":
+		return stageAfterQuery
+	}
+	return ""
 }
 
 // wireVerdict settles the verdict when the capture has the connection: a failure the wire shows (blocked,
