@@ -147,6 +147,9 @@ func (c *probeCapture) finish(f *probeFlags, s *probeSetup) (wireEvidence, error
 	if keep.records == nil {
 		keep.records = []result.Record{}
 	}
+	if c.tmpDir != "" {
+		summary.Capture.Files = []string{"(the probe's capture, not kept: --write FILE keeps it)"}
+	}
 	return wireEvidence{records: keep.records, summary: summary}, nil
 }
 
