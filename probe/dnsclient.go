@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,8 +33,23 @@ type RcodeError struct{ Rcode dnsmessage.RCode }
 
 func (e *RcodeError) Error() string { return "dns " + rcodeName(e.Rcode) }
 
+// rcodeName spells a response code as dig and the report's rcode field do.
 func rcodeName(r dnsmessage.RCode) string {
-	return strings.ToUpper(strings.TrimPrefix(r.String(), "RCode"))
+	switch r {
+	case dnsmessage.RCodeSuccess:
+		return "NOERROR"
+	case dnsmessage.RCodeFormatError:
+		return "FORMERR"
+	case dnsmessage.RCodeServerFailure:
+		return "SERVFAIL"
+	case dnsmessage.RCodeNameError:
+		return "NXDOMAIN"
+	case dnsmessage.RCodeNotImplemented:
+		return "NOTIMP"
+	case dnsmessage.RCodeRefused:
+		return "REFUSED"
+	}
+	return "RCODE" + strconv.Itoa(int(r))
 }
 
 // Lookup asks for A and AAAA; IPv4 addresses come first. An error of the A query wins only when the AAAA
