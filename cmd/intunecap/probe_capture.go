@@ -94,9 +94,13 @@ func missingHint(err error) string {
 	if exe == "" {
 		exe = "intunecap"
 	}
+	beside := "take a capture beside the probe (tcpdump -w, or pktmon on Windows) and run intunecap analyze on it"
+	if errors.Is(err, live.ErrNoLibpcap) {
+		return fmt.Sprintf("wire evidence missing (%v): the verdicts rest on the sockets alone; to capture, use "+
+			"the libpcap (cgo) build of intunecap, or %s", err, beside)
+	}
 	return fmt.Sprintf("wire evidence missing (%v): the verdicts rest on the sockets alone; to capture, run as root "+
-		"(sudo), or grant the capabilities once (sudo setcap cap_net_raw,cap_net_admin+ep %s), or take a "+
-		"capture beside the probe (tcpdump -w, or pktmon on Windows) and run intunecap analyze on it", err, exe)
+		"(sudo), or grant the capabilities once (sudo setcap cap_net_raw,cap_net_admin+ep %s), or %s", err, exe, beside)
 }
 
 func (c *probeCapture) read() {
