@@ -94,9 +94,10 @@ func classify(err error, stage string) Socket {
 	var netErr net.Error
 	var recErr tls.RecordHeaderError
 	switch {
-	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(s.Detail, "refused"):
+	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(s.Detail, "refused"): // Windows: "actively refused it"
 		s.Outcome = OutcomeRefused
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || strings.Contains(s.Detail, "reset by peer"):
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || strings.Contains(s.Detail, "reset by peer") ||
+		strings.Contains(s.Detail, "forcibly closed"): // Windows' WSAECONNRESET text
 		s.Outcome = OutcomeReset
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
 		errors.As(err, &netErr) && netErr.Timeout():

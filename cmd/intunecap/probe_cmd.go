@@ -42,6 +42,7 @@ type probeFlags struct {
 	proxy       string
 	dns         string
 	format      string
+	output      string
 	failOn      string
 	color       string
 	roots       string
@@ -57,6 +58,7 @@ func (f *probeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.proxy, "proxy", "", "HTTP proxy `URL` for every probe, or \"none\" (default: https_proxy, http_proxy, no_proxy as curl reads them)")
 	fs.StringVar(&f.dns, "dns", "", "resolve with DNS `SERVER` (address[:port], UDP) instead of the system resolver")
 	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: "+strings.Join(report.Formats(), ", "))
+	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "`VERDICTS` that make a probe fail, comma-separated, or \"none\"")
 	fs.StringVar(&f.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never")
 	fs.StringVar(&f.roots, "roots", "", "judge certificate chains against the PEM roots in `FILE` instead of the built-in public roots")
@@ -181,20 +183,26 @@ func probeMain(f *probeFlags, stdout, stderr io.Writer) (int, error) {
 	if f.dryRun {
 		return 0, writeDryRun(stdout, s)
 	}
+	out, closeOut, err := openOutput(f.output, stdout) // before any probe, so a bad path costs nothing
+	if err != nil {
+		return 2, err
+	}
 	ctx, stop := liveContext(0, stderr)
 	defer stop()
 	plan := probe.Resolve(ctx, s.targets, s.resolver, &s.opts)
-	cap, err := startProbeCapture(ctx, f, s, plan, stderr)
+	pc, err := startProbeCapture(ctx, f, s, plan, stderr)
 	if err != nil {
+		closeOut()
 		return 2, err
 	}
 	results := probe.Run(ctx, plan, &s.opts)
-	wire, err := cap.finish(f, s)
+	wire, err := pc.finish(f, s)
 	if err != nil {
+		closeOut()
 		return 2, err
 	}
 	others := probe.Merge(results, wire.records, s.failOn)
-	if err := writeProbeReport(f, s, results, others, wire, stdout); err != nil {
+	if err := errors.Join(writeProbeReport(f, s, results, others, wire, out), closeOut()); err != nil {
 		return 2, err
 	}
 	for _, r := range results {
