@@ -404,13 +404,19 @@ rules:
 			}
 		}
 	})
-	t.Run("no_proxy", func(t *testing.T) {
+	t.Run("no_proxy and the system resolver", func(t *testing.T) {
 		doc := run(t, []string{"HTTPS_PROXY=198.18.0.1:3129", "http_proxy=198.18.0.1:3129", "NO_PROXY=.microsoft.com"})
 		for _, p := range doc.Probes {
 			if p.Proxy != "" {
 				t.Errorf("%s:%d went through %q despite NO_PROXY", p.Name, p.Port, p.Proxy)
 			}
 		}
+		// Direct, resolved by the namespace's resolver (labd's zone.txt); labd's certificate is self-signed.
+		doc.check(t, []probeWant{
+			{name: "wustat.microsoft.com", port: 80, socket: "ok", wire: "allowed", verdict: "allowed"},
+			{name: "wustat.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "allowed", chain: "private", failed: true},
+			{name: "enrollment.manage.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "allowed", chain: "private", failed: true},
+		}, true)
 	})
 }
 
