@@ -55,4 +55,5 @@ const (
 	NameFromConnect  NameSource = "connect"   // the CONNECT request's target
 	NameFromDNS      NameSource = "dns"       // a DNS answer to the same client named the server's address
 	NameFromQuery    NameSource = "query"     // a DNS exchange's question
+	NameFromProbe    NameSource = "probe"     // intunecap probe contacted this name itself
 )

@@ -22,6 +22,7 @@ type jsonRow struct {
 	Required     *bool    `json:"required"`
 	NoInspection bool     `json:"no_inspection"`
 	Notes        string   `json:"notes"`
+	Probe        []string `json:"probe"`
 }
 
 // jsonID accepts an id written as a string or a number, as the M365 service writes them.
@@ -161,6 +162,9 @@ func (d *jsonDoc) row(raw json.RawMessage, off int64, at pos) (rowSpec, error) {
 		rs.cidrs = append(rs.cidrs, posString{s: c, at: at})
 	}
 	rs.ports = []posString{{s: jr.Ports, at: at, proto: TCP, field: "ports"}}
+	for _, h := range jr.Probe {
+		rs.probes = append(rs.probes, posString{s: h, at: at, field: "probe"})
+	}
 	return rs, nil
 }
 

@@ -173,8 +173,8 @@ func TestBadFiles(t *testing.T) {
 		"syntax.yaml":         `1: yaml: did not find expected '-' indicator`,
 		"twice.yaml":          `4:5: field "pattern" given twice`,
 		"type.json":           `5:17: ports: expected a string, found a JSON number`,
-		"unknown-field.json":  `3:5: unknown field "port" (expected one of id, purpose, pattern, patterns, cidr, cidrs, ports, required, no_inspection, notes)`,
-		"unknown-field.yaml":  `4:5: expected one of the fields id, purpose, pattern, patterns, cidr, cidrs, ports, required, no_inspection, notes, found "prot"`,
+		"unknown-field.json":  `3:5: unknown field "port" (expected one of id, purpose, pattern, patterns, cidr, cidrs, ports, required, no_inspection, notes, probe)`,
+		"unknown-field.yaml":  `4:5: expected one of the fields id, purpose, pattern, patterns, cidr, cidrs, ports, required, no_inspection, notes, probe, found "prot"`,
 		"unknown-proto.yaml":  `4:12: unknown transport "sctp" (expected tcp or udp)`,
 		"unknown-top.json":    `2:3: unknown field "rulez" (expected one of name, source, microsoft_suffixes, add_microsoft_suffixes, proxy, rules)`,
 	}

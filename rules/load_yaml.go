@@ -17,7 +17,7 @@ import (
 var (
 	fileFields = []string{"name", "source", "microsoft_suffixes", "add_microsoft_suffixes", "proxy", "rules"}
 	rowFields  = []string{"id", "purpose", "pattern", "patterns", "cidr", "cidrs", "ports", "required",
-		"no_inspection", "notes"}
+		"no_inspection", "notes", "probe"}
 )
 
 // yaml reads the YAML shape through yaml.v3's node API, which keeps every value's line and column; fields
@@ -144,7 +144,7 @@ func (b *builder) yamlField(rs *rowSpec, key string, v *yaml.Node) error {
 	case "pattern", "cidr", "ports":
 		s, err = b.scalar(v)
 		list = []posString{{s: s, at: nodePos(v), proto: TCP}}
-	case "patterns", "cidrs":
+	case "patterns", "cidrs", "probe":
 		list, err = b.strings(v)
 	case "required", "no_inspection":
 		var flag bool
@@ -170,6 +170,8 @@ func (b *builder) yamlField(rs *rowSpec, key string, v *yaml.Node) error {
 		rs.cidrs = append(rs.cidrs, list...)
 	case "ports":
 		rs.ports = list
+	case "probe":
+		rs.probes = append(rs.probes, list...)
 	}
 	return err
 }

@@ -128,6 +128,21 @@ func checkBody(body string, textLead bool) error {
 	return nil
 }
 
+// matches says whether name, a plain ASCII host name in lower case, is one the pattern covers: the loop a
+// single pattern needs, for checking probe lists when a table is loaded.
+func (p pattern) matches(name string) bool {
+	switch p.kind {
+	case kindExact:
+		return name == p.key
+	case kindSub:
+		return len(name) > len(p.key) && strings.HasSuffix(name, p.key)
+	case kindText:
+		return strings.HasSuffix(name, p.key)
+	}
+	return len(name) > len(p.key) && strings.HasSuffix(name, p.key) &&
+		headMatches(p.head, []byte(name[:len(name)-len(p.key)]))
+}
+
 // parseDomain validates a plain domain (a Microsoft suffix): a pattern without wildcard.
 func parseDomain(d string) (string, error) {
 	pat, err := parsePattern(d)

@@ -46,6 +46,9 @@ type Rule struct {
 	Required     bool         // the source marks the endpoint as required
 	NoInspection bool         // the source forbids TLS inspection of this endpoint
 	Notes        string       // free text from the source
+	// Probe lists concrete host names "intunecap probe" contacts for a wildcard pattern (each matches
+	// Pattern); for an exact pattern the pattern itself is the host and Probe is usually empty.
+	Probe []string
 }
 
 // Allows says whether the row permits a connection on this transport and port; the matcher uses it to tell

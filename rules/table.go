@@ -234,6 +234,7 @@ type rowSpec struct {
 	patterns     []posString
 	cidrs        []posString
 	ports        []posString // each with its default transport
+	probes       []posString // concrete hosts for "intunecap probe"; each must match one of patterns
 	required     bool
 	noInspection bool
 }
@@ -268,6 +269,9 @@ func (b *builder) add(rs rowSpec) error {
 		if len(ports) > 0 {
 			return rs.at.errorf(b.file, "ports without a pattern or cidr (a note row carries text only)")
 		}
+		if len(rs.probes) > 0 {
+			return rs.probes[0].at.errorf(b.file, "probe: a note row has no pattern for its hosts to match")
+		}
 		if rs.purpose == "" && rs.notes == "" {
 			return rs.at.errorf(b.file, "empty row (expected a pattern, a cidr, or a note's purpose/notes)")
 		}
@@ -280,12 +284,22 @@ func (b *builder) add(rs rowSpec) error {
 }
 
 func (b *builder) expand(rs rowSpec, base Rule) error {
-	for _, p := range rs.patterns {
-		if _, err := parsePattern(p.s); err != nil {
+	pats := make([]pattern, len(rs.patterns))
+	for i, p := range rs.patterns {
+		pat, err := parsePattern(p.s)
+		if err != nil {
 			return p.at.errorf(b.file, "%v", err)
 		}
+		pats[i] = pat
+	}
+	probes, err := b.probeHosts(rs, pats)
+	if err != nil {
+		return err
+	}
+	for i, p := range rs.patterns {
 		r := base
 		r.Pattern = p.s
+		r.Probe = probes[i]
 		if err := b.push(r); err != nil {
 			return err
 		}
@@ -304,12 +318,49 @@ func (b *builder) expand(rs rowSpec, base Rule) error {
 	return nil
 }
 
+// probeHosts gives each pattern of the row the probe hosts it matches. A probe host is a plain name (no
+// wildcard) that matches at least one of the row's patterns; anything else is an error, so a typo in a probe
+// list cannot send "intunecap probe" to a name the row does not cover.
+func (b *builder) probeHosts(rs rowSpec, pats []pattern) ([][]string, error) {
+	out := make([][]string, len(pats))
+	for _, h := range rs.probes {
+		host, err := parseDomain(h.s)
+		if err != nil {
+			return nil, h.at.errorf(b.file, "probe: %v", err)
+		}
+		found := false
+		for i, pat := range pats {
+			if pat.matches(host) && !slices.Contains(out[i], host) {
+				out[i] = append(out[i], host)
+				found = true
+			}
+		}
+		if !found {
+			return nil, h.at.errorf(b.file, "probe: host %q does not match the row's pattern (%s)", h.s,
+				strings.Join(patternList(rs.patterns), ", "))
+		}
+	}
+	return out, nil
+}
+
+func patternList(ps []posString) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.s
+	}
+	if len(out) == 0 {
+		return []string{"none: a cidr or note row has no host to probe"}
+	}
+	return out
+}
+
 func (b *builder) push(r Rule) error {
 	if len(b.rules) >= maxRows {
 		return &FileError{Path: b.file, Msg: fmt.Sprintf("more than %d rows", maxRows)}
 	}
 	r.Row = len(b.rules) + 1
 	r.Ports = append([]PortRange(nil), r.Ports...)
+	r.Probe = slices.Clone(r.Probe)
 	b.rules = append(b.rules, &r)
 	return nil
 }

@@ -30,6 +30,8 @@ func commands() []command {
 			func(a []string, _ io.Reader, o, e io.Writer) int { return runCheck(a, o, e) }},
 		{"baseline", "FILE...", "record what a known-good capture shows, for check",
 			func(a []string, _ io.Reader, o, e io.Writer) int { return runBaseline(a, o, e) }},
+		{"probe", "[--rules R]", "probe every requirement's endpoints, capture, and judge",
+			func(a []string, _ io.Reader, o, e io.Writer) int { return runProbe(a, o, e) }},
 		{"annotate", "-o OUT FILE...", "write the capture back with verdicts as packet comments",
 			func(a []string, _ io.Reader, o, e io.Writer) int { return runAnnotate(a, o, e) }},
 		{"rules", "COMMAND", "list, check, match and diff requirement tables",
