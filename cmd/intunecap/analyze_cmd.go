@@ -136,6 +136,7 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err := f.extra.refuseInputs(append(paths, args...)); err != nil {
 		return 2, err
 	}
+	f.extra.inputs = paths
 	reader, err := capture.Open(paths)
 	if err != nil {
 		return 2, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -104,7 +105,7 @@ func annotateFiles(f *annotateFlags, args []string, stderr io.Writer) (annotate.
 		fmt.Fprintf(stderr, "intunecap annotate: warning: %d comments found no frame to go on\n", st.Unplaced)
 	}
 	if f.colors != "" {
-		_, err = writeAtomic(f.colors, func(w io.Writer) (annotate.Stats, error) { return st, annotate.WriteColorFilters(w) })
+		err = writeFileAtomic(f.colors, colorFilters())
 	}
 	return st, err
 }
@@ -123,4 +124,12 @@ func writeAtomic[T any](path string, write func(io.Writer) (T, error)) (T, error
 		return v, fmt.Errorf("write %s: %w", path, err)
 	}
 	return v, f.commit()
+}
+
+// colorFilters is the coloring-rules file for intunecap's comments (annotate.WriteColorFilters, which cannot
+// fail on a buffer).
+func colorFilters() []byte {
+	var b bytes.Buffer
+	annotate.WriteColorFilters(&b)
+	return b.Bytes()
 }

@@ -205,3 +205,30 @@ func TestDisplayFiltersFindTheRecordsPackets(t *testing.T) {
 		t.Fatalf("only %d TCP records checked", checked)
 	}
 }
+
+// TestAnalyzeAnnotateMatchesAnnotate checks that analyze --annotate writes the same bytes as annotate.
+func TestAnalyzeAnnotateMatchesAnnotate(t *testing.T) {
+	dir := t.TempDir()
+	viaAnalyze := filepath.Join(dir, "a.pcapng")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"analyze", "-q", "--annotate", viaAnalyze, "--format", "json", "../../testdata/pcaps/demo.pcapng"},
+		nil, &stdout, &stderr); code != 1 {
+		t.Fatalf("analyze exited %d, want 1 (the demo fails): %s", code, stderr.String())
+	}
+	viaAnnotate, _ := annotateDemo(t)
+	a, err := os.ReadFile(viaAnalyze)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(viaAnnotate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Error("analyze --annotate and annotate wrote different captures")
+	}
+	if code := run([]string{"analyze", "--annotate", "../../testdata/pcaps/demo.pcapng", "../../testdata/pcaps/demo.pcapng"},
+		nil, &stdout, &stderr); code != 2 {
+		t.Errorf("--annotate over the input exited %d, want 2", code)
+	}
+}

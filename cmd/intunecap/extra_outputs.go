@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/intunecap/intunecap/allowlist"
+	"github.com/intunecap/intunecap/annotate"
 	"github.com/intunecap/intunecap/regress"
 	"github.com/intunecap/intunecap/report"
 	"github.com/intunecap/intunecap/result"
@@ -28,9 +29,14 @@ type extraOutputs struct {
 	allowAll   bool
 	pacProxy   string
 
+	annotate string // --annotate: the capture written back with the verdicts as packet comments
+	colors   string // --wireshark-colors: coloring rules for those comments
+
 	reportOuts []reportOut
 	allowOuts  []reportOut
 	open       []*fileReport
+	inputs     []string        // the capture files, for --annotate's second pass
+	marks      *annotate.Marks // the comments --annotate writes, collected during the analysis
 }
 
 // register adds the flags to analyze's flag set.
@@ -41,6 +47,8 @@ func (e *extraOutputs) register(fs *pflag.FlagSet) {
 		strings.Join(allowlist.Formats(), ", ")+"; repeatable")
 	fs.BoolVar(&e.allowAll, "allowlist-all", false, "--allowlist: every requirement the capture saw, not only the failing ones")
 	fs.StringVar(&e.pacProxy, "pac-proxy", "", "--allowlist pac: the proxy `HOST:PORT` for every other name")
+	fs.StringVar(&e.annotate, "annotate", "", "also write the capture to `OUT.pcapng` with the verdicts as packet comments")
+	fs.StringVar(&e.colors, "wireshark-colors", "", "write Wireshark coloring rules for --annotate's comments to `FILE`")
 }
 
 // validate parses the flag values, so a typo fails in a second rather than after a long analysis.
@@ -52,6 +60,9 @@ func (e *extraOutputs) validate() error {
 	if e.allowOuts, err = parseOutputs("--allowlist", e.allowlists, allowlist.Formats()); err != nil {
 		return err
 	}
+	if e.annotate == "-" {
+		return errors.New("--annotate: the output is binary pcapng; name a file")
+	}
 	for _, o := range e.allowOuts {
 		if o.format == "pac" {
 			if err := allowlist.CheckProxy(e.pacProxy); err != nil {
@@ -62,8 +73,15 @@ func (e *extraOutputs) validate() error {
 	return nil
 }
 
-// refuseInputs fails when a --report or --allowlist file is one of the capture files.
+// refuseInputs fails when a --report, --allowlist, --annotate or --wireshark-colors file is one of the capture
+// files (or the arguments that named them).
 func (e *extraOutputs) refuseInputs(inputs []string) error {
+	if err := refuseInputs("--annotate", e.annotate, inputs); err != nil {
+		return err
+	}
+	if err := refuseInputs("--wireshark-colors", e.colors, inputs); err != nil {
+		return err
+	}
 	for _, o := range e.reportOuts {
 		if err := refuseInputs("--report", o.path, inputs); err != nil {
 			return err
@@ -101,6 +119,10 @@ func parseOutputs(flag string, values, formats []string) ([]reportOut, error) {
 // sink opens the --report writers and returns a sink that feeds main and each of them.
 func (e *extraOutputs) sink(main result.Sink, failOn []rules.Verdict, stdout io.Writer) (result.Sink, error) {
 	sinks := []result.Sink{main}
+	if e.annotate != "" {
+		e.marks = annotate.NewMarks(e.inputs, 0)
+		sinks = append(sinks, e.marks)
+	}
 	for _, o := range e.reportOuts {
 		fr, err := openFileReport(o, report.Options{FailOn: failOn}, stdout)
 		if err != nil {
@@ -125,6 +147,15 @@ func (e *extraOutputs) finish(s *result.Summary, ok bool, stdout io.Writer) erro
 		errs = append(errs, writeWhole(o, stdout, func(w io.Writer) error {
 			return allowlist.Write(o.format, w, s, allowlist.Options{All: e.allowAll, PACProxy: e.pacProxy})
 		}))
+	}
+	if e.annotate != "" {
+		_, err := writeAtomic(e.annotate, func(w io.Writer) (annotate.Stats, error) {
+			return annotate.Write(w, e.inputs, e.marks)
+		})
+		errs = append(errs, err)
+	}
+	if e.colors != "" {
+		errs = append(errs, writeFileAtomic(e.colors, colorFilters()))
 	}
 	return errors.Join(errs...)
 }
