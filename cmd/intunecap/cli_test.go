@@ -261,7 +261,8 @@ func TestCompletion(t *testing.T) {
 		}
 		scripts[sh] = write(t, dir, "intunecap."+sh, out.Bytes())
 	}
-	if !strings.Contains(readFile(t, scripts["bash"]), `analyze/*) words="--help -h --allow-empty --color`) {
+	if b := readFile(t, scripts["bash"]); !strings.Contains(b, `analyze/*) words="--help -h --allow-empty`) ||
+		!strings.Contains(b, " --wide ") {
 		t.Errorf("bash script lacks analyze's flags:\n%s", readFile(t, scripts["bash"]))
 	}
 	bash, err := exec.LookPath("bash")
@@ -270,7 +271,7 @@ func TestCompletion(t *testing.T) {
 	}
 	// Load it as a user would (source <(intunecap completion bash)), then complete "intunecap rules m".
 	probe := `source <(cat "$1") && complete -p intunecap && COMP_WORDS=(intunecap rules m) COMP_CWORD=2 && _intunecap && echo "${COMPREPLY[*]}"` +
-		` && COMP_WORDS=(intunecap analyze --wi) COMP_CWORD=2 && _intunecap && echo "${COMPREPLY[*]}"`
+		` && COMP_WORDS=(intunecap analyze --wid) COMP_CWORD=2 && _intunecap && echo "${COMPREPLY[*]}"`
 	out, err := exec.Command(bash, "-c", probe, "bash", scripts["bash"]).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "complete -o default -F _intunecap intunecap\nmatch\n--wide\n") {
 		t.Errorf("bash: %v\n%s", err, out)
