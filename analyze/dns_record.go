@@ -73,12 +73,12 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 	}
 	if x.opcode != 0 { // an update or notify, not a lookup: nothing a device needs for Intune
 		m, _ := e.opts.Matcher.Judge(x.question, rules.UDP, 0)
-		describe(&r, m)
+		e.describe(&r, m)
 		r.Verdict = rules.Other
 		return r
 	}
 	m, v := e.judge(x.question, endpoint{x.key.server, x.key.serverPort}, rules.UDP, 0, false, o)
-	describe(&r, m)
+	e.describe(&r, m)
 	r.Verdict = v
 	if v == rules.Blocked {
 		r.Stage, r.Reason = o.stage, o.reason
