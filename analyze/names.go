@@ -9,12 +9,12 @@ import (
 
 // nameEvidence is a connection's one name with where it came from.
 type nameEvidence struct {
-	name     string
-	source   result.NameSource
-	frame    uint64
-	file     int
-	chain    []string   // from DNS: the question and the CNAMEs, shared by every address of the answer
-	answer   netip.Addr // from DNS: the address the answer gave, as it gave it
+	name   string
+	source result.NameSource
+	frame  uint64
+	file   int
+	chain  []string   // from DNS: the question and the CNAMEs, shared by every address of the answer
+	answer netip.Addr // from DNS: the address the answer gave, as it gave it
 }
 
 // dnsChain is the evidence of a name from DNS, as a record shows it: the question, the CNAMEs, the address.
