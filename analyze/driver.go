@@ -125,7 +125,11 @@ func (d *driver) frame(f *capture.Frame) {
 	d.tick(f.Timestamp, ns, batchKey{seq: d.seq, phase: 0})
 	if len(d.lanes) == 1 {
 		l := d.lanes[0]
-		if p := l.packetSlot(f); decodeFrame(d.dec, f, p, &d.facts) {
+		p := l.packetSlot(f)
+		if p == nil {
+			p = &d.pkt
+		}
+		if decodeFrame(d.dec, f, p, &d.facts) {
 			l.put(itemPacket, d.seq, f, p)
 		}
 		return

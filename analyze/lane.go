@@ -138,10 +138,14 @@ func (l *lane) put(kind itemKind, seq uint64, f *capture.Frame, p *decode.Packet
 
 // packetSlot returns where to decode frame f so that put takes the packet without copying it: the lane's
 // own packet inline, or the batch's next packet on a worker when f's bytes stay in their chunk (held for it
-// now). A packet decoded elsewhere is copied by put.
+// now). It returns nil when there is no such place (a worker, a frame that will be copied): the caller
+// decodes into a packet of its own, which put copies.
 func (l *lane) packetSlot(f *capture.Frame) *decode.Packet {
-	if l.inline() || f.Chunk == nil {
+	switch {
+	case l.inline():
 		return &l.pkt
+	case f.Chunk == nil:
+		return nil
 	}
 	b := l.holdChunk(f.Chunk)
 	return &b.pkts[:len(b.pkts)+1][len(b.pkts)]
