@@ -31,7 +31,7 @@ func (e *Engine) connRecord(c *conn) result.Record {
 	e.nameConn(c, &r)
 	o := c.outcome()
 	m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
-	describe(&r, m)
+	e.describe(&r, m)
 	r.Verdict = v
 	if v == rules.Blocked || v == rules.Reset {
 		r.Stage = o.stage

@@ -30,7 +30,7 @@ type dnsState struct {
 	learnt   boundedSet[dnsKey]  // answers already read from copies (DNS another engine owns)
 	copies   map[flowKey]*tcpDNS // DNS over TCP that another engine owns, read for names only
 	held     heldDNS             // failed lookups waiting for a retry that succeeds
-	resolved boundedSet[string]  // client+name pairs that resolved
+	resolved boundedSet[lookup]  // client+name pairs that resolved
 	msg      dnsmsg.Message      // the parser's scratch space
 }
 
@@ -40,8 +40,15 @@ func newDNSState(maxNames int) dnsState {
 		copies:   make(map[flowKey]*tcpDNS),
 		done:     boundedSet[dnsKey]{limit: 4096},
 		learnt:   boundedSet[dnsKey]{limit: 4096},
-		resolved: boundedSet[string]{limit: maxNames},
+		resolved: boundedSet[lookup]{limit: maxNames},
 	}
+}
+
+// lookup is a client and a name it looked up (lower case): a failed lookup is forgiven when the same client
+// resolved the same name.
+type lookup struct {
+	client netip.Addr
+	name   string
 }
 
 // dnsKey identifies one DNS exchange: a query and the answer that carries its id back to the same socket.
@@ -162,9 +169,9 @@ func (e *Engine) learnMessage(b []byte, src, dst endpoint, proto uint8, ref fram
 		return
 	}
 	e.learnAnswer(client, m, ref)
-	clientName := client.String() + " " + strings.ToLower(trimDot(m.Questions[0].Name))
-	e.dns.resolved.add(clientName)
-	e.releaseName(clientName)
+	l := lookup{client: client, name: strings.ToLower(trimDot(m.Questions[0].Name))}
+	e.dns.resolved.add(l)
+	e.releaseName(l)
 }
 
 // trimDot drops one trailing dot, as names are compared without it.

@@ -45,7 +45,8 @@ func (c *dnsCache) get(k hostKey) (nameEvidence, bool) {
 }
 
 // learnAnswer files every address of a NOERROR answer to client under the question it asked, following the
-// CNAME chain so that a connection is named by the question, not by a CDN's target.
+// CNAME chain so that a connection is named by the question, not by a CDN's target. The addresses of one
+// answer share its chain; a record that uses one spells it out (nameEvidence.dnsChain).
 func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef) {
 	if len(m.Questions) == 0 {
 		return
@@ -66,7 +67,7 @@ func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef)
 			}
 		}
 		ev := nameEvidence{name: question, source: result.NameFromDNS, frame: ref.number, file: ref.file,
-			dnsChain: append(chain[:len(chain):len(chain)], rr.Addr.String())}
+			chain: chain, answer: rr.Addr}
 		e.names.put(hostKey{client: client, server: rr.Addr.Unmap()}, ev)
 	}
 }

@@ -9,25 +9,25 @@ import (
 // heldDNS keeps failed lookups back, in the order they failed, until a successful lookup of the same name by
 // the same client forgives them or their time is up. It is bounded by the caller's limit.
 type heldDNS struct {
-	byName  map[string][]int // client+name → indexes into entries
+	byName  map[lookup][]int // client+name → indexes into entries
 	entries []heldEntry
 	live    int
 }
 
 type heldEntry struct {
-	key   string
+	key   lookup
 	rec   result.Record
 	at    time.Time
 	taken bool
 }
 
 // hold keeps r; it reports false when the limit is reached and r must be reported now.
-func (h *heldDNS) hold(key string, r result.Record, at time.Time, limit int) bool {
+func (h *heldDNS) hold(key lookup, r result.Record, at time.Time, limit int) bool {
 	if h.live >= limit {
 		return false
 	}
 	if h.byName == nil {
-		h.byName = make(map[string][]int)
+		h.byName = make(map[lookup][]int)
 	}
 	h.byName[key] = append(h.byName[key], len(h.entries))
 	h.entries = append(h.entries, heldEntry{key: key, rec: r, at: at})
@@ -36,7 +36,7 @@ func (h *heldDNS) hold(key string, r result.Record, at time.Time, limit int) boo
 }
 
 // take removes and returns every record held under key.
-func (h *heldDNS) take(key string) []result.Record {
+func (h *heldDNS) take(key lookup) []result.Record {
 	idx := h.byName[key]
 	if len(idx) == 0 {
 		return nil
@@ -72,7 +72,7 @@ func (h *heldDNS) expire(before time.Time) []result.Record {
 	return out
 }
 
-func (h *heldDNS) dropIndex(key string, i int) {
+func (h *heldDNS) dropIndex(key lookup, i int) {
 	idx := h.byName[key]
 	for j, v := range idx {
 		if v == i {

@@ -14,17 +14,17 @@ import (
 func (e *Engine) finishDNS(x *dnsExchange) {
 	e.facts.dnsExchanges++
 	r := e.dnsRecord(x)
-	clientName := x.key.client.String() + " " + strings.ToLower(x.question)
+	l := lookup{client: x.key.client, name: strings.ToLower(x.question)}
 	if x.answered && x.rcode == 0 && x.opcode == 0 {
-		e.dns.resolved.add(clientName)
+		e.dns.resolved.add(l)
 		e.emit(&r)
-		e.releaseName(clientName)
+		e.releaseName(l)
 		return
 	}
 	if r.Verdict == rules.Blocked {
-		if e.dns.resolved.has(clientName) {
+		if e.dns.resolved.has(l) {
 			forgiveDNS(&r)
-		} else if e.dns.held.hold(clientName, r, x.lastTime, e.opts.MaxHeldDNS) {
+		} else if e.dns.held.hold(l, r, x.lastTime, e.opts.MaxHeldDNS) {
 			return
 		}
 	}
@@ -73,12 +73,12 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 	}
 	if x.opcode != 0 { // an update or notify, not a lookup: nothing a device needs for Intune
 		m, _ := e.opts.Matcher.Judge(x.question, rules.UDP, 0)
-		describe(&r, m)
+		e.describe(&r, m)
 		r.Verdict = rules.Other
 		return r
 	}
 	m, v := e.judge(x.question, endpoint{x.key.server, x.key.serverPort}, rules.UDP, 0, false, o)
-	describe(&r, m)
+	e.describe(&r, m)
 	r.Verdict = v
 	if v == rules.Blocked {
 		r.Stage, r.Reason = o.stage, o.reason
@@ -89,9 +89,9 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 	return r
 }
 
-// releaseName reports the failed lookups held for clientName as warnings: a retry succeeded.
-func (e *Engine) releaseName(clientName string) {
-	for _, r := range e.dns.held.take(clientName) {
+// releaseName reports the failed lookups held for l as warnings: a retry succeeded.
+func (e *Engine) releaseName(l lookup) {
+	for _, r := range e.dns.held.take(l) {
 		forgiveDNS(&r)
 		e.emit(&r)
 	}

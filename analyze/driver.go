@@ -124,8 +124,13 @@ func (d *driver) frame(f *capture.Frame) {
 	d.countFrame(f, ns)
 	d.tick(f.Timestamp, ns, batchKey{seq: d.seq, phase: 0})
 	if len(d.lanes) == 1 {
-		if decodeFrame(d.dec, f, &d.pkt, &d.facts) {
-			d.lanes[0].put(itemPacket, d.seq, f, &d.pkt)
+		l := d.lanes[0]
+		p := l.packetSlot(f)
+		if p == nil {
+			p = &d.pkt
+		}
+		if decodeFrame(d.dec, f, p, &d.facts) {
+			l.put(itemPacket, d.seq, f, p)
 		}
 		return
 	}

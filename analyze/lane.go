@@ -116,8 +116,13 @@ func (l *lane) put(kind itemKind, seq uint64, f *capture.Frame, p *decode.Packet
 	}
 	it := item{kind: kind, seq: seq, frame: *f, pkt: -1}
 	if p != nil {
-		it.pkt = int32(len(b.pkts))
-		b.pkts = append(b.pkts, *p)
+		n := len(b.pkts)
+		it.pkt = int32(n)
+		if n < cap(b.pkts) && p == &b.pkts[:n+1][n] {
+			b.pkts = b.pkts[:n+1] // decoded in place (packetSlot)
+		} else {
+			b.pkts = append(b.pkts, *p)
+		}
 		if need > 0 {
 			b.pkts[it.pkt].Payload = b.copy(p.Payload)
 		}
@@ -129,6 +134,21 @@ func (l *lane) put(kind itemKind, seq uint64, f *capture.Frame, p *decode.Packet
 	if len(b.items) == batchItems {
 		l.send()
 	}
+}
+
+// packetSlot returns where to decode frame f so that put takes the packet without copying it: the lane's
+// own packet inline, or the batch's next packet on a worker when f's bytes stay in their chunk (held for it
+// now). It returns nil when there is no such place (a worker, a frame that will be copied): the caller
+// decodes into a packet of its own, which put copies.
+func (l *lane) packetSlot(f *capture.Frame) *decode.Packet {
+	switch {
+	case l.inline():
+		return &l.pkt
+	case f.Chunk == nil:
+		return nil
+	}
+	b := l.holdChunk(f.Chunk)
+	return &b.pkts[:len(b.pkts)+1][len(b.pkts)]
 }
 
 // tick tells the lane's engine to sweep at capture time now; key places what the sweep finishes.

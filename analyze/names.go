@@ -9,11 +9,18 @@ import (
 
 // nameEvidence is a connection's one name with where it came from.
 type nameEvidence struct {
-	name     string
-	source   result.NameSource
-	frame    uint64
-	file     int
-	dnsChain []string
+	name   string
+	source result.NameSource
+	frame  uint64
+	file   int
+	chain  []string   // from DNS: the question and the CNAMEs, shared by every address of the answer
+	answer netip.Addr // from DNS: the address the answer gave, as it gave it
+}
+
+// dnsChain is the evidence of a name from DNS, as a record shows it: the question, the CNAMEs, the address.
+// It is built only for a record, not for every address an answer gives.
+func (ev *nameEvidence) dnsChain() []string {
+	return append(ev.chain[:len(ev.chain):len(ev.chain)], ev.answer.String())
 }
 
 // nameConn picks the connection's one name, in order of strength: the SNI the client sent, the Host it asked
@@ -42,7 +49,7 @@ func (e *Engine) nameConn(c *conn, r *result.Record) {
 		r.Name, r.NameSource, r.NameFrame = a.connectHost, result.NameFromConnect, a.connectFrame
 	case c.name != nil && !r.ViaProxy:
 		r.Name, r.NameSource, r.NameFrame = c.name.name, c.name.source, c.name.frame
-		r.DNSChain = c.name.dnsChain
+		r.DNSChain = c.name.dnsChain()
 	}
 	if r.ViaProxy && a.absoluteURI && a.httpPort != 0 {
 		r.Port = a.httpPort

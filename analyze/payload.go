@@ -31,18 +31,33 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
 			rx.client.release(&e.pool)
 		}
-		return
-	}
-	if !c.app.wantsServer() || rx.server.limit == 0 {
-		return
-	}
-	rx.server.add(p.Seq, p.Payload, &e.serverPool)
-	if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
-		rx.server.release(&e.serverPool)
-		if c.app.httpStatus != 0 {
-			c.app.respFrame = ref.number
+	} else {
+		if !c.app.wantsServer() || rx.server.limit == 0 {
+			return
+		}
+		rx.server.add(p.Seq, p.Payload, &e.serverPool)
+		if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
+			rx.server.release(&e.serverPool)
+			if c.app.httpStatus != 0 {
+				c.app.respFrame = ref.number
+			}
 		}
 	}
+	if c.app.phase == phaseDone && !c.app.wantsServer() {
+		e.recycleStreams(c)
+	}
+}
+
+// recycleStreams gives c's stream record back for another connection once neither side's bytes can tell
+// anything more (wantsPayload is false for both sides from then on, so nothing reads it again). On a gateway
+// with thousands of connections open, most of them named long before they end, this keeps the records a
+// few and reused instead of one per open connection.
+func (e *Engine) recycleStreams(c *conn) {
+	e.releaseStreams(c)
+	if len(e.freeStreams) < maxFreeStreams {
+		e.freeStreams = append(e.freeStreams, c.rx)
+	}
+	c.rx = nil
 }
 
 // wantsPayload reports whether a segment from that side can still tell anything: most segments of a

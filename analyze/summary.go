@@ -23,6 +23,7 @@ type statsAgg struct {
 	failOn   map[rules.Verdict]bool
 	byRule   map[*rules.Rule]*ruleAgg
 	keys     map[string]*rules.Rule
+	keyOf    map[*rules.Rule]string // the inverse of keys: a record's rule_key without building the string
 	verdicts map[string]int
 	unlisted map[string]int
 	overflow int
@@ -45,9 +46,11 @@ func newStatsAgg(t *rules.Table, failOn []rules.Verdict) *statsAgg {
 		unlisted: make(map[string]int),
 		keys:     make(map[string]*rules.Rule, len(t.Rules)),
 		proxies:  proxies.New(),
+		keyOf:    make(map[*rules.Rule]string, len(t.Rules)),
 	}
 	for _, r := range t.Rules {
-		s.keys[r.Key()] = r
+		k := r.Key()
+		s.keys[k], s.keyOf[r] = r, k
 	}
 	for _, v := range failOn {
 		s.failOn[v] = true
@@ -173,6 +176,14 @@ func (s *statsAgg) merge(o *statsAgg) {
 			a.addFilter(f.order, f.filter)
 		}
 	}
+}
+
+// ruleKey is rule.Key(), for a row of the table without building it again.
+func (s *statsAgg) ruleKey(rule *rules.Rule) string {
+	if k, ok := s.keyOf[rule]; ok {
+		return k
+	}
+	return rule.Key()
 }
 
 // ruleByKey finds the table row a record names.

@@ -126,7 +126,7 @@ func (e *Engine) judge(name string, server endpoint, proto rules.Proto, port uin
 }
 
 // describe fills a record's rule fields from a match.
-func describe(r *result.Record, m rules.Match) {
+func (e *Engine) describe(r *result.Record, m rules.Match) {
 	if m.Rule == nil {
 		return
 	}
@@ -134,7 +134,7 @@ func describe(r *result.Record, m rules.Match) {
 	if r.Rule == "" && m.Rule.Prefix.IsValid() {
 		r.Rule = m.Rule.Prefix.String()
 	}
-	r.RuleKey = m.Rule.Key()
+	r.RuleKey = e.stats.ruleKey(m.Rule)
 	r.Purpose = m.Rule.Purpose
 }
 
