@@ -42,9 +42,11 @@ type entry struct {
 func New() *Tally { return &Tally{byAddr: make(map[string]*entry)} }
 
 // Add counts one record: a request through a proxy (CONNECT or absolute URI), or a direct connection whose
-// answer came from an intercepting proxy (a 407, or a Via header).
+// answer came from an intercepting proxy (a 407: no server asks for proxy credentials). A Via header alone
+// does not make a proxy: content delivery networks add one to their own answers, so it stays evidence on the
+// record (proxy_via) and does not name a proxy here.
 func (t *Tally) Add(r *result.Record) {
-	intercepted := !r.ViaProxy && (r.ProxyStatus == 407 || r.ProxyVia)
+	intercepted := !r.ViaProxy && r.ProxyStatus == 407
 	if !r.ViaProxy && !intercepted {
 		return
 	}
