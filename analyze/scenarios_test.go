@@ -87,11 +87,13 @@ func checkScenarios(t *testing.T, dir string, workerCounts []int) {
 		}
 		byFile[r[0]] = append(byFile[r[0]], oracleRow(r[1:]))
 	}
+	proxies := proxyOracle(t)
 	for _, file := range files {
 		for _, workers := range workerCounts {
 			t.Run(fmt.Sprintf("%s/workers=%d", file, workers), func(t *testing.T) {
 				c := analyzeWith(t, workers, filepath.Join(dir, file))
 				compareWithOracle(t, c.records, byFile[file])
+				checkProxies(t, c.summary, proxies[file])
 			})
 		}
 	}
