@@ -188,6 +188,10 @@ func TestFlagErrors(t *testing.T) {
 		{"completion"},
 		{"man", "extra"},
 		{"version", "extra"},
+		{"annotate", "--bogus"},
+		{"probe", "--bogus"},
+		{"rules", "list", "--bogus"},
+		{"rules", "match", "--bogus"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -195,9 +199,13 @@ func TestFlagErrors(t *testing.T) {
 			if code := run(args, nil, &out, &errOut); code != 2 {
 				t.Errorf("exit %d, want 2", code)
 			}
+			name := args[0]
+			if name == "rules" {
+				name += " " + args[1]
+			}
 			lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
-			if len(lines) != 2 || !strings.HasPrefix(lines[0], "intunecap "+args[0]+": ") ||
-				lines[1] != "Run 'intunecap "+args[0]+" -h' for usage." {
+			if len(lines) != 2 || !strings.HasPrefix(lines[0], "intunecap "+name+": ") ||
+				lines[1] != "Run 'intunecap "+name+" -h' for usage." {
 				t.Errorf("stderr is not an error and a hint:\n%s", errOut.String())
 			}
 			if out.Len() > 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/intunecap/intunecap/internal/bytesize"
 	"github.com/intunecap/intunecap/internal/safetext"
 	"github.com/intunecap/intunecap/metrics"
+	"github.com/intunecap/intunecap/outcome"
 	"github.com/intunecap/intunecap/report"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -36,7 +37,8 @@ Capturing needs root or CAP_NET_RAW and CAP_NET_ADMIN:
   sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v intunecap)"
 
 Exit status: 0 nothing failed, 1 some record has a verdict in --fail-on, 2 usage error, no
-permission to capture, or a capture error.
+permission to capture, or a capture error, 3 inconclusive (no Intune traffic seen, or the
+interface dropped too much).
 
 Flags:
 `
@@ -244,13 +246,11 @@ func runLiveLoop(f *liveFlags, setup *liveSetup, h *live.Handle, writer *pcapRot
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	src := newLiveSource(ctx, h, ticker.C, f.count, time.Now)
-	if err := errors.Join(hooks.run(src, opts, sink), w.Close()); err != nil {
+	judge := newJudge(sink, setup.table, outcome.Policy{FailOn: setup.failOn})
+	if err := errors.Join(hooks.run(src, opts, judge), w.Close()); err != nil {
 		return 2, err
 	}
-	if sink.summary != nil && sink.summary.Failing > 0 {
-		return 1, nil
-	}
-	return 0, nil
+	return exitStatus(judge.Final()), nil
 }
 
 // liveContext is cancelled by the first SIGINT or SIGTERM, or after d; a second signal exits at once.

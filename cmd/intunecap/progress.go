@@ -60,9 +60,12 @@ func newProgress(r *capture.Reader, w io.Writer, now func() time.Time, total int
 	if total < 0 {
 		opts = append(opts, progressbar.OptionSpinnerType(14), progressbar.OptionSetElapsedTime(true))
 	}
+	bar := progressbar.NewOptions64(total, opts...)
+	// The bar starts its clock at its first update: start it now, at what the reader has already read, so the
+	// first redraw does not divide a megabyte of read-ahead by a microsecond (rates like "24 TB/s").
+	_ = bar.Set64(max(0, min(r.Stats().BytesRead, total-1)))
 	return &progressSource{
-		src: analyze.Files(r), r: r, bar: progressbar.NewOptions64(total, opts...), now: now, every: every, total: total,
-		last: now(),
+		src: analyze.Files(r), r: r, bar: bar, now: now, every: every, total: total, last: now(),
 	}
 }
 

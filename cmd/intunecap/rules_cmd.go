@@ -81,8 +81,7 @@ func parseRulesFlags(fs *pflag.FlagSet, args []string) (code int, ok bool) {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0, false
 		}
-		fmt.Fprintf(fs.Output(), "intunecap %s: %v\n\n", fs.Name(), err)
-		fs.Usage()
+		fmt.Fprintf(fs.Output(), "intunecap %s: %v\nRun 'intunecap %s -h' for usage.\n", fs.Name(), err, fs.Name())
 		return 2, false
 	}
 	return 0, true
