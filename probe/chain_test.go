@@ -8,6 +8,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -47,9 +49,13 @@ func TestJudgeChain(t *testing.T) {
 	rootKey, inspKey, leafKey := mustKey(t), mustKey(t), mustKey(t)
 	root := mustCert(t, caTmpl("root"), caTmpl("root"), rootKey, rootKey)
 	insp := mustCert(t, caTmpl("inspection"), caTmpl("inspection"), inspKey, inspKey)
-	roots, ok := RootsFromPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Raw}))
-	if !ok {
-		t.Fatal("RootsFromPEM")
+	rootFile := filepath.Join(t.TempDir(), "root.pem")
+	if err := os.WriteFile(rootFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := RootsFromFile(rootFile)
+	if err != nil {
+		t.Fatal(err)
 	}
 	good := mustCert(t, leafTmpl("a.manage.microsoft.com", now.AddDate(0, 3, 0)), root, leafKey, rootKey)
 	expired := mustCert(t, leafTmpl("a.manage.microsoft.com", now.AddDate(0, 0, -1)), root, leafKey, rootKey)
@@ -73,7 +79,11 @@ func TestJudgeChain(t *testing.T) {
 		}
 	}
 	// The built-in public roots do not know the lab's root.
-	if got := PublicRoots().judgeChain([]*x509.Certificate{good}, "a.manage.microsoft.com", now); got != ChainPrivate {
+	public, err := PublicRoots()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := public.judgeChain([]*x509.Certificate{good}, "a.manage.microsoft.com", now); got != ChainPrivate {
 		t.Errorf("public roots: %s, want private", got)
 	}
 }

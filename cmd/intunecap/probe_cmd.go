@@ -127,16 +127,14 @@ func (f *probeFlags) check(env func(string) string) (*probeSetup, error) {
 	if err != nil {
 		return nil, err
 	}
-	roots := probe.PublicRoots()
+	var roots probe.Roots
 	if f.roots != "" {
-		pem, err := os.ReadFile(f.roots)
-		if err != nil {
-			return nil, fmt.Errorf("--roots: %w", err)
-		}
-		var ok bool
-		if roots, ok = probe.RootsFromPEM(pem); !ok {
-			return nil, fmt.Errorf("--roots: no PEM certificate in %q", f.roots)
-		}
+		roots, err = probe.RootsFromFile(f.roots)
+	} else {
+		roots, err = probe.PublicRoots()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--roots: %w", err)
 	}
 	s.resolver = probe.SystemResolver{}
 	if f.dns != "" {
