@@ -31,8 +31,8 @@ type packet struct {
 	pn         uint64
 	pnLen      int // 1-4; 4 when 0
 	frames     []byte
-	padTo      int  // PADDING frames appended up to this many frame bytes
-	server     bool // protect with the server's keys
+	padTo      int    // PADDING frames appended up to this many frame bytes
+	server     bool   // protect with the server's keys
 	keyDCID    []byte // the connection ID the keys derive from; dcid when nil
 }
 

@@ -45,7 +45,7 @@ var rfcDCID = []byte{0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08}
 // A.1 (v2) and draft-ietf-quic-tls-29 A.1.
 func TestInitialKeys(t *testing.T) {
 	tests := []struct {
-		version                   Version
+		version                       Version
 		clientKey, clientIV, clientHP string
 		serverKey, serverIV, serverHP string
 	}{
