@@ -90,9 +90,10 @@ type Flow struct {
 	dcidLen  int
 	scid     [maxCIDLen]byte // the client's Source Connection ID: the server addresses its packets to it
 	scidLen  int
-	keyed    bool // client and server hold keys derived from dcid
+	keyed    bool // client holds keys derived from dcid
 	client   keys
-	server   keys
+	server   keys // derived from dcid when the first server Initial arrives
+	srvKeyed bool
 	examined int   // client long-header packets looked at, for MaxInitials
 	initials int   // client Initials decrypted
 	largest  int64 // largest client Initial packet number decrypted, -1 before
@@ -226,7 +227,7 @@ func (f *Flow) openClient(h longHeader, pkt []byte) ([]byte, int64, error) {
 			return payload, pn, err
 		}
 	}
-	c, s, err := initialSecrets(h.version.params(), h.dcid)
+	c, err := initialKeys(h.version.params(), h.dcid, clientIn)
 	if err != nil {
 		return nil, 0, fmt.Errorf("initial keys: %w", err)
 	}
@@ -234,7 +235,7 @@ func (f *Flow) openClient(h longHeader, pkt []byte) ([]byte, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	f.client, f.server, f.keyed, f.version = c, s, true, h.version
+	f.client, f.keyed, f.srvKeyed, f.version = c, true, false, h.version
 	f.largest, f.serverLargest = -1, -1
 	f.setCIDs(h)
 	return payload, pn, nil
@@ -340,15 +341,24 @@ func (f *Flow) serverInitial(h longHeader, pkt []byte) {
 	if !f.keyed {
 		return
 	}
-	k := &f.server
-	if h.version != f.version {
+	var k *keys
+	if h.version == f.version {
+		if !f.srvKeyed {
+			s, err := initialKeys(h.version.params(), f.dcid[:f.dcidLen], serverIn)
+			if err != nil {
+				return
+			}
+			f.server, f.srvKeyed = s, true
+		}
+		k = &f.server
+	} else {
 		// Compatible version negotiation (RFC 9368): the server answers in another version, keyed by the
 		// same connection ID with that version's salt.
 		p := h.version.params()
 		if p == nil {
 			return
 		}
-		_, s, err := initialSecrets(p, f.dcid[:f.dcidLen])
+		s, err := initialKeys(p, f.dcid[:f.dcidLen], serverIn)
 		if err != nil {
 			return
 		}

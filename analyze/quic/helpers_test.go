@@ -74,13 +74,13 @@ func seal(t testing.TB, p packet) []byte {
 	for i := p.pnLen - 1; i >= 0; i-- {
 		hdr = append(hdr, byte(p.pn>>(8*i)))
 	}
-	c, s, err := initialSecrets(params, p.keyDCID)
+	dir := clientIn
+	if p.server {
+		dir = serverIn
+	}
+	k, err := initialKeys(params, p.keyDCID, dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	k := c
-	if p.server {
-		k = s
 	}
 	nonce := k.iv
 	for i := range 8 {

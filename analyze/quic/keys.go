@@ -24,18 +24,20 @@ type keys struct {
 	iv   [ivLen]byte
 }
 
-// initialSecrets derives the client's and the server's Initial keys from the Destination Connection ID of the
-// client's first Initial (RFC 9001 5.2; RFC 9369 3.3 for v2's salt and labels).
-func initialSecrets(p *versionParams, dcid []byte) (client, server keys, err error) {
+// The labels of the two directions' Initial secrets (RFC 9001 5.2).
+const (
+	clientIn = "client in"
+	serverIn = "server in"
+)
+
+// initialKeys derives one direction's Initial keys from the Destination Connection ID of the client's first
+// Initial (RFC 9001 5.2; RFC 9369 3.3 for v2's salt and labels). dir is clientIn or serverIn.
+func initialKeys(p *versionParams, dcid []byte, dir string) (keys, error) {
 	secret, err := hkdf.Extract(sha256.New, dcid, p.salt[:])
 	if err != nil {
-		return client, server, err
+		return keys{}, err
 	}
-	if client, err = directionKeys(p, secret, "client in"); err != nil {
-		return client, server, err
-	}
-	server, err = directionKeys(p, secret, "server in")
-	return client, server, err
+	return directionKeys(p, secret, dir)
 }
 
 func directionKeys(p *versionParams, initialSecret []byte, label string) (keys, error) {

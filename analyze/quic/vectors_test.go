@@ -58,7 +58,11 @@ func TestInitialKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.version.String(), func(t *testing.T) {
-			c, s, err := initialSecrets(tt.version.params(), rfcDCID)
+			c, err := initialKeys(tt.version.params(), rfcDCID, clientIn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := initialKeys(tt.version.params(), rfcDCID, serverIn)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +173,7 @@ func TestVectorsServerPayload(t *testing.T) {
 		if err != nil || h.typ != typeInitial || h.version != tt.version || h.end != len(pkt) {
 			t.Fatalf("%s: header %+v, %v", tt.file, h, err)
 		}
-		_, s, _ := initialSecrets(tt.version.params(), rfcDCID)
+		s, _ := initialKeys(tt.version.params(), rfcDCID, serverIn)
 		var sc scratch
 		got, pn, err := s.open(&sc, pkt, h.pnOffset, -1)
 		if err != nil || pn != 1 || !bytes.Equal(got, want) {
