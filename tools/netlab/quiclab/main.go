@@ -69,27 +69,44 @@ type usageError struct{ error }
 
 func serverCmd(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	listen := fs.String("listen", "", "UDP address to listen on, e.g. 198.18.0.1:443 or [::]:443")
+	addr := fs.String("listen", "", "UDP address to listen on, e.g. 198.18.0.1:443 or [::]:443")
 	names := fs.String("cert-names", "", "comma-separated DNS names of the self-signed certificate")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
-	if *listen == "" || fs.NArg() > 0 {
+	if *addr == "" || fs.NArg() > 0 {
 		return usageError{errors.New("--listen is required, and nothing else")}
 	}
-	cert, err := selfSigned(splitNames(*names))
+	ln, err := listen(*addr, splitNames(*names))
 	if err != nil {
 		return err
 	}
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{alpn}}
-	ln, err := quic.ListenAddr(*listen, conf, &quic.Config{})
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", *listen, err)
-	}
 	defer ln.Close()
+	return serve(ln, stderr)
+}
+
+// listen opens the QUIC listener with a fresh self-signed certificate for names.
+func listen(addr string, names []string) (*quic.Listener, error) {
+	cert, err := selfSigned(names)
+	if err != nil {
+		return nil, err
+	}
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{alpn}}
+	ln, err := quic.ListenAddr(addr, conf, &quic.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// serve accepts connections until the listener closes.
+func serve(ln *quic.Listener, stderr io.Writer) error {
 	for {
 		conn, err := ln.Accept(context.Background())
 		if err != nil {
+			if errors.Is(err, quic.ErrServerClosed) {
+				return nil
+			}
 			return fmt.Errorf("accept: %w", err)
 		}
 		// The client closes once the handshake is done; the server waits for that and never closes first.
@@ -111,16 +128,21 @@ func clientCmd(args []string, stdout io.Writer) error {
 	if *connect == "" || *sni == "" || fs.NArg() > 0 {
 		return usageError{errors.New("--connect and --sni are required, and nothing else")}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	return handshake(*connect, *sni, *timeout, stdout)
+}
+
+// handshake makes one QUIC handshake and closes the connection with application error 0.
+func handshake(addr, sni string, timeout time.Duration, stdout io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	// The lab's certificate is self-signed: verifying it would prove nothing here.
-	conf := &tls.Config{InsecureSkipVerify: true, ServerName: *sni, NextProtos: []string{alpn}}
-	conn, err := quic.DialAddr(ctx, *connect, conf, &quic.Config{HandshakeIdleTimeout: *timeout})
+	conf := &tls.Config{InsecureSkipVerify: true, ServerName: sni, NextProtos: []string{alpn}}
+	conn, err := quic.DialAddr(ctx, addr, conf, &quic.Config{HandshakeIdleTimeout: timeout})
 	if err != nil {
-		return fmt.Errorf("handshake with %s: %w", *connect, err)
+		return fmt.Errorf("handshake with %s: %w", addr, err)
 	}
 	st := conn.ConnectionState()
-	fmt.Fprintf(stdout, "connected %s sni=%q alpn=%s version=%v\n", *connect, *sni, st.TLS.NegotiatedProtocol, st.Version)
+	fmt.Fprintf(stdout, "connected %s sni=%q alpn=%s version=%v\n", addr, sni, st.TLS.NegotiatedProtocol, st.Version)
 	return conn.CloseWithError(0, "")
 }
 
