@@ -13,7 +13,7 @@ const (
 	// maxSpans caps how many separate pieces of the CRYPTO stream are held before the gaps between them fill.
 	// Chromium sends its hello as a dozen small CRYPTO frames in shuffled order, which merge as they arrive.
 	maxSpans = 64
-	// recordHeader is room left in front of the stream for a synthetic TLS record header (see Flow.Record).
+	// recordHeader is room left in front of the stream for a synthetic TLS record header (see Flow.TLSRecord).
 	recordHeader = 5
 )
 

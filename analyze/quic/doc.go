@@ -8,7 +8,7 @@
 // included; removes header protection; decrypts with AES-128-GCM; walks the PADDING, PING, ACK, CRYPTO and
 // CONNECTION_CLOSE frames; and puts the CRYPTO data of several Initials back together in any order, so a
 // post-quantum ClientHello that spans two or three packets comes out whole. ClientHello returns the handshake
-// message; Record wraps it in a TLS record for tlshello.Parse. On the server side it authenticates server
+// message; TLSRecord wraps it in a TLS record for tlshello.Parse. On the server side it authenticates server
 // Initials with the server's Initial keys, notices Handshake, Retry and Version Negotiation packets addressed
 // to the client, and keeps a CONNECTION_CLOSE (a TLS alert refusing the hello).
 //

@@ -29,7 +29,7 @@ type Status int
 // are final, and Client returns them at once.
 const (
 	Pending            Status = iota // no complete ClientHello yet: keep feeding client datagrams
-	Complete                         // ClientHello and Record hold the whole ClientHello
+	Complete                         // ClientHello and TLSRecord hold the whole ClientHello
 	UnsupportedVersion               // a long header of a version this package cannot decrypt (Version says which)
 	NotQUIC                          // the first long-header datagram is not a QUIC packet (Err says why)
 	Malformed                        // a decrypted Initial breaks the frame or TLS format (Err says why)
@@ -140,11 +140,11 @@ func (f *Flow) ClientHello() []byte {
 	return f.crypto.stream(f.helloLen)
 }
 
-// Record returns the ClientHello inside one synthetic TLS handshake record (type 22, version 0x0301), the
+// TLSRecord returns the ClientHello inside one synthetic TLS handshake record (type 22, version 0x0301), the
 // stream tlshello.Parse expects from a TCP connection. It writes the 5-byte header into room kept in front of
 // the hello, so nothing is copied; the result is valid until the next Client or Reset call. A hello larger
 // than tlshello.MaxHello cannot be presented.
-func (f *Flow) Record() ([]byte, error) {
+func (f *Flow) TLSRecord() ([]byte, error) {
 	if f.status != Complete {
 		return nil, fmt.Errorf("quic client hello is %s, not complete", f.status)
 	}
@@ -219,7 +219,7 @@ func (f *Flow) clientPacket(h longHeader, pkt []byte) {
 // Initial and stay for the connection, though the client addresses later Initials to the server's connection
 // ID. After a Retry, or a Version Negotiation and a new attempt, the client starts again with a new connection
 // ID: when the keys fail on an Initial with another Destination Connection ID, keys from that one are tried, and
-// kept only if they work.
+// kept only if they work. The CRYPTO stream then starts over, as the client's does.
 func (f *Flow) openClient(h longHeader, pkt []byte) ([]byte, int64, error) {
 	if f.keyed && f.version == h.version {
 		payload, pn, err := f.client.open(&f.scratch, pkt, h.pnOffset, f.largest)
@@ -234,6 +234,9 @@ func (f *Flow) openClient(h longHeader, pkt []byte) ([]byte, int64, error) {
 	payload, pn, err := c.open(&f.scratch, pkt, h.pnOffset, -1)
 	if err != nil {
 		return nil, 0, err
+	}
+	if f.keyed {
+		f.crypto.reset()
 	}
 	f.client, f.keyed, f.srvKeyed, f.version = c, true, false, h.version
 	f.largest, f.serverLargest = -1, -1

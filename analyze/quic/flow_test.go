@@ -24,7 +24,7 @@ func initial(t testing.TB, pn uint64, frames ...[]byte) []byte {
 // sniOf runs the completed hello through tlshello.
 func sniOf(t testing.TB, f *Flow) string {
 	t.Helper()
-	rec, err := f.Record()
+	rec, err := f.TLSRecord()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,14 +185,14 @@ func TestClientErrors(t *testing.T) {
 			if tt.want != Complete && f.ClientHello() != nil {
 				t.Error("hello returned before complete")
 			}
-			if _, err := f.Record(); (err == nil) != (tt.want == Complete) {
+			if _, err := f.TLSRecord(); (err == nil) != (tt.want == Complete) {
 				t.Errorf("record: %v", err)
 			}
 		})
 	}
 }
 
-// TestRecordCap: a hello tlshello cannot take is complete here, but Record refuses it.
+// TestRecordCap: a hello tlshello cannot take is complete here, but TLSRecord refuses it.
 func TestRecordCap(t *testing.T) {
 	hello := testHello("big.example", tlshello.MaxHello+1)
 	var f Flow
@@ -201,7 +201,7 @@ func TestRecordCap(t *testing.T) {
 	if f.Status() != Complete {
 		t.Fatalf("status %v %v", f.Status(), f.Err())
 	}
-	if _, err := f.Record(); err == nil || !strings.Contains(err.Error(), "more than 16384") {
+	if _, err := f.TLSRecord(); err == nil || !strings.Contains(err.Error(), "more than 16384") {
 		t.Errorf("record: %v", err)
 	}
 }
@@ -254,15 +254,18 @@ func TestServer(t *testing.T) {
 	}
 }
 
-// TestRetry: after a Retry the client's next Initial uses keys from the Retry's connection ID.
+// TestRetry: after a Retry the client's next Initial uses keys from the Retry's connection ID, and its CRYPTO
+// stream starts over: what came before does not count, not even as a conflict.
 func TestRetry(t *testing.T) {
 	hello := testHello("retry.example", 0)
+	before := bytes.Clone(hello[:30])
+	before[20] ^= 0xff
 	var f Flow
-	f.Client(seal(t, packet{version: Version1, dcid: testDCID, scid: testSCID, frames: cryptoFrame(0, hello[:30]), padTo: 1100}))
+	f.Client(seal(t, packet{version: Version1, dcid: testDCID, scid: testSCID, frames: cryptoFrame(0, before), padTo: 1100}))
 	retry := slices.Concat([]byte{0xf0, 0, 0, 0, 1, byte(len(testSCID))}, testSCID, []byte{byte(len(srvCID))}, srvCID, []byte("token"), make([]byte, 16))
 	f.Server(retry)
 	st := f.Client(seal(t, packet{version: Version1, dcid: srvCID, scid: testSCID, token: []byte("token"), pn: 1, frames: cryptoFrame(0, hello), padTo: 1100}))
-	if st != Complete || !f.Reply().Retry || sniOf(t, &f) != "retry.example" {
+	if st != Complete || !f.Reply().Retry || f.Conflict() || sniOf(t, &f) != "retry.example" {
 		t.Errorf("status %v reply %+v err %v", st, f.Reply(), f.Err())
 	}
 	// The server answers with keys from the new connection ID.

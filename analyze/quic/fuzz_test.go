@@ -43,7 +43,7 @@ func checkFlow(t *testing.T, f *Flow) {
 	if hello != nil && (hello[0] != 1 || len(hello) != 4+int(hello[1])<<16+int(hello[2])<<8+int(hello[3])) {
 		t.Fatalf("hello header %x does not frame %d bytes", hello[:4], len(hello))
 	}
-	if rec, err := f.Record(); err == nil && !bytes.Equal(rec[5:], hello) {
+	if rec, err := f.TLSRecord(); err == nil && !bytes.Equal(rec[5:], hello) {
 		t.Fatal("record does not hold the hello")
 	}
 	switch f.Status() {

@@ -128,7 +128,7 @@ func TestVectorsClientInitial(t *testing.T) {
 			if !bytes.Equal(f.ClientHello(), tt.hello) {
 				t.Errorf("hello %x\nwant %x", f.ClientHello(), tt.hello)
 			}
-			rec, err := f.Record()
+			rec, err := f.TLSRecord()
 			if err != nil {
 				t.Fatal(err)
 			}
