@@ -37,6 +37,7 @@ const (
 	Incomplete                       // MaxInitials packets examined without a whole ClientHello (Err: last failure)
 )
 
+// String is the status as a report would name it, e.g. "complete", "unsupported-version".
 func (s Status) String() string {
 	switch s {
 	case Pending:
@@ -68,8 +69,8 @@ type Reply struct {
 	Retry bool
 	// VersionNegotiation: the server does not speak the client's version and listed its own in Offered.
 	VersionNegotiation bool
-	Offered            [MaxOffered]Version
-	NOffered           int // versions in Offered; a longer list is cut to MaxOffered
+	Offered            [MaxOffered]Version // the server's versions, in its order: Offered[:NOffered]
+	NOffered           int                 // versions in Offered; a longer list is cut to MaxOffered
 	// Closed: a server Initial carried a CONNECTION_CLOSE, described by Close (e.g. a TLS alert refusing the
 	// hello: Code 0x100 + alert).
 	Closed bool
