@@ -18,11 +18,8 @@ SCENARIOS=(
 	tls-allowed tls-split-pq tls-out-of-order tcp-unanswered tcp-refused tls-reset-after-hello
 	http-allowed http-reset-after-data port-not-allowed unlisted other dns-name-source dns-failures
 	dns-tcp proxy-connect proxy-403 proxy-407 proxy-get ipv6 vlan sll2 pcapng aborted snaplen demo
-<<<<<<< HEAD
 	tls-inspect tls-inspect-smallmtu tls-inspect-tls13
-=======
 	quic-answered quic-dropped quic-fallback dns-icmp-refused tcp-icmp-prohibited
->>>>>>> quic
 )
 
 die() {
