@@ -57,6 +57,7 @@ type conn struct {
 	rx   *streams
 	app  *appState
 	name *nameEvidence // from the client's DNS answers, when one named the server's address
+	quic *quicConn     // a QUIC flow's Initials and what they told (quic_flow.go); nil for other flows
 
 	lastSig segmentSig // the previous segment, to recognise the same packet captured twice
 
@@ -145,6 +146,9 @@ func (c *conn) closed() bool {
 
 // state is the connection's outcome in words a Zeek user knows.
 func (c *conn) state() result.State {
+	if c.quic != nil {
+		return c.quicState()
+	}
 	if c.key.proto() != protoTCP {
 		if c.serverSeen {
 			return result.StateAnswered

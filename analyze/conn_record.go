@@ -31,12 +31,18 @@ func (e *Engine) connRecord(c *conn) result.Record {
 	e.nameConn(c, &r)
 	o := c.outcome()
 	m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
+	if c.quic != nil && v == rules.PortNotAllowed {
+		m, v = e.judge(r.Name, c.srv(), rules.TCP, r.Port, true, o) // HTTP/3 is HTTPS: the rule's TCP 443 allows it
+	}
 	describe(&r, m)
 	r.Verdict = v
 	if v == rules.Blocked || v == rules.Reset {
 		r.Stage = o.stage
 	}
 	r.Reason = reasonFor(v, &r, o)
+	if c.quic != nil {
+		c.quicFields(&r)
+	}
 	if c.parserPanic {
 		r.Warning = "a payload parser failed on this connection; its name may be missing"
 	}

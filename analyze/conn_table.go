@@ -136,6 +136,9 @@ func (e *Engine) finish(c *conn, note string) {
 	if note != "" {
 		r.Warning = note
 	}
+	if note == "" && e.holdQUIC(c, &r) {
+		return
+	}
 	if c.reported && r.Verdict == c.reportedVerdict && note == "" {
 		e.stats.add(&r) // reported early with this verdict already (Options.ReportEstablished)
 		return
@@ -176,10 +179,13 @@ func (e *Engine) retire(c *conn) result.Record {
 		delete(e.byTuple, c.key.withoutVLAN())
 	}
 	e.releaseStreams(c)
+	e.releaseQUIC(c)
 	if c.rx != nil && len(e.freeStreams) < maxFreeStreams {
 		e.freeStreams = append(e.freeStreams, c.rx) // the connection is gone: nothing reads its streams again
 	}
 	c.rx = nil
 	e.noteQuality(c)
-	return e.connRecord(c)
+	r := e.connRecord(c)
+	e.noteReached(c, &r)
+	return r
 }

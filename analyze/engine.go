@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/analyze/quic"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
@@ -92,6 +93,12 @@ type Engine struct {
 	hello       tlshello.Hello // the ClientHello parser's scratch space
 	freeStreams []*streams     // stream records of retired connections, for reuse
 
+	// QUIC (quic_flow.go, quic_fallback.go).
+	quicFree []*quic.Flow // decryptors of finished QUIC flows, for reuse
+	quicLive int          // decryptors held by flows now
+	quicHeld heldDNS      // blocked QUIC flows waiting to learn whether the client fell back to TCP
+	reached  tcpReached   // client+name → starts of TCP connections to port 443 that got through
+
 	// DNS (dns.go) and the names it gives (dns_cache.go).
 	dns   dnsState
 	names *dnsCache // client+address → name, from DNS answers
@@ -157,6 +164,7 @@ func New(opts Options, sink result.Sink) (*Engine, error) {
 		names:      newDNSCache(opts.MaxDNSNames),
 		dns:        newDNSState(opts.MaxDNSNames),
 		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
+		reached:    tcpReached{limit: opts.MaxDNSNames},
 	}
 	e.halfOpen.timeout = opts.HalfOpenTimeout
 	e.active.timeout = opts.IdleTimeout
@@ -245,6 +253,7 @@ func (e *Engine) sweep(now time.Time) {
 	e.expireDNS(e.now, false)
 	if e.opts.HoldDNSFailures > 0 {
 		e.releaseHeld(e.now.Add(-e.opts.HoldDNSFailures))
+		e.releaseQUICHeld(e.now.Add(-max(e.opts.HoldDNSFailures, quicFallbackWindow)), e.reached.within)
 	}
 }
 

@@ -32,6 +32,9 @@ type outcome struct {
 
 // flowOutcome reads a connection's fate from its state and payload.
 func (c *conn) outcome() outcome {
+	if c.quic != nil {
+		return c.quicOutcome()
+	}
 	a := c.appView()
 	if a.transport == result.TransportConnect || a.absoluteURI {
 		if o, failed := proxyOutcome(a); failed {

@@ -60,6 +60,11 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	if r.ECH {
 		b = append(b, `,"ech":true`...)
 	}
+	b = optStrings(b, `,"alpn":`, r.ALPN)
+	b = optString(b, `,"ja4":`, r.JA4)
+	b = optString(b, `,"quic_version":`, r.QUICVersion)
+	b = optString(b, `,"name_confidence":`, string(r.NameConfidence))
+	b = optStrings(b, `,"name_candidates":`, r.NameCandidates)
 	b = optString(b, `,"history":`, r.History)
 	b = appendJSONString(append(b, `,"state":`...), string(r.State))
 	b = appendJSONString(append(b, `,"verdict":`...), string(r.Verdict))
