@@ -162,9 +162,10 @@ func (c *conn) state() result.State {
 		return result.StateReset
 	case c.midstream:
 		return result.StatePartial
-	case c.synAckSeen || c.clientSeenAfterSyn || c.serverSeen:
-		// A server that answered the SYN with something else than a SYN-ACK (a stale ACK from an old
-		// connection on the same ports, a middlebox) did answer: the client's RST then is its own choice.
+	case c.synAckSeen || c.clientSeenAfterSyn || c.serverSentData:
+		// A handshake completed, or the client went on as if it had (a one-sided capture). A server that
+		// answered the SYN with only a bare ACK (a stale ACK from an old connection on the same ports, a
+		// middlebox) did not complete one: that connection is never established (outcome, verdict.go).
 		if c.clientRST && !c.serverFIN && !c.clientFIN {
 			return result.StateAborted
 		}

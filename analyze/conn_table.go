@@ -78,6 +78,9 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 // The same 5-tuple in the same direction on another VLAN stays a connection of its own.
 func (e *Engine) joinAcrossVLANs(k flowKey, fromLo bool) *conn {
 	c := e.byTuple[k.withoutVLAN()]
+	if c == nil && k.tagged() {
+		c = e.conns[k.withoutVLAN()] // the client's direction was untagged
+	}
 	if c == nil || c.key == k || c.alias != nil || c.fromClient(fromLo) {
 		return nil
 	}
@@ -115,8 +118,10 @@ func (e *Engine) place(c *conn) {
 // openConns returns the connections still in the table, in the order they began.
 func (e *Engine) openConns() []*conn {
 	out := make([]*conn, 0, len(e.conns))
-	for _, c := range e.conns {
-		out = append(out, c)
+	for k, c := range e.conns {
+		if k == c.key { // a connection whose directions cross VLANs is in the map twice
+			out = append(out, c)
+		}
 	}
 	slices.SortFunc(out, func(a, b *conn) int {
 		switch {

@@ -52,11 +52,13 @@ func startsNewConn(c *conn, p *decode.Packet, fromLo bool) bool {
 	if p.TCPFlags&(flagSYN|flagACK) != flagSYN {
 		return false
 	}
-	if c.closed() {
-		return true
-	}
 	if !c.fromClient(fromLo) {
 		return true // the old server now opens a connection to the old client
+	}
+	if c.closed() {
+		// A SYN that repeats the attempt's initial sequence number after a reset, before any handshake, is
+		// the same attempt retried (Windows retries a refused connect so): tshark keeps it one stream.
+		return !(c.isnKnown && p.Seq == c.clientISN && !c.synAckSeen && !c.clientSeenAfterSyn && !c.clientSentData)
 	}
 	return c.isnKnown && p.Seq != c.clientISN && (c.synAckSeen || c.clientSeenAfterSyn)
 }

@@ -51,6 +51,9 @@ func (c *conn) outcome() outcome {
 		if c.key.proto() == protoUDP {
 			return outcome{rules.Blocked, result.StageAfterQuery, "no reply came back"}
 		}
+		if c.serverSeen {
+			return outcome{rules.Blocked, result.StageAfterSyn, "the SYN was answered only by an ACK, never a SYN-ACK" + c.clientReset()}
+		}
 		return outcome{rules.Blocked, result.StageAfterSyn, "the SYN got no answer" + c.synRetries()}
 	}
 	return outcome{verdict: rules.Allowed}
@@ -76,6 +79,13 @@ func (c *conn) resetStage() result.Stage {
 	default:
 		return result.StageAfterData
 	}
+}
+
+func (c *conn) clientReset() string {
+	if c.clientRST {
+		return ", and the client reset"
+	}
+	return ""
 }
 
 func (c *conn) synRetries() string {

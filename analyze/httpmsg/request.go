@@ -125,7 +125,11 @@ func (r *Request) fill(method string, target []byte, v string) {
 	r.Method, r.Version, r.Target = method, v, string(target)
 	switch {
 	case method == "CONNECT":
-		r.ConnectHost, r.ConnectPort, _ = splitHostPort(r.Target)
+		// The target of CONNECT is authority-form, host:port (RFC 9110 9.3.6): anything else ("/", a bare
+		// host) names no tunnel, and the request is left to its Host header.
+		if host, port, ok := splitHostPort(r.Target); ok && port != 0 {
+			r.ConnectHost, r.ConnectPort = host, port
+		}
 	case hasScheme(target):
 		r.AbsoluteURI = true
 		r.uriHost(target)
