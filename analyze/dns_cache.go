@@ -67,7 +67,7 @@ func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef)
 			}
 		}
 		ev := nameEvidence{name: question, source: result.NameFromDNS, frame: ref.number, file: ref.file,
-			dnsChain: append(chain[:len(chain):len(chain)], rr.Addr.String()),
+			dnsChain:  append(chain[:len(chain):len(chain)], rr.Addr.String()),
 			expiresNs: e.nowNs + int64(rr.TTL)*int64(time.Second)}
 		k := hostKey{client: client, server: rr.Addr.Unmap()}
 		if old, ok := e.names.get(k); ok {
