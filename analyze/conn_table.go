@@ -106,6 +106,8 @@ func (e *Engine) place(c *conn) {
 	switch {
 	case c.key.proto() == protoUDP:
 		e.udps.touch(c)
+	case c.closed() && c.mayRetry():
+		e.halfOpen.touch(c) // the client's SYN may come again: wait as for an unanswered SYN
 	case c.closed():
 		e.closing.touch(c)
 	case c.synAckSeen || c.clientSeenAfterSyn || c.midstream:

@@ -63,6 +63,15 @@ func TestConnectionIdentity(t *testing.T) {
 			w.tcp(false, 443, 40002, ack, 9000, 77, nil)
 			w.tcp(true, 40002, 443, rst, 77, 0, nil)
 		}, 1, result.StateUnanswered, rules.Blocked, "SaR"},
+		{"bare ACK, client reset, the same SYN 13 s later: one connection (sv-windows-browsing-microsoft.pcap)", func(w *wire) {
+			w.tcp(true, 40004, 443, syn, 1000, 0, nil)
+			w.tcp(false, 443, 40004, ack, 9000, 77, nil)
+			w.tcp(true, 40004, 443, rst, 77, 0, nil)
+			w.wait(13 * time.Second)
+			w.tcp(true, 40004, 443, syn, 1000, 0, nil)
+			w.tcp(false, 443, 40004, syn|ack, 5000, 1001, nil)
+			w.tcp(true, 40004, 443, ack, 1001, 5001, nil)
+		}, 1, result.StateEstablished, rules.Allowed, "SaRThA"},
 		{"SYN answered by a bare ACK only", func(w *wire) {
 			w.tcp(true, 40003, 443, syn, 1000, 0, nil)
 			w.tcp(false, 443, 40003, ack, 9000, 77, nil)
