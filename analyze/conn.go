@@ -25,6 +25,7 @@ type conn struct {
 	first, last frameRef
 	firstNs     int64 // capture time of the first and last packet, Unix nanoseconds
 	lastNs      int64
+	touchNs     int64 // the capture set's latest time at the connection's last packet (Engine.clockNs): its expiry
 	packets     int
 	bytes       int64
 

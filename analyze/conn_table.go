@@ -103,6 +103,7 @@ func (e *Engine) evictOne() {
 
 // place files c on the expiry list its state calls for.
 func (e *Engine) place(c *conn) {
+	c.touchNs = e.clockNs
 	switch {
 	case c.key.proto() == protoUDP:
 		e.udps.touch(c)

@@ -125,7 +125,7 @@ func (d *driver) frame(f *capture.Frame) {
 	d.tick(f.Timestamp, ns, batchKey{seq: d.seq, phase: 0})
 	if len(d.lanes) == 1 {
 		if decodeFrame(d.dec, f, &d.pkt, &d.facts) {
-			d.lanes[0].put(itemPacket, d.seq, f, &d.pkt)
+			d.lanes[0].put(itemPacket, d.seq, d.nowNs, f, &d.pkt)
 		}
 		return
 	}
@@ -145,9 +145,9 @@ func (d *driver) route(id *flowID, f *capture.Frame, p *decode.Packet) {
 	owner, dns := d.owner(id.hash()), id.dns()
 	for i, l := range d.lanes {
 		if i == owner {
-			l.put(itemPacket, d.seq, f, p)
+			l.put(itemPacket, d.seq, d.nowNs, f, p)
 		} else if dns {
-			l.put(itemDNSCopy, d.seq, f, p)
+			l.put(itemDNSCopy, d.seq, d.nowNs, f, p)
 		}
 	}
 }

@@ -107,9 +107,14 @@ type Engine struct {
 
 	now, lastSweep time.Time
 	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)
-	seq            uint64
-	stats          *statsAgg
-	batch          []result.Record // finished records not yet sent
+	// clockNs is the latest capture time of the whole capture set at the packet being processed: what a
+	// connection's idle time counts from (conn.touchNs). It is the same for any number of engines, where nowNs
+	// is an engine's own, so expiry, and with it the order of records, does not depend on how the flows were
+	// shared out when the capture's clock steps back.
+	clockNs int64
+	seq     uint64
+	stats   *statsAgg
+	batch   []result.Record // finished records not yet sent
 	// out, set for an engine on a worker lane, takes a batch of finished records and returns an empty one to
 	// fill; nil: records go to the sink.
 	out   func(batchKey, []result.Record) []result.Record
@@ -197,6 +202,7 @@ func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
 	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
 	e.advanceTo(ts, ns)
+	e.clockNs = max(e.clockNs, e.nowNs)
 	switch p.IPProto {
 	case protoTCP:
 		e.tcp(p, ref, ts, ns, f.WireLen)
@@ -246,7 +252,7 @@ func (e *Engine) sweep(now time.Time) {
 	e.advanceTo(now, now.UnixNano())
 	e.lastSweep = e.now
 	for _, l := range []*lruList{&e.closing, &e.halfOpen, &e.udps, &e.active} {
-		for l.head != nil && e.now.UnixNano()-l.head.lastNs >= int64(l.timeout) {
+		for l.head != nil && e.now.UnixNano()-l.head.touchNs >= int64(l.timeout) {
 			e.finish(l.head, "")
 		}
 	}
