@@ -89,6 +89,11 @@ func (e *Engine) quicDatagram(c *conn, p *decode.Packet, fromClient bool, ref fr
 	} else {
 		f.Server(p.Payload)
 	}
+	if f.Status() == quic.NotQUIC { // a long-header look-alike: the flow is plain UDP after all
+		e.releaseQUIC(c)
+		c.quic, c.app.transport = nil, result.TransportUnknown
+		return
+	}
 	if q.version == 0 {
 		q.version = f.Version()
 	}

@@ -168,3 +168,13 @@ func BenchmarkEngineQUICDatagrams(b *testing.B) {
 		}
 	}
 }
+
+// TestQUICLookAlike checks that a datagram to UDP 443 that only looks like a long header is a plain UDP flow.
+func TestQUICLookAlike(t *testing.T) {
+	w := newWire(t, analyze.Options{})
+	w.udp(true, 50000, 443, []byte{0xc0, 0, 0, 0, 1, 0xff, 1, 2, 3}) // v1 Initial whose DCID runs past the end
+	recs := w.finish()
+	if len(recs) != 1 || recs[0].Transport != result.TransportUnknown || recs[0].QUICVersion != "" {
+		t.Fatalf("records %+v", recs)
+	}
+}
