@@ -23,7 +23,8 @@ type Request struct {
 	// match an invalid one against the rules.
 	HostValid bool
 	// ConnectHost and ConnectPort are CONNECT's target (host:port, IPv6 as [addr]:port, brackets removed). For
-	// CONNECT this, not Host, names the destination: an HTTP/1.0 CONNECT often has no Host header at all.
+	// CONNECT this, not Host, names the destination: an HTTP/1.0 CONNECT often has no Host header at all. Both
+	// are empty when the target is not host:port with a port (e.g. "CONNECT / HTTP/1.1").
 	ConnectHost string
 	ConnectPort uint16
 	AbsoluteURI bool // the target was absolute-form, as sent to a forward proxy
