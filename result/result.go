@@ -5,46 +5,47 @@ import "github.com/intunecap/intunecap/rules"
 // Record is the outcome of one TCP connection, one UDP flow or one DNS exchange. Its JSON field names are a
 // stable contract (docs/report.md): scripts and CI pipelines parse them.
 type Record struct {
-	Type        string     `json:"type"`                   // "flow" or "dns"
-	Proto       string     `json:"proto"`                  // "tcp" or "udp"
-	File        string     `json:"file,omitempty"`         // capture file, only when several files were read
-	VLAN        []int      `json:"vlan,omitempty"`         // VLAN ids, outer first, when tagged
-	Client      string     `json:"client"`                 // originator address (SYN sender, query sender)
-	ClientPort  uint16     `json:"client_port"`            //
-	Server      string     `json:"server"`                 // responder address (for proxied connections: the proxy)
-	ServerPort  uint16     `json:"server_port"`            //
-	Port        uint16     `json:"port"`                   // the port checked against the rules (CONNECT target port when proxied)
-	Name        string     `json:"name,omitempty"`         // the one name this connection is known by
-	NameSource  NameSource `json:"name_source,omitempty"`  // where Name was read (values.go)
-	NameFrame   uint64     `json:"name_frame,omitempty"`   // frame the name was read from
-	ViaProxy    bool       `json:"via_proxy,omitempty"`    // CONNECT or absolute-URI request sent to a proxy
-	ProxyStatus int        `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
-	ProxyAuth   string     `json:"proxy_auth,omitempty"`   // schemes of the proxy's 407 challenge: "Basic", "NTLM, Negotiate"
-	ProxyVia    bool       `json:"proxy_via,omitempty"`    // the answer carried a Via header: a proxy handled it
-	DNSChain    []string   `json:"dns_chain,omitempty"`    // for name_source dns: question, CNAMEs..., address
-	Rule        string     `json:"rule,omitempty"`         // pattern of the most specific matching row
-	RuleKey     string     `json:"rule_key,omitempty"`     // table:row identity of that row
-	Purpose     string     `json:"purpose,omitempty"`      //
-	Transport   Transport  `json:"transport"`              // what the payload was (values.go)
-	ECH         bool       `json:"ech,omitempty"`          // the ClientHello offered encrypted_client_hello
-	ALPN        []string   `json:"alpn,omitempty"`         // ALPN protocols the client offered, in order
-	JA4         string     `json:"ja4,omitempty"`          // FoxIO JA4 of the ClientHello ("q" prefix over QUIC)
-	QUICVersion string     `json:"quic_version,omitempty"` // QUIC version of the client's Initial: "1", "2", "draft-29", "0x%08x"
-	// NameConfidence says, for name_source dns, whether one name, several (NameCandidates) or an expired
-	// answer named the server's address (values.go).
+	Type        string        `json:"type"`                   // "flow" or "dns"
+	Proto       string        `json:"proto"`                  // "tcp" or "udp"
+	File        string        `json:"file,omitempty"`         // capture file, only when several files were read
+	VLAN        []int         `json:"vlan,omitempty"`         // VLAN ids, outer first, when tagged
+	Client      string        `json:"client"`                 // originator address (SYN sender, query sender)
+	ClientPort  uint16        `json:"client_port"`            //
+	Server      string        `json:"server"`                 // responder address (for proxied connections: the proxy)
+	ServerPort  uint16        `json:"server_port"`            //
+	Port        uint16        `json:"port"`                   // the port checked against the rules (CONNECT target port when proxied)
+	Name        string        `json:"name,omitempty"`         // the one name this connection is known by
+	NameSource  NameSource    `json:"name_source,omitempty"`  // where Name was read (values.go)
+	NameFrame   uint64        `json:"name_frame,omitempty"`   // frame the name was read from
+	ViaProxy    bool          `json:"via_proxy,omitempty"`    // CONNECT or absolute-URI request sent to a proxy
+	ProxyStatus int           `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
+	ProxyAuth   string        `json:"proxy_auth,omitempty"`   // schemes of the proxy's 407 challenge: "Basic", "NTLM, Negotiate"
+	ProxyVia    bool          `json:"proxy_via,omitempty"`    // the answer carried a Via header: a proxy handled it
+	DNSChain    []string      `json:"dns_chain,omitempty"`    // for name_source dns: question, CNAMEs..., address
+	Rule        string        `json:"rule,omitempty"`         // pattern of the most specific matching row
+	RuleKey     string        `json:"rule_key,omitempty"`     // table:row identity of that row
+	Purpose     string        `json:"purpose,omitempty"`      //
+	Transport   Transport     `json:"transport"`              // what the payload was (values.go)
+	ECH         bool          `json:"ech,omitempty"`          // the ClientHello offered encrypted_client_hello
+	ALPN        []string      `json:"alpn,omitempty"`         // ALPN protocols the client offered, in order
+	JA4         string        `json:"ja4,omitempty"`          // FoxIO JA4 of the ClientHello ("q" prefix over QUIC)
+	QUICVersion string        `json:"quic_version,omitempty"` // QUIC version of the client's first Initial: "1", "2", "draft-29", "0x%08x"
+	History     string        `json:"history,omitempty"`      // Zeek-style letters, upper case = client
+	State       State         `json:"state"`                  // what happened on the wire (values.go)
+	Verdict     rules.Verdict `json:"verdict"`                //
+	Stage       Stage         `json:"stage,omitempty"`        // where a failure happened (values.go)
+	Reason      string        `json:"reason,omitempty"`       // one human sentence for a non-allowed verdict
+	FirstFrame  uint64        `json:"first_frame"`            //
+	LastFrame   uint64        `json:"last_frame"`             //
+	Start       string        `json:"start"`                  // RFC 3339 with nanoseconds, capture time, UTC
+	Duration    float64       `json:"duration"`               // seconds between first and last packet
+	Packets     int           `json:"packets"`                //
+	Bytes       int64         `json:"bytes"`                  // wire bytes, both directions
+
+	// For name_source dns: whether one name, several (NameCandidates, at most 8) or an expired answer named the
+	// server's address (values.go).
 	NameConfidence NameConfidence `json:"name_confidence,omitempty"`
-	NameCandidates []string       `json:"name_candidates,omitempty"` // the names of an ambiguous DNS naming, at most 8
-	History        string         `json:"history,omitempty"`         // Zeek-style letters, upper case = client
-	State          State          `json:"state"`                     // what happened on the wire (values.go)
-	Verdict        rules.Verdict  `json:"verdict"`                   //
-	Stage          Stage          `json:"stage,omitempty"`           // where a failure happened (values.go)
-	Reason         string         `json:"reason,omitempty"`          // one human sentence for a non-allowed verdict
-	FirstFrame     uint64         `json:"first_frame"`               //
-	LastFrame      uint64         `json:"last_frame"`                //
-	Start          string         `json:"start"`                     // RFC 3339 with nanoseconds, capture time, UTC
-	Duration       float64        `json:"duration"`                  // seconds between first and last packet
-	Packets        int            `json:"packets"`                   //
-	Bytes          int64          `json:"bytes"`                     // wire bytes, both directions
+	NameCandidates []string       `json:"name_candidates,omitempty"`
 
 	// DNS exchanges only.
 	QType   string   `json:"qtype,omitempty"`
