@@ -44,12 +44,9 @@ func (w *wire) udp(fromClient bool, sport, dport uint16, payload []byte) {
 	w.send(decode.Packet{Src: src, Dst: dst, IPProto: 17, SrcPort: sport, DstPort: dport, Payload: payload})
 }
 
-// TestQUICFlows pins what a QUIC flow's record says: the name from the decrypted Initial (RFC 9001's vector
-// names example.com, which no rule lists: the rules here list it), its state, and its verdict with the TCP
-// fallback.
-func TestQUICFlows(t *testing.T) {
-	clientInitial := quicVector(t, "rfc9001-client-initial.hex")
-	serverInitial := quicVector(t, "rfc9001-server-initial.hex")
+// exampleRules lists example.com on TCP 443, the name in RFC 9001's Initial.
+func exampleRules(t *testing.T) *rules.Matcher {
+	t.Helper()
 	spec := filepath.Join(t.TempDir(), "example.yaml")
 	yaml := "name: example\nrules:\n  - purpose: test\n    pattern: example.com\n    ports: \"443\"\n"
 	if err := os.WriteFile(spec, []byte(yaml), 0o644); err != nil {
@@ -59,6 +56,16 @@ func TestQUICFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rules.NewMatcher(table)
+}
+
+// TestQUICFlows pins what a QUIC flow's record says: the name from the decrypted Initial (RFC 9001's vector
+// names example.com, which no rule lists: the rules here list it), its state, and its verdict with the TCP
+// fallback.
+func TestQUICFlows(t *testing.T) {
+	clientInitial := quicVector(t, "rfc9001-client-initial.hex")
+	serverInitial := quicVector(t, "rfc9001-server-initial.hex")
+	matcher := exampleRules(t)
 	hello := clientHello(t, "example.com")
 	tcpTo := func(w *wire, sport uint16) {
 		w.handshake(sport, 443)
@@ -106,7 +113,7 @@ func TestQUICFlows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWire(t, analyze.Options{Matcher: rules.NewMatcher(table)})
+			w := newWire(t, analyze.Options{Matcher: matcher})
 			tt.run(w)
 			var q *result.Record
 			recs := w.finish()
@@ -176,5 +183,31 @@ func TestQUICLookAlike(t *testing.T) {
 	recs := w.finish()
 	if len(recs) != 1 || recs[0].Transport != result.TransportUnknown || recs[0].QUICVersion != "" {
 		t.Fatalf("records %+v", recs)
+	}
+}
+
+// TestQUICFallbackLive checks live mode (Options.HoldDNSFailures): a blocked QUIC flow is held for the
+// fallback window, then reported by a sweep, forgiven by the TCP connection its client made meanwhile.
+func TestQUICFallbackLive(t *testing.T) {
+	w := newWire(t, analyze.Options{Matcher: exampleRules(t), HoldDNSFailures: 10 * time.Second})
+	w.udp(true, 50000, 443, quicVector(t, "rfc9001-client-initial.hex"))
+	w.wait(time.Second)
+	w.handshake(41000, 443)
+	w.tcp(true, 41000, 443, psh|ack, 1001, 5001, clientHello(t, "example.com"))
+	w.tcp(true, 41000, 443, fin|ack, 1001, 5001, nil)
+	w.tcp(false, 443, 41000, fin|ack, 5001, 1002, nil)
+	w.wait(2 * time.Minute)
+	w.udp(true, 50001, 5000, []byte("tick")) // a packet of another flow: capture time moves, the engine sweeps
+	var quic *result.Record
+	for i := range w.out.records {
+		if w.out.records[i].Transport == result.TransportQUIC {
+			quic = &w.out.records[i]
+		}
+	}
+	if quic == nil {
+		t.Fatalf("the QUIC flow was not reported before the end: %+v", w.out.records)
+	}
+	if quic.Verdict != rules.Allowed || quic.Warning == "" || quic.Name != "example.com" {
+		t.Errorf("record %+v", *quic)
 	}
 }
