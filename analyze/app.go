@@ -142,7 +142,7 @@ func (a *appState) readRequest(data []byte, frame uint64, full bool) (again, don
 		}
 		return false, false
 	case httpmsg.Complete:
-		if r.Method == "CONNECT" {
+		if r.Method == "CONNECT" && r.ConnectPort != 0 { // a CONNECT without host:port names no tunnel
 			a.transport = result.TransportConnect
 			a.connectHost, a.connectPort, a.connectFrame = r.ConnectHost, r.ConnectPort, frame
 			a.offset += r.HeadLen

@@ -25,6 +25,7 @@ type conn struct {
 	first, last frameRef
 	firstNs     int64 // capture time of the first and last packet, Unix nanoseconds
 	lastNs      int64
+	touchNs     int64 // the capture set's latest time at the connection's last packet (Engine.clockNs): its expiry
 	packets     int
 	bytes       int64
 
@@ -58,6 +59,7 @@ type conn struct {
 	rx   *streams
 	app  *appState
 	name *nameEvidence // from the client's DNS answers, when one named the server's address
+	quic *quicConn     // a QUIC flow's Initials and what they told (quic_flow.go); nil for other flows
 
 	lastSig segmentSig // the previous segment, to recognise the same packet captured twice
 
@@ -146,6 +148,9 @@ func (c *conn) closed() bool {
 
 // state is the connection's outcome in words a Zeek user knows.
 func (c *conn) state() result.State {
+	if c.quic != nil {
+		return c.quicState()
+	}
 	if c.key.proto() != protoTCP {
 		if c.serverSeen {
 			return result.StateAnswered
@@ -159,9 +164,10 @@ func (c *conn) state() result.State {
 		return result.StateReset
 	case c.midstream:
 		return result.StatePartial
-	case c.synAckSeen || c.clientSeenAfterSyn || c.serverSeen:
-		// A server that answered the SYN with something else than a SYN-ACK (a stale ACK from an old
-		// connection on the same ports, a middlebox) did answer: the client's RST then is its own choice.
+	case c.synAckSeen || c.clientSeenAfterSyn || c.serverSentData:
+		// A handshake completed, or the client went on as if it had (a one-sided capture). A server that
+		// answered the SYN with only a bare ACK (a stale ACK from an old connection on the same ports, a
+		// middlebox) did not complete one: that connection is never established (outcome, verdict.go).
 		if c.clientRST && !c.serverFIN && !c.clientFIN {
 			return result.StateAborted
 		}

@@ -31,6 +31,9 @@ func (e *Engine) connRecord(c *conn) result.Record {
 	e.nameConn(c, &r)
 	o := c.outcome()
 	m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
+	if c.quic != nil && v == rules.PortNotAllowed {
+		m, v = e.judge(r.Name, c.srv(), rules.TCP, r.Port, true, o) // HTTP/3 is HTTPS: the rule's TCP 443 allows it
+	}
 	e.describe(&r, m)
 	r.Verdict = v
 	if v == rules.Blocked || v == rules.Reset {
@@ -40,6 +43,9 @@ func (e *Engine) connRecord(c *conn) result.Record {
 		}
 	}
 	r.Reason = reasonFor(v, &r, o)
+	if c.quic != nil {
+		c.quicFields(&r)
+	}
 	if c.parserPanic {
 		r.Warning = "a payload parser failed on this connection; its name may be missing"
 	}

@@ -78,6 +78,9 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 // The same 5-tuple in the same direction on another VLAN stays a connection of its own.
 func (e *Engine) joinAcrossVLANs(k flowKey, fromLo bool) *conn {
 	c := e.byTuple[k.withoutVLAN()]
+	if c == nil && k.tagged() {
+		c = e.conns[k.withoutVLAN()] // the client's direction was untagged
+	}
 	if c == nil || c.key == k || c.alias != nil || c.fromClient(fromLo) {
 		return nil
 	}
@@ -100,9 +103,12 @@ func (e *Engine) evictOne() {
 
 // place files c on the expiry list its state calls for.
 func (e *Engine) place(c *conn) {
+	c.touchNs = e.clockNs
 	switch {
 	case c.key.proto() == protoUDP:
 		e.udps.touch(c)
+	case c.closed() && c.mayRetry():
+		e.halfOpen.touch(c) // the client's SYN may come again: wait as for an unanswered SYN
 	case c.closed():
 		e.closing.touch(c)
 	case c.synAckSeen || c.clientSeenAfterSyn || c.midstream:
@@ -115,8 +121,10 @@ func (e *Engine) place(c *conn) {
 // openConns returns the connections still in the table, in the order they began.
 func (e *Engine) openConns() []*conn {
 	out := make([]*conn, 0, len(e.conns))
-	for _, c := range e.conns {
-		out = append(out, c)
+	for k, c := range e.conns {
+		if k == c.key { // a connection whose directions cross VLANs is in the map twice
+			out = append(out, c)
+		}
 	}
 	slices.SortFunc(out, func(a, b *conn) int {
 		switch {
@@ -135,6 +143,9 @@ func (e *Engine) finish(c *conn, note string) {
 	r := e.retire(c)
 	if note != "" {
 		r.Warning = note
+	}
+	if note == "" && e.holdQUIC(c, &r) {
+		return
 	}
 	if c.reported && r.Verdict == c.reportedVerdict && note == "" {
 		e.stats.add(&r) // reported early with this verdict already (Options.ReportEstablished)
@@ -176,10 +187,13 @@ func (e *Engine) retire(c *conn) result.Record {
 		delete(e.byTuple, c.key.withoutVLAN())
 	}
 	e.releaseStreams(c)
+	e.releaseQUIC(c)
 	if c.rx != nil && len(e.freeStreams) < maxFreeStreams {
 		e.freeStreams = append(e.freeStreams, c.rx) // the connection is gone: nothing reads its streams again
 	}
 	c.rx = nil
 	e.noteQuality(c)
-	return e.connRecord(c)
+	r := e.connRecord(c)
+	e.noteReached(c, &r)
+	return r
 }

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/intunecap/intunecap/analyze/dnsmsg"
 	"github.com/intunecap/intunecap/result"
@@ -67,7 +68,11 @@ func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef)
 			}
 		}
 		ev := nameEvidence{name: question, source: result.NameFromDNS, frame: ref.number, file: ref.file,
-			chain: chain, answer: rr.Addr}
-		e.names.put(hostKey{client: client, server: rr.Addr.Unmap()}, ev)
+			chain: chain, answer: rr.Addr, expiresNs: e.nowNs + int64(rr.TTL)*int64(time.Second)}
+		k := hostKey{client: client, server: rr.Addr.Unmap()}
+		if old, ok := e.names.get(k); ok {
+			ev = ev.withCandidates(old, e.nowNs)
+		}
+		e.names.put(k, ev)
 	}
 }

@@ -18,6 +18,9 @@
 //   - engine.go: Engine, Options, the packet's entry (dispatch by protocol), capture time and sweeps, emit.
 //   - tcp.go: a TCP segment: its connection, duplicates, handshake and teardown state, Zeek-style history.
 //   - udp.go: a UDP datagram that is not DNS: a flow and whether it was answered.
+//   - quic_flow.go: a UDP flow to port 443 that starts with a QUIC Initial: its decrypted ClientHello (with
+//     analyze/quic), its state and outcome; quic_fallback.go: a blocked QUIC flow forgiven when the client
+//     reached the name over TCP.
 //   - conn.go, conn_table.go, key.go, lru.go: a connection, the table that finds it, its key, its expiry.
 //   - payload.go, stream.go, app.go: the first bytes of each side, and what the parsers read in them.
 //   - dns.go, dns_udp.go, dns_tcp.go: DNS exchanges, over UDP and over TCP (and copies of other lanes' DNS).

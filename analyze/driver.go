@@ -130,7 +130,7 @@ func (d *driver) frame(f *capture.Frame) {
 			p = &d.pkt
 		}
 		if decodeFrame(d.dec, f, p, &d.facts) {
-			l.put(itemPacket, d.seq, f, p)
+			l.put(itemPacket, d.seq, d.nowNs, f, p)
 		}
 		return
 	}
@@ -150,9 +150,9 @@ func (d *driver) route(id *flowID, f *capture.Frame, p *decode.Packet) {
 	owner, dns := d.owner(id.hash()), id.dns()
 	for i, l := range d.lanes {
 		if i == owner {
-			l.put(itemPacket, d.seq, f, p)
+			l.put(itemPacket, d.seq, d.nowNs, f, p)
 		} else if dns {
-			l.put(itemDNSCopy, d.seq, f, p)
+			l.put(itemDNSCopy, d.seq, d.nowNs, f, p)
 		}
 	}
 }

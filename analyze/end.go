@@ -58,6 +58,7 @@ func (s *endStream) pop() (result.Record, bool) {
 // writeEnd writes what the engines still hold to sink, merged in order of first frame: the same order one
 // engine gives, however the connections were shared out.
 func writeEnd(engines []*Engine, sink result.Sink) error {
+	settleQUIC(engines)
 	streams := make([]*endStream, len(engines))
 	for i, e := range engines {
 		streams[i] = e.endStream()

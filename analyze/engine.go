@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/analyze/quic"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
@@ -92,6 +93,12 @@ type Engine struct {
 	hello       tlshello.Hello // the ClientHello parser's scratch space
 	freeStreams []*streams     // stream records of retired connections, for reuse
 
+	// QUIC (quic_flow.go, quic_fallback.go).
+	quicFree []*quic.Flow // decryptors of finished QUIC flows, for reuse
+	quicLive int          // decryptors held by flows now
+	quicHeld heldDNS      // blocked QUIC flows waiting to learn whether the client fell back to TCP
+	reached  tcpReached   // client+name → starts of TCP connections to port 443 that got through
+
 	// DNS (dns.go) and the names it gives (dns_cache.go).
 	dns   dnsState
 	names *dnsCache // client+address → name, from DNS answers
@@ -100,9 +107,14 @@ type Engine struct {
 
 	now, lastSweep time.Time
 	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)
-	seq            uint64
-	stats          *statsAgg
-	batch          []result.Record // finished records not yet sent
+	// clockNs is the latest capture time of the whole capture set at the packet being processed: what a
+	// connection's idle time counts from (conn.touchNs). It is the same for any number of engines, where nowNs
+	// is an engine's own, so expiry, and with it the order of records, does not depend on how the flows were
+	// shared out when the capture's clock steps back.
+	clockNs int64
+	seq     uint64
+	stats   *statsAgg
+	batch   []result.Record // finished records not yet sent
 	// out, set for an engine on a worker lane, takes a batch of finished records and returns an empty one to
 	// fill; nil: records go to the sink.
 	out   func(batchKey, []result.Record) []result.Record
@@ -157,6 +169,7 @@ func New(opts Options, sink result.Sink) (*Engine, error) {
 		names:      newDNSCache(opts.MaxDNSNames),
 		dns:        newDNSState(opts.MaxDNSNames),
 		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
+		reached:    tcpReached{limit: opts.MaxDNSNames},
 	}
 	e.halfOpen.timeout = opts.HalfOpenTimeout
 	e.active.timeout = opts.IdleTimeout
@@ -189,6 +202,7 @@ func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
 	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
 	e.advanceTo(ts, ns)
+	e.clockNs = max(e.clockNs, e.nowNs)
 	switch p.IPProto {
 	case protoTCP:
 		e.tcp(p, ref, ts, ns, f.WireLen)
@@ -238,13 +252,14 @@ func (e *Engine) sweep(now time.Time) {
 	e.advanceTo(now, now.UnixNano())
 	e.lastSweep = e.now
 	for _, l := range []*lruList{&e.closing, &e.halfOpen, &e.udps, &e.active} {
-		for l.head != nil && e.now.UnixNano()-l.head.lastNs >= int64(l.timeout) {
+		for l.head != nil && e.now.UnixNano()-l.head.touchNs >= int64(l.timeout) {
 			e.finish(l.head, "")
 		}
 	}
 	e.expireDNS(e.now, false)
 	if e.opts.HoldDNSFailures > 0 {
 		e.releaseHeld(e.now.Add(-e.opts.HoldDNSFailures))
+		e.releaseQUICHeld(e.now.Add(-max(e.opts.HoldDNSFailures, quicFallbackWindow)), e.reached.within)
 	}
 }
 

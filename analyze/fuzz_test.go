@@ -14,8 +14,10 @@ import (
 // numbers, payloads (TLS, HTTP, DNS or garbage) on a few ports, in both directions. The engine must never panic,
 // and every record must carry a known verdict.
 //
-// Each packet takes: 1 byte (bit 0: from the server; bits 1-2: which port pair; bit 3: UDP), 1 byte TCP
-// flags, 2 bytes sequence offset, 1 byte payload length, then the payload.
+// Each packet takes: 1 byte (bit 0: from the server; bits 1-2: which port pair; bit 3: UDP; bit 4: the length
+// counts 8-byte units, for QUIC Initials of 1200 bytes and more), 1 byte TCP flags, 2 bytes sequence offset,
+// 1 byte payload length, then the payload. The seeds include QUIC: RFC 9001's client and server Initials to
+// UDP 443, and the client's alone.
 func FuzzEngine(f *testing.F) {
 	hello := clientHello(f, "enrollment.manage.microsoft.com")
 	seed := func(parts ...[]byte) []byte { return slices.Concat(parts...) }
@@ -29,6 +31,16 @@ func FuzzEngine(f *testing.F) {
 		pkt(2, ack|psh, 1, []byte("CONNECT a.manage.microsoft.com:443 HTTP/1.1\r\n\r\n")),
 		pkt(3, ack|psh, 1, []byte("HTTP/1.1 407 Auth\r\n\r\n"))))
 	f.Add(seed(pkt(8, 0, 0, []byte{0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1})))
+	long := func(meta byte, payload []byte) []byte { // a UDP payload padded to 8-byte units
+		payload = append(payload, make([]byte, (8-len(payload)%8)%8)...)
+		b := []byte{meta | 8 | 16, 0, 0, 0, byte(len(payload) / 8)}
+		return append(b, payload...)
+	}
+	clientInitial := quicVector(f, "rfc9001-client-initial.hex")
+	serverInitial := quicVector(f, "rfc9001-server-initial.hex")
+	f.Add(seed(long(0, clientInitial), long(1, serverInitial), pkt(8, 0, 0, []byte{0x40, 1, 2, 3})))
+	f.Add(seed(long(0, clientInitial), long(0, clientInitial)))
+	f.Add(seed(long(0, quicVector(f, "rfc9369-client-initial.hex")), long(1, quicVector(f, "rfc9369-server-initial.hex"))))
 	table, err := rules.Load(nil)
 	if err != nil {
 		f.Fatal(err)
@@ -38,6 +50,9 @@ func FuzzEngine(f *testing.F) {
 		w := newWire(t, analyze.Options{Matcher: matcher})
 		for len(data) >= 5 {
 			meta, flags, off, n := data[0], data[1], binary.BigEndian.Uint16(data[2:4]), int(data[4])
+			if meta&16 != 0 {
+				n *= 8
+			}
 			data = data[5:]
 			n = min(n, len(data))
 			payload := data[:n]

@@ -36,6 +36,7 @@ type item struct {
 	phase uint8 // itemTick: 0 before the packet numbered seq, 2 after it (a quiet tick)
 	pkt   int32 // index of the decoded packet in the batch's pkts; -1: the lane decodes frame
 	seq   uint64
+	clock int64         // itemPacket, itemDNSCopy: the latest capture time of the capture set so far (ns)
 	now   time.Time     // itemTick
 	frame capture.Frame // with a decoded packet, its bytes are the packet's (Data may be nil)
 }
@@ -99,9 +100,9 @@ func (l *lane) inline() bool { return l.in == nil }
 
 // put hands the lane a frame numbered seq: decoded into p, or with p nil for the lane to decode. Inline, the
 // engine takes it at once; on a worker, it is queued, its bytes held in place or copied.
-func (l *lane) put(kind itemKind, seq uint64, f *capture.Frame, p *decode.Packet) {
+func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *decode.Packet) {
 	if l.inline() {
-		l.do(kind, seq, f, p)
+		l.do(kind, seq, clock, f, p)
 		return
 	}
 	need := len(f.Data)
@@ -114,7 +115,7 @@ func (l *lane) put(kind itemKind, seq uint64, f *capture.Frame, p *decode.Packet
 	} else {
 		b = l.room(need)
 	}
-	it := item{kind: kind, seq: seq, frame: *f, pkt: -1}
+	it := item{kind: kind, seq: seq, clock: clock, frame: *f, pkt: -1}
 	if p != nil {
 		n := len(b.pkts)
 		it.pkt = int32(n)
@@ -181,8 +182,9 @@ func (l *lane) tracked() int {
 }
 
 // do runs one packet or frame on the engine.
-func (l *lane) do(kind itemKind, seq uint64, f *capture.Frame, p *decode.Packet) {
+func (l *lane) do(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *decode.Packet) {
 	e := l.eng
+	e.clockNs = max(e.clockNs, clock)
 	if p == nil {
 		owned := &e.facts // a copy of a frame is counted by its owner
 		if kind == itemDNSCopy {
@@ -235,7 +237,7 @@ func (l *lane) process(b *batch, it *item) batchKey {
 	if it.pkt >= 0 {
 		p = &b.pkts[it.pkt]
 	}
-	l.do(it.kind, it.seq, &it.frame, p)
+	l.do(it.kind, it.seq, it.clock, &it.frame, p)
 	return batchKey{seq: it.seq, phase: 1}
 }
 

@@ -15,12 +15,55 @@ type nameEvidence struct {
 	file   int
 	chain  []string   // from DNS: the question and the CNAMEs, shared by every address of the answer
 	answer netip.Addr // from DNS: the address the answer gave, as it gave it
+
+	// For a name from DNS: when the answer's TTL ran out (Unix nanoseconds, capture time), and the names this
+	// client had resolved to the same address while their answers were fresh, this one last (at most
+	// maxNameCandidates; nil when it was the only one).
+	expiresNs  int64
+	candidates []string
 }
 
 // dnsChain is the evidence of a name from DNS, as a record shows it: the question, the CNAMEs, the address.
 // It is built only for a record, not for every address an answer gives.
 func (ev *nameEvidence) dnsChain() []string {
 	return append(ev.chain[:len(ev.chain):len(ev.chain)], ev.answer.String())
+}
+
+// maxNameCandidates bounds the names kept for an address several names resolved to.
+const maxNameCandidates = 8
+
+// withCandidates returns ev, learnt at nowNs, with the names of old, the entry it replaces, as candidates when
+// old's answer was still fresh and named something else.
+func (ev nameEvidence) withCandidates(old nameEvidence, nowNs int64) nameEvidence {
+	if old.expiresNs < nowNs || strings.EqualFold(old.name, ev.name) && len(old.candidates) == 0 {
+		return ev
+	}
+	cands := old.candidates
+	if len(cands) == 0 {
+		cands = []string{old.name}
+	}
+	out := make([]string, 0, min(len(cands)+1, maxNameCandidates))
+	for _, n := range cands {
+		if !strings.EqualFold(n, ev.name) && len(out) < maxNameCandidates-1 {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return ev
+	}
+	ev.candidates = append(out, ev.name)
+	return ev
+}
+
+// confidence says how sure a DNS name is for a connection that began at startNs.
+func (ev *nameEvidence) confidence(startNs int64) result.NameConfidence {
+	switch {
+	case len(ev.candidates) > 1:
+		return result.ConfidenceAmbiguous
+	case ev.expiresNs != 0 && startNs > ev.expiresNs:
+		return result.ConfidenceStale
+	}
+	return result.ConfidenceSingle
 }
 
 // nameConn picks the connection's one name, in order of strength: the SNI the client sent, the Host it asked
@@ -50,6 +93,10 @@ func (e *Engine) nameConn(c *conn, r *result.Record) {
 	case c.name != nil && !r.ViaProxy:
 		r.Name, r.NameSource, r.NameFrame = c.name.name, c.name.source, c.name.frame
 		r.DNSChain = c.name.dnsChain()
+		r.NameConfidence = c.name.confidence(c.firstNs)
+		if r.NameConfidence == result.ConfidenceAmbiguous {
+			r.NameCandidates = c.name.candidates
+		}
 	}
 	if r.ViaProxy && a.absoluteURI && a.httpPort != 0 {
 		r.Port = a.httpPort

@@ -27,6 +27,12 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 		if c.app.phase == phaseDone {
 			return
 		}
+		if c.midstream && !rx.client.known && p.PayloadWireLen == 1 {
+			// A connection picked up mid-stream whose first client segment is one byte: a TCP keep-alive
+			// repeats the byte before the next sequence number. The stream starts after it.
+			rx.client.start(p.Seq + 1)
+			return
+		}
 		rx.client.add(p.Seq, p.Payload, &e.pool)
 		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
 			rx.client.release(&e.pool)

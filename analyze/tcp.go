@@ -14,6 +14,8 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, ns int64, wir
 	if c != nil && startsNewConn(c, p, fromLo) {
 		e.finish(c, "")
 		c = nil
+	} else if c != nil && c.closed() && p.TCPFlags&(flagSYN|flagACK) == flagSYN {
+		c.retryAttempt()
 	}
 	if c == nil && p.TCPFlags&(flagSYN|flagACK) != flagSYN {
 		c = e.joinAcrossVLANs(k, fromLo)
@@ -55,13 +57,29 @@ func startsNewConn(c *conn, p *decode.Packet, fromLo bool) bool {
 	if p.TCPFlags&(flagSYN|flagACK) != flagSYN {
 		return false
 	}
-	if c.closed() {
-		return true
-	}
 	if !c.fromClient(fromLo) {
 		return true // the old server now opens a connection to the old client
 	}
+	if c.closed() {
+		// A SYN that repeats the attempt's initial sequence number after a reset, before any handshake, is
+		// the same attempt retried (Windows retries a refused connect so): tshark keeps it one stream.
+		return !(c.isnKnown && p.Seq == c.clientISN && !c.synAckSeen && !c.clientSeenAfterSyn && !c.clientSentData)
+	}
 	return c.isnKnown && p.Seq != c.clientISN && (c.synAckSeen || c.clientSeenAfterSyn)
+}
+
+// retryAttempt reopens a connection closed by a reset before any handshake, whose client sent its SYN again
+// with the same initial sequence number: the resets of the first try no longer decide its state.
+func (c *conn) retryAttempt() {
+	c.clientRST, c.serverRST = false, false
+	c.serverRSTBeforeAck, c.serverRSTEarly, c.serverRSTClosing = false, false, false
+}
+
+// mayRetry reports whether a connection closed before any handshake may still see its client retry the same
+// attempt: the client reset it after the server answered the SYN with a bare ACK (a stale connection on the
+// same ports), and its SYN retransmission timer, seconds later, sends the same SYN again.
+func (c *conn) mayRetry() bool {
+	return c.clientRST && !c.serverRST && c.serverSeen && !c.synAckSeen && !c.clientSeenAfterSyn && c.isnKnown
 }
 
 // TCP flag bits as decode reports them.

@@ -23,8 +23,14 @@ func (e *Engine) udp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	}
 	if c == nil {
 		c = e.newConn(k, fromLo, p, ref, ts)
+		if c.fromClient(fromLo) && c.srvPort() == quicPort && looksLikeQUICInitial(p.Payload) {
+			e.startQUIC(c)
+		}
 	}
 	fromClient := c.fromClient(fromLo)
+	if c.quic != nil && c.quic.flow != nil && len(p.Payload) > 0 {
+		e.quicDatagram(c, p, fromClient, ref)
+	}
 	c.last, c.lastNs = ref, ts.UnixNano()
 	c.packets++
 	c.bytes += int64(wire)

@@ -32,6 +32,9 @@ type outcome struct {
 
 // flowOutcome reads a connection's fate from its state and payload.
 func (c *conn) outcome() outcome {
+	if c.quic != nil {
+		return c.quicOutcome()
+	}
 	a := c.appView()
 	if a.transport == result.TransportConnect || a.absoluteURI {
 		if o, failed := proxyOutcome(a); failed {
@@ -51,6 +54,9 @@ func (c *conn) outcome() outcome {
 	case result.StateUnanswered:
 		if c.key.proto() == protoUDP {
 			return outcome{rules.Blocked, result.StageAfterQuery, "no reply came back"}
+		}
+		if c.serverSeen {
+			return outcome{rules.Blocked, result.StageAfterSyn, "the SYN was answered only by an ACK, never a SYN-ACK" + c.clientReset()}
 		}
 		return outcome{rules.Blocked, result.StageAfterSyn, "the SYN got no answer" + c.synRetries()}
 	}
@@ -77,6 +83,13 @@ func (c *conn) resetStage() result.Stage {
 	default:
 		return result.StageAfterData
 	}
+}
+
+func (c *conn) clientReset() string {
+	if c.clientRST {
+		return ", and the client reset"
+	}
+	return ""
 }
 
 func (c *conn) synRetries() string {

@@ -60,6 +60,9 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	if r.ECH {
 		b = append(b, `,"ech":true`...)
 	}
+	b = optStrings(b, `,"alpn":`, r.ALPN)
+	b = optString(b, `,"ja4":`, r.JA4)
+	b = optString(b, `,"quic_version":`, r.QUICVersion)
 	b = optString(b, `,"history":`, r.History)
 	b = appendJSONString(append(b, `,"state":`...), string(r.State))
 	b = appendJSONString(append(b, `,"verdict":`...), string(r.Verdict))
@@ -75,6 +78,8 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	b = appendJSONFloat(append(b, `,"duration":`...), r.Duration)
 	b = strconv.AppendInt(append(b, `,"packets":`...), int64(r.Packets), 10)
 	b = strconv.AppendInt(append(b, `,"bytes":`...), r.Bytes, 10)
+	b = optString(b, `,"name_confidence":`, string(r.NameConfidence))
+	b = optStrings(b, `,"name_candidates":`, r.NameCandidates)
 	b = optString(b, `,"qtype":`, r.QType)
 	b = optString(b, `,"rcode":`, r.Rcode)
 	b = optStrings(b, `,"answers":`, r.Answers)

@@ -27,6 +27,9 @@ type Record struct {
 	Purpose     string        `json:"purpose,omitempty"`      //
 	Transport   Transport     `json:"transport"`              // what the payload was (values.go)
 	ECH         bool          `json:"ech,omitempty"`          // the ClientHello offered encrypted_client_hello
+	ALPN        []string      `json:"alpn,omitempty"`         // ALPN protocols the client offered, in order
+	JA4         string        `json:"ja4,omitempty"`          // FoxIO JA4 of the ClientHello ("q" prefix over QUIC)
+	QUICVersion string        `json:"quic_version,omitempty"` // QUIC version of the client's first Initial: "1", "2", "draft-29", "0x%08x"
 	History     string        `json:"history,omitempty"`      // Zeek-style letters, upper case = client
 	State       State         `json:"state"`                  // what happened on the wire (values.go)
 	Verdict     rules.Verdict `json:"verdict"`                //
@@ -44,6 +47,11 @@ type Record struct {
 	Duration      float64 `json:"duration"` // seconds between first and last packet
 	Packets       int     `json:"packets"`  //
 	Bytes         int64   `json:"bytes"`    // wire bytes, both directions
+
+	// For name_source dns: whether one name, several (NameCandidates, at most 8) or an expired answer named the
+	// server's address (values.go).
+	NameConfidence NameConfidence `json:"name_confidence,omitempty"`
+	NameCandidates []string       `json:"name_candidates,omitempty"`
 
 	// DNS exchanges only.
 	QType   string   `json:"qtype,omitempty"`

@@ -16,6 +16,8 @@ const (
 	StateUnanswered  State = "unanswered"  // SYNs, a UDP datagram or a DNS query with no reply
 	StatePartial     State = "partial"     // TCP: the capture began mid-stream
 	StateAnswered    State = "answered"    // UDP and DNS: a reply came back
+	// QUIC: the server answered only with Version Negotiation (it does not speak the client's version).
+	StateVersionNegotiation State = "version-negotiation"
 )
 
 // Stage says how far a failed connection or lookup got before it was blocked or reset.
@@ -40,6 +42,7 @@ const (
 	TransportHTTP    Transport = "http"    // an HTTP/1.x request
 	TransportConnect Transport = "connect" // a CONNECT request to a proxy
 	TransportDNS     Transport = "dns"     // DNS, over UDP or TCP
+	TransportQUIC    Transport = "quic"    // QUIC: a long-header Initial from the client to UDP port 443
 	TransportUnknown Transport = "unknown" // payload no parser recognised
 	TransportNone    Transport = "none"    // no payload from the client
 )
@@ -56,4 +59,14 @@ const (
 	NameFromDNS      NameSource = "dns"       // a DNS answer to the same client named the server's address
 	NameFromQuery    NameSource = "query"     // a DNS exchange's question
 	NameFromProbe    NameSource = "probe"     // intunecap probe contacted this name itself
+)
+
+// NameConfidence says how sure a name read from DNS answers is (name_source dns only).
+type NameConfidence string
+
+// The confidences (docs/report.md, the name_confidence field). A record named otherwise has none.
+const (
+	ConfidenceSingle    NameConfidence = "single"    // one name of this client resolved to the server's address
+	ConfidenceAmbiguous NameConfidence = "ambiguous" // several did (name_candidates lists them); the latest is used
+	ConfidenceStale     NameConfidence = "stale"     // the answer's TTL had run out before the connection began
 )

@@ -58,7 +58,8 @@ func documentedValues(t *testing.T) map[string][]string {
 		"State": tableColumn(t, lines, "## States"),
 		"Stage": tableColumn(t, lines, "## Stages"),
 	}
-	for typ, field := range map[string]string{"Transport": "transport", "NameSource": "name_source"} {
+	for typ, field := range map[string]string{"Transport": "transport", "NameSource": "name_source",
+		"NameConfidence": "name_confidence"} {
 		row := fieldRow(t, lines, field)
 		cells := strings.Split(row, "|")
 		for _, m := range backticked.FindAllStringSubmatch(cells[len(cells)-2], -1) {
@@ -106,7 +107,7 @@ func fieldRow(t *testing.T, lines []string, field string) string {
 // documented, and every documented value is one the code defines.
 func TestDocumentedValues(t *testing.T) {
 	code, docs := definedValues(t), documentedValues(t)
-	for _, typ := range []string{"State", "Stage", "Transport", "NameSource"} {
+	for _, typ := range []string{"State", "Stage", "Transport", "NameSource", "NameConfidence"} {
 		c, d := slices.Sorted(slices.Values(code[typ])), slices.Sorted(slices.Values(docs[typ]))
 		if len(c) == 0 {
 			t.Errorf("values.go defines no %s", typ)

@@ -23,7 +23,8 @@ type Request struct {
 	// match an invalid one against the rules.
 	HostValid bool
 	// ConnectHost and ConnectPort are CONNECT's target (host:port, IPv6 as [addr]:port, brackets removed). For
-	// CONNECT this, not Host, names the destination: an HTTP/1.0 CONNECT often has no Host header at all.
+	// CONNECT this, not Host, names the destination: an HTTP/1.0 CONNECT often has no Host header at all. Both
+	// are empty when the target is not host:port with a port (e.g. "CONNECT / HTTP/1.1").
 	ConnectHost string
 	ConnectPort uint16
 	AbsoluteURI bool // the target was absolute-form, as sent to a forward proxy
@@ -125,7 +126,11 @@ func (r *Request) fill(method string, target []byte, v string) {
 	r.Method, r.Version, r.Target = method, v, string(target)
 	switch {
 	case method == "CONNECT":
-		r.ConnectHost, r.ConnectPort, _ = splitHostPort(r.Target)
+		// The target of CONNECT is authority-form, host:port (RFC 9110 9.3.6): anything else ("/", a bare
+		// host) names no tunnel, and the request is left to its Host header.
+		if host, port, ok := splitHostPort(r.Target); ok && port != 0 {
+			r.ConnectHost, r.ConnectPort = host, port
+		}
 	case hasScheme(target):
 		r.AbsoluteURI = true
 		r.uriHost(target)

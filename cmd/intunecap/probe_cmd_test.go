@@ -78,7 +78,7 @@ func TestProbeUsageErrors(t *testing.T) {
 		{[]string{"--dns", "resolver.example"}, "--dns: \"resolver.example\" is not an address or address:port"},
 		{[]string{"--proxy", "socks5://p:1080"}, "proxy scheme \"socks5\" not supported"},
 		{[]string{"--roots", filepath.Join(dir, "nope.pem")}, "--roots: open"},
-		{[]string{"--roots", table}, "--roots: no PEM certificate"},
+		{[]string{"--roots", table}, "no PEM certificate"},
 		{[]string{"-r", bad}, "probe: host \"b.com\" does not match the row's pattern (*.a.com)"},
 		{[]string{"extra"}, "unexpected argument \"extra\""},
 	}

@@ -19,6 +19,7 @@ SCENARIOS=(
 	http-allowed http-reset-after-data port-not-allowed unlisted other dns-name-source dns-failures
 	dns-tcp proxy-connect proxy-403 proxy-407 proxy-get proxy-both proxy-auth ipv6 vlan sll2 pcapng aborted snaplen demo
 	tls-inspect tls-inspect-smallmtu tls-inspect-tls13
+	quic-answered quic-dropped quic-fallback dns-icmp-refused tcp-icmp-prohibited
 )
 
 die() {
@@ -288,6 +289,73 @@ sc_demo() {
 	curl_ --resolve blob.core.windows.net:443:198.18.1.15 https://blob.core.windows.net/
 	curl_ --resolve ajax.aspnetcdn.com:443:198.18.1.16 https://ajax.aspnetcdn.com/
 	curl_ -x http://198.18.0.1:3128 https://enrollment.manage.microsoft.com/
+}
+
+# ---- QUIC and ICMP scenarios --------------------------------------------------------------------------
+
+# quiclab_build builds tools/netlab/quiclab (its own Go module: quic-go stays out of the product) once a run.
+quiclab_build() {
+	[ -n "${QUICLAB:-}" ] && return 0
+	QUICLAB=$REC_TMP/quiclab
+	(cd "$HERE/quiclab" && CGO_ENABLED=0 go build -o "$QUICLAB" .) || die "build quiclab failed"
+}
+
+# quics starts a QUIC server (ALPN h3) on UDP 443 of every gateway address and waits until it listens.
+quics() {
+	quiclab_build
+	lab_start quiclab "$LAB_NET" "$QUICLAB" server --listen :443 --cert-names intunecap-lab.invalid
+	local i
+	for i in $(seq 50); do
+		[ -n "$(ip netns exec "$LAB_NET" ss -Hlun "sport = :443")" ] && return 0
+		sleep 0.1
+	done
+	die "quiclab server does not listen on udp/443; see $LAB_STATE/quiclab.log"
+}
+
+# quicc makes one QUIC handshake from the device (quic-go: a post-quantum hello over two Initials).
+quicc() {
+	quiclab_build
+	dev "$QUICLAB" client "$@" >/dev/null || true
+	step
+}
+
+sc_quic-answered() {
+	quics
+	dig_ @198.18.0.1 A quic.manage.microsoft.com
+	quicc --connect 198.18.1.61:443 --sni quic.manage.microsoft.com
+}
+
+# The gateway drops UDP 443 after tcpdump saw it: the capture holds the client's Initials and their
+# retransmissions, and nothing from the server.
+sc_quic-dropped() {
+	quics
+	ipt -I INPUT -p udp --dport 443 -j DROP
+	dig_ @198.18.0.1 A quicdrop.manage.microsoft.com
+	quicc --timeout 2s --connect 198.18.1.62:443 --sni quicdrop.manage.microsoft.com
+}
+
+# QUIC is dropped; the client falls back to TLS over TCP 443 for the same name, as browsers do.
+sc_quic-fallback() {
+	quics
+	ipt -I INPUT -p udp --dport 443 -j DROP
+	dig_ @198.18.0.1 A fallback.manage.microsoft.com
+	quicc --timeout 2s --connect 198.18.1.63:443 --sni fallback.manage.microsoft.com
+	tlsc --connect 198.18.1.63:443 --sni fallback.manage.microsoft.com
+}
+
+# One DNS query is refused with ICMP port unreachable (the name's labels match the string); another is answered.
+sc_dns-icmp-refused() {
+	ipt -I INPUT -p udp --dport 53 -m string --algo bm --string icmprefused \
+		-j REJECT --reject-with icmp-port-unreachable
+	dig_ @198.18.0.1 A enrollment.manage.microsoft.com
+	dig_ @198.18.0.1 A icmprefused.manage.microsoft.com
+}
+
+# The gateway answers the SYN with ICMP administratively prohibited (type 3 code 13): connect fails at once.
+sc_tcp-icmp-prohibited() {
+	ipt -I INPUT -d 198.18.1.65 -p tcp --dport 443 -j REJECT --reject-with icmp-admin-prohibited
+	dig_ @198.18.0.1 A prohibited.manage.microsoft.com
+	curl_ --resolve prohibited.manage.microsoft.com:443:198.18.1.65 https://prohibited.manage.microsoft.com/
 }
 
 # ---- capture -------------------------------------------------------------------------------------------
