@@ -29,14 +29,17 @@ func (e *Engine) connRecord(c *conn) result.Record {
 	e.frameFields(&r, c.first, c.last, time.Unix(0, c.firstNs), time.Unix(0, c.lastNs), c.key.vlan())
 	r.Packets, r.Bytes = c.packets, c.bytes
 	e.nameConn(c, &r)
-	o := c.outcome()
-	m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
-	describe(&r, m)
-	r.Verdict = v
-	if v == rules.Blocked || v == rules.Reset {
-		r.Stage = o.stage
+	if !invalidName(&r) { // name_check.go: a name that is not a host name is not judged
+		o := c.outcome()
+		m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
+		describe(&r, m)
+		r.Verdict = v
+		if v == rules.Blocked || v == rules.Reset {
+			r.Stage = o.stage
+		}
+		r.Reason = reasonFor(v, &r, o)
 	}
-	r.Reason = reasonFor(v, &r, o)
+	distrustOverlap(c, &r)
 	if c.parserPanic {
 		r.Warning = "a payload parser failed on this connection; its name may be missing"
 	}

@@ -9,11 +9,12 @@ import (
 
 // nameEvidence is a connection's one name with where it came from.
 type nameEvidence struct {
-	name     string
-	source   result.NameSource
-	frame    uint64
-	file     int
-	dnsChain []string
+	name   string
+	source result.NameSource
+	frame  uint64
+	file   int
+	chain  *dnsChain  // for a name from DNS: the answer's question and CNAMEs, shared with its other addresses
+	addr   netip.Addr // for a name from DNS: the address the answer gave
 }
 
 // nameConn picks the connection's one name, in order of strength: the SNI the client sent, the Host it asked
@@ -36,7 +37,7 @@ func (e *Engine) nameConn(c *conn, r *result.Record) {
 		r.Name, r.NameSource, r.NameFrame = a.connectHost, result.NameFromConnect, a.connectFrame
 	case c.name != nil && !r.ViaProxy:
 		r.Name, r.NameSource, r.NameFrame = c.name.name, c.name.source, c.name.frame
-		r.DNSChain = c.name.dnsChain
+		r.DNSChain = c.name.dnsChainOf()
 	}
 	if r.ViaProxy && a.absoluteURI && a.httpPort != 0 {
 		r.Port = a.httpPort

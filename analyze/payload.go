@@ -27,7 +27,8 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 		if c.app.phase == phaseDone {
 			return
 		}
-		rx.client.add(p.Seq, p.Payload, &e.pool)
+		conflict, overflow := rx.client.add(p.Seq, p.Payload, &e.pool)
+		e.noteStream(c, conflict, overflow)
 		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
 			rx.client.release(&e.pool)
 		}
@@ -36,7 +37,7 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 	if !c.app.wantsServer() || rx.server.limit == 0 {
 		return
 	}
-	rx.server.add(p.Seq, p.Payload, &e.serverPool)
+	_, _ = rx.server.add(p.Seq, p.Payload, &e.serverPool) // the server's bytes name nothing
 	if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
 		rx.server.release(&e.serverPool)
 	}
@@ -90,3 +91,15 @@ const maxFreeStreams = 256
 
 // serverStreamBytes is how much of the server's first answer is kept: enough for a status line.
 const serverStreamBytes = 1024
+
+// noteStream counts what reassembling the client's first bytes ran into: a resend with other contents
+// (flagged on the connection) and a stream in more pieces than the reassembly keeps.
+func (e *Engine) noteStream(c *conn, conflict, overflow bool) {
+	if conflict {
+		e.facts.overlaps++
+		c.overlapConflict = true
+	}
+	if overflow {
+		e.facts.gapsOverCap++
+	}
+}

@@ -5,39 +5,42 @@ import "github.com/intunecap/intunecap/rules"
 // Record is the outcome of one TCP connection, one UDP flow or one DNS exchange. Its JSON field names are a
 // stable contract (docs/report.md): scripts and CI pipelines parse them.
 type Record struct {
-	Type        string        `json:"type"`                   // "flow" or "dns"
-	Proto       string        `json:"proto"`                  // "tcp" or "udp"
-	File        string        `json:"file,omitempty"`         // capture file, only when several files were read
-	VLAN        []int         `json:"vlan,omitempty"`         // VLAN ids, outer first, when tagged
-	Client      string        `json:"client"`                 // originator address (SYN sender, query sender)
-	ClientPort  uint16        `json:"client_port"`            //
-	Server      string        `json:"server"`                 // responder address (for proxied connections: the proxy)
-	ServerPort  uint16        `json:"server_port"`            //
-	Port        uint16        `json:"port"`                   // the port checked against the rules (CONNECT target port when proxied)
-	Name        string        `json:"name,omitempty"`         // the one name this connection is known by
-	NameSource  NameSource    `json:"name_source,omitempty"`  // where Name was read (values.go)
-	NameFrame   uint64        `json:"name_frame,omitempty"`   // frame the name was read from
-	ViaProxy    bool          `json:"via_proxy,omitempty"`    // CONNECT or absolute-URI request sent to a proxy
-	ProxyStatus int           `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
-	ProxyAuth   string        `json:"proxy_auth,omitempty"`   // schemes of the proxy's 407 challenge: "Basic", "NTLM, Negotiate"
-	ProxyVia    bool          `json:"proxy_via,omitempty"`    // the answer carried a Via header: a proxy handled it
-	DNSChain    []string      `json:"dns_chain,omitempty"`    // for name_source dns: question, CNAMEs..., address
-	Rule        string        `json:"rule,omitempty"`         // pattern of the most specific matching row
-	RuleKey     string        `json:"rule_key,omitempty"`     // table:row identity of that row
-	Purpose     string        `json:"purpose,omitempty"`      //
-	Transport   Transport     `json:"transport"`              // what the payload was (values.go)
-	ECH         bool          `json:"ech,omitempty"`          // the ClientHello offered encrypted_client_hello
-	History     string        `json:"history,omitempty"`      // Zeek-style letters, upper case = client
-	State       State         `json:"state"`                  // what happened on the wire (values.go)
-	Verdict     rules.Verdict `json:"verdict"`                //
-	Stage       Stage         `json:"stage,omitempty"`        // where a failure happened (values.go)
-	Reason      string        `json:"reason,omitempty"`       // one human sentence for a non-allowed verdict
-	FirstFrame  uint64        `json:"first_frame"`            //
-	LastFrame   uint64        `json:"last_frame"`             //
-	Start       string        `json:"start"`                  // RFC 3339 with nanoseconds, capture time, UTC
-	Duration    float64       `json:"duration"`               // seconds between first and last packet
-	Packets     int           `json:"packets"`                //
-	Bytes       int64         `json:"bytes"`                  // wire bytes, both directions
+	Type        string     `json:"type"`                   // "flow" or "dns"
+	Proto       string     `json:"proto"`                  // "tcp" or "udp"
+	File        string     `json:"file,omitempty"`         // capture file, only when several files were read
+	VLAN        []int      `json:"vlan,omitempty"`         // VLAN ids, outer first, when tagged
+	Client      string     `json:"client"`                 // originator address (SYN sender, query sender)
+	ClientPort  uint16     `json:"client_port"`            //
+	Server      string     `json:"server"`                 // responder address (for proxied connections: the proxy)
+	ServerPort  uint16     `json:"server_port"`            //
+	Port        uint16     `json:"port"`                   // the port checked against the rules (CONNECT target port when proxied)
+	Name        string     `json:"name,omitempty"`         // the one name this connection is known by
+	NameSource  NameSource `json:"name_source,omitempty"`  // where Name was read (values.go)
+	NameFrame   uint64     `json:"name_frame,omitempty"`   // frame the name was read from
+	ViaProxy    bool       `json:"via_proxy,omitempty"`    // CONNECT or absolute-URI request sent to a proxy
+	ProxyStatus int        `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
+	ProxyAuth   string     `json:"proxy_auth,omitempty"`   // schemes of the proxy's 407 challenge: "Basic", "NTLM, Negotiate"
+	ProxyVia    bool       `json:"proxy_via,omitempty"`    // the answer carried a Via header: a proxy handled it
+	DNSChain    []string   `json:"dns_chain,omitempty"`    // for name_source dns: question, CNAMEs..., address
+	// OverlapConflict: TCP retransmissions resent the client's first bytes with different contents; the first
+	// copy was read.
+	OverlapConflict bool          `json:"overlap_conflict,omitempty"`
+	Rule            string        `json:"rule,omitempty"`     // pattern of the most specific matching row
+	RuleKey         string        `json:"rule_key,omitempty"` // table:row identity of that row
+	Purpose         string        `json:"purpose,omitempty"`  //
+	Transport       Transport     `json:"transport"`          // what the payload was (values.go)
+	ECH             bool          `json:"ech,omitempty"`      // the ClientHello offered encrypted_client_hello
+	History         string        `json:"history,omitempty"`  // Zeek-style letters, upper case = client
+	State           State         `json:"state"`              // what happened on the wire (values.go)
+	Verdict         rules.Verdict `json:"verdict"`            //
+	Stage           Stage         `json:"stage,omitempty"`    // where a failure happened (values.go)
+	Reason          string        `json:"reason,omitempty"`   // one human sentence for a non-allowed verdict
+	FirstFrame      uint64        `json:"first_frame"`        //
+	LastFrame       uint64        `json:"last_frame"`         //
+	Start           string        `json:"start"`              // RFC 3339 with nanoseconds, capture time, UTC
+	Duration        float64       `json:"duration"`           // seconds between first and last packet
+	Packets         int           `json:"packets"`            //
+	Bytes           int64         `json:"bytes"`              // wire bytes, both directions
 
 	// DNS exchanges only.
 	QType   string   `json:"qtype,omitempty"`
@@ -97,6 +100,28 @@ type Quality struct {
 	Duplicates     uint64 `json:"duplicate_packets"`     // same packet seen twice (pktmon layers)
 	ParserPanics   uint64 `json:"parser_panics"`         // recovered; the connection was marked
 	InterfaceDrops uint64 `json:"interface_drops"`       // from pcapng statistics blocks or libpcap
+
+	// The counts below are left out when zero.
+
+	// TimeJumps counts frames far ahead of the frames on both sides of them: they did not move the clock that
+	// expires connections.
+	TimeJumps uint64 `json:"time_jumps,omitempty"`
+	// FragmentsDropped counts incomplete IPv4 datagrams given up (timeout, the 4,096-datagram or 4 MiB cap,
+	// inconsistent fragments); FragmentsReassembled the datagrams rebuilt from fragments.
+	FragmentsDropped     uint64 `json:"fragments_dropped,omitempty"`
+	FragmentsReassembled uint64 `json:"fragments_reassembled,omitempty"`
+	// OverlapConflicts counts TCP segments that resent bytes already seen with different contents (the first
+	// copy is kept; the connection's record has overlap_conflict).
+	OverlapConflicts uint64 `json:"overlap_conflicts,omitempty"`
+	// StreamGapsOverCap counts connections whose first bytes came in more pieces with holes between them than
+	// the reassembly keeps (16): later pieces were dropped, and a name in them was not read.
+	StreamGapsOverCap uint64 `json:"stream_gaps_over_cap,omitempty"`
+	// DNSFalseCounts counts DNS answers that hold fewer records than their header counts, though the capture
+	// holds every byte sent (malformed by the sender, not cut by snaplen).
+	DNSFalseCounts uint64 `json:"dns_false_counts,omitempty"`
+	// DNSNamesEvicted counts (client, address) → name entries from DNS answers forgotten under the cache's caps;
+	// a later connection to such an address may go unnamed.
+	DNSNamesEvicted uint64 `json:"dns_names_evicted,omitempty"`
 }
 
 // Summary is the per-requirement view and the capture facts, written after every record.
