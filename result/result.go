@@ -133,6 +133,14 @@ type Summary struct {
 	Failing  int            `json:"failing"` // records whose verdict is in --fail-on
 	Capture  CaptureFacts   `json:"capture"`
 
+	// UnlistedNames is how many distinct unlisted names the records had: exact when every one is in Unlisted,
+	// else (UnlistedNamesEstimated) estimated by a sketch, and never fewer than those listed plus one. Past its
+	// cap (10,000 names) Unlisted keeps the alphabetically first names, with exact counts, and UnlistedOmitted
+	// counts the records of the names left out.
+	UnlistedNames          int  `json:"unlisted_names,omitempty"`
+	UnlistedNamesEstimated bool `json:"unlisted_names_estimated,omitempty"`
+	UnlistedOmitted        int  `json:"unlisted_omitted_records,omitempty"`
+
 	// UnlistedFailing counts records to unlisted Microsoft names that the network blocked or reset (judged from
 	// their state, proxy status and rcode, as for listed names) and whose failure is in --fail-on. They count
 	// towards the outcome like Failing.
