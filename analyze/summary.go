@@ -136,8 +136,10 @@ func (e *Engine) summary(facts result.CaptureFacts) result.Summary {
 	for name, n := range s.unlisted.counts {
 		out.Unlisted = append(out.Unlisted, result.NameCount{Name: name, Count: n})
 	}
-	out.UnlistedNames, out.UnlistedNamesEstimated = s.unlisted.distinct()
-	out.UnlistedOmitted = s.unlisted.omitted
+	if n, estimated := s.unlisted.distinct(); estimated { // else every name is in the list, which says it all
+		out.UnlistedNames, out.UnlistedNamesEstimated = n, true
+		out.UnlistedOmitted = s.unlisted.omitted
+	}
 	slices.SortFunc(out.Unlisted, func(a, b result.NameCount) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
 			return c

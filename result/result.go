@@ -133,10 +133,10 @@ type Summary struct {
 	Failing  int            `json:"failing"` // records whose verdict is in --fail-on
 	Capture  CaptureFacts   `json:"capture"`
 
-	// UnlistedNames is how many distinct unlisted names the records had: exact when every one is in Unlisted,
-	// else (UnlistedNamesEstimated) estimated by a sketch, and never fewer than those listed plus one. Past its
-	// cap (10,000 names) Unlisted keeps the alphabetically first names, with exact counts, and UnlistedOmitted
-	// counts the records of the names left out.
+	// Past its cap (10,000 names) Unlisted keeps the alphabetically first names, with exact counts; then
+	// UnlistedNames estimates how many distinct unlisted names the records had (a sketch; never fewer than those
+	// listed plus one), UnlistedNamesEstimated is set, and UnlistedOmitted counts the records of the names left
+	// out. Below the cap all three are zero: the list is whole.
 	UnlistedNames          int  `json:"unlisted_names,omitempty"`
 	UnlistedNamesEstimated bool `json:"unlisted_names_estimated,omitempty"`
 	UnlistedOmitted        int  `json:"unlisted_omitted_records,omitempty"`

@@ -198,19 +198,23 @@ func EngineCases() []Case {
 	}
 }
 
-// BombAddr is the a-th address of DNSCNAMEBomb's answers.
-func BombAddr(a int) [4]byte { return [4]byte{198, 19, byte(a >> 8), byte(a)} }
+// BombAddr is the n-th address of DNSCNAMEBomb's answers: 198.18.16.0 + n (n < 126,976).
+func BombAddr(n int) [4]byte {
+	n += 16 << 8
+	return [4]byte{198, 18 + byte(n>>16), byte(n >> 8), byte(n)}
+}
 
 // DNSCNAMEBomb writes answers DNS answers to Client, each for its own name with cnames CNAMEs and addrs A
-// records (the same addresses in every answer: each answer renames them), then a SYN to each of the first 100
-// addresses. Before the cache shared CNAME chains, every address kept its own copy of the whole chain.
+// records of its own (answer i gives BombAddr(i*addrs) on), then a SYN to each of the last answer's first 100
+// addresses. Before the cache shared CNAME chains, every address kept its own copy of its answer's chain: 40
+// answers of 1,200 CNAMEs and 2,400 addresses, a 360 KB file, stood for 28 GB.
 func DNSCNAMEBomb(w io.Writer, answers, cnames, addrs int) error {
 	p := newPcapWriter(w)
 	list := make([][4]byte, addrs)
-	for a := range list {
-		list[a] = BombAddr(a)
-	}
 	for i := 0; i < answers; i++ {
+		for a := range list {
+			list[a] = BombAddr(i*addrs + a)
+		}
 		msg := DNSAnswer(uint16(i), fmt.Sprintf("q%d.manage.microsoft.com", i), cnames, list, 0)
 		p.frame(1000, UDPFrame(Resolver, Client, 53, uint16(20000+i), msg))
 	}
