@@ -53,9 +53,6 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 		b = append(b, `,"proxy_via":true`...)
 	}
 	b = optStrings(b, `,"dns_chain":`, r.DNSChain)
-	if r.OverlapConflict {
-		b = append(b, `,"overlap_conflict":true`...)
-	}
 	b = optString(b, `,"rule":`, r.Rule)
 	b = optString(b, `,"rule_key":`, r.RuleKey)
 	b = optString(b, `,"purpose":`, r.Purpose)
@@ -79,6 +76,9 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	b = optStrings(b, `,"answers":`, r.Answers)
 	b = optStrings(b, `,"cnames":`, r.CNAMEs)
 	b = optString(b, `,"warning":`, r.Warning)
+	if r.OverlapConflict {
+		b = append(b, `,"overlap_conflict":true`...)
+	}
 	return append(b, '}'), true
 }
 

@@ -5,42 +5,39 @@ import "github.com/intunecap/intunecap/rules"
 // Record is the outcome of one TCP connection, one UDP flow or one DNS exchange. Its JSON field names are a
 // stable contract (docs/report.md): scripts and CI pipelines parse them.
 type Record struct {
-	Type        string     `json:"type"`                   // "flow" or "dns"
-	Proto       string     `json:"proto"`                  // "tcp" or "udp"
-	File        string     `json:"file,omitempty"`         // capture file, only when several files were read
-	VLAN        []int      `json:"vlan,omitempty"`         // VLAN ids, outer first, when tagged
-	Client      string     `json:"client"`                 // originator address (SYN sender, query sender)
-	ClientPort  uint16     `json:"client_port"`            //
-	Server      string     `json:"server"`                 // responder address (for proxied connections: the proxy)
-	ServerPort  uint16     `json:"server_port"`            //
-	Port        uint16     `json:"port"`                   // the port checked against the rules (CONNECT target port when proxied)
-	Name        string     `json:"name,omitempty"`         // the one name this connection is known by
-	NameSource  NameSource `json:"name_source,omitempty"`  // where Name was read (values.go)
-	NameFrame   uint64     `json:"name_frame,omitempty"`   // frame the name was read from
-	ViaProxy    bool       `json:"via_proxy,omitempty"`    // CONNECT or absolute-URI request sent to a proxy
-	ProxyStatus int        `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
-	ProxyAuth   string     `json:"proxy_auth,omitempty"`   // schemes of the proxy's 407 challenge: "Basic", "NTLM, Negotiate"
-	ProxyVia    bool       `json:"proxy_via,omitempty"`    // the answer carried a Via header: a proxy handled it
-	DNSChain    []string   `json:"dns_chain,omitempty"`    // for name_source dns: question, CNAMEs..., address
-	// OverlapConflict: TCP retransmissions resent the client's first bytes with different contents; the first
-	// copy was read.
-	OverlapConflict bool          `json:"overlap_conflict,omitempty"`
-	Rule            string        `json:"rule,omitempty"`     // pattern of the most specific matching row
-	RuleKey         string        `json:"rule_key,omitempty"` // table:row identity of that row
-	Purpose         string        `json:"purpose,omitempty"`  //
-	Transport       Transport     `json:"transport"`          // what the payload was (values.go)
-	ECH             bool          `json:"ech,omitempty"`      // the ClientHello offered encrypted_client_hello
-	History         string        `json:"history,omitempty"`  // Zeek-style letters, upper case = client
-	State           State         `json:"state"`              // what happened on the wire (values.go)
-	Verdict         rules.Verdict `json:"verdict"`            //
-	Stage           Stage         `json:"stage,omitempty"`    // where a failure happened (values.go)
-	Reason          string        `json:"reason,omitempty"`   // one human sentence for a non-allowed verdict
-	FirstFrame      uint64        `json:"first_frame"`        //
-	LastFrame       uint64        `json:"last_frame"`         //
-	Start           string        `json:"start"`              // RFC 3339 with nanoseconds, capture time, UTC
-	Duration        float64       `json:"duration"`           // seconds between first and last packet
-	Packets         int           `json:"packets"`            //
-	Bytes           int64         `json:"bytes"`              // wire bytes, both directions
+	Type        string        `json:"type"`                   // "flow" or "dns"
+	Proto       string        `json:"proto"`                  // "tcp" or "udp"
+	File        string        `json:"file,omitempty"`         // capture file, only when several files were read
+	VLAN        []int         `json:"vlan,omitempty"`         // VLAN ids, outer first, when tagged
+	Client      string        `json:"client"`                 // originator address (SYN sender, query sender)
+	ClientPort  uint16        `json:"client_port"`            //
+	Server      string        `json:"server"`                 // responder address (for proxied connections: the proxy)
+	ServerPort  uint16        `json:"server_port"`            //
+	Port        uint16        `json:"port"`                   // the port checked against the rules (CONNECT target port when proxied)
+	Name        string        `json:"name,omitempty"`         // the one name this connection is known by
+	NameSource  NameSource    `json:"name_source,omitempty"`  // where Name was read (values.go)
+	NameFrame   uint64        `json:"name_frame,omitempty"`   // frame the name was read from
+	ViaProxy    bool          `json:"via_proxy,omitempty"`    // CONNECT or absolute-URI request sent to a proxy
+	ProxyStatus int           `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
+	ProxyAuth   string        `json:"proxy_auth,omitempty"`   // schemes of the proxy's 407 challenge: "Basic", "NTLM, Negotiate"
+	ProxyVia    bool          `json:"proxy_via,omitempty"`    // the answer carried a Via header: a proxy handled it
+	DNSChain    []string      `json:"dns_chain,omitempty"`    // for name_source dns: question, CNAMEs..., address
+	Rule        string        `json:"rule,omitempty"`         // pattern of the most specific matching row
+	RuleKey     string        `json:"rule_key,omitempty"`     // table:row identity of that row
+	Purpose     string        `json:"purpose,omitempty"`      //
+	Transport   Transport     `json:"transport"`              // what the payload was (values.go)
+	ECH         bool          `json:"ech,omitempty"`          // the ClientHello offered encrypted_client_hello
+	History     string        `json:"history,omitempty"`      // Zeek-style letters, upper case = client
+	State       State         `json:"state"`                  // what happened on the wire (values.go)
+	Verdict     rules.Verdict `json:"verdict"`                //
+	Stage       Stage         `json:"stage,omitempty"`        // where a failure happened (values.go)
+	Reason      string        `json:"reason,omitempty"`       // one human sentence for a non-allowed verdict
+	FirstFrame  uint64        `json:"first_frame"`            //
+	LastFrame   uint64        `json:"last_frame"`             //
+	Start       string        `json:"start"`                  // RFC 3339 with nanoseconds, capture time, UTC
+	Duration    float64       `json:"duration"`               // seconds between first and last packet
+	Packets     int           `json:"packets"`                //
+	Bytes       int64         `json:"bytes"`                  // wire bytes, both directions
 
 	// DNS exchanges only.
 	QType   string   `json:"qtype,omitempty"`
@@ -48,6 +45,10 @@ type Record struct {
 	Answers []string `json:"answers,omitempty"` // addresses answered (A/AAAA), in message order
 	CNAMEs  []string `json:"cnames,omitempty"`  // CNAME chain, in order
 	Warning string   `json:"warning,omitempty"` // e.g. a failed AAAA beside a good A for the same name
+
+	// OverlapConflict: TCP retransmissions resent the client's first bytes (where the name is read) with
+	// different contents; the first copy was read, and the verdict is never allowed on that name.
+	OverlapConflict bool `json:"overlap_conflict,omitempty"`
 
 	// Order is the capture position of the record's first packet. It is not written out: engines and the
 	// merger sort by it so that records come out in capture order whatever the number of workers.
