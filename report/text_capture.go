@@ -177,11 +177,16 @@ func (t *textWriter) verdictColor(v rules.Verdict) string {
 
 // addRare adds the counters of rare or hostile conditions, each only when it is not zero.
 func addRare(tb *table, q *result.Quality) {
-	for _, row := range []struct {
-		name string
-		n    uint64
-		what string
-	}{
+	for _, row := range rareQualityRows(q) {
+		tb.add("", row.Name, u64(row.N), row.Meaning)
+	}
+}
+
+// rareQualityRows are the counters of rare or hostile conditions that are not zero: the text and HTML
+// reports list them after the counters they always show.
+func rareQualityRows(q *result.Quality) []qualityRow {
+	var out []qualityRow
+	for _, row := range []qualityRow{
 		{"time jumps", q.TimeJumps, "lone far-future timestamps; they expired nothing"},
 		{"fragments dropped", q.FragmentsDropped, "incomplete IPv4 datagrams lost; names may be missing"},
 		{"overlap conflicts", q.OverlapConflicts, "retransmissions with other bytes; first copy kept"},
@@ -189,8 +194,9 @@ func addRare(tb *table, q *result.Quality) {
 		{"DNS false counts", q.DNSFalseCounts, "answers holding fewer records than their header says"},
 		{"DNS names evicted", q.DNSNamesEvicted, "forgotten under the DNS cache caps; names may be missing"},
 	} {
-		if row.n != 0 {
-			tb.add("", row.name, u64(row.n), row.what)
+		if row.N != 0 {
+			out = append(out, row)
 		}
 	}
+	return out
 }
