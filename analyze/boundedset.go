@@ -30,3 +30,9 @@ func (b *boundedSet[K]) has(k K) bool {
 	_, ok := b.set[k]
 	return ok
 }
+
+// remove forgets k. Its slot in the insertion order stays until the ring comes round to it, so a set with
+// removals may forget an older key a little early; it never holds more than limit keys.
+func (b *boundedSet[K]) remove(k K) {
+	delete(b.set, k)
+}

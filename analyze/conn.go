@@ -49,6 +49,7 @@ type conn struct {
 	clientISN           uint32
 	isnKnown            bool
 	parserPanic         bool   // a payload parser panicked on this connection; it was not read further
+	overlapConflict     bool   // a retransmission resent first bytes with different contents (stream.go)
 	clientBase          uint32 // sequence number of each side's first data byte, once known
 	serverBase          uint32
 	clientBaseKnown     bool

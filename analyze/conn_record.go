@@ -29,23 +29,26 @@ func (e *Engine) connRecord(c *conn) result.Record {
 	e.frameFields(&r, c.first, c.last, time.Unix(0, c.firstNs), time.Unix(0, c.lastNs), c.key.vlan())
 	r.Packets, r.Bytes = c.packets, c.bytes
 	e.nameConn(c, &r)
-	o := c.outcome()
-	m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
-	if c.quic != nil && v == rules.PortNotAllowed {
-		m, v = e.judge(r.Name, c.srv(), rules.TCP, r.Port, true, o) // HTTP/3 is HTTPS: the rule's TCP 443 allows it
-	}
-	e.describe(&r, m)
-	r.Verdict = v
-	if v == rules.Blocked || v == rules.Reset {
-		r.Stage = o.stage
-		if f := c.decidingFrame(o); f != r.LastFrame {
-			r.VerdictFrame = f
+	if !invalidName(&r) { // name_check.go: a name that is not a host name is not judged
+		o := c.outcome()
+		m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
+		if c.quic != nil && v == rules.PortNotAllowed {
+			m, v = e.judge(r.Name, c.srv(), rules.TCP, r.Port, true, o) // HTTP/3 is HTTPS: the rule's TCP 443 allows it
 		}
+		e.describe(&r, m)
+		r.Verdict = v
+		if v == rules.Blocked || v == rules.Reset {
+			r.Stage = o.stage
+			if f := c.decidingFrame(o); f != r.LastFrame {
+				r.VerdictFrame = f
+			}
+		}
+		r.Reason = reasonFor(v, &r, o)
 	}
-	r.Reason = reasonFor(v, &r, o)
 	if c.quic != nil {
 		c.quicFields(&r)
 	}
+	distrustOverlap(c, &r)
 	if c.parserPanic {
 		r.Warning = "a payload parser failed on this connection; its name may be missing"
 	}

@@ -103,7 +103,9 @@ func (e *Engine) evictOne() {
 
 // place files c on the expiry list its state calls for.
 func (e *Engine) place(c *conn) {
-	c.touchNs = e.clockNs
+	// Idle time counts from the capture set's latest time, or from this connection's own last packet when the
+	// run's clock has not caught up with it yet (a frame after a jump the clock waits to see confirmed).
+	c.touchNs = max(e.clockNs, c.lastNs)
 	switch {
 	case c.key.proto() == protoUDP:
 		e.udps.touch(c)

@@ -76,7 +76,10 @@ type dnsExchange struct {
 	rcode     uint16
 	answers   []string
 	cnames    []string
-	partial   bool
+	partial   bool // the capture cut the answer (snaplen)
+	badCounts bool // the answer ends before its header's counts say: false counts, not the capture's doing
+	// moreAnswers counts addresses and CNAME targets beyond maxRecordAnswers each, left out of the record
+	moreAnswers int
 }
 
 // parseDNS parses one message into m. It reports whether the message can be used (a message cut before its
@@ -95,7 +98,10 @@ func parseDNS(m *dnsmsg.Message, b []byte) (ok, panicked bool) {
 
 // exchangeMessage processes one DNS message this engine reports, seen from src to dst over proto. The
 // message's QR bit tells which side is the client, so an answer finds its query whatever the transport.
-func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan [2]uint16, ref frameRef, ts time.Time, wire int) {
+// cut says the capture holds less of the message than was sent (snaplen): a message that ends before its
+// header's counts do is then blamed on the capture, otherwise on its sender (false counts).
+func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan [2]uint16, ref frameRef, ts time.Time,
+	wire int, cut bool) {
 	m := &e.dns.msg
 	if ok, panicked := parseDNS(m, b); !ok {
 		if panicked {
@@ -110,6 +116,7 @@ func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan 
 	if m.Response {
 		k.client, k.server, k.clientPort, k.serverPort = dst.addr, src.addr, dst.port, src.port
 	}
+	e.learnFrom(m, k, ref)
 	x := e.dns.pending[k]
 	if x == nil && len(m.Questions) == 0 {
 		e.facts.undecodableDNS++ // cut before its question, and no query to pair it with
@@ -133,18 +140,24 @@ func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan 
 	if !m.Response || x.answered {
 		return
 	}
-	x.answered, x.rcode, x.partial = true, m.Rcode, m.Partial
+	x.answered, x.rcode = true, m.Rcode
+	x.partial = m.Partial && cut
+	x.badCounts = m.Partial && !cut
+	if x.badCounts {
+		e.facts.dnsFalseCounts++
+	}
 	for i := range m.Answers {
 		rr := &m.Answers[i]
 		switch {
-		case rr.Addr.IsValid():
+		case rr.Addr.IsValid() && len(x.answers) < maxRecordAnswers:
 			x.answers = append(x.answers, rr.Addr.String())
-		case rr.Target != "":
+		case rr.Addr.IsValid():
+			x.moreAnswers++
+		case rr.Target != "" && len(x.cnames) < maxRecordAnswers:
 			x.cnames = append(x.cnames, trimDot(rr.Target))
+		case rr.Target != "":
+			x.moreAnswers++
 		}
-	}
-	if m.Rcode == 0 && m.Opcode == 0 {
-		e.learnAnswer(k.client, m, ref)
 	}
 	delete(e.dns.pending, k)
 	e.dns.done.add(k)
@@ -152,27 +165,49 @@ func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan 
 }
 
 // learnMessage takes names from a successful answer in a DNS message another engine reports, sent from src
-// to dst over proto. Like the owner, it takes only the first answer of an exchange: a duplicated answer
-// changes nothing. What went wrong with the message is the owner's to count.
+// to dst over proto. Like the owner, it takes only the first answer after a query (learnFrom): a duplicated
+// answer changes nothing. What went wrong with the message is the owner's to count.
 func (e *Engine) learnMessage(b []byte, src, dst endpoint, proto uint8, ref frameRef) {
 	m := &e.dns.msg
-	if ok, _ := parseDNS(m, b); !ok || !m.Response {
+	if ok, _ := parseDNS(m, b); !ok {
 		return
 	}
-	client := dst.addr
-	k := dnsKey{client: client, server: src.addr, clientPort: dst.port, serverPort: src.port, proto: proto, id: m.ID}
-	if e.dns.learnt.has(k) {
+	k := dnsKey{client: src.addr, server: dst.addr, clientPort: src.port, serverPort: dst.port, proto: proto, id: m.ID}
+	if m.Response {
+		k.client, k.server, k.clientPort, k.serverPort = dst.addr, src.addr, dst.port, src.port
+	}
+	if !e.learnFrom(m, k, ref) {
 		return
 	}
-	e.dns.learnt.add(k)
-	if m.Rcode != 0 || m.Opcode != 0 || len(m.Questions) == 0 {
-		return
-	}
-	e.learnAnswer(client, m, ref)
-	l := lookup{client: client, name: strings.ToLower(trimDot(m.Questions[0].Name))}
+	l := lookup{client: k.client, name: strings.ToLower(trimDot(m.Questions[0].Name))}
 	e.dns.resolved.add(l)
 	e.releaseName(l)
 }
+
+// learnFrom learns names from message m of exchange k, the same way in every engine: from the first answer
+// after each query (a query reopens its key, so a query id reused on the same ports is learnt again), never
+// from a duplicated answer, and only from a successful lookup. The owner of an exchange and the engines that
+// read copies of it see the same messages in the same order, so they learn the same names whatever the
+// number of workers. It reports whether it learnt from m.
+func (e *Engine) learnFrom(m *dnsmsg.Message, k dnsKey, ref frameRef) bool {
+	if !m.Response {
+		e.dns.learnt.remove(k)
+		return false
+	}
+	if e.dns.learnt.has(k) {
+		return false
+	}
+	e.dns.learnt.add(k)
+	if m.Rcode != 0 || m.Opcode != 0 || len(m.Questions) == 0 {
+		return false
+	}
+	e.learnAnswer(k.client, m, ref)
+	return true
+}
+
+// maxRecordAnswers bounds the addresses, and separately the CNAME targets, a DNS record lists; the rest are
+// counted in its warning.
+const maxRecordAnswers = 64
 
 // trimDot drops one trailing dot, as names are compared without it.
 func trimDot(s string) string { return strings.TrimSuffix(s, ".") }

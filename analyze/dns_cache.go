@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -14,30 +15,105 @@ type hostKey struct {
 	client, server netip.Addr
 }
 
-// dnsCache remembers, per client and server address, the name the client asked for when a DNS answer gave it
-// that address. It is bounded: when full, the oldest entry is forgotten first.
-type dnsCache struct {
-	entries map[hostKey]nameEvidence
-	order   []hostKey // ring of insertion order for eviction
-	next    int
-	limit   int
+// dnsChain is the question and CNAME targets of one answer, shared by every address the answer gave: an
+// answer with many CNAMEs and many addresses is kept once, not once per address. refs counts the cache
+// entries that point to it, so its bytes are charged to the cache once and given back with its last entry.
+type dnsChain struct {
+	names []string // the question, then at most maxChainCNAMEs targets
+	more  int      // CNAME targets beyond maxChainCNAMEs, left out
+	bytes int
+	refs  int
 }
 
-func newDNSCache(limit int) *dnsCache {
-	return &dnsCache{entries: make(map[hostKey]nameEvidence), limit: limit}
-}
+// maxChainCNAMEs bounds the CNAME targets a chain keeps (resolvers give up after 8 to 16 links; an answer of
+// thousands is hostile). The rest are counted, and the record's dns_chain says how many were left out.
+const maxChainCNAMEs = 16
 
-func (c *dnsCache) put(k hostKey, ev nameEvidence) {
-	if _, ok := c.entries[k]; !ok {
-		if len(c.order) < c.limit {
-			c.order = append(c.order, k)
-		} else {
-			delete(c.entries, c.order[c.next])
-			c.order[c.next] = k
-			c.next = (c.next + 1) % c.limit
-		}
+// dnsEntryBytes is what one cache entry costs besides its chain: the map slot (two 24-byte addresses and the
+// evidence), its place in the eviction queue and the connection's copy of the evidence.
+const dnsEntryBytes = 160
+
+// dnsChainBytes is what a chain costs besides its names' bytes: the slice, the struct and a string header
+// per name.
+func dnsChainBytes(names []string) int {
+	n := 64 + 16*len(names)
+	for _, s := range names {
+		n += len(s)
 	}
+	return n
+}
+
+// DefaultMaxDNSBytes bounds the bytes one engine's DNS answer cache holds (entries and the chains they share).
+// Every engine reads every DNS answer, so every engine holds the same cache whatever the number of workers:
+// the bound is per engine, not split between them, and names come out the same for any --workers.
+const DefaultMaxDNSBytes = 32 << 20
+
+// dnsCache remembers, per client and server address, the name the client asked for when a DNS answer gave it
+// that address. It is bounded by entries and by bytes: when either is full, the oldest entries are forgotten
+// first (their insertion order; a refreshed entry keeps its place).
+type dnsCache struct {
+	entries  map[hostKey]nameEvidence
+	order    []hostKey // insertion order; order[head:] are live or stale keys
+	head     int
+	limit    int // entries
+	maxBytes int
+	bytes    int
+	evicted  uint64 // entries forgotten to make room
+}
+
+func newDNSCache(limit, maxBytes int) *dnsCache {
+	return &dnsCache{entries: make(map[hostKey]nameEvidence), limit: limit, maxBytes: maxBytes}
+}
+
+// put files ev under k. ev.chain must already be counted by the caller's newChain.
+func (c *dnsCache) put(k hostKey, ev nameEvidence) {
+	if old, ok := c.entries[k]; ok {
+		c.release(old.chain)
+	} else {
+		c.order = append(c.order, k)
+		c.bytes += dnsEntryBytes
+	}
+	c.hold(ev.chain)
 	c.entries[k] = ev
+	for len(c.entries) > c.limit || c.bytes > c.maxBytes && len(c.entries) > 1 {
+		c.evictOldest()
+	}
+	if c.head > 1024 && c.head > len(c.order)/2 {
+		c.order = append(c.order[:0:0], c.order[c.head:]...)
+		c.head = 0
+	}
+}
+
+func (c *dnsCache) hold(ch *dnsChain) {
+	if ch == nil {
+		return
+	}
+	if ch.refs == 0 {
+		c.bytes += ch.bytes
+	}
+	ch.refs++
+}
+
+func (c *dnsCache) release(ch *dnsChain) {
+	if ch == nil {
+		return
+	}
+	ch.refs--
+	if ch.refs == 0 {
+		c.bytes -= ch.bytes
+	}
+}
+
+func (c *dnsCache) evictOldest() {
+	k := c.order[c.head]
+	c.order[c.head] = hostKey{}
+	c.head++
+	if ev, ok := c.entries[k]; ok {
+		c.release(ev.chain)
+		delete(c.entries, k)
+		c.bytes -= dnsEntryBytes
+		c.evicted++
+	}
 }
 
 func (c *dnsCache) get(k hostKey) (nameEvidence, bool) {
@@ -46,33 +122,57 @@ func (c *dnsCache) get(k hostKey) (nameEvidence, bool) {
 }
 
 // learnAnswer files every address of a NOERROR answer to client under the question it asked, following the
-// CNAME chain so that a connection is named by the question, not by a CDN's target. The addresses of one
-// answer share its chain; a record that uses one spells it out (nameEvidence.dnsChain).
+// CNAME chain so that a connection is named by the question, not by a CDN's target. The chain is built once
+// per answer and shared by its addresses.
 func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef) {
 	if len(m.Questions) == 0 {
 		return
 	}
 	question := trimDot(m.Questions[0].Name)
-	var chain []string
+	var chain *dnsChain
 	for i := range m.Answers {
 		rr := &m.Answers[i]
 		if !rr.Addr.IsValid() {
 			continue
 		}
 		if chain == nil {
-			chain = append(chain, question)
-			for j := range m.Answers {
-				if t := m.Answers[j].Target; t != "" {
-					chain = append(chain, trimDot(t))
-				}
-			}
+			chain = newChain(question, m.Answers)
 		}
 		ev := nameEvidence{name: question, source: result.NameFromDNS, frame: ref.number, file: ref.file,
-			chain: chain, answer: rr.Addr, expiresNs: e.nowNs + int64(rr.TTL)*int64(time.Second)}
+			chain: chain, addr: rr.Addr, expiresNs: e.nowNs + int64(rr.TTL)*int64(time.Second)}
 		k := hostKey{client: client, server: rr.Addr.Unmap()}
 		if old, ok := e.names.get(k); ok {
 			ev = ev.withCandidates(old, e.nowNs)
 		}
 		e.names.put(k, ev)
 	}
+}
+
+// newChain builds the chain of an answer to question: the question and its CNAME targets, capped.
+func newChain(question string, answers []dnsmsg.RR) *dnsChain {
+	ch := &dnsChain{names: []string{question}}
+	for j := range answers {
+		if t := answers[j].Target; t != "" {
+			if len(ch.names) > maxChainCNAMEs {
+				ch.more++
+				continue
+			}
+			ch.names = append(ch.names, trimDot(t))
+		}
+	}
+	ch.bytes = dnsChainBytes(ch.names)
+	return ch
+}
+
+// dnsChainOf is the chain a record shows for a name from DNS: the question, the CNAME targets, the address.
+func (ev *nameEvidence) dnsChainOf() []string {
+	if ev.chain == nil {
+		return nil
+	}
+	out := make([]string, 0, len(ev.chain.names)+2)
+	out = append(out, ev.chain.names...)
+	if ev.chain.more > 0 {
+		out = append(out, fmt.Sprintf("… %d more", ev.chain.more))
+	}
+	return append(out, ev.addr.String())
 }

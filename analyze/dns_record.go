@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -83,8 +84,15 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 	if v == rules.Blocked {
 		r.Stage, r.Reason = o.stage, o.reason
 	}
-	if x.partial {
+	switch {
+	case x.partial:
 		r.Warning = "the answer was cut short in the capture (snaplen)"
+	case x.badCounts:
+		r.Warning = "the answer holds fewer records than its header counts (malformed by its sender, not cut by the capture)"
+	}
+	if x.moreAnswers > 0 {
+		r.Warning = joinWarning(r.Warning, fmt.Sprintf("%d more answer records (addresses and CNAMEs beyond the first %d of each) not listed",
+			x.moreAnswers, maxRecordAnswers))
 	}
 	return r
 }
@@ -102,4 +110,12 @@ func (e *Engine) releaseHeld(before time.Time) {
 	for _, r := range e.dns.held.expire(before) {
 		e.emit(&r)
 	}
+}
+
+// joinWarning appends w to a record's warning.
+func joinWarning(have, w string) string {
+	if have == "" {
+		return w
+	}
+	return have + "; " + w
 }

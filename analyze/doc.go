@@ -10,6 +10,7 @@
 // The run (one loop for files and live interfaces):
 //   - source.go: Source, the frame-source contract; Files; Hooks for what a caller does beside the analysis.
 //   - driver.go: Run; the read loop: frame counts, decoding, capture-time ticks, routing packets to lanes.
+//   - clock.go: capture time for expiry, which a lone frame far ahead of the others does not move.
 //   - lane.go: a lane runs one engine, inline or on a worker; batches and the one way to hand work over.
 //   - shard.go: which lane owns a flow (a hash of its endpoints), read from the frame without decoding.
 //   - merge.go, end.go: the worker lanes' records put back in the order one engine gives.
@@ -22,13 +23,16 @@
 //     analyze/quic), its state and outcome; quic_fallback.go: a blocked QUIC flow forgiven when the client
 //     reached the name over TCP.
 //   - conn.go, conn_table.go, key.go, lru.go: a connection, the table that finds it, its key, its expiry.
-//   - payload.go, stream.go, app.go: the first bytes of each side, and what the parsers read in them.
+//   - payload.go, stream.go, app.go: the first bytes of each side (overlaps keep the first copy), and what
+//     the parsers read in them.
 //   - dns.go, dns_udp.go, dns_tcp.go: DNS exchanges, over UDP and over TCP (and copies of other lanes' DNS).
-//   - dns_cache.go: the client+address → name cache filled by DNS answers.
+//   - dns_cache.go: the client+address → name cache filled by DNS answers, bounded in entries and bytes.
 //   - dns_held.go, dns_record.go: failed lookups held back for a retry, and the record of an exchange.
 //   - names.go: a connection's one name, from its payload or the DNS cache.
+//   - name_check.go: names that are not host names, or were sent in two spellings, are not trusted.
 //   - conn_record.go, verdict.go: the record of a connection, its outcome and its verdict.
 //   - summary.go, facts.go: the per-requirement summary and the capture facts.
+//   - unlisted.go, sketch.go: the capped list of unlisted names, and the estimate of how many there were.
 //
 // Adding a protocol: per-packet handling of a UDP protocol goes in its own file, called from Engine.udp
 // (udp.go) the way DNS is (dns_udp.go); reading the server's side of a TCP connection goes through

@@ -58,10 +58,9 @@ type driver struct {
 	dec     *decode.Decoder
 	pkt     decode.Packet
 	seq     uint64
-	now     time.Time
-	nowNs   int64 // now and the last sweep in Unix nanoseconds: compared for every packet
-	sweepNs int64
-	firstNs int64 // facts.first and facts.last in Unix nanoseconds
+	clock   captureClock // capture time for expiry: lone frames far ahead do not move it
+	sweepNs int64        // the last sweep in Unix nanoseconds: compared for every packet
+	firstNs int64        // facts.first and facts.last in Unix nanoseconds
 	lastNs  int64
 	facts   engineFacts // frame-level counts
 }
@@ -130,7 +129,7 @@ func (d *driver) frame(f *capture.Frame) {
 			p = &d.pkt
 		}
 		if decodeFrame(d.dec, f, p, &d.facts) {
-			l.put(itemPacket, d.seq, d.nowNs, f, p)
+			l.put(itemPacket, d.seq, d.clock.nowNs, f, p)
 		}
 		return
 	}
@@ -150,9 +149,9 @@ func (d *driver) route(id *flowID, f *capture.Frame, p *decode.Packet) {
 	owner, dns := d.owner(id.hash()), id.dns()
 	for i, l := range d.lanes {
 		if i == owner {
-			l.put(itemPacket, d.seq, d.nowNs, f, p)
+			l.put(itemPacket, d.seq, d.clock.nowNs, f, p)
 		} else if dns {
-			l.put(itemDNSCopy, d.seq, d.nowNs, f, p)
+			l.put(itemDNSCopy, d.seq, d.clock.nowNs, f, p)
 		}
 	}
 }
@@ -193,15 +192,13 @@ func (d *driver) countFrame(f *capture.Frame, ns int64) {
 // tick moves capture time to ts (ns in Unix nanoseconds) if later, and tells every lane to sweep when it has
 // moved a second since the last sweep; key places what the sweep finishes among the other records.
 func (d *driver) tick(ts time.Time, ns int64, key batchKey) {
-	if ns > d.nowNs {
-		d.now, d.nowNs = ts, ns
-	}
-	if d.nowNs-d.sweepNs < int64(time.Second) && d.sweepNs != 0 {
+	d.clock.observe(ts, ns)
+	if d.clock.nowNs-d.sweepNs < int64(time.Second) && d.sweepNs != 0 {
 		return
 	}
-	d.sweepNs = d.nowNs
+	d.sweepNs = d.clock.nowNs
 	for _, l := range d.lanes {
-		l.tick(key, d.now)
+		l.tick(key, d.clock.now)
 	}
 }
 
@@ -259,6 +256,12 @@ func (d *driver) summarize(facts result.CaptureFacts) error {
 	e.facts.first, e.facts.last = d.facts.first, d.facts.last
 	e.facts.truncated += d.facts.truncated
 	e.facts.undecodable += d.facts.undecodable
+	d.clock.end()
+	e.facts.timeJumps = d.clock.jumps
+	e.facts.frags = d.dec.Stats()
+	for _, l := range d.lanes {
+		e.facts.addFragStats(l.dec.Stats())
+	}
 	s := e.summary(facts)
 	if err := d.sink.Summary(&s); err != nil {
 		return fmt.Errorf("write summary: %w", err)

@@ -25,6 +25,7 @@ type Options struct {
 
 	MaxConnections int // connections tracked at once; the oldest idle are evicted first (DefaultMaxConnections)
 	MaxDNSNames    int // (client, address) → name entries remembered from DNS answers (DefaultMaxDNSNames)
+	MaxDNSBytes    int // bytes of those entries and the chains they share, per engine (DefaultMaxDNSBytes)
 	MaxHeldDNS     int // failed lookups held back until the end to see whether a retry succeeded (default 65,536)
 	MaxStreamBytes int // client bytes buffered per connection to read a name (default 16 KiB + headers)
 
@@ -56,6 +57,7 @@ func (o *Options) setDefaults() {
 	}
 	def(&o.MaxConnections, DefaultMaxConnections)
 	def(&o.MaxDNSNames, DefaultMaxDNSNames)
+	def(&o.MaxDNSBytes, DefaultMaxDNSBytes)
 	def(&o.MaxHeldDNS, 1<<16)
 	def(&o.MaxStreamBytes, tlshello.MaxStream)
 	defDur(&o.HalfOpenTimeout, 130*time.Second)
@@ -106,7 +108,8 @@ type Engine struct {
 	// Time, records and counts.
 
 	now, lastSweep time.Time
-	nowNs          int64 // now in Unix nanoseconds (math.MinInt64 before the first packet)
+	nowNs          int64        // now in Unix nanoseconds (math.MinInt64 before the first packet)
+	clock          captureClock // the frames' times, for an engine fed by Packet (Run keeps its own)
 	// clockNs is the latest capture time of the whole capture set at the packet being processed: what a
 	// connection's idle time counts from (conn.touchNs). It is the same for any number of engines, where nowNs
 	// is an engine's own, so expiry, and with it the order of records, does not depend on how the flows were
@@ -132,6 +135,11 @@ type engineFacts struct {
 	evicted        uint64
 	duplicates     uint64
 	panics         uint64
+	dnsFalseCounts uint64
+	overlaps       uint64
+	gapsOverCap    uint64
+	timeJumps      uint64
+	frags          decode.Stats
 	connections    int
 	dnsExchanges   int
 	oneSided       int
@@ -150,6 +158,16 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 	f.duplicates += o.duplicates
 	f.truncated += o.truncated
 	f.undecodable += o.undecodable
+	f.dnsFalseCounts += o.dnsFalseCounts
+	f.overlaps += o.overlaps
+	f.gapsOverCap += o.gapsOverCap
+}
+
+// addFragStats adds a decoder's fragment counts.
+func (f *engineFacts) addFragStats(s decode.Stats) {
+	f.frags.FragmentsDropped += s.FragmentsDropped
+	f.frags.Reassembled += s.Reassembled
+	f.frags.FragmentsHeld += s.FragmentsHeld
 }
 
 // New returns an engine that reports to sink.
@@ -166,7 +184,7 @@ func New(opts Options, sink result.Sink) (*Engine, error) {
 		byTuple:    make(map[flowKey]*conn),
 		pool:       bufPool{maxFree: 256},
 		serverPool: bufPool{maxFree: 256},
-		names:      newDNSCache(opts.MaxDNSNames),
+		names:      newDNSCache(opts.MaxDNSNames, opts.MaxDNSBytes),
 		dns:        newDNSState(opts.MaxDNSNames),
 		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
 		reached:    tcpReached{limit: opts.MaxDNSNames},
@@ -201,8 +219,7 @@ func (e *Engine) Tracked() int { return len(e.conns) }
 func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
 	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
-	e.advanceTo(ts, ns)
-	e.clockNs = max(e.clockNs, e.nowNs)
+	e.clockNs = max(e.clockNs, e.nowNs) // under Run, the lane has set it from the run's clock already
 	switch p.IPProto {
 	case protoTCP:
 		e.tcp(p, ref, ts, ns, f.WireLen)
@@ -214,7 +231,6 @@ func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
 // dnsCopy reads a copy of a DNS packet numbered seq that another engine owns: this engine only learns names
 // from it.
 func (e *Engine) dnsCopy(seq uint64, f *capture.Frame, p *decode.Packet) {
-	e.advanceTo(f.Timestamp, f.Timestamp.UnixNano())
 	e.learnDNS(p, frameRef{file: f.File, number: f.Number, seq: seq})
 }
 
@@ -232,15 +248,19 @@ func (e *Engine) count(f *capture.Frame, p *decode.Packet) {
 	}
 }
 
-// sweepIfDue sweeps when capture time has moved a second or more since the last sweep.
+// sweepIfDue moves capture time by a frame at ts (a lone frame far ahead does not move it) and sweeps when
+// it has moved a second or more since the last sweep.
 func (e *Engine) sweepIfDue(ts time.Time) {
-	e.advanceTo(ts, ts.UnixNano())
+	e.clock.observe(ts, ts.UnixNano())
+	e.advanceTo(e.clock.now, e.clock.nowNs)
 	if e.now.Sub(e.lastSweep) >= time.Second {
 		e.sweep(e.now)
 	}
 }
 
-// advanceTo moves capture time forward to ts (ns in Unix nanoseconds); time never goes back.
+// advanceTo moves capture time forward to ts (ns in Unix nanoseconds); time never goes back. Only the clock
+// moves it (sweepIfDue here, the driver's ticks under Run), never a packet by itself: a frame far ahead of the
+// others must not expire what is open (clock.go).
 func (e *Engine) advanceTo(ts time.Time, ns int64) {
 	if ns > e.nowNs {
 		e.now, e.nowNs = ts, ns
@@ -267,6 +287,8 @@ func (e *Engine) sweep(now time.Time) {
 // knows of the input (files, link types, warnings, interface drops); the engine adds its own counts.
 func (e *Engine) Finish(facts result.CaptureFacts) error {
 	e.flush(batchKey{})
+	e.clock.end()
+	e.facts.timeJumps = e.clock.jumps
 	if err := writeEnd([]*Engine{e}, e.sink); err != nil && e.err == nil {
 		e.err = err
 	}

@@ -13,20 +13,14 @@ type nameEvidence struct {
 	source result.NameSource
 	frame  uint64
 	file   int
-	chain  []string   // from DNS: the question and the CNAMEs, shared by every address of the answer
-	answer netip.Addr // from DNS: the address the answer gave, as it gave it
+	chain  *dnsChain  // for a name from DNS: the answer's question and CNAMEs, shared with its other addresses
+	addr   netip.Addr // for a name from DNS: the address the answer gave
 
 	// For a name from DNS: when the answer's TTL ran out (Unix nanoseconds, capture time), and the names this
 	// client had resolved to the same address while their answers were fresh, this one last (at most
 	// maxNameCandidates; nil when it was the only one).
 	expiresNs  int64
 	candidates []string
-}
-
-// dnsChain is the evidence of a name from DNS, as a record shows it: the question, the CNAMEs, the address.
-// It is built only for a record, not for every address an answer gives.
-func (ev *nameEvidence) dnsChain() []string {
-	return append(ev.chain[:len(ev.chain):len(ev.chain)], ev.answer.String())
 }
 
 // maxNameCandidates bounds the names kept for an address several names resolved to.
@@ -92,7 +86,7 @@ func (e *Engine) nameConn(c *conn, r *result.Record) {
 		r.Name, r.NameSource, r.NameFrame = a.connectHost, result.NameFromConnect, a.connectFrame
 	case c.name != nil && !r.ViaProxy:
 		r.Name, r.NameSource, r.NameFrame = c.name.name, c.name.source, c.name.frame
-		r.DNSChain = c.name.dnsChain()
+		r.DNSChain = c.name.dnsChainOf()
 		r.NameConfidence = c.name.confidence(c.firstNs)
 		if r.NameConfidence == result.ConfidenceAmbiguous {
 			r.NameCandidates = c.name.candidates

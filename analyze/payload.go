@@ -33,7 +33,8 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 			rx.client.start(p.Seq + 1)
 			return
 		}
-		rx.client.add(p.Seq, p.Payload, &e.pool)
+		conflict, overflow := rx.client.add(p.Seq, p.Payload, &e.pool)
+		e.noteStream(c, conflict, overflow)
 		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
 			rx.client.release(&e.pool)
 		}
@@ -41,7 +42,7 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 		if !c.app.wantsServer() || rx.server.limit == 0 {
 			return
 		}
-		rx.server.add(p.Seq, p.Payload, &e.serverPool)
+		_, _ = rx.server.add(p.Seq, p.Payload, &e.serverPool) // the server's bytes name nothing
 		if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
 			rx.server.release(&e.serverPool)
 			if c.app.httpStatus != 0 {
@@ -114,3 +115,15 @@ const maxFreeStreams = 256
 
 // serverStreamBytes is how much of the server's first answer is kept: enough for a status line.
 const serverStreamBytes = 1024
+
+// noteStream counts what reassembling the client's first bytes ran into: a resend with other contents
+// (flagged on the connection) and a stream in more pieces than the reassembly keeps.
+func (e *Engine) noteStream(c *conn, conflict, overflow bool) {
+	if conflict {
+		e.facts.overlaps++
+		c.overlapConflict = true
+	}
+	if overflow {
+		e.facts.gapsOverCap++
+	}
+}

@@ -11,6 +11,8 @@ type firstBytes struct {
 	base  uint32 // sequence number of the first data byte
 	known bool   // base is set
 	limit int    // cap on buf
+	// overflowed: a segment was dropped because the stream had maxSpans pieces already (counted once)
+	overflowed bool
 }
 
 // span is a half-open range [lo, hi) of stream offsets.
@@ -29,9 +31,15 @@ func (s *firstBytes) start(seq uint32) {
 
 // add stores a segment that began at seq. captured is the payload bytes present in the capture; wireLen is the
 // payload length on the wire, so a snaplen-cut segment leaves a hole after its captured part.
-func (s *firstBytes) add(seq uint32, captured []byte, pool *bufPool) {
+//
+// Bytes already held are never overwritten: when segments overlap, the first copy is kept, as most receiving
+// stacks deliver it (and as Suricata and Zeek reassemble by default). conflict reports that the segment resent
+// held bytes with different contents (an evasion: the capture and the server may read different names).
+// overflow reports, once per stream, that the segment was dropped because the stream already had maxSpans
+// disjoint pieces.
+func (s *firstBytes) add(seq uint32, captured []byte, pool *bufPool) (conflict, overflow bool) {
 	if len(captured) == 0 {
-		return
+		return false, false
 	}
 	if !s.known {
 		s.start(seq)
@@ -39,13 +47,13 @@ func (s *firstBytes) add(seq uint32, captured []byte, pool *bufPool) {
 	off := int(int32(seq - s.base))
 	if off < 0 { // part before the stream start: a retransmission or a segment before a mid-stream start
 		if -off >= len(captured) {
-			return
+			return false, false
 		}
 		captured = captured[-off:]
 		off = 0
 	}
 	if off >= s.limit {
-		return
+		return false, false
 	}
 	end := off + len(captured)
 	if end > s.limit {
@@ -55,16 +63,62 @@ func (s *firstBytes) add(seq uint32, captured []byte, pool *bufPool) {
 	if s.buf == nil {
 		s.buf = pool.get(s.limit)
 	}
-	if !s.insert(off, end) {
-		return
+	if !s.fits(off, end) {
+		overflow = !s.overflowed
+		s.overflowed = true
+		return false, overflow
 	}
 	if end > len(s.buf) {
 		s.buf = s.buf[:end]
 	}
-	copy(s.buf[off:end], captured)
+	conflict = s.fill(off, end, captured)
+	s.insert(off, end)
+	return conflict, false
 }
 
-// insert records [lo, hi) as received, merging touching spans. It reports false when the span table is full.
+// fill writes the bytes of [off, end) that no span holds yet from captured (which starts at off), and reports
+// whether the bytes spans already hold differ from captured's.
+func (s *firstBytes) fill(off, end int, captured []byte) (conflict bool) {
+	pos := off
+	for i := 0; i < s.n && pos < end; i++ {
+		sp := s.spans[i]
+		if sp.hi <= pos {
+			continue
+		}
+		if sp.lo >= end {
+			break
+		}
+		if sp.lo > pos {
+			copy(s.buf[pos:sp.lo], captured[pos-off:sp.lo-off])
+			pos = sp.lo
+		}
+		hi := min(sp.hi, end)
+		if string(s.buf[pos:hi]) != string(captured[pos-off:hi-off]) {
+			conflict = true
+		}
+		pos = hi
+	}
+	if pos < end {
+		copy(s.buf[pos:end], captured[pos-off:])
+	}
+	return conflict
+}
+
+// fits reports whether [lo, hi) can be recorded: it touches a span already held, or the table has room.
+func (s *firstBytes) fits(lo, hi int) bool {
+	if s.n < maxSpans {
+		return true
+	}
+	for i := 0; i < s.n; i++ {
+		if s.spans[i].hi >= lo && s.spans[i].lo <= hi {
+			return true
+		}
+	}
+	return false
+}
+
+// insert records [lo, hi) as received, merging touching spans. It reports false when the span table is full
+// (add checks fits first).
 func (s *firstBytes) insert(lo, hi int) bool {
 	i := 0
 	for i < s.n && s.spans[i].hi < lo {

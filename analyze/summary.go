@@ -11,7 +11,10 @@ import (
 	"github.com/intunecap/intunecap/rules"
 )
 
-// maxUnlistedNames bounds the distinct unlisted names counted; past it, further names are counted together.
+// maxUnlistedNames bounds the distinct unlisted names listed with their counts. Past it the list keeps the
+// lexicographically smallest names (unlistedSet): a choice that does not depend on the order records come in,
+// so the list is the same for any number of workers, and the counts of the names kept are exact. The records
+// of the names left out are counted, and the distinct names estimated.
 const maxUnlistedNames = 10000
 
 // maxNamesPerRule bounds the example names kept per requirement row.
@@ -25,8 +28,7 @@ type statsAgg struct {
 	keys     map[string]*rules.Rule
 	keyOf    map[*rules.Rule]string // the inverse of keys: a record's rule_key without building the string
 	verdicts map[string]int
-	unlisted map[string]int
-	overflow int
+	unlisted unlistedSet
 	failing  int
 	proxies  *proxies.Tally
 }
@@ -43,7 +45,7 @@ func newStatsAgg(t *rules.Table, failOn []rules.Verdict) *statsAgg {
 		failOn:   make(map[rules.Verdict]bool),
 		byRule:   make(map[*rules.Rule]*ruleAgg),
 		verdicts: make(map[string]int),
-		unlisted: make(map[string]int),
+		unlisted: newUnlistedSet(maxUnlistedNames),
 		keys:     make(map[string]*rules.Rule, len(t.Rules)),
 		proxies:  proxies.New(),
 		keyOf:    make(map[*rules.Rule]string, len(t.Rules)),
@@ -71,11 +73,7 @@ func (s *statsAgg) add(r *result.Record) {
 		s.failing++
 	}
 	if r.Verdict == rules.Unlisted {
-		if _, ok := s.unlisted[r.Name]; ok || len(s.unlisted) < maxUnlistedNames {
-			s.unlisted[r.Name]++
-		} else {
-			s.overflow++
-		}
+		s.unlisted.add(r.Name, 1)
 	}
 	if r.RuleKey == "" {
 		return
@@ -151,15 +149,8 @@ func (s *statsAgg) merge(o *statsAgg) {
 		s.verdicts[v] += n
 	}
 	s.failing += o.failing
-	s.overflow += o.overflow
 	s.proxies.Merge(o.proxies)
-	for name, n := range o.unlisted {
-		if _, ok := s.unlisted[name]; ok || len(s.unlisted) < maxUnlistedNames {
-			s.unlisted[name] += n
-		} else {
-			s.overflow += n
-		}
-	}
+	s.unlisted.merge(&o.unlisted)
 	for rule, oa := range o.byRule {
 		a := s.byRule[rule]
 		if a == nil {
@@ -196,8 +187,12 @@ func (e *Engine) summary(facts result.CaptureFacts) result.Summary {
 	for _, rule := range s.table.Rules {
 		out.Rules = append(out.Rules, ruleSummary(rule, s.byRule[rule]))
 	}
-	for name, n := range s.unlisted {
+	for name, n := range s.unlisted.counts {
 		out.Unlisted = append(out.Unlisted, result.NameCount{Name: name, Count: n})
+	}
+	if n, estimated := s.unlisted.distinct(); estimated { // else every name is in the list, which says it all
+		out.UnlistedNames, out.UnlistedNamesEstimated = n, true
+		out.UnlistedOmitted = s.unlisted.omitted
 	}
 	slices.SortFunc(out.Unlisted, func(a, b result.NameCount) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
@@ -292,6 +287,10 @@ func (e *Engine) captureFacts(f result.CaptureFacts) result.CaptureFacts {
 	q.OneSided, q.MidStream = ef.oneSided, ef.midstream
 	q.Evicted, q.ParserPanics = ef.evicted, ef.panics
 	q.Duplicates, q.UndecodableDNS = ef.duplicates, ef.undecodableDNS
+	q.TimeJumps = ef.timeJumps
+	q.FragmentsDropped, q.FragmentsReassembled = ef.frags.FragmentsDropped, ef.frags.Reassembled
+	q.OverlapConflicts, q.StreamGapsOverCap = ef.overlaps, ef.gapsOverCap
+	q.DNSFalseCounts, q.DNSNamesEvicted = ef.dnsFalseCounts, e.names.evicted
 	if f.Files == nil {
 		f.Files = []string{}
 	}

@@ -272,9 +272,10 @@ func (h *htmlWriter) issuerList() []result.NameCount {
 	return out
 }
 
-// qualityRows lists every capture-quality counter, zero or not, so a clean capture is visibly clean.
+// qualityRows lists every capture-quality counter, zero or not, so a clean capture is visibly clean, then
+// the rare ones that are not zero.
 func qualityRows(q *result.Quality) []qualityRow {
-	return []qualityRow{
+	return append([]qualityRow{
 		{"truncated packets", q.Truncated, "cut by the snapshot length; names may be missing"},
 		{"undecodable packets", q.Undecodable, "not IP, or malformed headers"},
 		{"undecodable DNS", q.UndecodableDNS, "port-53 payloads that are not DNS, or cut before the question"},
@@ -284,7 +285,7 @@ func qualityRows(q *result.Quality) []qualityRow {
 		{"duplicate packets", q.Duplicates, "the same packet seen twice, counted once"},
 		{"interface drops", q.InterfaceDrops, "lost by the capturing interface"},
 		{"parser panics", q.ParserPanics, "recovered; the connection was marked"},
-	}
+	}, rareQualityRows(q)...)
 }
 
 // spanText renders a capture's duration for people: "5 min 0.5 s".

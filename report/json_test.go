@@ -28,10 +28,18 @@ func jsonString(s string) string {
 	return b.String()
 }
 
-// jsonRecord is r as it reads back from JSON.
+// jsonRecord is r as it reads back from JSON: the record writer escapes bytes that are not UTF-8 reversibly
+// (\xNN) instead of turning them into U+FFFD.
 func jsonRecord(r result.Record) result.Record {
-	r.Name, r.Reason = jsonString(r.Name), jsonString(r.Reason)
+	r.Name, r.Reason = recordString(r.Name), recordString(r.Reason)
 	return r
+}
+
+func recordString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return escapeInvalidUTF8(s)
 }
 
 func TestJSONLRoundTrip(t *testing.T) {

@@ -85,6 +85,9 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	b = optStrings(b, `,"answers":`, r.Answers)
 	b = optStrings(b, `,"cnames":`, r.CNAMEs)
 	b = optString(b, `,"warning":`, r.Warning)
+	if r.OverlapConflict {
+		b = append(b, `,"overlap_conflict":true`...)
+	}
 	return append(b, '}'), true
 }
 
@@ -115,7 +118,13 @@ func optStrings(b []byte, key string, ss []string) []byte {
 // appendJSONString appends s quoted. Printable ASCII other than the quote and backslash is copied; a string with
 // anything else (rare in names: escapes, invalid UTF-8, U+2028) is left to encoding/json, so the escaping is
 // always exactly its own.
+//
+// A string that is not valid UTF-8 is not left to encoding/json, which would turn each bad byte into U+FFFD and
+// lose it: it is first escaped reversibly (escapeInvalidUTF8), see docs/report.md.
 func appendJSONString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		s = escapeInvalidUTF8(s)
+	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
 			var q bytes.Buffer
@@ -145,4 +154,25 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
+}
+
+// escapeInvalidUTF8 writes a string holding bytes that are not UTF-8 so that every byte can be read back: each
+// such byte as the four characters \xNN (lower-case hex), each backslash doubled, valid characters as they are.
+// The engine already escapes names from packets this way (with a reason saying so); this catches any other
+// string field.
+func escapeInvalidUTF8(s string) string {
+	b := make([]byte, 0, len(s)+16)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, '\\', 'x', "0123456789abcdef"[s[i]>>4], "0123456789abcdef"[s[i]&15])
+		case s[i] == '\\':
+			b = append(b, '\\', '\\')
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(b)
 }

@@ -68,11 +68,27 @@ func TestRecordJSONMatchesEncodingJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, ok := appendRecordJSON(nil, &r)
-		if !ok || !bytes.Equal(append(got, '\n'), want.Bytes()) {
-			t.Fatalf("record %d:\n got %s\nwant %s", i, got, want.Bytes())
+		// The one intended difference: bytes that are not UTF-8 are escaped reversibly, not made U+FFFD.
+		wantBytes := bytes.ReplaceAll(want.Bytes(), []byte(`bad\ufffd`), []byte(`bad\\xff`))
+		if !ok || !bytes.Equal(append(got, '\n'), wantBytes) {
+			t.Fatalf("record %d:\n got %s\nwant %s", i, got, wantBytes)
 		}
 	}
 	if _, ok := appendRecordJSON(nil, &result.Record{Duration: math.NaN()}); ok {
 		t.Error("a NaN duration was encoded")
+	}
+}
+
+func TestJSONStringEscapesInvalidUTF8(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"ok", `"ok"`},
+		{"a\\b", `"a\\b"`}, // valid: as encoding/json writes it
+		{"bad\xff", `"bad\\xff"`},
+		{"x\\y\xc3", `"x\\\\y\\xc3"`}, // invalid: the backslash doubled too, so \xNN reads back unambiguously
+		{"caf\u00e9\xfe", `"café\\xfe"`},
+	} {
+		if got := string(appendJSONString(nil, tt.in)); got != tt.want {
+			t.Errorf("%q: got %s, want %s", tt.in, got, tt.want)
+		}
 	}
 }

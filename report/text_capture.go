@@ -53,6 +53,7 @@ func (t *textWriter) renderQuality(b *bytes.Buffer, c *result.CaptureFacts) {
 	tb.add("", "duplicate packets", u64(q.Duplicates), "the same packet seen twice, counted once")
 	tb.add("", "interface drops", u64(q.InterfaceDrops), "lost by the capturing interface")
 	tb.add("", "parser panics", u64(q.ParserPanics), "recovered; the connection was marked")
+	addRare(&tb, q)
 	tb.render(b, t.opts.Color)
 	if len(c.Warnings) == 0 {
 		b.WriteString("  input problems: none\n")
@@ -172,4 +173,30 @@ func (t *textWriter) verdictColor(v rules.Verdict) string {
 		return colorYellow
 	}
 	return ""
+}
+
+// addRare adds the counters of rare or hostile conditions, each only when it is not zero.
+func addRare(tb *table, q *result.Quality) {
+	for _, row := range rareQualityRows(q) {
+		tb.add("", row.Name, u64(row.N), row.Meaning)
+	}
+}
+
+// rareQualityRows are the counters of rare or hostile conditions that are not zero: the text and HTML
+// reports list them after the counters they always show.
+func rareQualityRows(q *result.Quality) []qualityRow {
+	var out []qualityRow
+	for _, row := range []qualityRow{
+		{"time jumps", q.TimeJumps, "lone far-future timestamps; they expired nothing"},
+		{"fragments dropped", q.FragmentsDropped, "incomplete IPv4 datagrams lost; names may be missing"},
+		{"overlap conflicts", q.OverlapConflicts, "retransmissions with other bytes; first copy kept"},
+		{"stream gaps over cap", q.StreamGapsOverCap, "first bytes in too many pieces; names may be missing"},
+		{"DNS false counts", q.DNSFalseCounts, "answers holding fewer records than their header says"},
+		{"DNS names evicted", q.DNSNamesEvicted, "forgotten under the DNS cache caps; names may be missing"},
+	} {
+		if row.N != 0 {
+			out = append(out, row)
+		}
+	}
+	return out
 }

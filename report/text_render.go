@@ -26,7 +26,7 @@ func (t *textWriter) render(b *bytes.Buffer, s *result.Summary) {
 	}
 	t.renderFailing(b, s.Rules)
 	t.renderProblems(b)
-	t.renderUnlisted(b, s.Unlisted, s.UnlistedCoverage)
+	t.renderUnlisted(b, s)
 	renderProxies(b, s, t.opts.Color)
 	t.renderRules(b, s.Rules)
 	renderDevices(b, s, t.opts.Color)
@@ -163,7 +163,9 @@ func problemOrder(groups map[string]*group) []string {
 
 // renderUnlisted lists Microsoft-looking names no requirement covers, most frequent first, and how many of
 // them another built-in table lists.
-func (t *textWriter) renderUnlisted(b *bytes.Buffer, names []result.NameCount, cov *result.Coverage) {
+// Past the engine's cap on the list, the rest is said from the summary's totals (an estimate of the names).
+func (t *textWriter) renderUnlisted(b *bytes.Buffer, s *result.Summary) {
+	names, cov := s.Unlisted, s.UnlistedCoverage
 	if len(names) == 0 {
 		return
 	}
@@ -190,7 +192,18 @@ func (t *textWriter) renderUnlisted(b *bytes.Buffer, names []result.NameCount, c
 		for _, n := range rest {
 			total += n.Count
 		}
-		fmt.Fprintf(b, "  … and %s, seen %s\n", plural(len(rest), "more name"), plural(total, "time"))
+		if !s.UnlistedNamesEstimated {
+			fmt.Fprintf(b, "  … and %s, seen %s\n", plural(len(rest), "more name"), plural(total, "time"))
+		}
+	}
+	if s.UnlistedNamesEstimated {
+		shown := min(len(sorted), maxUnlisted)
+		total := s.UnlistedOmitted
+		for _, n := range sorted[shown:] {
+			total += n.Count
+		}
+		fmt.Fprintf(b, "  … and about %s (estimated; at least %d), seen %s\n",
+			plural(max(s.UnlistedNames-shown, len(sorted)-shown+1), "more name"), len(sorted)-shown+1, plural(total, "time"))
 	}
 }
 

@@ -60,6 +60,10 @@ type Record struct {
 	CNAMEs  []string `json:"cnames,omitempty"`  // CNAME chain, in order
 	Warning string   `json:"warning,omitempty"` // e.g. a failed AAAA beside a good A for the same name
 
+	// OverlapConflict: TCP retransmissions resent the client's first bytes (where the name is read) with
+	// different contents; the first copy was read, and the verdict is never allowed on that name.
+	OverlapConflict bool `json:"overlap_conflict,omitempty"`
+
 	// Order is the capture position of the record's first packet. It is not written out: engines and the
 	// merger sort by it so that records come out in capture order whatever the number of workers.
 	Order uint64 `json:"-"`
@@ -114,6 +118,28 @@ type Quality struct {
 	Duplicates     uint64 `json:"duplicate_packets"`     // same packet seen twice (pktmon layers)
 	ParserPanics   uint64 `json:"parser_panics"`         // recovered; the connection was marked
 	InterfaceDrops uint64 `json:"interface_drops"`       // from pcapng statistics blocks or libpcap
+
+	// The counts below are left out when zero.
+
+	// TimeJumps counts frames far ahead of the frames on both sides of them: they did not move the clock that
+	// expires connections.
+	TimeJumps uint64 `json:"time_jumps,omitempty"`
+	// FragmentsDropped counts incomplete IPv4 datagrams given up (timeout, the 4,096-datagram or 4 MiB cap,
+	// inconsistent fragments); FragmentsReassembled the datagrams rebuilt from fragments.
+	FragmentsDropped     uint64 `json:"fragments_dropped,omitempty"`
+	FragmentsReassembled uint64 `json:"fragments_reassembled,omitempty"`
+	// OverlapConflicts counts TCP segments that resent bytes already seen with different contents (the first
+	// copy is kept; the connection's record has overlap_conflict).
+	OverlapConflicts uint64 `json:"overlap_conflicts,omitempty"`
+	// StreamGapsOverCap counts connections whose first bytes came in more pieces with holes between them than
+	// the reassembly keeps (16): later pieces were dropped, and a name in them was not read.
+	StreamGapsOverCap uint64 `json:"stream_gaps_over_cap,omitempty"`
+	// DNSFalseCounts counts DNS answers that hold fewer records than their header counts, though the capture
+	// holds every byte sent (malformed by the sender, not cut by snaplen).
+	DNSFalseCounts uint64 `json:"dns_false_counts,omitempty"`
+	// DNSNamesEvicted counts (client, address) → name entries from DNS answers forgotten under the cache's caps;
+	// a later connection to such an address may go unnamed.
+	DNSNamesEvicted uint64 `json:"dns_names_evicted,omitempty"`
 }
 
 // Summary is the per-requirement view and the capture facts, written after every record.
@@ -124,6 +150,14 @@ type Summary struct {
 	Unlisted []NameCount    `json:"unlisted"`
 	Failing  int            `json:"failing"` // records whose verdict is in --fail-on
 	Capture  CaptureFacts   `json:"capture"`
+
+	// Past its cap (10,000 names) Unlisted keeps the alphabetically first names, with exact counts; then
+	// UnlistedNames estimates how many distinct unlisted names the records had (a sketch; never fewer than those
+	// listed plus one), UnlistedNamesEstimated is set, and UnlistedOmitted counts the records of the names left
+	// out. Below the cap all three are zero: the list is whole.
+	UnlistedNames          int  `json:"unlisted_names,omitempty"`
+	UnlistedNamesEstimated bool `json:"unlisted_names_estimated,omitempty"`
+	UnlistedOmitted        int  `json:"unlisted_omitted_records,omitempty"`
 
 	// UnlistedFailing counts records to unlisted Microsoft names that the network blocked or reset (judged from
 	// their state, proxy status and rcode, as for listed names) and whose failure is in --fail-on. They count

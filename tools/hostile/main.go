@@ -4,6 +4,7 @@
 //	/usr/bin/time -v intunecap analyze DIR/pcap-2gib-frame.pcap.gz   # "Maximum resident set size"
 //	intunecap analyze DIR/rotated/*.pcap
 //	intunecap rules check DIR/rules-one-line.json DIR/rules-alias-fanout.yaml
+//	/usr/bin/time -v intunecap analyze --workers 2 DIR/dns-cname-bomb.pcap.gz
 //
 // The files are a few megabytes in all; the tests make the same files at run time.
 package main
@@ -34,7 +35,8 @@ func run(dir string) error {
 	if err := os.MkdirAll(rotated, 0o755); err != nil {
 		return err
 	}
-	for _, c := range append(hostile.Cases(), hostile.RuleFiles()...) {
+	cases := append(hostile.Cases(), hostile.RuleFiles()...)
+	for _, c := range append(cases, hostile.EngineCases()...) {
 		if err := writeFile(filepath.Join(dir, c.Name), c.Write); err != nil {
 			return err
 		}
