@@ -14,6 +14,7 @@ const (
 	phaseHTTP                      // reading an HTTP request head
 	phaseTunnel                    // after a CONNECT head: the tunnel's ClientHello follows
 	phaseTLS                       // reading a ClientHello
+	phaseAlert                     // after a ClientHello: watching for a plaintext alert (tls_server.go)
 	phaseDone                      // nothing more to read: name found or impossible
 )
 
@@ -38,6 +39,8 @@ type appState struct {
 	serverPhase  uint8
 	httpStatus   int // status of the server's first answer: the proxy's to CONNECT, or to the first request
 	respHeadLen  int // length of that answer's head, to tell a tunnel's own data from the proxy's answer
+
+	tls *tlsState // the TLS handshake's facts, from a complete ClientHello on (tls_server.go)
 }
 
 // readClient advances the payload parsers over the client's contiguous first bytes. frame is the frame that
@@ -69,7 +72,11 @@ func (a *appState) readClient(stream []byte, frame uint64, full bool, hello *tls
 				return full
 			}
 		case phaseTLS:
-			return a.readHello(data, frame, full, hello)
+			if done := a.readHello(data, frame, full, hello); a.phase != phaseAlert {
+				return done
+			}
+		case phaseAlert:
+			return a.readClientAlert(data, full)
 		case phaseHTTP:
 			again, done := a.readRequest(data, frame, full)
 			if !again {
@@ -118,6 +125,9 @@ func (a *appState) readHello(data []byte, frame uint64, full bool, h *tlshello.H
 		a.helloFrame = frame
 		a.sni = h.SNI
 		a.ech = h.ECH
+		a.tls = newTLSState(h)
+		a.phase = phaseAlert
+		return false
 	default:
 		if a.transport == "" {
 			a.transport = result.TransportUnknown
@@ -161,9 +171,10 @@ func (a *appState) readRequest(data []byte, frame uint64, full bool) (again, don
 	return false, true
 }
 
-// wantsServer reports whether the server's first bytes still matter: the answer to a CONNECT or to a request.
+// wantsServer reports whether the server's first bytes still matter as an HTTP answer: to a CONNECT or to a
+// request. A direct TLS connection's server speaks TLS: its flight is read apart (tls_server.go).
 func (a *appState) wantsServer() bool {
-	return a.serverPhase == 0
+	return a.serverPhase == 0 && a.transport != result.TransportTLS
 }
 
 // readServer reads the status line of the server's first answer. It returns true when done.

@@ -29,12 +29,16 @@ func (e *Engine) connRecord(c *conn) result.Record {
 	e.frameFields(&r, c.first, c.last, time.Unix(0, c.firstNs), time.Unix(0, c.lastNs), c.key.vlan())
 	r.Packets, r.Bytes = c.packets, c.bytes
 	e.nameConn(c, &r)
+	tlsFields(c.appView().tls, &r)
 	o := c.outcome()
 	m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
 	describe(&r, m)
 	r.Verdict = v
 	if v == rules.Blocked || v == rules.Reset {
 		r.Stage = o.stage
+	}
+	if v == rules.Intercepted {
+		o.reason = interceptionReason(&r, m)
 	}
 	r.Reason = reasonFor(v, &r, o)
 	if c.parserPanic {

@@ -132,7 +132,7 @@ func (t *textWriter) count(r *result.Record, fail bool) {
 			t.tally.matchedDNS++
 		}
 	}
-	if r.Verdict == rules.Blocked || r.Verdict == rules.Reset {
+	if r.Verdict.Failure() {
 		t.tally.stopped[r.Verdict]++
 	}
 	if fail {
@@ -150,7 +150,7 @@ func (t *textWriter) count(r *result.Record, fail bool) {
 // records without a requirement land here too, so nothing that fails goes unshown.
 func problemKind(r *result.Record, fail bool) string {
 	switch {
-	case fail, r.Verdict == rules.Blocked, r.Verdict == rules.Reset, r.Verdict == rules.PortNotAllowed:
+	case fail, r.Verdict.Failure(), r.Verdict == rules.PortNotAllowed:
 		return string(r.Verdict)
 	case r.Warning != "":
 		return kindWarning

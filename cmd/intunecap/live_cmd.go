@@ -81,7 +81,7 @@ func (f *liveFlags) register(fs *pflag.FlagSet) {
 	fs.Uint64Var(&f.count, "count", 0, "stop by itself after `N` packets")
 	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
 	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text (a line per problem, the summary on exit) or jsonl (a record a line)")
-	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "`VERDICTS` that make the exit status 1, comma-separated, or \"none\"")
+	fs.StringVar(&f.failOn, "fail-on", "blocked,reset,intercepted", "`VERDICTS` that make the exit status 1, comma-separated, or \"none\"")
 	fs.StringVar(&f.color, "color", "auto", "colour the text summary: `WHEN` is auto, always or never")
 	fs.StringVarP(&f.write, "write", "w", "", "also save the capture to `FILE`.pcapng, for analyze later")
 	fs.StringVar(&f.writeMax, "write-max", "100MB", "start a new --write file past `SIZE` (0: never)")
