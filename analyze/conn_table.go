@@ -153,6 +153,9 @@ func (e *Engine) reportEarly(c *conn) {
 		a.httpStatus == 200 && a.clientHello && c.serverBytes <= int64(a.respHeadLen)) {
 		return // the proxy's answer decides, then the tunnel's server
 	}
+	if c.app.tls.flightOpen() {
+		return // the server's certificate decides whether it was the server that answered
+	}
 	r := e.connRecord(c)
 	if r.Verdict == rules.Blocked || r.Verdict == rules.Reset {
 		return // failures are reported when the connection ends, with their stage

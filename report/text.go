@@ -26,6 +26,7 @@ type textWriter struct {
 	problems map[string]*group // other problems, by kind (a verdict, or "warning")
 	verbose  []verboseRow      // every record, only with Options.Verbose
 	tracker  *outcome.Tracker  // failures to unlisted names, settled at the end
+	inspect  inspection        // issuers of intercepted chains (text_inspection.go)
 	seq      int
 }
 
@@ -75,6 +76,7 @@ func (t *textWriter) Record(r *result.Record) error {
 	fail := t.isFail(r.Verdict)
 	t.count(r, fail)
 	t.tracker.Add(r)
+	t.inspect.add(r)
 	switch kind := problemKind(r, fail); {
 	case fail && r.RuleKey != "":
 		t.add(t.failing, r.RuleKey, r)

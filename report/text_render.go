@@ -26,6 +26,7 @@ func (t *textWriter) render(b *bytes.Buffer, s *result.Summary) {
 	}
 	t.renderFailing(b, s.Rules)
 	t.renderProblems(b)
+	t.renderInspection(b)
 	t.renderUnlisted(b, s.Unlisted, s.UnlistedCoverage)
 	t.renderRules(b, s.Rules)
 	t.renderCapture(b, &s.Capture)

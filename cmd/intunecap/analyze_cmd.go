@@ -53,6 +53,7 @@ type analyzeFlags struct {
 	cpuProf    string
 	memProf    string
 	extra      extraOutputs // --report, --allowlist and their options
+	trust      string       // --trust: extra CA certificates (PEM)
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -74,6 +75,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.limits.MaxDNSNames, "max-dns-names", analyze.DefaultMaxDNSNames, "DNS answers remembered to name connections (`N`)")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	fs.StringVar(&f.memProf, "memprofile", "", "write a Go heap profile to `FILE` at the end (alloc_space: all the run allocated)")
+	registerTrust(fs, &f.trust)
 	f.extra.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
@@ -126,6 +128,10 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return 2, err
 	}
+	verifier, err := loadVerifier(f.trust)
+	if err != nil {
+		return 2, err
+	}
 	paths, err := expandInputs(args)
 	if err != nil {
 		return 2, err
@@ -160,7 +166,7 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	}
 	judge := newJudge(sink, table, outcome.Policy{FailOn: failOn, AllowEmpty: f.allowEmpty})
 	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: judge, Stderr: stderr,
-		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits,
+		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits, Verifier: verifier,
 		Source: func(r *capture.Reader) analyze.Source {
 			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
 		}}

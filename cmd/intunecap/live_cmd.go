@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/analyze/certchain"
 	"github.com/intunecap/intunecap/capture/live"
 	"github.com/intunecap/intunecap/internal/bytesize"
 	"github.com/intunecap/intunecap/internal/safetext"
@@ -59,6 +60,7 @@ type liveFlags struct {
 	writeKeep int
 	metrics   string
 	synWait   time.Duration
+	trust     string // --trust: extra CA certificates (PEM)
 }
 
 // Live-mode timing (docs/live.md): verdicts come within seconds instead of at the end of a capture.
@@ -88,6 +90,7 @@ func (f *liveFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.writeKeep, "write-keep", 10, "keep the newest `N` --write files (0: all)")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics on `ADDR` (e.g. :9180), path /metrics")
 	fs.DurationVar(&f.synWait, "syn-wait", defaultSynWait, "report an unanswered SYN `D` after its last retransmission")
+	registerTrust(fs, &f.trust)
 }
 
 func runLive(args []string, stdout, stderr io.Writer) int {
@@ -125,10 +128,11 @@ func permissionHint(err error) error {
 
 // liveSetup is everything a live run opens before the first packet, so every mistake fails before capturing.
 type liveSetup struct {
-	failOn []rules.Verdict
-	table  *rules.Table
-	maxW   int64
-	buffer int64
+	failOn   []rules.Verdict
+	table    *rules.Table
+	maxW     int64
+	buffer   int64
+	verifier *certchain.Verifier // TLS chains: public roots and --trust
 }
 
 func (f *liveFlags) check() (*liveSetup, error) {
@@ -158,6 +162,9 @@ func (f *liveFlags) check() (*liveSetup, error) {
 		return nil, fmt.Errorf("--buffer: bad size %q", f.buffer)
 	}
 	if s.table, err = rules.Load(f.rules); err != nil {
+		return nil, err
+	}
+	if s.verifier, err = loadVerifier(f.trust); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -234,7 +241,7 @@ func runLiveLoop(f *liveFlags, setup *liveSetup, h *live.Handle, writer *pcapRot
 	}
 	opts := analyze.Options{Matcher: rules.NewMatcher(setup.table), FailOn: setup.failOn,
 		HalfOpenTimeout: f.synWait, ClosedLinger: time.Nanosecond, HoldDNSFailures: liveHoldDNS,
-		ReportEstablished: true}
+		ReportEstablished: true, Verifier: setup.verifier}
 	hooks := &liveHooks{h: h, writer: writer, metrics: m, status: sink, iface: h.Name(), link: h.LinkType().String(),
 		warn: func(format string, args ...any) { fmt.Fprintf(stderr, "intunecap live: "+format+"\n", args...) }}
 	ctx, stop := liveContext(f.duration, stderr)
