@@ -14,7 +14,7 @@ const (
 	phaseHTTP                      // reading an HTTP request head
 	phaseTunnel                    // after a CONNECT head: the tunnel's ClientHello follows
 	phaseTLS                       // reading a ClientHello
-	phaseAlert                     // after a ClientHello: watching for a plaintext alert (tls_server.go)
+	phaseAlert                     // name known; after a ClientHello, watching for a plaintext alert (tls_server.go)
 	phaseDone                      // nothing more to read: name found or impossible
 )
 

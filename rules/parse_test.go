@@ -82,8 +82,8 @@ func TestParseVerdicts(t *testing.T) {
 		{"blocked,reset", []Verdict{Blocked, Reset}, ""},
 		{" Blocked , port-not-allowed,blocked ", []Verdict{Blocked, PortNotAllowed}, ""},
 		{"allowed,unlisted,other", []Verdict{Allowed, Unlisted, Other}, ""},
-		{"blocked,dropped", nil, `unknown verdict "dropped" (expected one of allowed, blocked, reset, port-not-allowed, unlisted, other)`},
-		{"", nil, `empty verdict list (expected one or more of allowed, blocked, reset, port-not-allowed, unlisted, other)`},
+		{"blocked,dropped", nil, `unknown verdict "dropped" (expected one of allowed, blocked, reset, intercepted, port-not-allowed, unlisted, other)`},
+		{"", nil, `empty verdict list (expected one or more of allowed, blocked, reset, intercepted, port-not-allowed, unlisted, other)`},
 	}
 	for _, tt := range tests {
 		got, err := ParseVerdicts(tt.in)
