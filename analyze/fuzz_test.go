@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/analyze/certchain"
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -29,13 +30,23 @@ func FuzzEngine(f *testing.F) {
 		pkt(2, ack|psh, 1, []byte("CONNECT a.manage.microsoft.com:443 HTTP/1.1\r\n\r\n")),
 		pkt(3, ack|psh, 1, []byte("HTTP/1.1 407 Auth\r\n\r\n"))))
 	f.Add(seed(pkt(8, 0, 0, []byte{0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1})))
+	// A hello, then the server side's records out of order (a ServerHello head, an alert), then a client alert.
+	serverHello := []byte{0x16, 0x03, 0x03, 0x00, 0x2a, 0x02, 0x00, 0x00, 0x26, 0x03, 0x03}
+	f.Add(seed(pkt(0, syn, 0, nil), pkt(1, syn|ack, 0, nil), pkt(0, ack|psh, 1, hello[:250]),
+		pkt(0, ack|psh, 251, hello[250:min(len(hello), 500)]), pkt(1, ack|psh, 12, []byte{0x15, 3, 3, 0, 2, 2, 40}),
+		pkt(1, ack|psh, 1, serverHello), pkt(0, ack|psh, 501, []byte{0x15, 3, 3, 0, 2, 2, 48}), pkt(1, rst, 19, nil)))
 	table, err := rules.Load(nil)
 	if err != nil {
 		f.Fatal(err)
 	}
 	matcher := rules.NewMatcher(table)
+	public, err := certchain.PublicRoots()
+	if err != nil {
+		f.Fatal(err)
+	}
+	verifier := certchain.NewVerifier(public, nil) // built once: engines share it as a run's lanes do
 	f.Fuzz(func(t *testing.T, data []byte) {
-		w := newWire(t, analyze.Options{Matcher: matcher})
+		w := newWire(t, analyze.Options{Matcher: matcher, Verifier: verifier})
 		for len(data) >= 5 {
 			meta, flags, off, n := data[0], data[1], binary.BigEndian.Uint16(data[2:4]), int(data[4])
 			data = data[5:]
