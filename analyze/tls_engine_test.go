@@ -21,6 +21,8 @@ import (
 
 	"github.com/intunecap/intunecap/analyze"
 	"github.com/intunecap/intunecap/analyze/certchain"
+	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/internal/pcaptest"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
@@ -337,4 +339,29 @@ func verifierTrusting(t testing.TB, der []byte) *certchain.Verifier {
 		t.Fatal(err)
 	}
 	return certchain.NewVerifier(public, trusted)
+}
+
+// BenchmarkEngineAfterTLSFlight measures the per-packet path of a TLS connection after its server flight and
+// the client's second flight were read (the chain verified once): nothing is read any more, nothing allocated.
+func BenchmarkEngineAfterTLSFlight(b *testing.B) {
+	cert, _ := inspectionCert(b)
+	cli, srv := tlsSession(b, cert, tls.VersionTLS12, inspectedName)
+	w := newWire(b, analyze.Options{})
+	w.handshake(44100, 443)
+	w.tcp(true, 44100, 443, ack|psh, 1001, 5001, cli)
+	w.tcp(false, 443, 44100, ack|psh, 5001, 1001+uint32(len(cli)), srv)
+	payload := make([]byte, 1400)
+	p := decode.Packet{Src: w.server, Dst: w.client, IPProto: 6, SrcPort: 443, DstPort: 44100, TCPFlags: ack,
+		Ack: 1001 + uint32(len(cli)), Payload: payload, PayloadWireLen: len(payload)}
+	f := capture.Frame{Timestamp: w.now, WireLen: 1454}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Seq = 5001 + uint32(len(srv)) + uint32(i*len(payload))
+		f.Number++
+		f.Timestamp = f.Timestamp.Add(time.Microsecond)
+		if err := w.eng.Packet(&f, &p); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
