@@ -261,7 +261,8 @@ func TestCompletion(t *testing.T) {
 		}
 		scripts[sh] = write(t, dir, "intunecap."+sh, out.Bytes())
 	}
-	if !strings.Contains(readFile(t, scripts["bash"]), `analyze/*) words="--help -h --allow-empty --color`) {
+	if bashScript := readFile(t, scripts["bash"]); !strings.Contains(bashScript, `analyze/*) words="--help -h --allow-empty --allowlist`) ||
+		!strings.Contains(bashScript, ` --trust `) {
 		t.Errorf("bash script lacks analyze's flags:\n%s", readFile(t, scripts["bash"]))
 	}
 	bash, err := exec.LookPath("bash")
