@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/intunecap/intunecap/internal/safetext"
 	"github.com/intunecap/intunecap/result"
@@ -74,10 +75,14 @@ func (t *textWriter) renderInspection(b *bytes.Buffer) {
 	})
 	for _, name := range names {
 		c := in.issuers[name]
-		line := fmt.Sprintf("  TLS inspection by %s: %s to %s", safetext.Text(clip(name, 40)), plural(c.conns, "connection"),
-			plural(len(c.rules), "requirement"))
+		head := "  TLS inspection by " + safetext.Text(clip(name, 60)) + ":"
+		counts := plural(c.conns, "connection") + " to " + plural(len(c.rules), "requirement")
 		if c.unlisted > 0 {
-			line += fmt.Sprintf(" (%d to unlisted names)", c.unlisted)
+			counts += fmt.Sprintf(" (%d to unlisted names)", c.unlisted)
+		}
+		line := head + " " + counts
+		if utf8.RuneCountInString(line) > reportWidth {
+			line = head + "\n    " + counts // a long issuer: the counts go on their own line
 		}
 		b.WriteString(paint(t.opts.Color, colorRed, line) + "\n")
 	}
