@@ -22,6 +22,7 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 				c.app = &appState{}
 			}
 			c.app.phase = phaseDone
+			c.app.tls.dropFlight(&e.tls) // not read again: its reader may be in any state
 			e.releaseStreams(c)
 		}
 	}()

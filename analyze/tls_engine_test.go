@@ -176,10 +176,10 @@ func TestEngineTLSServerFlight(t *testing.T) {
 			alert: "fatal unknown_ca", alertBy: "client", version: "1.2", wantCert: true},
 		{name: "CONNECT tunnel, inspected", client: []segment{{0, connectHead}, {len(connectHead), hello12}},
 			server: []segment{{0, okHead}, {len(okHead), srv12[:700]}, {len(okHead) + 700, srv12[700:]}},
-			want: rules.Intercepted, chain: "private", version: "1.2", wantCert: true},
+			want:   rules.Intercepted, chain: "private", version: "1.2", wantCert: true},
 		{name: "CONNECT tunnel, 200 and flight in one segment", client: []segment{{0, connectHead}, {len(connectHead), hello12}},
 			server: []segment{{0, append(append([]byte(nil), okHead...), srv12...)}},
-			want: rules.Intercepted, chain: "private", version: "1.2", wantCert: true},
+			want:   rules.Intercepted, chain: "private", version: "1.2", wantCert: true},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -220,6 +220,17 @@ func (e *Engine) endFlight(c *conn, st tlsserver.Status) {
 	t.flightPhase = flightDone
 }
 
+// dropFlight ends the reading of a flight without looking at what was read (after a parser panic). The
+// reader is left to the garbage collector rather than reused.
+func (t *tlsState) dropFlight(te *tlsEngine) {
+	if t == nil || t.flightPhase != flightReading {
+		return
+	}
+	t.flight = nil
+	t.ahead.release(&te.aheadPool)
+	t.flightPhase = flightDone
+}
+
 // extSupportedVersions is the supported_versions extension (RFC 8446 4.2.1).
 const extSupportedVersions = 0x002b
 
