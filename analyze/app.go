@@ -14,6 +14,7 @@ const (
 	phaseHTTP                      // reading an HTTP request head
 	phaseTunnel                    // after a CONNECT head: the tunnel's ClientHello follows
 	phaseTLS                       // reading a ClientHello
+	phaseAlert                     // name known; after a ClientHello, watching for a plaintext alert (tls_server.go)
 	phaseDone                      // nothing more to read: name found or impossible
 )
 
@@ -41,6 +42,8 @@ type appState struct {
 	authSchemes  string // the schemes of that answer's Proxy-Authenticate challenges, for a 407
 	via          bool   // that answer carried a Via header: a proxy handled it
 	respFrame    uint64 // frame that completed that answer's status line
+
+	tls *tlsState // the TLS handshake's facts, from a complete ClientHello on (tls_server.go)
 }
 
 // readClient advances the payload parsers over the client's contiguous first bytes. frame is the frame that
@@ -72,7 +75,11 @@ func (a *appState) readClient(stream []byte, frame uint64, full bool, hello *tls
 				return full
 			}
 		case phaseTLS:
-			return a.readHello(data, frame, full, hello)
+			if done := a.readHello(data, frame, full, hello); a.phase != phaseAlert {
+				return done
+			}
+		case phaseAlert:
+			return a.readClientAlert(data, full)
 		case phaseHTTP:
 			again, done := a.readRequest(data, frame, full)
 			if !again {
@@ -121,6 +128,9 @@ func (a *appState) readHello(data []byte, frame uint64, full bool, h *tlshello.H
 		a.helloFrame = frame
 		a.sni = h.SNI
 		a.ech = h.ECH
+		a.tls = newTLSState(h)
+		a.phase = phaseAlert
+		return false
 	default:
 		if a.transport == "" {
 			a.transport = result.TransportUnknown
@@ -164,9 +174,10 @@ func (a *appState) readRequest(data []byte, frame uint64, full bool) (again, don
 	return false, true
 }
 
-// wantsServer reports whether the server's first bytes still matter: the answer to a CONNECT or to a request.
+// wantsServer reports whether the server's first bytes still matter as an HTTP answer: to a CONNECT or to a
+// request. A direct TLS connection's server speaks TLS: its flight is read apart (tls_server.go).
 func (a *appState) wantsServer() bool {
-	return a.serverPhase == 0
+	return a.serverPhase == 0 && a.transport != result.TransportTLS
 }
 
 // readServer reads the status line of the server's first answer. It returns true when done.

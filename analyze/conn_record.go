@@ -29,6 +29,7 @@ func (e *Engine) connRecord(c *conn) result.Record {
 	e.frameFields(&r, c.first, c.last, time.Unix(0, c.firstNs), time.Unix(0, c.lastNs), c.key.vlan())
 	r.Packets, r.Bytes = c.packets, c.bytes
 	e.nameConn(c, &r)
+	tlsFields(c.appView().tls, &r)
 	if !invalidName(&r) { // name_check.go: a name that is not a host name is not judged
 		o := c.outcome()
 		m, v := e.judge(r.Name, c.srv(), proto, r.Port, true, o)
@@ -42,6 +43,9 @@ func (e *Engine) connRecord(c *conn) result.Record {
 			if f := c.decidingFrame(o); f != r.LastFrame {
 				r.VerdictFrame = f
 			}
+		}
+		if v == rules.Intercepted {
+			o.reason = interceptionReason(&r, m)
 		}
 		r.Reason = reasonFor(v, &r, o)
 	}

@@ -159,12 +159,15 @@ func (e *Engine) finish(c *conn, note string) {
 // reportEarly reports a connection whose name is known and whose server answered after the name was sent,
 // without waiting for it to end (live mode). If it later ends with another verdict (a reset after data), that is reported too.
 func (e *Engine) reportEarly(c *conn) {
-	if c.reported || c.app == nil || c.app.phase != phaseDone || !c.serverSentData {
+	if c.reported || c.app == nil || c.app.phase < phaseAlert || !c.serverSentData {
 		return // the server's answer to the hello or request is the evidence: an SNI filter resets instead
 	}
 	if a := c.app; a.transport == result.TransportConnect && (a.httpStatus == 0 ||
 		a.httpStatus == 200 && a.clientHello && c.serverBytes <= int64(a.respHeadLen)) {
 		return // the proxy's answer decides, then the tunnel's server
+	}
+	if c.app.tls.flightOpen() {
+		return // the server's certificate decides whether it was the server that answered
 	}
 	r := e.connRecord(c)
 	if r.Verdict == rules.Blocked || r.Verdict == rules.Reset {

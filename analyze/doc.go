@@ -25,6 +25,8 @@
 //   - conn.go, conn_table.go, key.go, lru.go: a connection, the table that finds it, its key, its expiry.
 //   - payload.go, stream.go, app.go: the first bytes of each side (overlaps keep the first copy), and what
 //     the parsers read in them.
+//   - tls_server.go, tls_verdict.go: a TLS server's first flight read as it arrives (analyze/tlsserver), the
+//     client's alert, the chain's class (analyze/certchain), fingerprints, and what they say of the verdict.
 //   - dns.go, dns_udp.go, dns_tcp.go: DNS exchanges, over UDP and over TCP (and copies of other lanes' DNS).
 //   - dns_cache.go: the client+address → name cache filled by DNS answers, bounded in entries and bytes.
 //   - dns_held.go, dns_record.go: failed lookups held back for a retry, and the record of an exchange.
@@ -36,6 +38,7 @@
 //
 // Adding a protocol: per-packet handling of a UDP protocol goes in its own file, called from Engine.udp
 // (udp.go) the way DNS is (dns_udp.go); reading the server's side of a TCP connection goes through
-// payload.go (Engine.readPayload, appState.readServer in app.go); new record fields are filled in
-// conn_record.go (connections) or dns_record.go (DNS), with their values in package result.
+// payload.go (Engine.readPayload, appState.readServer in app.go, Engine.readFlight in tls_server.go); new
+// record fields are filled in conn_record.go (connections) or dns_record.go (DNS), with their values in
+// package result.
 package analyze

@@ -71,6 +71,13 @@ func newDriver(opts Options, sink result.Sink, hooks Hooks, n int, onWorkers boo
 	} else {
 		opts.MaxConnections = DefaultMaxConnections / n
 	}
+	if opts.Verifier == nil { // built once for the run: every lane shares it, read-only
+		v, err := defaultVerifier()
+		if err != nil {
+			return nil, fmt.Errorf("load the public roots: %w", err)
+		}
+		opts.Verifier = v
+	}
 	d := &driver{sink: sink, hooks: hooks, dec: decode.NewDecoder(decode.Options{})}
 	if onWorkers {
 		d.merge = newMerger(n, sink)

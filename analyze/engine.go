@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/intunecap/intunecap/analyze/certchain"
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/analyze/quic"
 	"github.com/intunecap/intunecap/analyze/tlshello"
@@ -19,7 +20,7 @@ import (
 // Options tune an Engine. Zero values take the documented defaults (docs/report.md, "Limits").
 type Options struct {
 	Matcher *rules.Matcher  // required
-	FailOn  []rules.Verdict // verdicts counted as failures in the summary; default blocked, reset
+	FailOn  []rules.Verdict // verdicts counted as failures in the summary; default blocked, reset, intercepted
 	Files   []string        // capture file names; records name their file only when there are several
 	Workers int             // engines Analyze runs in parallel (default 1)
 
@@ -39,6 +40,9 @@ type Options struct {
 	// ReportEstablished reports a connection as soon as its handshake completed and its name is known, instead
 	// of when it ends (live mode); one that then ends with another verdict is reported again.
 	ReportEstablished bool
+	// Verifier classifies the certificate chains TLS servers send (cert_chain), at capture time. One may serve
+	// every engine of a run. Nil: each engine builds one on first use, with the public roots alone.
+	Verifier *certchain.Verifier
 	// HoldDNSFailures is how long a failed lookup waits for a successful one for the same client and name
 	// before it is reported as blocked. Zero holds it until the end of the capture (offline analysis).
 	HoldDNSFailures time.Duration
@@ -66,7 +70,7 @@ func (o *Options) setDefaults() {
 	defDur(&o.UDPTimeout, 60*time.Second)
 	defDur(&o.DNSTimeout, 10*time.Second)
 	if o.FailOn == nil {
-		o.FailOn = []rules.Verdict{rules.Blocked, rules.Reset}
+		o.FailOn = rules.DefaultFailOn()
 	}
 }
 
@@ -94,6 +98,7 @@ type Engine struct {
 	serverPool  bufPool        // buffers of the server's first bytes, kept apart: smaller than the clients'
 	hello       tlshello.Hello // the ClientHello parser's scratch space
 	freeStreams []*streams     // stream records of retired connections, for reuse
+	tls         tlsEngine      // server flights and the chain verifier (tls_server.go)
 
 	// QUIC (quic_flow.go, quic_fallback.go).
 	quicFree []*quic.Flow // decryptors of finished QUIC flows, for reuse
@@ -189,6 +194,7 @@ func New(opts Options, sink result.Sink) (*Engine, error) {
 		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
 		reached:    tcpReached{limit: opts.MaxDNSNames},
 	}
+	e.tls = tlsEngine{verifier: opts.Verifier, aheadPool: bufPool{maxFree: 16}}
 	e.halfOpen.timeout = opts.HalfOpenTimeout
 	e.active.timeout = opts.IdleTimeout
 	e.closing.timeout = opts.ClosedLinger

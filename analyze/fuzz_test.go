@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/analyze/certchain"
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
@@ -61,13 +62,23 @@ func FuzzEngine(f *testing.F) {
 		answer = append(answer, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 18, 1, byte(i))
 	}
 	f.Add(seed(pkt(9, 0, 0, answer[:60]), pkt(9, 0, 0, answer), pkt(0, syn, 0, nil)))
+	// A hello, then the server side's records out of order (a ServerHello head, an alert), then a client alert.
+	serverHello := []byte{0x16, 0x03, 0x03, 0x00, 0x2a, 0x02, 0x00, 0x00, 0x26, 0x03, 0x03}
+	f.Add(seed(pkt(0, syn, 0, nil), pkt(1, syn|ack, 0, nil), pkt(0, ack|psh, 1, hello[:250]),
+		pkt(0, ack|psh, 251, hello[250:min(len(hello), 500)]), pkt(1, ack|psh, 12, []byte{0x15, 3, 3, 0, 2, 2, 40}),
+		pkt(1, ack|psh, 1, serverHello), pkt(0, ack|psh, 501, []byte{0x15, 3, 3, 0, 2, 2, 48}), pkt(1, rst, 19, nil)))
 	table, err := rules.Load(nil)
 	if err != nil {
 		f.Fatal(err)
 	}
 	matcher := rules.NewMatcher(table)
+	public, err := certchain.PublicRoots()
+	if err != nil {
+		f.Fatal(err)
+	}
+	verifier := certchain.NewVerifier(public, nil) // built once: engines share it as a run's lanes do
 	f.Fuzz(func(t *testing.T, data []byte) {
-		w := newWire(t, analyze.Options{Matcher: matcher, MaxDNSNames: 8, MaxDNSBytes: 2048})
+		w := newWire(t, analyze.Options{Matcher: matcher, MaxDNSNames: 8, MaxDNSBytes: 2048, Verifier: verifier})
 		sent := uint64(0)
 		for len(data) >= 5 {
 			meta, flags, off, n := data[0], data[1], binary.BigEndian.Uint16(data[2:4]), int(data[4])

@@ -1,6 +1,9 @@
 package analyze
 
-import "github.com/intunecap/intunecap/analyze/decode"
+import (
+	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/analyze/tlsserver"
+)
 
 // streams are the first bytes of each side, and DNS framing for a connection to port 53.
 type streams struct {
@@ -19,11 +22,13 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 				c.app = &appState{}
 			}
 			c.app.phase = phaseDone
+			c.app.tls.dropFlight(&e.tls) // not read again: its reader may be in any state
 			e.releaseStreams(c)
 		}
 	}()
 	rx := e.streamsOf(c)
-	if fromClient {
+	switch {
+	case fromClient:
 		if c.app.phase == phaseDone {
 			return
 		}
@@ -38,21 +43,33 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
 			rx.client.release(&e.pool)
 		}
-	} else {
-		if !c.app.wantsServer() || rx.server.limit == 0 {
-			return
-		}
+	case c.app.wantsServer() && rx.server.limit != 0:
 		_, _ = rx.server.add(p.Seq, p.Payload, &e.serverPool) // the server's bytes name nothing
-		if c.app.readServer(rx.server.contiguous(), rx.server.full()) {
+		done := c.app.readServer(rx.server.contiguous(), rx.server.full())
+		if c.app.tls != nil { // a CONNECT tunnel's flight may begin in the bytes after the proxy's answer
+			e.readFlight(c, p.Seq, nil, rx.server.contiguous(), rx.server.base)
+		}
+		if done {
 			rx.server.release(&e.serverPool)
 			if c.app.httpStatus != 0 {
 				c.app.respFrame = ref.number
 			}
 		}
+	case c.app.tls.flightOpen():
+		e.readFlight(c, p.Seq, p.Payload, nil, e.serverStreamBase(c, rx, p.Seq))
 	}
-	if c.app.phase == phaseDone && !c.app.wantsServer() {
+	if c.rx != nil && c.app.phase == phaseDone && !c.app.wantsServer() && !c.app.tls.flightOpen() {
 		e.recycleStreams(c)
 	}
+}
+
+// serverStreamBase is the sequence number of the server's first data byte: from its SYN-ACK, or else its
+// first payload.
+func (e *Engine) serverStreamBase(c *conn, rx *streams, seq uint32) uint32 {
+	if !rx.server.known {
+		rx.server.start(seq)
+	}
+	return rx.server.base
 }
 
 // recycleStreams gives c's stream record back for another connection once neither side's bytes can tell
@@ -76,7 +93,7 @@ func (c *conn) wantsPayload(fromClient bool) bool {
 	if fromClient {
 		return c.app.phase != phaseDone
 	}
-	return c.app.wantsServer() && (c.rx == nil || c.rx.server.limit != 0)
+	return c.app.wantsServer() && (c.rx == nil || c.rx.server.limit != 0) || c.app.tls.flightOpen()
 }
 
 // streamsOf returns c's payload state, starting it at the first payload.
@@ -102,8 +119,11 @@ func (e *Engine) streamsOf(c *conn) *streams {
 	return c.rx
 }
 
-// releaseStreams gives c's buffers back to the pool.
+// releaseStreams gives c's buffers back to the pool, ending a server flight still being read.
 func (e *Engine) releaseStreams(c *conn) {
+	if c.app != nil {
+		e.endFlight(c, tlsserver.NeedMore)
+	}
 	if c.rx != nil {
 		c.rx.client.release(&e.pool)
 		c.rx.server.release(&e.serverPool)
@@ -113,7 +133,8 @@ func (e *Engine) releaseStreams(c *conn) {
 // maxFreeStreams bounds the stream records kept for reuse.
 const maxFreeStreams = 256
 
-// serverStreamBytes is how much of the server's first answer is kept: enough for a status line.
+// serverStreamBytes is how much of the server's first answer is kept: enough for a status line. A TLS server's
+// first flight is not kept here: it goes to its reader as it arrives (tls_server.go).
 const serverStreamBytes = 1024
 
 // noteStream counts what reassembling the client's first bytes ran into: a resend with other contents

@@ -253,7 +253,7 @@ func ruleSummary(rule *rules.Rule, a *ruleAgg) result.RuleSummary {
 	}
 	rs.Verdicts = a.verdicts
 	switch {
-	case a.verdicts[string(rules.Blocked)]+a.verdicts[string(rules.Reset)] > 0:
+	case a.verdicts[string(rules.Blocked)]+a.verdicts[string(rules.Reset)]+a.verdicts[string(rules.Intercepted)] > 0:
 		rs.Status = "failing"
 	case a.verdicts[string(rules.Allowed)] > 0:
 		rs.Status = "ok"

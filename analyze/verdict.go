@@ -25,12 +25,14 @@ func stagePhrase(stage result.Stage) string {
 
 // outcome is what the network did to a connection, before the rules say whether that matters.
 type outcome struct {
-	verdict rules.Verdict // Allowed, Blocked or Reset
+	verdict rules.Verdict // Allowed, Blocked, Reset or Intercepted
 	stage   result.Stage
 	reason  string
 }
 
-// flowOutcome reads a connection's fate from its state and payload.
+// outcome reads a connection's fate from its state and payload, in order: a proxy's refusal, a TLS chain
+// that something on the way made (tls_verdict.go), a fatal alert that ended the handshake, then what TCP
+// says.
 func (c *conn) outcome() outcome {
 	if c.quic != nil {
 		return c.quicOutcome()
@@ -44,6 +46,9 @@ func (c *conn) outcome() outcome {
 	if a.transport == result.TransportHTTP && a.httpStatus == 407 {
 		return outcome{rules.Blocked, result.StageAfterRequest,
 			"a proxy on the path asked for authentication (407), which Intune's clients cannot give"}
+	}
+	if o, failed := c.tlsOutcome(); failed {
+		return o
 	}
 	switch c.state() {
 	case result.StateRefused:
@@ -156,7 +161,7 @@ func reasonFor(v rules.Verdict, r *result.Record, o outcome) string {
 	switch v {
 	case rules.PortNotAllowed:
 		return fmt.Sprintf("port %d is not among the ports the rule allows", r.Port)
-	case rules.Blocked, rules.Reset:
+	case rules.Blocked, rules.Reset, rules.Intercepted:
 		return o.reason
 	}
 	return ""

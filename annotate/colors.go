@@ -17,12 +17,12 @@ type colorRule struct {
 // colorRules paints annotated frames by verdict, failures first (Wireshark applies the first rule that matches).
 // Backgrounds are light tints of the Okabe–Ito palette, which colour-blind readers can tell apart, under black text.
 var colorRules = []colorRule{
-	{rules.Blocked, [3]uint16{0xF5F5, 0xC2C2, 0xA3A3}},                // vermillion tint
-	{rules.Reset, [3]uint16{0xFAFA, 0xDDDD, 0x9999}},                  // orange tint
-	{rules.Verdict("intercepted"), [3]uint16{0xE6E6, 0xC8C8, 0xDCDC}}, // reddish-purple tint
-	{rules.PortNotAllowed, [3]uint16{0xF8F8, 0xF2F2, 0xA0A0}},         // yellow tint
-	{rules.Unlisted, [3]uint16{0xB8B8, 0xDEDE, 0xF5F5}},               // sky-blue tint
-	{rules.Allowed, [3]uint16{0xB3B3, 0xE6E6, 0xD5D5}},                // bluish-green tint
+	{rules.Blocked, [3]uint16{0xF5F5, 0xC2C2, 0xA3A3}},        // vermillion tint
+	{rules.Reset, [3]uint16{0xFAFA, 0xDDDD, 0x9999}},          // orange tint
+	{rules.Intercepted, [3]uint16{0xE6E6, 0xC8C8, 0xDCDC}},    // reddish-purple tint
+	{rules.PortNotAllowed, [3]uint16{0xF8F8, 0xF2F2, 0xA0A0}}, // yellow tint
+	{rules.Unlisted, [3]uint16{0xB8B8, 0xDEDE, 0xF5F5}},       // sky-blue tint
+	{rules.Allowed, [3]uint16{0xB3B3, 0xE6E6, 0xD5D5}},        // bluish-green tint
 }
 
 // WriteColorFilters writes a coloring-rules file in Wireshark's colorfilters format that paints the frames

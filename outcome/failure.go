@@ -11,7 +11,7 @@ import (
 // Failure is what the network did to a record when it stopped it: the verdict a listed name would have had,
 // the stage and a sentence saying why.
 type Failure struct {
-	Verdict rules.Verdict // Blocked or Reset
+	Verdict rules.Verdict // Blocked, Reset or Intercepted
 	Stage   result.Stage
 	Reason  string
 }
@@ -23,7 +23,7 @@ type Failure struct {
 // failures.
 func FailureOf(r *result.Record) (Failure, bool) {
 	switch r.Verdict {
-	case rules.Blocked, rules.Reset:
+	case rules.Blocked, rules.Reset, rules.Intercepted:
 		return Failure{r.Verdict, r.Stage, r.Reason}, true
 	case rules.Unlisted:
 		f, failed := flowFailure(r)

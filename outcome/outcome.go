@@ -54,7 +54,8 @@ const (
 
 // Policy is what the command line says about judging.
 type Policy struct {
-	// FailOn lists the verdicts that fail the run; nil means blocked and reset, an empty slice none.
+	// FailOn lists the verdicts that fail the run; nil means rules.DefaultFailOn (blocked, reset, intercepted),
+	// an empty slice none.
 	FailOn []rules.Verdict
 	// AllowEmpty makes a capture with no Intune traffic pass instead of being inconclusive.
 	AllowEmpty bool
@@ -63,7 +64,7 @@ type Policy struct {
 // Fails says whether verdict v fails the run under p.
 func (p Policy) Fails(v rules.Verdict) bool {
 	if p.FailOn == nil {
-		return v == rules.Blocked || v == rules.Reset
+		return v.Failure()
 	}
 	return slices.Contains(p.FailOn, v)
 }

@@ -114,6 +114,8 @@ func TestFailureOf(t *testing.T) {
 			Failure{rules.Blocked, "after-query", "no answer came back"}},
 		{"listed blocked", &result.Record{Verdict: rules.Blocked, Stage: "after-syn", Reason: "r"}, true,
 			Failure{rules.Blocked, "after-syn", "r"}},
+		{"listed intercepted", &result.Record{Verdict: rules.Intercepted, Reason: "TLS inspection"}, true,
+			Failure{rules.Intercepted, "", "TLS inspection"}},
 		{"other", unlisted(func(r *result.Record) { r.Verdict, r.State = rules.Other, "refused" }), false, Failure{}},
 		{"engine judged it", unlisted(func(r *result.Record) { r.State, r.Stage, r.Reason = "refused", "after-syn", "said" }), true,
 			Failure{rules.Reset, "after-syn", "said"}},

@@ -211,3 +211,26 @@ func TestInconclusiveReports(t *testing.T) {
 		t.Errorf("a failed case gives %q, want fail", r.Outcome())
 	}
 }
+
+// TestCompareIntercepted checks that a name newly intercepted (TLS inspection) is a regression, like one newly
+// blocked: its requirement turns failing and the name is listed.
+func TestCompareIntercepted(t *testing.T) {
+	base, _ := baselineOf(t, goodRecords(), "good.pcap")
+	recs := append(goodRecords(), rec("inspected.manage.microsoft.com", rules.Intercepted, "intune-2015:1", 90))
+	now, c := baselineOf(t, recs, "inspected.pcap")
+	cases, changes := Compare(base, now, c)
+	var got []string
+	for _, ch := range changes {
+		got = append(got, ch.Kind+" "+ch.Subject+" "+ch.Before+" -> "+ch.After+" worse="+boolWord(ch.Worse))
+	}
+	want := []string{
+		"requirement intune-2015:1 ok -> failing worse=true",
+		"failing-name inspected.manage.microsoft.com none -> intercepted 1 worse=true",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("changes\n got  %s\n want %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
+	}
+	if failed(cases) != 2 {
+		t.Errorf("%d cases failed, want 2", failed(cases))
+	}
+}

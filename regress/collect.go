@@ -13,7 +13,7 @@ import (
 const maxNames = 10000
 
 // numVerdicts is the size of the verdict vocabulary; counts are kept in arrays indexed by verdictIndex.
-const numVerdicts = 6
+const numVerdicts = 7
 
 // counts is how many records had each verdict, indexed like rules.Verdicts().
 type counts [numVerdicts]int
@@ -27,24 +27,26 @@ func verdictIndex(v rules.Verdict) int {
 		return 1
 	case rules.Reset:
 		return 2
-	case rules.PortNotAllowed:
+	case rules.Intercepted:
 		return 3
-	case rules.Unlisted:
+	case rules.PortNotAllowed:
 		return 4
-	case rules.Other:
+	case rules.Unlisted:
 		return 5
+	case rules.Other:
+		return 6
 	}
 	return -1
 }
 
 // failingVerdict says whether a verdict means the network stopped the traffic.
-func failingVerdict(v rules.Verdict) bool { return v == rules.Blocked || v == rules.Reset }
+func failingVerdict(v rules.Verdict) bool { return v.Failure() }
 
-// status is the summary's status for a set of counts: failing if anything was blocked or reset, ok if
-// something was allowed, not-seen otherwise.
+// status is the summary's status for a set of counts: failing if anything was blocked, reset or
+// intercepted, ok if something was allowed, not-seen otherwise.
 func (c *counts) status() Status {
 	switch {
-	case c[1]+c[2] > 0:
+	case c[1]+c[2]+c[3] > 0:
 		return StatusFailing
 	case c[0] > 0:
 		return StatusOK

@@ -2,7 +2,6 @@ package report
 
 import (
 	"io"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -39,7 +38,6 @@ type htmlWriter struct {
 	failLeft, otherLeft      int
 	issuers                  map[string]int
 	issuersLeft              int
-	issuerField              []int // index of the record field named cert_issuer in JSON, nil while none exists
 }
 
 // fixGroup is the evidence for one failing requirement.
@@ -74,8 +72,7 @@ type connRow struct {
 
 func newHTMLWriter(w io.Writer, opts Options) *htmlWriter {
 	return &htmlWriter{out: w, opts: opts, failedBy: map[rules.Verdict]int{}, fixes: map[string]*fixGroup{},
-		timeline: newTimeline(), issuers: map[string]int{},
-		issuerField: jsonFieldIndex(reflect.TypeFor[result.Record](), "cert_issuer")}
+		timeline: newTimeline(), issuers: map[string]int{}}
 }
 
 // Record folds r into the bounded view.
@@ -97,7 +94,7 @@ func (h *htmlWriter) Record(r *result.Record) error {
 	} else {
 		h.otherRows, h.otherLeft = appendCapped(h.otherRows, r, fail, maxHTMLOthers, h.otherLeft)
 	}
-	if r.Verdict == verdictIntercepted {
+	if r.Verdict == rules.Intercepted {
 		h.addIssuer(r)
 	}
 	return nil
@@ -135,12 +132,9 @@ func (h *htmlWriter) addFix(r *result.Record) {
 	}
 }
 
-// addIssuer counts the issuer of an intercepted connection's certificate, once the record carries one.
+// addIssuer counts the issuer of an intercepted connection's certificate.
 func (h *htmlWriter) addIssuer(r *result.Record) {
-	if h.issuerField == nil {
-		return
-	}
-	issuer, _ := reflect.ValueOf(r).Elem().FieldByIndex(h.issuerField).Interface().(string)
+	issuer := r.CertIssuer
 	if issuer == "" {
 		return
 	}
@@ -149,19 +143,6 @@ func (h *htmlWriter) addIssuer(r *result.Record) {
 		return
 	}
 	h.issuers[issuer]++
-}
-
-// jsonFieldIndex finds the string field of struct type t whose JSON name is name, so the report can read a
-// field that the record contract names (FIELDS.md) before, or whether or not, the Go struct has it.
-func jsonFieldIndex(t reflect.Type, name string) []int {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if tag == name && f.Type.Kind() == reflect.String {
-			return f.Index
-		}
-	}
-	return nil
 }
 
 // Summary writes the page.

@@ -39,14 +39,10 @@ var causeText = [numCauses]struct{ what, change string }{
 	causeResetLater:  {"reset after the request or data", "check a proxy or IPS that inspects the content"},
 }
 
-// verdictIntercepted is the verdict of a connection whose TLS a middlebox intercepted. The verdict vocabulary
-// is being extended with it; the report recognises the word before rules.Verdicts lists it.
-const verdictIntercepted rules.Verdict = "intercepted"
-
 // causeOf classifies a failing record.
 func causeOf(r *result.Record) cause {
 	switch {
-	case r.Verdict == verdictIntercepted:
+	case r.Verdict == rules.Intercepted:
 		return causeIntercepted
 	case r.Type == "dns" || r.Stage == "after-query":
 		return causeDNS

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -239,7 +238,7 @@ func TestCauseOf(t *testing.T) {
 		{result.Record{Verdict: rules.Blocked, Stage: "after-connect", ProxyStatus: 407}, causeProxyAuth},
 		{result.Record{Verdict: rules.Blocked, Stage: "after-connect", ProxyStatus: 403}, causeProxyDenied},
 		{result.Record{Verdict: rules.Blocked, Stage: "after-connect", ProxyStatus: 502}, causeProxyError},
-		{result.Record{Verdict: verdictIntercepted, Stage: "after-client-hello"}, causeIntercepted},
+		{result.Record{Verdict: rules.Intercepted, Stage: "after-client-hello"}, causeIntercepted},
 		{result.Record{Type: "dns", Verdict: rules.Blocked, Stage: "after-query"}, causeDNS},
 		{result.Record{Verdict: rules.Reset, Stage: "after-data"}, causeResetLater},
 		{result.Record{Verdict: rules.Unlisted}, causeOther},
@@ -294,23 +293,6 @@ func TestFilters(t *testing.T) {
 	}
 	if got, want := anyOf([]string{"a", "b"}), "(a) || (b)"; got != want {
 		t.Errorf("anyOf = %q, want %q", got, want)
-	}
-}
-
-func TestJSONFieldIndex(t *testing.T) {
-	type withIssuer struct {
-		Name   string `json:"name"`
-		Issuer string `json:"cert_issuer,omitempty"`
-		Count  int    `json:"count"`
-	}
-	if got := jsonFieldIndex(reflect.TypeOf(withIssuer{}), "cert_issuer"); !slices.Equal(got, []int{1}) {
-		t.Errorf("index %v, want [1]", got)
-	}
-	if got := jsonFieldIndex(reflect.TypeOf(withIssuer{}), "count"); got != nil {
-		t.Errorf("a non-string field was found: %v", got)
-	}
-	if got := jsonFieldIndex(reflect.TypeOf(withIssuer{}), "missing"); got != nil {
-		t.Errorf("a missing field was found: %v", got)
 	}
 }
 

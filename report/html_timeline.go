@@ -185,7 +185,7 @@ func verdictColor(v rules.Verdict) string {
 		return "#D55E00" // vermillion
 	case rules.Reset:
 		return "#CC79A7" // reddish purple
-	case verdictIntercepted:
+	case rules.Intercepted:
 		return "#E69F00" // orange
 	case rules.PortNotAllowed:
 		return "#F0E442" // yellow

@@ -60,8 +60,6 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	if r.ECH {
 		b = append(b, `,"ech":true`...)
 	}
-	b = optStrings(b, `,"alpn":`, r.ALPN)
-	b = optString(b, `,"ja4":`, r.JA4)
 	b = optString(b, `,"quic_version":`, r.QUICVersion)
 	b = optString(b, `,"history":`, r.History)
 	b = appendJSONString(append(b, `,"state":`...), string(r.State))
@@ -80,6 +78,7 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	b = strconv.AppendInt(append(b, `,"bytes":`...), r.Bytes, 10)
 	b = optString(b, `,"name_confidence":`, string(r.NameConfidence))
 	b = optStrings(b, `,"name_candidates":`, r.NameCandidates)
+	b = appendTLSJSON(b, r)
 	b = optString(b, `,"qtype":`, r.QType)
 	b = optString(b, `,"rcode":`, r.Rcode)
 	b = optStrings(b, `,"answers":`, r.Answers)
@@ -89,6 +88,27 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 		b = append(b, `,"overlap_conflict":true`...)
 	}
 	return append(b, '}'), true
+}
+
+// appendTLSJSON appends the TLS fields, all omitempty.
+func appendTLSJSON(b []byte, r *result.Record) []byte {
+	b = optString(b, `,"tls_version":`, r.TLSVersion)
+	b = optString(b, `,"tls_cipher":`, r.TLSCipher)
+	b = optStrings(b, `,"alpn":`, r.ALPN)
+	b = optString(b, `,"alpn_selected":`, r.ALPNSelected)
+	b = optString(b, `,"tls_alert":`, r.TLSAlert)
+	b = optString(b, `,"tls_alert_by":`, r.TLSAlertBy)
+	b = optString(b, `,"ja4":`, r.JA4)
+	b = optString(b, `,"ja4s":`, r.JA4S)
+	b = optString(b, `,"ja3":`, r.JA3)
+	b = optString(b, `,"ja3s":`, r.JA3S)
+	b = optString(b, `,"cert_subject":`, r.CertSubject)
+	b = optString(b, `,"cert_issuer":`, r.CertIssuer)
+	b = optStrings(b, `,"cert_sans":`, r.CertSANs)
+	b = optString(b, `,"cert_not_before":`, r.CertNotBefore)
+	b = optString(b, `,"cert_not_after":`, r.CertNotAfter)
+	b = optString(b, `,"cert_sha256":`, r.CertSHA256)
+	return optString(b, `,"cert_chain":`, r.CertChain)
 }
 
 // optString appends an omitempty string field.

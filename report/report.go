@@ -58,7 +58,7 @@ var (
 const formatList = "text, jsonl, json or html"
 
 // defaultFailOn is what the command treats as failing when --fail-on is not given.
-func defaultFailOn() []rules.Verdict { return []rules.Verdict{rules.Blocked, rules.Reset} }
+func defaultFailOn() []rules.Verdict { return rules.DefaultFailOn() }
 
 // Formats lists the names New accepts, for --help and flag validation.
 func Formats() []string { return []string{"text", "jsonl", "json", "html"} }

@@ -26,6 +26,7 @@ type textWriter struct {
 	problems map[string]*group // other problems, by kind (a verdict, or "warning")
 	verbose  []verboseRow      // every record, only with Options.Verbose
 	tracker  *outcome.Tracker  // failures to unlisted names, settled at the end
+	inspect  inspection        // issuers of intercepted chains (text_inspection.go)
 	seq      int
 }
 
@@ -75,6 +76,7 @@ func (t *textWriter) Record(r *result.Record) error {
 	fail := t.isFail(r.Verdict)
 	t.count(r, fail)
 	t.tracker.Add(r)
+	t.inspect.add(r)
 	switch kind := problemKind(r, fail); {
 	case fail && r.RuleKey != "":
 		t.add(t.failing, r.RuleKey, r)
@@ -132,7 +134,7 @@ func (t *textWriter) count(r *result.Record, fail bool) {
 			t.tally.matchedDNS++
 		}
 	}
-	if r.Verdict == rules.Blocked || r.Verdict == rules.Reset {
+	if r.Verdict.Failure() {
 		t.tally.stopped[r.Verdict]++
 	}
 	if fail {
@@ -150,7 +152,7 @@ func (t *textWriter) count(r *result.Record, fail bool) {
 // records without a requirement land here too, so nothing that fails goes unshown.
 func problemKind(r *result.Record, fail bool) string {
 	switch {
-	case fail, r.Verdict == rules.Blocked, r.Verdict == rules.Reset, r.Verdict == rules.PortNotAllowed:
+	case fail, r.Verdict.Failure(), r.Verdict == rules.PortNotAllowed:
 		return string(r.Verdict)
 	case r.Warning != "":
 		return kindWarning

@@ -169,7 +169,7 @@ func (t *textWriter) verdictColor(v rules.Verdict) string {
 		return colorRed
 	case v == rules.Allowed:
 		return colorGreen
-	case v == rules.Blocked, v == rules.Reset, v == rules.PortNotAllowed:
+	case v.Failure(), v == rules.PortNotAllowed:
 		return colorYellow
 	}
 	return ""

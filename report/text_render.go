@@ -26,6 +26,7 @@ func (t *textWriter) render(b *bytes.Buffer, s *result.Summary) {
 	}
 	t.renderFailing(b, s.Rules)
 	t.renderProblems(b)
+	t.renderInspection(b)
 	t.renderUnlisted(b, s)
 	renderProxies(b, s, t.opts.Color)
 	t.renderRules(b, s.Rules)

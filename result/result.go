@@ -27,8 +27,6 @@ type Record struct {
 	Purpose     string        `json:"purpose,omitempty"`      //
 	Transport   Transport     `json:"transport"`              // what the payload was (values.go)
 	ECH         bool          `json:"ech,omitempty"`          // the ClientHello offered encrypted_client_hello
-	ALPN        []string      `json:"alpn,omitempty"`         // ALPN protocols the client offered, in order
-	JA4         string        `json:"ja4,omitempty"`          // FoxIO JA4 of the ClientHello ("q" prefix over QUIC)
 	QUICVersion string        `json:"quic_version,omitempty"` // QUIC version of the client's first Initial: "1", "2", "draft-29", "0x%08x"
 	History     string        `json:"history,omitempty"`      // Zeek-style letters, upper case = client
 	State       State         `json:"state"`                  // what happened on the wire (values.go)
@@ -52,6 +50,25 @@ type Record struct {
 	// server's address (values.go).
 	NameConfidence NameConfidence `json:"name_confidence,omitempty"`
 	NameCandidates []string       `json:"name_candidates,omitempty"`
+
+	// TLS connections only: the handshake as far as it was in clear (docs/report.md, "TLS fields").
+	TLSVersion    string   `json:"tls_version,omitempty"`     // negotiated: "1.0" ... "1.3"
+	TLSCipher     string   `json:"tls_cipher,omitempty"`      // IANA name of the selected suite, or "0x1301"-style hex
+	ALPN          []string `json:"alpn,omitempty"`            // protocols the client offered, in order
+	ALPNSelected  string   `json:"alpn_selected,omitempty"`   // protocol the server chose, when visible
+	TLSAlert      string   `json:"tls_alert,omitempty"`       // plaintext alert, e.g. "fatal handshake_failure"
+	TLSAlertBy    string   `json:"tls_alert_by,omitempty"`    // "client" or "server" (the server side: a middlebox too)
+	JA4           string   `json:"ja4,omitempty"`             // FoxIO JA4 of the ClientHello ("q" prefix over QUIC)
+	JA4S          string   `json:"ja4s,omitempty"`            // FoxIO JA4S of the ServerHello
+	JA3           string   `json:"ja3,omitempty"`             // MD5 hex of the ClientHello's JA3 string
+	JA3S          string   `json:"ja3s,omitempty"`            // MD5 hex of the ServerHello's JA3S string
+	CertSubject   string   `json:"cert_subject,omitempty"`    // leaf subject, RFC 4514
+	CertIssuer    string   `json:"cert_issuer,omitempty"`     // leaf issuer's CN, else its RFC 4514 name
+	CertSANs      []string `json:"cert_sans,omitempty"`       // DNS SANs of the leaf, at most 20
+	CertNotBefore string   `json:"cert_not_before,omitempty"` // RFC 3339 UTC
+	CertNotAfter  string   `json:"cert_not_after,omitempty"`  // RFC 3339 UTC
+	CertSHA256    string   `json:"cert_sha256,omitempty"`     // lower-case hex SHA-256 of the leaf DER
+	CertChain     string   `json:"cert_chain,omitempty"`      // public, private, expired, name-mismatch, hidden
 
 	// DNS exchanges only.
 	QType   string   `json:"qtype,omitempty"`

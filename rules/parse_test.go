@@ -82,8 +82,9 @@ func TestParseVerdicts(t *testing.T) {
 		{"blocked,reset", []Verdict{Blocked, Reset}, ""},
 		{" Blocked , port-not-allowed,blocked ", []Verdict{Blocked, PortNotAllowed}, ""},
 		{"allowed,unlisted,other", []Verdict{Allowed, Unlisted, Other}, ""},
-		{"blocked,dropped", nil, `unknown verdict "dropped" (expected one of allowed, blocked, reset, port-not-allowed, unlisted, other)`},
-		{"", nil, `empty verdict list (expected one or more of allowed, blocked, reset, port-not-allowed, unlisted, other)`},
+		{"blocked,reset,intercepted", DefaultFailOn(), ""},
+		{"blocked,dropped", nil, `unknown verdict "dropped" (expected one of allowed, blocked, reset, intercepted, port-not-allowed, unlisted, other)`},
+		{"", nil, `empty verdict list (expected one or more of allowed, blocked, reset, intercepted, port-not-allowed, unlisted, other)`},
 	}
 	for _, tt := range tests {
 		got, err := ParseVerdicts(tt.in)
@@ -93,6 +94,19 @@ func TestParseVerdicts(t *testing.T) {
 		}
 		if !slices.Equal(got, tt.want) || msg != tt.err {
 			t.Errorf("ParseVerdicts(%q) = %v, %q; want %v, %q", tt.in, got, msg, tt.want, tt.err)
+		}
+	}
+}
+
+// TestVerdictFailure checks which verdicts say the network stopped or answered in the server's place.
+func TestVerdictFailure(t *testing.T) {
+	for _, v := range Verdicts() {
+		want := v == Blocked || v == Reset || v == Intercepted
+		if v.Failure() != want {
+			t.Errorf("%s.Failure() = %v, want %v", v, v.Failure(), want)
+		}
+		if slices.Contains(DefaultFailOn(), v) != want {
+			t.Errorf("DefaultFailOn() and Failure disagree on %s", v)
 		}
 	}
 }

@@ -53,6 +53,7 @@ type analyzeFlags struct {
 	cpuProf    string
 	memProf    string
 	extra      extraOutputs // --report, --allowlist and their options
+	trust      string       // --trust: extra CA certificates (PEM)
 }
 
 func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -61,7 +62,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text, jsonl, json or html")
 	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
-	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "`VERDICTS` that make the exit status 1, comma-separated, or \"none\"")
+	fs.StringVar(&f.failOn, "fail-on", "blocked,reset,intercepted", "`VERDICTS` that make the exit status 1, comma-separated, or \"none\"")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never (NO_COLOR is honoured)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "text report: list every connection, not only problems")
@@ -74,6 +75,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.limits.MaxDNSNames, "max-dns-names", analyze.DefaultMaxDNSNames, "DNS answers remembered to name connections (`N`)")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	fs.StringVar(&f.memProf, "memprofile", "", "write a Go heap profile to `FILE` at the end (alloc_space: all the run allocated)")
+	registerTrust(fs, &f.trust)
 	f.extra.register(fs)
 	fs.Usage = func() { fmt.Fprint(stderr, analyzeUsage); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
@@ -126,6 +128,10 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return 2, err
 	}
+	verifier, err := loadVerifier(f.trust)
+	if err != nil {
+		return 2, err
+	}
 	paths, err := expandInputs(args)
 	if err != nil {
 		return 2, err
@@ -161,7 +167,7 @@ func analyzeFiles(f *analyzeFlags, args []string, stdin io.Reader, stdout, stder
 	}
 	judge := newJudge(sink, table, outcome.Policy{FailOn: failOn, AllowEmpty: f.allowEmpty})
 	p := pipeline{Reader: reader, Paths: paths, Table: table, FailOn: failOn, Sink: judge, Stderr: stderr,
-		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits,
+		Prefix: "intunecap analyze", Workers: f.workers, Limits: f.limits, Verifier: verifier,
 		Source: func(r *capture.Reader) analyze.Source {
 			return withProgress(r, stderr, !f.quiet && isTerminal(stderr))
 		}}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/intunecap/intunecap/analyze/certchain"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/outcome"
 	"github.com/intunecap/intunecap/regress"
@@ -44,6 +45,7 @@ type checkFlags struct {
 	reports    []string
 	quiet      bool
 	allowEmpty bool
+	trust      string // --trust: extra CA certificates (PEM)
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
@@ -56,6 +58,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.StringArrayVar(&f.reports, "report", nil, "also write a report: `FORMAT=FILE` with FORMAT one of "+strings.Join(checkReportFormats(), ", ")+"; repeatable")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print only failures, changes and the totals")
 	fs.BoolVar(&f.allowEmpty, "allow-empty", false, "pass, not inconclusive, when no Intune traffic is seen")
+	registerTrust(fs, &f.trust)
 	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); fs.PrintDefaults() }
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
@@ -116,11 +119,15 @@ func checkFiles(f *checkFlags, args []string, stdout, stderr io.Writer) (int, er
 	if in.exp != nil {
 		track = in.exp.TrackedNames()
 	}
+	verifier, err := loadVerifier(f.trust)
+	if err != nil {
+		return 2, err
+	}
 	html, htmlSinks, err := checkHTMLReports(in.reports, stdout)
 	if err != nil {
 		return 2, err
 	}
-	col, paths, sum, err := collect(paths, in.table, track, "intunecap check", stderr, htmlSinks...)
+	col, paths, sum, err := collect(paths, in.table, track, verifier, "intunecap check", stderr, htmlSinks...)
 	if err := errors.Join(err, finishAll(html, err == nil)); err != nil {
 		return 2, err
 	}
@@ -200,7 +207,8 @@ func checkRules(flag []string, exp *regress.Expectations, base *regress.Baseline
 
 // collect reads the captures through the analysis pipeline into a collector (and any more sinks), and returns
 // the summary with its outcome filled in (outcome.Sink), which the collector keeps too.
-func collect(args []string, table *rules.Table, track []string, prefix string, stderr io.Writer, also ...result.Sink) (*regress.Collector, []string, *result.Summary, error) {
+func collect(args []string, table *rules.Table, track []string, verifier *certchain.Verifier, prefix string,
+	stderr io.Writer, also ...result.Sink) (*regress.Collector, []string, *result.Summary, error) {
 	paths, err := expandInputs(args)
 	if err != nil {
 		return nil, nil, nil, err
@@ -212,7 +220,8 @@ func collect(args []string, table *rules.Table, track []string, prefix string, s
 	defer reader.Close()
 	col := regress.NewCollector(track)
 	judge := newJudge(append(teeSink{col}, also...), table, outcome.Policy{})
-	p := pipeline{Reader: reader, Paths: paths, Table: table, Sink: judge, Stderr: stderr, Prefix: prefix}
+	p := pipeline{Reader: reader, Paths: paths, Table: table, Sink: judge, Stderr: stderr, Prefix: prefix,
+		Verifier: verifier}
 	if _, err := p.run(); err != nil {
 		return nil, nil, nil, err
 	}
@@ -294,11 +303,12 @@ Flags:
 
 func runBaseline(args []string, stdout, stderr io.Writer) int {
 	var specs []string
-	var output string
+	var output, trust string
 	fs := pflag.NewFlagSet("baseline", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringArrayVarP(&specs, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
 	fs.StringVarP(&output, "output", "o", "", "write the baseline to `FILE` instead of standard output")
+	registerTrust(fs, &trust)
 	fs.Usage = func() { fmt.Fprint(stderr, baselineUsage); fs.PrintDefaults() }
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
@@ -307,7 +317,7 @@ func runBaseline(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "intunecap baseline: no capture file given (use - for standard input)")
 		return 2
 	}
-	if err := writeBaseline(specs, fs.Args(), output, stdout, stderr); err != nil {
+	if err := writeBaseline(specs, fs.Args(), output, trust, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "intunecap baseline: %v\n", err)
 		return 2
 	}
@@ -315,8 +325,12 @@ func runBaseline(args []string, stdout, stderr io.Writer) int {
 }
 
 // writeBaseline analyzes the captures and writes the baseline whole, or nothing.
-func writeBaseline(specs, args []string, output string, stdout, stderr io.Writer) error {
+func writeBaseline(specs, args []string, output, trust string, stdout, stderr io.Writer) error {
 	table, err := rules.Load(specs)
+	if err != nil {
+		return err
+	}
+	verifier, err := loadVerifier(trust)
 	if err != nil {
 		return err
 	}
@@ -327,7 +341,7 @@ func writeBaseline(specs, args []string, output string, stdout, stderr io.Writer
 	if err := refuseInputs("-o", output, inputs); err != nil {
 		return err
 	}
-	col, paths, sum, err := collect(inputs, table, nil, "intunecap baseline", stderr)
+	col, paths, sum, err := collect(inputs, table, nil, verifier, "intunecap baseline", stderr)
 	if err != nil {
 		return err
 	}

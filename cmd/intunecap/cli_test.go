@@ -270,7 +270,7 @@ func TestCompletion(t *testing.T) {
 		scripts[sh] = write(t, dir, "intunecap."+sh, out.Bytes())
 	}
 	if b := readFile(t, scripts["bash"]); !strings.Contains(b, `analyze/*) words="--help -h --allow-empty`) ||
-		!strings.Contains(b, " --wide ") {
+		!strings.Contains(b, " --wide ") || !strings.Contains(b, " --trust ") {
 		t.Errorf("bash script lacks analyze's flags:\n%s", readFile(t, scripts["bash"]))
 	}
 	bash, err := exec.LookPath("bash")

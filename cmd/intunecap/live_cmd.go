@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/analyze/certchain"
 	"github.com/intunecap/intunecap/capture/live"
 	"github.com/intunecap/intunecap/internal/bytesize"
 	"github.com/intunecap/intunecap/internal/safetext"
@@ -61,6 +62,7 @@ type liveFlags struct {
 	writeKeep int
 	metrics   string
 	synWait   time.Duration
+	trust     string // --trust: extra CA certificates (PEM)
 }
 
 // Live-mode timing (docs/live.md): verdicts come within seconds instead of at the end of a capture.
@@ -83,13 +85,14 @@ func (f *liveFlags) register(fs *pflag.FlagSet) {
 	fs.Uint64Var(&f.count, "count", 0, "stop by itself after `N` packets")
 	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
 	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: text (a line per problem, the summary on exit) or jsonl (a record a line)")
-	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "`VERDICTS` that make the exit status 1, comma-separated, or \"none\"")
+	fs.StringVar(&f.failOn, "fail-on", "blocked,reset,intercepted", "`VERDICTS` that make the exit status 1, comma-separated, or \"none\"")
 	fs.StringVar(&f.color, "color", "auto", "colour the text summary: `WHEN` is auto, always or never")
 	fs.StringVarP(&f.write, "write", "w", "", "also save the capture to `FILE`.pcapng, for analyze later")
 	fs.StringVar(&f.writeMax, "write-max", "100MB", "start a new --write file past `SIZE` (0: never)")
 	fs.IntVar(&f.writeKeep, "write-keep", 10, "keep the newest `N` --write files (0: all)")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics on `ADDR` (e.g. :9180), path /metrics")
 	fs.DurationVar(&f.synWait, "syn-wait", defaultSynWait, "report an unanswered SYN `D` after its last retransmission")
+	registerTrust(fs, &f.trust)
 }
 
 func runLive(args []string, stdout, stderr io.Writer) int {
@@ -127,10 +130,11 @@ func permissionHint(err error) error {
 
 // liveSetup is everything a live run opens before the first packet, so every mistake fails before capturing.
 type liveSetup struct {
-	failOn []rules.Verdict
-	table  *rules.Table
-	maxW   int64
-	buffer int64
+	failOn   []rules.Verdict
+	table    *rules.Table
+	maxW     int64
+	buffer   int64
+	verifier *certchain.Verifier // TLS chains: public roots and --trust
 }
 
 func (f *liveFlags) check() (*liveSetup, error) {
@@ -160,6 +164,9 @@ func (f *liveFlags) check() (*liveSetup, error) {
 		return nil, fmt.Errorf("--buffer: bad size %q", f.buffer)
 	}
 	if s.table, err = rules.Load(f.rules); err != nil {
+		return nil, err
+	}
+	if s.verifier, err = loadVerifier(f.trust); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -236,7 +243,7 @@ func runLiveLoop(f *liveFlags, setup *liveSetup, h *live.Handle, writer *pcapRot
 	}
 	opts := analyze.Options{Matcher: rules.NewMatcher(setup.table), FailOn: setup.failOn,
 		HalfOpenTimeout: f.synWait, ClosedLinger: time.Nanosecond, HoldDNSFailures: liveHoldDNS,
-		ReportEstablished: true}
+		ReportEstablished: true, Verifier: setup.verifier}
 	hooks := &liveHooks{h: h, writer: writer, metrics: m, status: sink, iface: h.Name(), link: h.LinkType().String(),
 		warn: func(format string, args ...any) { fmt.Fprintf(stderr, "intunecap live: "+format+"\n", args...) }}
 	ctx, stop := liveContext(f.duration, stderr)

@@ -62,7 +62,7 @@ func (s *liveSink) Summary(sum *result.Summary) error {
 // stopped or the rules do not allow, and warnings (as report's problem sections do).
 func isProblem(r *result.Record, fail bool) bool {
 	switch r.Verdict {
-	case rules.Blocked, rules.Reset, rules.PortNotAllowed:
+	case rules.Blocked, rules.Reset, rules.Intercepted, rules.PortNotAllowed:
 		return true
 	}
 	return fail || r.Warning != ""

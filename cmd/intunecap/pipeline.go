@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/intunecap/intunecap/analyze"
+	"github.com/intunecap/intunecap/analyze/certchain"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
@@ -23,6 +24,8 @@ type pipeline struct {
 	Prefix  string          // "intunecap analyze" etc., for warnings
 	Workers int             // engines in parallel; the output is the same for any number
 	Limits  analyze.Options // memory caps (MaxConnections, MaxDNSNames); other fields are ignored
+	// Verifier classifies TLS certificate chains (loadVerifier: public roots and --trust); nil: public roots.
+	Verifier *certchain.Verifier
 	// Source, if set, reads Reader's frames for the run (through a progress display, say); by default the
 	// run reads analyze.Files(Reader).
 	Source func(*capture.Reader) analyze.Source
@@ -39,7 +42,7 @@ func (p *pipeline) run() (*result.Summary, error) {
 	}
 	var facts result.CaptureFacts
 	opts := analyze.Options{Matcher: rules.NewMatcher(p.Table), FailOn: p.FailOn, Files: p.Paths, Workers: p.Workers,
-		MaxConnections: p.Limits.MaxConnections, MaxDNSNames: p.Limits.MaxDNSNames}
+		MaxConnections: p.Limits.MaxConnections, MaxDNSNames: p.Limits.MaxDNSNames, Verifier: p.Verifier}
 	err := analyze.Run(src, opts, keep, analyze.Hooks{Facts: func() result.CaptureFacts {
 		facts = analyze.FactsFrom(reader)
 		for _, warn := range facts.Warnings {

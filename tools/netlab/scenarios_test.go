@@ -21,7 +21,7 @@ var allowed = map[int][]string{
 	4: {"sni", "http-host", "connect", "dns", "-"},
 	6: {"established", "refused", "reset", "unanswered", "aborted", "partial", "answered", "version-negotiation",
 		"NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "*"},
-	7: {"allowed", "blocked", "reset", "port-not-allowed", "unlisted", "other"},
+	7: {"allowed", "blocked", "reset", "intercepted", "port-not-allowed", "unlisted", "other"},
 	8: {"after-syn", "after-client-hello", "after-connect", "after-request", "after-data", "after-query", "-", "*"},
 }
 

@@ -1,0 +1,360 @@
+package analyze
+
+import (
+	"slices"
+	"time"
+
+	"github.com/intunecap/intunecap/analyze/certchain"
+	"github.com/intunecap/intunecap/analyze/fingerprint"
+	"github.com/intunecap/intunecap/analyze/tlshello"
+	"github.com/intunecap/intunecap/analyze/tlsserver"
+	"github.com/intunecap/intunecap/result"
+)
+
+// tlsState is what one TLS connection's handshake showed in clear: the client's fingerprints and ALPN from its
+// ClientHello, the server's first flight (read while it arrives, then dropped), the chain's classification and
+// a plaintext alert from either side. It is allocated with the ClientHello.
+type tlsState struct {
+	ja4, ja3 string
+	alpn     []string
+
+	// The server's first flight, while it is read.
+	flight      *tlsserver.Flight // nil before the flight starts and after it ends
+	flightPhase flightPhase
+	next        uint32       // sequence number of the next server byte the flight wants
+	ahead       segmentQueue // server segments that arrived before the bytes in front of them
+	lastNs      int64        // capture time of the last packet fed to the flight: the chain's "now"
+
+	// What the flight said, kept after it ended.
+	serverHello bool
+	server      tlsserver.Facts
+	ja4s, ja3s  string
+	serverAlert tlsserver.Alert
+	chain       certchain.Result
+	chainRead   bool // chain holds a classification (or the reason there is none)
+
+	clientAlert tlsserver.Alert // a plaintext alert the client sent after its hello (fatal unknown_ca, say)
+	alertNeed   int             // client stream length at which ClientAlert can say more
+}
+
+// flightPhase is how far the reading of a server's first flight got.
+type flightPhase uint8
+
+const (
+	flightNotStarted flightPhase = iota
+	flightReading
+	flightDone
+)
+
+// tlsEngine is an engine's share of the TLS work: the chain verifier every lane shares (read-only), and
+// flights and reorder buffers recycled between connections, so steady traffic allocates none.
+type tlsEngine struct {
+	verifier    *certchain.Verifier
+	verifierErr error // building the default verifier failed: chains stay unclassified
+	freeFlights []*tlsserver.Flight
+	aheadPool   bufPool
+}
+
+// maxFreeFlights bounds the flight readers kept for reuse.
+const maxFreeFlights = 64
+
+// newTLSState keeps the fingerprints and ALPN of a complete ClientHello; h is reused after this call.
+func newTLSState(h *tlshello.Hello) *tlsState {
+	facts := h.Facts()
+	return &tlsState{
+		ja4:  fingerprint.JA4(facts, fingerprint.TCP),
+		ja3:  fingerprint.JA3(facts),
+		alpn: slices.Clone(h.ALPN),
+	}
+}
+
+// flightOpen reports whether the server's first flight is being read, or may still start.
+func (t *tlsState) flightOpen() bool { return t != nil && t.flightPhase != flightDone }
+
+// readClientAlert looks, after the ClientHello, for a plaintext alert in the client's stream (data starts at
+// the TLS stream's first byte). It returns true when the client stream is no longer needed.
+func (a *appState) readClientAlert(data []byte, full bool) bool {
+	t := a.tls
+	if len(data) < t.alertNeed && !full {
+		return false
+	}
+	alert, st, need, _ := tlsserver.ClientAlert(data)
+	switch st {
+	case tlsserver.NeedMore:
+		if !full {
+			t.alertNeed = need
+			return false
+		}
+	case tlsserver.Complete:
+		if alert.Seen() {
+			t.clientAlert = alert
+		}
+	}
+	a.phase = phaseDone
+	return true
+}
+
+// tlsFlightFrom says where in the server's stream (an offset from its first byte) the TLS flight starts, once
+// that is known: at 0 for a direct TLS connection, after the proxy's answer head for a CONNECT tunnel it
+// accepted. never is true when there will be no flight to read: the proxy did not accept the tunnel.
+func (a *appState) tlsFlightFrom() (off int, ready, never bool) {
+	switch {
+	case a.transport != result.TransportConnect:
+		return 0, true, false
+	case a.serverPhase == 0:
+		return 0, false, false
+	case a.httpStatus != 200:
+		return 0, false, true
+	}
+	return a.respHeadLen, true, false
+}
+
+// readFlight feeds a server segment that began at seq to the connection's flight reader, starting the reader
+// when the flight's start is known. buffered is the server stream's contiguous prefix kept so far (the proxy's
+// answer and whatever followed it), base the sequence number of its first byte.
+func (e *Engine) readFlight(c *conn, seq uint32, payload, buffered []byte, base uint32) {
+	t := c.app.tls
+	if t.flightPhase == flightNotStarted {
+		off, ready, never := c.app.tlsFlightFrom()
+		if never {
+			t.flightPhase = flightDone
+		}
+		if !ready {
+			return
+		}
+		e.startFlight(t, base+uint32(off))
+		if off < len(buffered) {
+			e.feedFlight(c, base+uint32(off), buffered[off:])
+		}
+	}
+	if t.flightPhase == flightReading {
+		e.feedFlight(c, seq, payload)
+	}
+}
+
+// startFlight begins reading a server flight whose first byte has sequence number seq.
+func (e *Engine) startFlight(t *tlsState, seq uint32) {
+	if n := len(e.tls.freeFlights); n > 0 {
+		t.flight, e.tls.freeFlights = e.tls.freeFlights[n-1], e.tls.freeFlights[:n-1]
+	} else {
+		t.flight = new(tlsserver.Flight)
+	}
+	t.flightPhase, t.next = flightReading, seq
+}
+
+// feedFlight gives the flight the bytes of a segment that began at seq: in order they go to the reader at once,
+// ahead of a gap they wait in the connection's queue, and the queue drains when the gap fills.
+func (e *Engine) feedFlight(c *conn, seq uint32, payload []byte) {
+	t := c.app.tls
+	t.lastNs = c.lastNs
+	off := int32(t.next - seq) // how much of the segment the flight has had already
+	switch {
+	case len(payload) == 0:
+		return
+	case off < 0:
+		if !t.ahead.add(seq, payload, &e.tls.aheadPool) {
+			t.ahead.overflow = true
+		}
+		return
+	case int(off) >= len(payload):
+		return // a retransmission of bytes already read
+	}
+	if !e.feed(c, payload[off:]) {
+		return
+	}
+	for t.flightPhase == flightReading {
+		b, ok := t.ahead.next(t.next)
+		if !ok {
+			break
+		}
+		e.feed(c, b)
+	}
+}
+
+// feed gives the flight the next in-order bytes; it reports false once the flight has ended.
+func (e *Engine) feed(c *conn, b []byte) bool {
+	t := c.app.tls
+	t.next += uint32(len(b))
+	if st, _ := t.flight.Feed(b); st != tlsserver.NeedMore {
+		e.endFlight(c, st)
+		return false
+	}
+	return true
+}
+
+// endFlight keeps what the flight said, classifies its chain at the capture time of the packet that ended it
+// (or of the last one fed, for a flight the connection's end cut short: st is then NeedMore), and recycles the
+// reader. A chain is classified when the flight was read to its end after a ServerHello, or when a whole
+// Certificate message was read before the connection ended; otherwise cert_chain stays empty.
+func (e *Engine) endFlight(c *conn, st tlsserver.Status) {
+	t := c.app.tls
+	if t == nil || t.flightPhase != flightReading {
+		return
+	}
+	f := t.flight
+	if f.ServerHello {
+		t.serverHello = true
+		t.server = f.Facts()
+		sf := fingerprint.ServerFacts{LegacyVersion: f.LegacyVersion, Cipher: f.CipherSuite,
+			Extensions: f.Extensions, ALPN: f.ALPN}
+		if slices.Contains(f.Extensions, extSupportedVersions) {
+			sf.SelectedVersion = f.Version
+		}
+		t.ja4s, t.ja3s = fingerprint.JA4S(sf, fingerprint.TCP), fingerprint.JA3S(sf)
+	}
+	if f.Alert.Seen() {
+		t.serverAlert = f.Alert
+	}
+	chainSeen := f.ChainState == tlsserver.ChainComplete || f.ChainState == tlsserver.ChainTruncated ||
+		f.ChainState == tlsserver.ChainTooLarge
+	if f.ServerHello && (st == tlsserver.Complete || chainSeen) {
+		t.chain = e.checkChain(f, c.app.sni, t.lastNs)
+		t.chainRead = true
+	}
+	t.flight = nil
+	f.Reset()
+	if len(e.tls.freeFlights) < maxFreeFlights {
+		e.tls.freeFlights = append(e.tls.freeFlights, f)
+	}
+	t.ahead.release(&e.tls.aheadPool)
+	t.flightPhase = flightDone
+}
+
+// dropFlight ends the reading of a flight without looking at what was read (after a parser panic). The
+// reader is left to the garbage collector rather than reused.
+func (t *tlsState) dropFlight(te *tlsEngine) {
+	if t == nil || t.flightPhase != flightReading {
+		return
+	}
+	t.flight = nil
+	t.ahead.release(&te.aheadPool)
+	t.flightPhase = flightDone
+}
+
+// extSupportedVersions is the supported_versions extension (RFC 8446 4.2.1).
+const extSupportedVersions = 0x002b
+
+// checkChain classifies the flight's chain at capture time ns.
+func (e *Engine) checkChain(f *tlsserver.Flight, sni string, ns int64) certchain.Result {
+	v := e.chainVerifier()
+	if v == nil {
+		return certchain.Result{Err: e.tls.verifierErr}
+	}
+	partial := f.ChainState == tlsserver.ChainTruncated || f.ChainState == tlsserver.ChainTooLarge
+	return v.Check(certchain.Input{Chain: f.Chain, Partial: partial, SNI: sni, Time: time.Unix(0, ns).UTC()})
+}
+
+// chainVerifier is the run's verifier (Options.Verifier), or one this engine builds on first use with the
+// public roots alone.
+func (e *Engine) chainVerifier() *certchain.Verifier {
+	if e.tls.verifier == nil && e.tls.verifierErr == nil {
+		e.tls.verifier, e.tls.verifierErr = defaultVerifier()
+	}
+	return e.tls.verifier
+}
+
+// defaultVerifier verifies against the public roots alone.
+func defaultVerifier() (*certchain.Verifier, error) {
+	public, err := certchain.PublicRoots()
+	if err != nil {
+		return nil, err
+	}
+	return certchain.NewVerifier(public, nil), nil
+}
+
+// intercepted reports whether the chain says something on the way answered in the server's place: it does not
+// chain to a public or trusted root, or it is not for the name asked for. A hidden (TLS 1.3) or unclassified
+// chain never does.
+func (t *tlsState) intercepted() bool {
+	return t != nil && t.chainRead && (t.chain.Class == certchain.Private || t.chain.Class == certchain.NameMismatch)
+}
+
+// killingAlert is a fatal alert the server side sent in its first flight: the handshake died there.
+func (t *tlsState) killingAlert() (tlsserver.Alert, bool) {
+	if t == nil || t.serverAlert.Level != tlsserver.LevelFatal {
+		return tlsserver.Alert{}, false
+	}
+	return t.serverAlert, true
+}
+
+// shownAlert is the alert a record names: the server side's fatal one, else the client's, else the server's.
+func (t *tlsState) shownAlert() tlsserver.Alert {
+	switch {
+	case t.serverAlert.Level == tlsserver.LevelFatal:
+		return t.serverAlert
+	case t.clientAlert.Seen():
+		return t.clientAlert
+	}
+	return t.serverAlert
+}
+
+// segmentQueue holds server segments that arrived ahead of a gap in the flight, copied into one pooled buffer,
+// until the gap fills. It is bounded in segments and bytes; a segment beyond either is dropped, and the
+// flight then waits in vain: its chain is left unclassified.
+type segmentQueue struct {
+	buf      []byte
+	segs     [maxAheadSegments]queuedSegment
+	n        int
+	overflow bool // a segment was dropped
+}
+
+// queuedSegment is a segment's sequence number and where its bytes are in the queue's buffer.
+type queuedSegment struct {
+	seq    uint32
+	lo, hi int
+}
+
+const (
+	// maxAheadSegments is how many segments may wait behind one gap: a lost segment of a 3–8 KB flight holds
+	// back a handful.
+	maxAheadSegments = 16
+	// maxAheadBytes bounds the bytes waiting behind gaps, per connection.
+	maxAheadBytes = 32 << 10
+)
+
+// add queues a copy of a segment that began at seq. It reports false when the queue is full.
+func (q *segmentQueue) add(seq uint32, b []byte, pool *bufPool) bool {
+	if q.n == maxAheadSegments || len(q.buf)+len(b) > maxAheadBytes {
+		return false
+	}
+	if q.buf == nil {
+		q.buf = pool.get(maxAheadBytes)
+	}
+	lo := len(q.buf)
+	q.buf = append(q.buf, b...)
+	q.segs[q.n] = queuedSegment{seq: seq, lo: lo, hi: len(q.buf)}
+	q.n++
+	return true
+}
+
+// next takes out a queued segment that holds the byte at sequence number seq and returns its bytes from
+// there on; segments wholly before seq are dropped on the way. The bytes stay valid until the next add.
+func (q *segmentQueue) next(seq uint32) ([]byte, bool) {
+	for i := 0; i < q.n; i++ {
+		s := q.segs[i]
+		off := int32(seq - s.seq)
+		if off < 0 {
+			continue
+		}
+		q.n--
+		q.segs[i] = q.segs[q.n]
+		if int(off) < s.hi-s.lo {
+			b := q.buf[s.lo+int(off) : s.hi]
+			if q.n == 0 {
+				q.buf = q.buf[:0] // b stays readable: nothing is written before the next add
+			}
+			return b, true
+		}
+		i = -1 // a stale copy: look again from the start
+	}
+	return nil, false
+}
+
+// release gives the buffer back.
+func (q *segmentQueue) release(pool *bufPool) {
+	if q.buf != nil {
+		pool.put(q.buf)
+		q.buf = nil
+	}
+	q.n = 0
+}
