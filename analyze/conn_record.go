@@ -20,7 +20,9 @@ func (e *Engine) connRecord(c *conn) result.Record {
 		Transport:  c.transport(),
 		ECH:        c.appView().ech,
 		History:    c.hist.String(),
-		State:      c.state(),
+		State:      c.wireState(),
+		ICMP:       c.icmp.record(),
+		Tunnel:     tunnelField(c.tunnel),
 	}
 	proto := rules.TCP
 	if c.key.proto() == protoUDP {
@@ -37,6 +39,7 @@ func (e *Engine) connRecord(c *conn) result.Record {
 		r.Stage = o.stage
 	}
 	r.Reason = reasonFor(v, &r, o)
+	explainRejection(&r, o)
 	if c.parserPanic {
 		r.Warning = "a payload parser failed on this connection; its name may be missing"
 	}

@@ -108,6 +108,9 @@ type Engine struct {
 	out   func(batchKey, []result.Record) []result.Record
 	facts engineFacts
 	err   error
+	// tunnel is the encapsulation of the packet being processed, for the DNS exchange it starts to copy; nil
+	// when the packet was not tunnelled.
+	tunnel *decode.Tunnel
 }
 
 // engineFacts counts what the engine saw, for the capture facts and quality section.
@@ -124,6 +127,7 @@ type engineFacts struct {
 	dnsExchanges   int
 	oneSided       int
 	midstream      int
+	icmp           icmpCounts
 }
 
 // addConnFacts adds another engine's per-connection counts.
@@ -138,6 +142,7 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 	f.duplicates += o.duplicates
 	f.truncated += o.truncated
 	f.undecodable += o.undecodable
+	f.icmp.add(o.icmp)
 }
 
 // New returns an engine that reports to sink.
@@ -189,12 +194,20 @@ func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
 	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
 	e.advanceTo(ts, ns)
+	if p.Tunnel.Kind != decode.TunnelNone {
+		e.tunnel = &p.Tunnel
+	}
 	switch p.IPProto {
 	case protoTCP:
 		e.tcp(p, ref, ts, ns, f.WireLen)
 	case protoUDP:
 		e.udp(p, ref, ts, f.WireLen)
+	case protoICMPv4, protoICMPv6:
+		if isRejection(p) {
+			e.icmp(p, ref, ts, f.WireLen)
+		}
 	}
+	e.tunnel = nil
 }
 
 // dnsCopy reads a copy of a DNS packet numbered seq that another engine owns: this engine only learns names

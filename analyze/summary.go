@@ -237,6 +237,7 @@ func (e *Engine) captureFacts(f result.CaptureFacts) result.CaptureFacts {
 	q.OneSided, q.MidStream = ef.oneSided, ef.midstream
 	q.Evicted, q.ParserPanics = ef.evicted, ef.panics
 	q.Duplicates, q.UndecodableDNS = ef.duplicates, ef.undecodableDNS
+	ef.icmp.fill(q)
 	if f.Files == nil {
 		f.Files = []string{}
 	}

@@ -42,7 +42,9 @@ func (c *conn) outcome() outcome {
 		return outcome{rules.Blocked, result.StageAfterRequest,
 			"a proxy on the path asked for authentication (407), which Intune's clients cannot give"}
 	}
-	switch c.state() {
+	switch c.wireState() {
+	case result.StateRejected:
+		return c.rejectedOutcome()
 	case result.StateRefused:
 		return outcome{rules.Reset, result.StageAfterSyn, "the server answered the SYN with a reset (connection refused)"}
 	case result.StateReset:
