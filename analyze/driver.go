@@ -158,8 +158,8 @@ func (d *driver) owner(h uint64) int {
 }
 
 // decodeFrame decodes f into p and reports whether it is a TCP or UDP packet, or an ICMP rejection, for an
-// engine. What cannot be
-// read is counted in facts (nil: counted elsewhere, for a copy of a frame its owner counts).
+// engine. What cannot be read is counted in facts (nil: counted elsewhere, for a copy of a frame its owner
+// counts).
 func decodeFrame(dec *decode.Decoder, f *capture.Frame, p *decode.Packet, facts *engineFacts) bool {
 	if err := dec.Decode(f, p); err != nil {
 		if facts != nil {
