@@ -262,9 +262,9 @@ func vxlan(t *testing.T, src, dst string, vni uint32, inner ...gopacket.Serializ
 		&layers.VXLAN{ValidIDFlag: true, VNI: vni}, gopacket.Payload(serializeLayers(t, inner...))}
 }
 
-// TestTunnelsKeepVirtualNetworksApart: two VXLAN networks reuse the same inner addresses and ports; the
-// connection in VNI 5 is answered, the one in VNI 6 is rejected by an ICMP error inside VNI 6. They must stay
-// two connections, each with its tunnel, for any number of workers.
+// TestTunnelsKeepVirtualNetworksApart: two VXLAN networks and a GENEVE one reuse the same inner addresses and
+// ports; the connection in VXLAN 5 is answered, the one in VXLAN 6 is rejected by an ICMP error inside VXLAN 6.
+// They must stay three connections, each with its tunnel, for any number of workers.
 func TestTunnelsKeepVirtualNetworksApart(t *testing.T) {
 	b := &pcapBuilder{t: t}
 	cli, srv, vtepA, vtepB := "10.1.0.5", "10.1.0.80", "192.0.2.10", "192.0.2.20"
@@ -278,6 +278,11 @@ func TestTunnelsKeepVirtualNetworksApart(t *testing.T) {
 	b.add(vxlan(t, vtepB, vtepA, 5, inner(srv, cli, 443, 50000, true, true)...)...)
 	b.add(vxlan(t, vtepA, vtepB, 5, inner(cli, srv, 50000, 443, false, true)...)...)
 	b.add(vxlan(t, vtepB, vtepA, 6, eth4(), ip4(srv, cli, layers.IPProtocolICMPv4), unreach4(10), quote(synVNI6, 0))...)
+	// The same SYN in GENEVE network 5 (RFC 8926: version 0, no options, protocol IPv4, VNI 5): a third
+	// network, as the kind of tunnel is part of the key.
+	outer := ip4(vtepA, vtepB, layers.IPProtocolUDP)
+	geneve := gopacket.Payload{0, 0, 0x08, 0x00, 0, 0, 5, 0}
+	b.add(eth4(), outer, udpDgram(outer, 54321, 6081), append(geneve, quote(synVNI6, 0)...))
 	path := b.write("vxlan.pcap")
 	c := analyzeFiles(t, path)
 	got := map[string]result.State{}
@@ -288,10 +293,11 @@ func TestTunnelsKeepVirtualNetworksApart(t *testing.T) {
 		}
 	}
 	want := map[string]result.State{
-		"vxlan 192.0.2.10>192.0.2.20 vni 5": result.StateEstablished,
-		"vxlan 192.0.2.10>192.0.2.20 vni 6": result.StateRejected,
+		"vxlan 192.0.2.10>192.0.2.20 vni 5":  result.StateEstablished,
+		"vxlan 192.0.2.10>192.0.2.20 vni 6":  result.StateRejected,
+		"geneve 192.0.2.10>192.0.2.20 vni 5": result.StateUnanswered,
 	}
-	if len(got) != len(want) || len(c.records) != 2 {
+	if len(got) != len(want) || len(c.records) != 3 {
 		t.Fatalf("records by tunnel %v, want %v", got, want)
 	}
 	for k, s := range want {
