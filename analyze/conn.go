@@ -64,6 +64,9 @@ type conn struct {
 
 	lastSig segmentSig // the previous segment, to recognise the same packet captured twice
 
+	icmp   *icmpReject    // the first ICMP rejection that quoted the connection (icmp.go)
+	tunnel *decode.Tunnel // the encapsulation of its first packet (tunnel.go)
+
 	reported        bool          // a record went out before the connection ended (Options.ReportEstablished)
 	reportedVerdict rules.Verdict // with this verdict
 

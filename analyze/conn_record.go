@@ -20,7 +20,9 @@ func (e *Engine) connRecord(c *conn) result.Record {
 		Transport:  c.transport(),
 		ECH:        c.appView().ech,
 		History:    c.hist.String(),
-		State:      c.state(),
+		State:      c.wireState(),
+		ICMP:       c.icmp.record(),
+		Tunnel:     tunnelField(c.tunnel),
 	}
 	proto := rules.TCP
 	if c.key.proto() == protoUDP {
@@ -48,6 +50,7 @@ func (e *Engine) connRecord(c *conn) result.Record {
 			o.reason = interceptionReason(&r, m)
 		}
 		r.Reason = reasonFor(v, &r, o)
+		explainRejection(&r, o)
 	}
 	if c.quic != nil {
 		c.quicFields(&r)

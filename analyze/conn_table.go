@@ -59,6 +59,7 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 		e.evictOne()
 	}
 	c := newConn(k, fromLo, p, ref, ts)
+	c.tunnel = tunnelOf(p)
 	if p.IPProto == protoTCP && p.TCPFlags&(flagSYN|flagACK) == flagSYN {
 		c.clientISN, c.isnKnown = p.Seq, true
 	}

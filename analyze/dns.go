@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/analyze/dnsmsg"
 )
 
@@ -80,6 +81,8 @@ type dnsExchange struct {
 	badCounts bool // the answer ends before its header's counts say: false counts, not the capture's doing
 	// moreAnswers counts addresses and CNAME targets beyond maxRecordAnswers each, left out of the record
 	moreAnswers int
+	icmp        *icmpReject    // the first ICMP rejection that quoted the query (icmp.go)
+	tunnel      *decode.Tunnel // the encapsulation of its first message (tunnel.go)
 }
 
 // parseDNS parses one message into m. It reports whether the message can be used (a message cut before its
@@ -126,7 +129,7 @@ func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan 
 		if m.Response && e.dns.done.has(k) {
 			return // a duplicate answer to an exchange already reported
 		}
-		x = &dnsExchange{key: k, vlan: vlan, first: ref, firstTime: ts}
+		x = &dnsExchange{key: k, vlan: vlan, first: ref, firstTime: ts, tunnel: copyTunnel(e.tunnel)}
 		if len(m.Questions) > 0 {
 			x.question, x.qtype = trimDot(m.Questions[0].Name), m.Questions[0].Type
 		}

@@ -58,6 +58,8 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 		CNAMEs:     x.cnames,
 		Packets:    x.packets,
 		Bytes:      x.bytes,
+		ICMP:       x.icmp.record(),
+		Tunnel:     tunnelField(x.tunnel),
 	}
 	if x.key.proto == protoTCP {
 		r.Proto = "tcp"
@@ -69,6 +71,9 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 		if x.rcode != 0 {
 			o = outcome{rules.Blocked, result.StageAfterQuery, "the resolver answered " + r.Rcode}
 		}
+	} else if x.icmp != nil {
+		r.State = result.StateRejected
+		o = outcome{rules.Blocked, result.StageAfterQuery, x.icmp.reason()}
 	} else {
 		o = outcome{rules.Blocked, result.StageAfterQuery, "no answer came back"}
 	}
@@ -84,6 +89,7 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 	if v == rules.Blocked {
 		r.Stage, r.Reason = o.stage, o.reason
 	}
+	explainRejection(&r, o)
 	switch {
 	case x.partial:
 		r.Warning = "the answer was cut short in the capture (snaplen)"

@@ -1,7 +1,9 @@
 // Package analyze turns decoded packets into one verdict per connection and DNS exchange, and a summary per
 // requirement. It keeps a bounded table of connections keyed by 5-tuple and VLAN, reads names from the first
 // bytes of each connection (TLS ClientHello SNI, HTTP Host, CONNECT target) or from the DNS answers the same
-// client got, and asks the rules package what the name and port mean.
+// client got, and asks the rules package what the name and port mean. The network identifier of a VXLAN or
+// GENEVE tunnel is part of the key too, and ICMP destination-unreachable errors are matched to the connection
+// or DNS query they quote.
 //
 // Time is capture time throughout: the output depends on the packets and the rules alone.
 //
@@ -22,6 +24,8 @@
 //   - quic_flow.go: a UDP flow to port 443 that starts with a QUIC Initial: its decrypted ClientHello (with
 //     analyze/quic), its state and outcome; quic_fallback.go: a blocked QUIC flow forgiven when the client
 //     reached the name over TCP.
+//   - icmp.go: an ICMP destination-unreachable error: the connection, flow or DNS query it quotes is rejected.
+//   - tunnel.go: what a tunnel (VXLAN, GENEVE, GRE, ERSPAN, MPLS) adds to the flow key and the record.
 //   - conn.go, conn_table.go, key.go, lru.go: a connection, the table that finds it, its key, its expiry.
 //   - payload.go, stream.go, app.go: the first bytes of each side (overlaps keep the first copy), and what
 //     the parsers read in them.

@@ -168,8 +168,9 @@ func (d *driver) owner(h uint64) int {
 	return int((h >> 32) * uint64(len(d.lanes)) >> 32)
 }
 
-// decodeFrame decodes f into p and reports whether it is a TCP or UDP packet for an engine. What cannot be
-// read is counted in facts (nil: counted elsewhere, for a copy of a frame its owner counts).
+// decodeFrame decodes f into p and reports whether it is a TCP or UDP packet, or an ICMP rejection, for an
+// engine. What cannot be read is counted in facts (nil: counted elsewhere, for a copy of a frame its owner
+// counts).
 func decodeFrame(dec *decode.Decoder, f *capture.Frame, p *decode.Packet, facts *engineFacts) bool {
 	if err := dec.Decode(f, p); err != nil {
 		if facts != nil {
@@ -180,7 +181,7 @@ func decodeFrame(dec *decode.Decoder, f *capture.Frame, p *decode.Packet, facts 
 	if p.Truncated && facts != nil {
 		facts.truncated++
 	}
-	return !p.Fragment && (p.IPProto == protoTCP || p.IPProto == protoUDP)
+	return !p.Fragment && (p.IPProto == protoTCP || p.IPProto == protoUDP || isRejection(p))
 }
 
 // countFrame counts a frame and keeps the earliest and latest timestamps (ns is the frame's in Unix
@@ -265,13 +266,19 @@ func (d *driver) summarize(facts result.CaptureFacts) error {
 	e.facts.undecodable += d.facts.undecodable
 	d.clock.end()
 	e.facts.timeJumps = d.clock.jumps
-	e.facts.frags = d.dec.Stats()
-	for _, l := range d.lanes {
-		e.facts.addFragStats(l.dec.Stats())
-	}
 	s := e.summary(facts)
+	addFragments(&s.Capture.Quality, d.decoderStats())
 	if err := d.sink.Summary(&s); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil
+}
+
+// decoderStats sums the fragment counts of every decoder: the reading goroutine's and each lane's.
+func (d *driver) decoderStats() decode.Stats {
+	st := d.dec.Stats()
+	for _, l := range d.lanes {
+		addStats(&st, l.dec.Stats())
+	}
+	return st
 }

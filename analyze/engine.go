@@ -128,6 +128,9 @@ type Engine struct {
 	out   func(batchKey, []result.Record) []result.Record
 	facts engineFacts
 	err   error
+	// tunnel is the encapsulation of the packet being processed, for the DNS exchange it starts to copy; nil
+	// when the packet was not tunnelled.
+	tunnel *decode.Tunnel
 }
 
 // engineFacts counts what the engine saw, for the capture facts and quality section.
@@ -144,11 +147,11 @@ type engineFacts struct {
 	overlaps       uint64
 	gapsOverCap    uint64
 	timeJumps      uint64
-	frags          decode.Stats
 	connections    int
 	dnsExchanges   int
 	oneSided       int
 	midstream      int
+	icmp           icmpCounts
 }
 
 // addConnFacts adds another engine's per-connection counts.
@@ -166,13 +169,7 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 	f.dnsFalseCounts += o.dnsFalseCounts
 	f.overlaps += o.overlaps
 	f.gapsOverCap += o.gapsOverCap
-}
-
-// addFragStats adds a decoder's fragment counts.
-func (f *engineFacts) addFragStats(s decode.Stats) {
-	f.frags.FragmentsDropped += s.FragmentsDropped
-	f.frags.Reassembled += s.Reassembled
-	f.frags.FragmentsHeld += s.FragmentsHeld
+	f.icmp.add(o.icmp)
 }
 
 // New returns an engine that reports to sink.
@@ -226,12 +223,20 @@ func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
 	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
 	e.clockNs = max(e.clockNs, e.nowNs) // under Run, the lane has set it from the run's clock already
+	if p.Tunnel.Kind != decode.TunnelNone {
+		e.tunnel = &p.Tunnel
+	}
 	switch p.IPProto {
 	case protoTCP:
 		e.tcp(p, ref, ts, ns, f.WireLen)
 	case protoUDP:
 		e.udp(p, ref, ts, f.WireLen)
+	case protoICMPv4, protoICMPv6:
+		if isRejection(p) {
+			e.icmp(p, ref, ts, f.WireLen)
+		}
 	}
+	e.tunnel = nil
 }
 
 // dnsCopy reads a copy of a DNS packet numbered seq that another engine owns: this engine only learns names

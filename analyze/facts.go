@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
 )
@@ -24,4 +25,22 @@ func FactsFrom(r *capture.Reader) result.CaptureFacts {
 		f.Warnings = append(f.Warnings, w.String())
 	}
 	return f
+}
+
+// addStats adds one decoder's fragment counts to st.
+func addStats(st *decode.Stats, o decode.Stats) {
+	st.FragmentsHeld += o.FragmentsHeld
+	st.Reassembled += o.Reassembled
+	st.FragmentsDropped += o.FragmentsDropped
+	st.DroppedTimeout += o.DroppedTimeout
+	st.DroppedAtCap += o.DroppedAtCap
+	st.DroppedInvalid += o.DroppedInvalid
+	st.Incomplete += o.Incomplete
+}
+
+// addFragments writes the decoders' fragment counts into the quality section.
+func addFragments(q *result.Quality, st decode.Stats) {
+	q.FragmentsReassembled += st.Reassembled
+	q.FragmentsDropped += st.FragmentsDropped
+	q.FragmentsIncomplete += st.Incomplete
 }

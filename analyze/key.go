@@ -10,10 +10,12 @@ import (
 // flowKey identifies a connection independent of direction: the two endpoints are stored in a canonical order
 // so that both directions of a connection find the same table entry. VLAN ids are part of it, as in Zeek: the
 // same 5-tuple on two VLANs is two connections. It is packed into five words with no pointers, so the map
-// hashes it with one fast pass: it is looked up for every packet.
+// hashes it with one fast pass: it is looked up for every packet. The network identifier of a VXLAN or GENEVE
+// tunnel is part of it too (tunnel.go): two virtual networks may reuse the same addresses.
 type flowKey struct {
 	lo, hi [2]uint64 // addresses in 16-byte form (IPv4 as ::ffff:a.b.c.d), lo sorts first
 	meta   uint64    // lo port 16 | hi port 16 | protocol 8 | outer VLAN 12 | inner VLAN 12
+	tun    uint64    // tunnelKey: kind 32 | VNI 32, 0 when not in a VXLAN or GENEVE tunnel
 }
 
 // keyOf builds the canonical key of p and reports whether p travels from the lo endpoint to the hi endpoint.
@@ -29,12 +31,14 @@ func keyOf(p *decode.Packet) (k flowKey, fromLo bool) {
 	}
 	k.meta = uint64(loPort)<<48 | uint64(hiPort)<<32 | uint64(p.IPProto)<<24 |
 		uint64(p.VLAN[0]&0xfff)<<12 | uint64(p.VLAN[1]&0xfff)
+	k.tun = tunnelKey(&p.Tunnel)
 	return k, fromLo
 }
 
 // eq compares two keys word by word (== on the struct may call a memory compare).
 func (k *flowKey) eq(o *flowKey) bool {
-	return k.lo[0] == o.lo[0] && k.lo[1] == o.lo[1] && k.hi[0] == o.hi[0] && k.hi[1] == o.hi[1] && k.meta == o.meta
+	return k.lo[0] == o.lo[0] && k.lo[1] == o.lo[1] && k.hi[0] == o.hi[0] && k.hi[1] == o.hi[1] && k.meta == o.meta &&
+		k.tun == o.tun
 }
 
 // packetWords returns the packet's addresses as words, computing them for a packet the decoder did not make.

@@ -9,11 +9,12 @@ import (
 	"github.com/intunecap/intunecap/capture"
 )
 
-// flowID is what sharding needs of a packet: its addresses, ports and protocol, without a VLAN.
+// flowID is what sharding needs of a packet: its addresses, ports and protocol, without a VLAN or tunnel.
 type flowID struct {
 	src, dst     [2]uint64
 	sport, dport uint16
 	proto        uint8
+	quoted       bool // the flow an ICMP error quotes: the error goes to its owner alone, even for DNS
 }
 
 // hash is the same for both directions of a flow and every VLAN it crosses: each endpoint's address and port
@@ -33,11 +34,16 @@ func mixWord(h, w uint64) uint64 {
 	return h ^ h>>29
 }
 
-// dns reports whether the flow is DNS, which every engine reads for names.
-func (id *flowID) dns() bool { return id.sport == dnsPort || id.dport == dnsPort }
+// dns reports whether the flow is DNS, which every engine reads for names (an ICMP error about DNS is not).
+func (id *flowID) dns() bool { return !id.quoted && (id.sport == dnsPort || id.dport == dnsPort) }
 
-// flowOfPacket is the flowID of a decoded packet.
+// flowOfPacket is the flowID of a decoded packet: for an ICMP error, the flow of the packet it quotes (the hash
+// is the same in both directions), so that the error reaches the engine that owns the connection.
 func flowOfPacket(p *decode.Packet) flowID {
+	if q := &p.ICMP; q.Kind != decode.ICMPNone && q.Src.IsValid() && q.Dst.IsValid() {
+		return flowID{src: addrWords(q.Src), dst: addrWords(q.Dst), sport: q.SrcPort, dport: q.DstPort,
+			proto: q.Proto, quoted: true}
+	}
 	src, dst := packetWords(p)
 	return flowID{src: src, dst: dst, sport: p.SrcPort, dport: p.DstPort, proto: p.IPProto}
 }
@@ -45,7 +51,8 @@ func flowOfPacket(p *decode.Packet) flowID {
 // quickFlow reads the flowID straight from an Ethernet frame's headers, so the reading goroutine can hand the
 // frame to its engine undecoded and decoding runs in parallel. It reports false for anything it does not read
 // whole (other link types, IP fragments, IPv6 extension headers, tunnels, cut headers): those frames are
-// decoded by the reading goroutine, as with one engine.
+// decoded by the reading goroutine, as with one engine. UDP to the VXLAN and GENEVE ports is left to the decoder
+// too: it is sharded by the flow inside the tunnel.
 func quickFlow(f *capture.Frame) (flowID, bool) {
 	b := f.Data
 	if f.LinkType != layers.LinkTypeEthernet || len(b) < 14 {
@@ -78,6 +85,9 @@ func quickIPv4(ip []byte) (flowID, bool) {
 		return flowID{}, false
 	}
 	l4 := ip[ihl:]
+	if ip[9] == protoUDP && tunnelPort(l4) {
+		return flowID{}, false
+	}
 	return flowID{
 		src:   [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[12:16]))},
 		dst:   [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip[16:20]))},
@@ -90,9 +100,25 @@ func quickIPv6(ip []byte) (flowID, bool) {
 		return flowID{}, false
 	}
 	l4 := ip[40:]
+	if ip[6] == protoUDP && tunnelPort(l4) {
+		return flowID{}, false
+	}
 	return flowID{
 		src:   [2]uint64{binary.BigEndian.Uint64(ip[8:16]), binary.BigEndian.Uint64(ip[16:24])},
 		dst:   [2]uint64{binary.BigEndian.Uint64(ip[24:32]), binary.BigEndian.Uint64(ip[32:40])},
 		sport: binary.BigEndian.Uint16(l4[0:2]), dport: binary.BigEndian.Uint16(l4[2:4]), proto: ip[6],
 	}, true
 }
+
+// tunnelPort reports whether the UDP header l4 (at least 4 bytes) goes to the VXLAN or GENEVE port, which the
+// decoder unwraps (the same test as its own).
+func tunnelPort(l4 []byte) bool {
+	port := binary.BigEndian.Uint16(l4[2:4])
+	return port == portVXLAN || port == portGENEVE
+}
+
+// UDP ports of VXLAN (RFC 7348) and GENEVE (RFC 8926).
+const (
+	portVXLAN  = 4789
+	portGENEVE = 6081
+)

@@ -288,9 +288,9 @@ func (e *Engine) captureFacts(f result.CaptureFacts) result.CaptureFacts {
 	q.Evicted, q.ParserPanics = ef.evicted, ef.panics
 	q.Duplicates, q.UndecodableDNS = ef.duplicates, ef.undecodableDNS
 	q.TimeJumps = ef.timeJumps
-	q.FragmentsDropped, q.FragmentsReassembled = ef.frags.FragmentsDropped, ef.frags.Reassembled
 	q.OverlapConflicts, q.StreamGapsOverCap = ef.overlaps, ef.gapsOverCap
 	q.DNSFalseCounts, q.DNSNamesEvicted = ef.dnsFalseCounts, e.names.evicted
+	ef.icmp.fill(q)
 	if f.Files == nil {
 		f.Files = []string{}
 	}

@@ -50,7 +50,9 @@ func (c *conn) outcome() outcome {
 	if o, failed := c.tlsOutcome(); failed {
 		return o
 	}
-	switch c.state() {
+	switch c.wireState() {
+	case result.StateRejected:
+		return c.rejectedOutcome()
 	case result.StateRefused:
 		return outcome{rules.Reset, result.StageAfterSyn, "the server answered the SYN with a reset (connection refused)"}
 	case result.StateReset:

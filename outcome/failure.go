@@ -42,6 +42,8 @@ func dnsFailure(r *result.Record) (Failure, bool) {
 	switch {
 	case r.State == result.StateUnanswered:
 		return Failure{rules.Blocked, result.StageAfterQuery, "no answer came back"}, true
+	case r.State == result.StateRejected:
+		return Failure{rules.Blocked, result.StageAfterQuery, "rejected by ICMP"}, true
 	case r.Rcode != "" && r.Rcode != "NOERROR":
 		return Failure{rules.Blocked, result.StageAfterQuery, "the resolver answered " + r.Rcode}, true
 	}
@@ -68,6 +70,11 @@ func flowFailure(r *result.Record) (Failure, bool) {
 			return Failure{rules.Blocked, result.StageAfterQuery, "no reply came back"}, true
 		}
 		return Failure{rules.Blocked, result.StageAfterSyn, "the SYN got no answer"}, true
+	case result.StateRejected:
+		if r.Proto == "udp" {
+			return Failure{rules.Blocked, result.StageAfterQuery, "rejected by ICMP"}, true
+		}
+		return Failure{rules.Blocked, result.StageAfterSyn, "rejected by ICMP"}, true
 	}
 	return Failure{}, false
 }

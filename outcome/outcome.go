@@ -3,7 +3,8 @@
 //
 // A run fails when the network stopped traffic a device needs: a record in --fail-on tied to a requirement, or
 // a blocked or reset connection to an unlisted Microsoft name. It is inconclusive when the capture cannot say:
-// no Intune traffic in it, or more than a small share of its packets undecodable or lost. Otherwise it passes.
+// no Intune traffic in it, more than a small share of its packets undecodable or lost, or fragmented datagrams
+// dropped before they could be reassembled. Otherwise it passes.
 package outcome
 
 import (
@@ -138,6 +139,12 @@ func captureReasons(c *result.CaptureFacts) []string {
 			"again with a larger buffer (tcpdump -B, live --buffer) or a filter such as \"port 53 or port 80 "+
 			"or port 443\"", q.InterfaceDrops, c.Packets+q.InterfaceDrops,
 			percent(q.InterfaceDrops, c.Packets+q.InterfaceDrops)))
+	}
+	if q.FragmentsDropped > 0 {
+		out = append(out, fmt.Sprintf("%s could not be reassembled (a fragment was lost, the "+
+			"memory cap was reached, or fragments overlapped), so what they carried was not analysed: record "+
+			"again where no packet is lost, e.g. on the device itself",
+			plural(int(q.FragmentsDropped), "fragmented IP datagram", "fragmented IP datagrams")))
 	}
 	return out
 }

@@ -45,6 +45,16 @@ func TestDecide(t *testing.T) {
 		{"few drops", summary("ok", 100000, 0, 9), Policy{}, Pass, nil},
 		{"failing in a poor capture", func() *result.Summary { s := summary("failing", 100, 90, 0); s.Failing = 1; return s }(),
 			Policy{}, Fail, []string{"could not be decoded"}},
+		{"dropped fragments", func() *result.Summary {
+			s := summary("ok", 178, 0, 0)
+			s.Capture.Quality.FragmentsDropped = 2
+			return s
+		}(), Policy{}, Inconclusive, []string{"2 fragmented IP datagrams could not be reassembled"}},
+		{"reassembled and incomplete fragments", func() *result.Summary {
+			s := summary("ok", 178, 0, 0)
+			s.Capture.Quality.FragmentsReassembled, s.Capture.Quality.FragmentsIncomplete = 5, 1
+			return s
+		}(), Policy{}, Pass, nil},
 		{"no packet", summary("not-seen", 0, 0, 0), Policy{AllowEmpty: true}, Inconclusive, []string{"no packet was read"}},
 		{"unlisted hint", func() *result.Summary {
 			s := summary("not-seen", 50, 0, 0)
@@ -112,6 +122,13 @@ func TestFailureOf(t *testing.T) {
 		{"dns noerror", unlisted(func(r *result.Record) { r.Type, r.State, r.Rcode = "dns", "answered", "NOERROR" }), false, Failure{}},
 		{"dns unanswered", unlisted(func(r *result.Record) { r.Type, r.State = "dns", "unanswered" }), true,
 			Failure{rules.Blocked, "after-query", "no answer came back"}},
+		{"rejected syn", unlisted(func(r *result.Record) { r.State, r.History = "rejected", "S" }), true,
+			Failure{rules.Blocked, "after-syn", "rejected by ICMP"}},
+		{"rejected udp", unlisted(func(r *result.Record) { r.State, r.Proto = "rejected", "udp" }), true,
+			Failure{rules.Blocked, "after-query", "rejected by ICMP"}},
+		{"dns rejected, as the engine says", unlisted(func(r *result.Record) {
+			r.Type, r.State, r.Stage, r.Reason = "dns", "rejected", "after-query", "rejected by ICMP port unreachable from 192.0.2.1"
+		}), true, Failure{rules.Blocked, "after-query", "rejected by ICMP port unreachable from 192.0.2.1"}},
 		{"listed blocked", &result.Record{Verdict: rules.Blocked, Stage: "after-syn", Reason: "r"}, true,
 			Failure{rules.Blocked, "after-syn", "r"}},
 		{"listed intercepted", &result.Record{Verdict: rules.Intercepted, Reason: "TLS inspection"}, true,

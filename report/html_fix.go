@@ -15,6 +15,7 @@ const (
 	causeOther       cause = iota // a failure the categories below do not describe
 	causeSYNDropped               // no answer to the SYN: a firewall drops the address or port
 	causeSYNRefused               // the SYN was answered with a reset: a firewall rejects
+	causeSYNRejected              // the SYN was answered with an ICMP destination unreachable: a firewall rejects
 	causeSNIFilter                // reset after the ClientHello: a filter reads the SNI
 	causeProxyAuth                // proxy answered 407: it wants credentials the device does not have
 	causeProxyDenied              // proxy answered 403
@@ -30,6 +31,7 @@ var causeText = [numCauses]struct{ what, change string }{
 	causeOther:       {"failed", "look at the first frames in Wireshark"},
 	causeSYNDropped:  {"blocked by a SYN drop (no answer to the SYN)", "allow the destination and port on the firewall"},
 	causeSYNRefused:  {"refused (the SYN was answered by a reset)", "allow the destination and port on the firewall"},
+	causeSYNRejected: {"rejected (the SYN was answered by an ICMP error)", "allow the destination and port on the firewall"},
 	causeSNIFilter:   {"reset after the ClientHello: SNI filtering", "allow the name in the firewall's TLS/SNI or URL filter"},
 	causeProxyAuth:   {"the proxy asked for authentication (407)", "let these names through the proxy without authentication"},
 	causeProxyDenied: {"the proxy refused the request (403)", "allow these names on the proxy"},
@@ -56,6 +58,8 @@ func causeOf(r *result.Record) cause {
 		return causeSNIFilter
 	case r.Stage == "after-syn" && r.State == "refused":
 		return causeSYNRefused
+	case r.Stage == "after-syn" && r.State == result.StateRejected:
+		return causeSYNRejected
 	case r.Stage == "after-syn":
 		return causeSYNDropped
 	case r.Stage == "after-request", r.Stage == "after-data", r.Stage == "after-connect":

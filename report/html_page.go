@@ -285,6 +285,11 @@ func qualityRows(q *result.Quality) []qualityRow {
 		{"duplicate packets", q.Duplicates, "the same packet seen twice, counted once"},
 		{"interface drops", q.InterfaceDrops, "lost by the capturing interface"},
 		{"parser panics", q.ParserPanics, "recovered; the connection was marked"},
+		{"ICMP rejections", q.ICMPRejections, "destination-unreachable errors read"},
+		{"unmatched ICMP", q.UnmatchedICMP, "of those, quoting nothing tracked"},
+		{"fragments reassembled", q.FragmentsReassembled, "datagrams rebuilt from IP fragments"},
+		{"fragments dropped", q.FragmentsDropped, "datagrams never whole; not analysed"},
+		{"fragments incomplete", q.FragmentsIncomplete, "datagrams unfinished at the end; not analysed"},
 	}, rareQualityRows(q)...)
 }
 

@@ -234,6 +234,7 @@ func TestCauseOf(t *testing.T) {
 	}{
 		{result.Record{Verdict: rules.Blocked, Stage: "after-syn", State: "unanswered"}, causeSYNDropped},
 		{result.Record{Verdict: rules.Reset, Stage: "after-syn", State: "refused"}, causeSYNRefused},
+		{result.Record{Verdict: rules.Blocked, Stage: "after-syn", State: "rejected"}, causeSYNRejected},
 		{result.Record{Verdict: rules.Reset, Stage: "after-client-hello"}, causeSNIFilter},
 		{result.Record{Verdict: rules.Blocked, Stage: "after-connect", ProxyStatus: 407}, causeProxyAuth},
 		{result.Record{Verdict: rules.Blocked, Stage: "after-connect", ProxyStatus: 403}, causeProxyDenied},

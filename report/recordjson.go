@@ -76,6 +76,12 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	b = appendJSONFloat(append(b, `,"duration":`...), r.Duration)
 	b = strconv.AppendInt(append(b, `,"packets":`...), int64(r.Packets), 10)
 	b = strconv.AppendInt(append(b, `,"bytes":`...), r.Bytes, 10)
+	if m := r.ICMP; m != nil {
+		b = strconv.AppendInt(append(b, `,"icmp":{"type":`...), int64(m.Type), 10)
+		b = strconv.AppendInt(append(b, `,"code":`...), int64(m.Code), 10)
+		b = append(appendJSONString(append(b, `,"from":`...), m.From), '}')
+	}
+	b = optString(b, `,"tunnel":`, r.Tunnel)
 	b = optString(b, `,"name_confidence":`, string(r.NameConfidence))
 	b = optStrings(b, `,"name_candidates":`, r.NameCandidates)
 	b = appendTLSJSON(b, r)

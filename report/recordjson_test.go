@@ -49,6 +49,13 @@ func randomRecord(rng *rand.Rand) result.Record {
 				}
 			}
 			f.Set(s)
+		case reflect.Pointer:
+			m, ok := f.Interface().(*result.ICMPError)
+			if !ok {
+				panic("randomRecord: pointer field " + v.Type().Field(i).Name + " of a type it does not fill")
+			}
+			m = &result.ICMPError{Type: rng.IntN(256), Code: rng.IntN(256), From: strs[rng.IntN(len(strs))]}
+			f.Set(reflect.ValueOf(m))
 		default:
 			panic("randomRecord: field " + v.Type().Field(i).Name + " of a kind it does not fill")
 		}

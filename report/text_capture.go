@@ -53,6 +53,11 @@ func (t *textWriter) renderQuality(b *bytes.Buffer, c *result.CaptureFacts) {
 	tb.add("", "duplicate packets", u64(q.Duplicates), "the same packet seen twice, counted once")
 	tb.add("", "interface drops", u64(q.InterfaceDrops), "lost by the capturing interface")
 	tb.add("", "parser panics", u64(q.ParserPanics), "recovered; the connection was marked")
+	tb.add("", "ICMP rejections", u64(q.ICMPRejections), "destination-unreachable errors read")
+	tb.add("", "unmatched ICMP", u64(q.UnmatchedICMP), "of those, quoting nothing tracked")
+	tb.add("", "fragments reassembled", u64(q.FragmentsReassembled), "datagrams rebuilt from IP fragments")
+	tb.add("", "fragments dropped", u64(q.FragmentsDropped), "datagrams never whole; not analysed")
+	tb.add("", "fragments incomplete", u64(q.FragmentsIncomplete), "datagrams unfinished at the end; not analysed")
 	addRare(&tb, q)
 	tb.render(b, t.opts.Color)
 	if len(c.Warnings) == 0 {

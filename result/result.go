@@ -40,11 +40,13 @@ type Record struct {
 	VerdictFrame uint64 `json:"verdict_frame,omitempty"`
 	// DisplayFilter is a Wireshark display filter for the record's conversation, on every record that is
 	// not plainly allowed (or other).
-	DisplayFilter string  `json:"display_filter,omitempty"`
-	Start         string  `json:"start"`    // RFC 3339 with nanoseconds, capture time, UTC
-	Duration      float64 `json:"duration"` // seconds between first and last packet
-	Packets       int     `json:"packets"`  //
-	Bytes         int64   `json:"bytes"`    // wire bytes, both directions
+	DisplayFilter string     `json:"display_filter,omitempty"`
+	Start         string     `json:"start"`            // RFC 3339 with nanoseconds, capture time, UTC
+	Duration      float64    `json:"duration"`         // seconds between first and last packet
+	Packets       int        `json:"packets"`          //
+	Bytes         int64      `json:"bytes"`            // wire bytes, both directions
+	ICMP          *ICMPError `json:"icmp,omitempty"`   // the first ICMP destination-unreachable error that quoted it
+	Tunnel        string     `json:"tunnel,omitempty"` // outer encapsulation, e.g. "vxlan 10.0.0.1>10.0.0.2 vni 5"
 
 	// For name_source dns: whether one name, several (NameCandidates, at most 8) or an expired answer named the
 	// server's address (values.go).
@@ -84,6 +86,14 @@ type Record struct {
 	// Order is the capture position of the record's first packet. It is not written out: engines and the
 	// merger sort by it so that records come out in capture order whatever the number of workers.
 	Order uint64 `json:"-"`
+}
+
+// ICMPError is an ICMP destination-unreachable error (ICMPv4 type 3, ICMPv6 type 1) that quoted a record's
+// packet: its type and code as on the wire, and the address of the router or host that sent it.
+type ICMPError struct {
+	Type int    `json:"type"`
+	Code int    `json:"code"`
+	From string `json:"from"`
 }
 
 // RuleSummary says how one requirement row fared in the capture.
@@ -135,16 +145,22 @@ type Quality struct {
 	Duplicates     uint64 `json:"duplicate_packets"`     // same packet seen twice (pktmon layers)
 	ParserPanics   uint64 `json:"parser_panics"`         // recovered; the connection was marked
 	InterfaceDrops uint64 `json:"interface_drops"`       // from pcapng statistics blocks or libpcap
+	// ICMPRejections counts ICMP destination-unreachable errors read (fragmentation needed left out);
+	// UnmatchedICMP those of them that quoted no connection, flow or DNS query the engine was tracking.
+	ICMPRejections uint64 `json:"icmp_rejections"`
+	UnmatchedICMP  uint64 `json:"unmatched_icmp"`
+	// Fragment counts, IPv4 and IPv6 together: datagrams rebuilt from fragments, incomplete datagrams dropped
+	// (a fragment lost past the timeout, the memory cap reached, or overlapping fragments), and datagrams
+	// still incomplete when the capture ended. A dropped or incomplete datagram was not analysed.
+	FragmentsReassembled uint64 `json:"fragments_reassembled"`
+	FragmentsDropped     uint64 `json:"fragments_dropped"`
+	FragmentsIncomplete  uint64 `json:"fragments_incomplete"`
 
 	// The counts below are left out when zero.
 
 	// TimeJumps counts frames far ahead of the frames on both sides of them: they did not move the clock that
 	// expires connections.
 	TimeJumps uint64 `json:"time_jumps,omitempty"`
-	// FragmentsDropped counts incomplete IPv4 datagrams given up (timeout, the 4,096-datagram or 4 MiB cap,
-	// inconsistent fragments); FragmentsReassembled the datagrams rebuilt from fragments.
-	FragmentsDropped     uint64 `json:"fragments_dropped,omitempty"`
-	FragmentsReassembled uint64 `json:"fragments_reassembled,omitempty"`
 	// OverlapConflicts counts TCP segments that resent bytes already seen with different contents (the first
 	// copy is kept; the connection's record has overlap_conflict).
 	OverlapConflicts uint64 `json:"overlap_conflicts,omitempty"`

@@ -14,6 +14,7 @@ const (
 	StateReset       State = "reset"       // TCP: the server side reset the connection
 	StateAborted     State = "aborted"     // TCP: the client reset the connection after a reply
 	StateUnanswered  State = "unanswered"  // SYNs, a UDP datagram or a DNS query with no reply
+	StateRejected    State = "rejected"    // an ICMP destination-unreachable error, and no reply, answered it
 	StatePartial     State = "partial"     // TCP: the capture began mid-stream
 	StateAnswered    State = "answered"    // UDP and DNS: a reply came back
 	// QUIC: the server answered only with Version Negotiation (it does not speak the client's version).
