@@ -304,8 +304,9 @@ func (d *probeDoc) check(t *testing.T, want []probeWant, captured bool) {
 var directWant = []probeWant{
 	{name: "ok.manage.microsoft.com", port: 80, socket: "ok", wire: "allowed", verdict: "allowed"},
 	{name: "ok.manage.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "allowed", chain: "public"},
-	{name: "inspect.manage.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "allowed", chain: "private", failed: true},
-	{name: "mismatch.manage.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "allowed", chain: "name-mismatch", failed: true},
+	// The lab's servers speak TLS 1.3: the wire sees no certificate (hidden), the socket does.
+	{name: "inspect.manage.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "intercepted", chain: "private", failed: true},
+	{name: "mismatch.manage.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "intercepted", chain: "name-mismatch", failed: true},
 	{name: "drop.manage.microsoft.com", port: 80, socket: "timeout", stage: "after-syn", wire: "blocked", wireStag: "after-syn", verdict: "blocked", failed: true},
 	{name: "drop.manage.microsoft.com", port: 443, socket: "timeout", stage: "after-syn", wire: "blocked", wireStag: "after-syn", verdict: "blocked", failed: true},
 	{name: "refuse.manage.microsoft.com", port: 443, socket: "refused", stage: "after-syn", wire: "reset", wireStag: "after-syn", verdict: "reset", failed: true},
@@ -381,7 +382,7 @@ rules:
 			wire: "blocked", wireStag: "after-connect", verdict: "blocked", failed: true},
 		// labd's self-signed certificate is what the tunnel reaches: a private chain.
 		{name: "enrollment.manage.microsoft.com", port: 443, socket: "ok", proxyStatus: 200, chain: "private",
-			wire: "allowed", verdict: "allowed", failed: true},
+			wire: "allowed", verdict: "intercepted", failed: true},
 	}
 	auth := []probeWant{
 		{name: "wustat.microsoft.com", port: 443, socket: "proxy-auth", stage: "after-connect", proxyStatus: 407,
@@ -414,8 +415,8 @@ rules:
 		// Direct, resolved by the namespace's resolver (labd's zone.txt); labd's certificate is self-signed.
 		doc.check(t, []probeWant{
 			{name: "wustat.microsoft.com", port: 80, socket: "ok", wire: "allowed", verdict: "allowed"},
-			{name: "wustat.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "allowed", chain: "private", failed: true},
-			{name: "enrollment.manage.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "allowed", chain: "private", failed: true},
+			{name: "wustat.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "intercepted", chain: "private", failed: true},
+			{name: "enrollment.manage.microsoft.com", port: 443, socket: "ok", wire: "allowed", verdict: "intercepted", chain: "private", failed: true},
 		}, true)
 	})
 }

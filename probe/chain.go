@@ -45,6 +45,9 @@ func RootsFromFile(path string) (Roots, error) {
 	return Roots{v: certchain.NewVerifier(nil, own)}, nil
 }
 
+// Verifier is the chain verifier the probe judges with, for the analysis of its own capture to judge the same.
+func (roots Roots) Verifier() *certchain.Verifier { return roots.v }
+
 // judgeChain classifies the chain a server presented for sni at now, as analyze does. The first certificate
 // is the leaf; the others are offered as intermediates. No chain, or one that cannot be judged, is private:
 // a probe always gets the whole chain from its own handshake.

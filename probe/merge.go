@@ -85,7 +85,12 @@ func settle(r *Result, byConn map[connKey]*result.Record, captured bool, failOn 
 			}
 		}
 	}
-	r.Intercepted = r.Socket.CertChain != "" && r.Socket.CertChain != ChainPublic
+	// Judged as analyze judges a connection: a chain that does not verify (private) or is for another name is
+	// an interception, and a connection that otherwise got through is intercepted.
+	r.Intercepted = r.Socket.CertChain == ChainPrivate || r.Socket.CertChain == ChainNameMismatch
+	if r.Intercepted && r.Verdict == rules.Allowed {
+		r.Verdict = rules.Intercepted
+	}
 	r.Failed = r.Intercepted || slices.Contains(failOn, r.Verdict)
 }
 
@@ -110,6 +115,8 @@ func wireVerdict(wire, socket rules.Verdict) rules.Verdict {
 	switch {
 	case wire == rules.Blocked || wire == rules.Reset:
 		return wire
+	case wire == rules.Intercepted && socket == rules.Allowed:
+		return wire
 	case socket != rules.Allowed:
 		return socket
 	}
@@ -122,13 +129,13 @@ func wireVerdict(wire, socket rules.Verdict) rules.Verdict {
 // as the engine does for a named connection: refused and reset are "reset", unanswered is "blocked".
 func networkVerdict(rec *result.Record) rules.Verdict {
 	switch rec.Verdict {
-	case rules.Allowed, rules.Blocked, rules.Reset:
+	case rules.Allowed, rules.Blocked, rules.Reset, rules.Intercepted:
 		return rec.Verdict
 	}
 	switch rec.State {
 	case "refused", "reset":
 		return rules.Reset
-	case "unanswered":
+	case "unanswered", "rejected":
 		return rules.Blocked
 	}
 	return rules.Allowed

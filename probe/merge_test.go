@@ -46,7 +46,7 @@ func TestMerge(t *testing.T) {
 			records: []result.Record{wireRec(rules.Allowed, "closed", "")}, verdict: rules.Blocked, evidence: "wire",
 			wire: rules.Allowed, disagreement: "socket: tls-alert, wire: allowed", failed: true},
 		{name: "intercepted", socket: Socket{Outcome: OutcomeOK, CertChain: ChainPrivate},
-			records: []result.Record{wireRec(rules.Allowed, "established", "")}, verdict: rules.Allowed, evidence: "wire",
+			records: []result.Record{wireRec(rules.Allowed, "established", "")}, verdict: rules.Intercepted, evidence: "wire",
 			wire: rules.Allowed, failed: true, intercepted: true},
 		{name: "other traffic kept", socket: Socket{Outcome: OutcomeOK},
 			records: []result.Record{wireRec(rules.Allowed, "established", ""),

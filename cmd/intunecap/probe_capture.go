@@ -140,7 +140,7 @@ func (c *probeCapture) finish(f *probeFlags, s *probeSetup) (wireEvidence, error
 	defer reader.Close()
 	keep := &recordKeeper{}
 	p := pipeline{Reader: reader, Paths: []string{c.path}, Table: s.table, FailOn: s.failOn, Sink: keep,
-		Stderr: io.Discard, Prefix: "intunecap probe", Workers: 1}
+		Stderr: io.Discard, Prefix: "intunecap probe", Workers: 1, Verifier: s.opts.Roots.Verifier()}
 	summary, err := p.run()
 	if err != nil {
 		if reader.Stats().Frames == 0 {
