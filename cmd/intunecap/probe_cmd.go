@@ -60,7 +60,7 @@ func (f *probeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dns, "dns", "", "resolve with DNS `SERVER` (address[:port], UDP) instead of the system resolver")
 	fs.StringVarP(&f.format, "format", "f", "text", "output `FORMAT`: "+strings.Join(report.Formats(), ", "))
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
-	fs.StringVar(&f.failOn, "fail-on", "blocked,reset", "`VERDICTS` that make a probe fail, comma-separated, or \"none\"")
+	fs.StringVar(&f.failOn, "fail-on", "blocked,reset,intercepted", "`VERDICTS` that make a probe fail, comma-separated, or \"none\"")
 	fs.StringVar(&f.color, "color", "auto", "colour the text report: `WHEN` is auto, always or never")
 	fs.StringVar(&f.roots, "roots", "", "judge certificate chains against the PEM roots in `FILE` instead of the built-in public roots")
 	fs.IntVar(&f.concurrency, "concurrency", probe.DefaultConcurrency, "probe at most `N` endpoints at once")
