@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/intunecap/intunecap/internal/hostname"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -13,33 +14,9 @@ import (
 // or one spelling to the server and another to the capture (TCP retransmissions with different bytes). Such a
 // name is never matched against the rules nor allowed silently.
 
-// validHostName reports whether s is a host name a rule may be matched against: dot-separated labels of ASCII
-// letters, digits, '-' and '_' (as in real DNS names; tlshello.Hello.SNIValid uses the same test), 1–63 bytes
-// each, at most 253 in all. International names are valid in their punycode (xn--) form only.
-func validHostName(s string) bool {
-	if len(s) == 0 || len(s) > 253 {
-		return false
-	}
-	label := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '.':
-			if label == 0 {
-				return false
-			}
-			label = 0
-			continue
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		default:
-			return false
-		}
-		if label++; label > 63 {
-			return false
-		}
-	}
-	return label > 0
-}
+// validHostName reports whether s is a host name a rule may be matched against (hostname.Valid, the test
+// tlshello.Hello.SNIValid uses too).
+func validHostName(s string) bool { return hostname.Valid(s) }
 
 // fromPayload reports whether a name came from the connection's own bytes rather than from DNS.
 func fromPayload(src result.NameSource) bool {

@@ -3,6 +3,8 @@ package tlshello
 import (
 	"errors"
 	"fmt"
+
+	"github.com/intunecap/intunecap/internal/hostname"
 )
 
 // Extension numbers read by extract.
@@ -168,28 +170,5 @@ func protocol(b []byte) string {
 	return string(b)
 }
 
-// validHost reports whether name is a plausible DNS host name: what a rules matcher can compare and a
-// terminal can show.
-func validHost(name []byte) bool {
-	if len(name) == 0 || len(name) > 253 {
-		return false
-	}
-	label := 0
-	for _, c := range name {
-		switch {
-		case c == '.':
-			if label == 0 {
-				return false
-			}
-			label = 0
-			continue
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		default:
-			return false
-		}
-		if label++; label > 63 {
-			return false
-		}
-	}
-	return label > 0
-}
+// validHost reports whether name is a plausible DNS host name (hostname.Valid).
+func validHost(name []byte) bool { return hostname.Valid(name) }
