@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/intunecap/intunecap/internal/hostname"
+	"github.com/intunecap/intunecap/internal/tlsread"
 )
 
 // Extension numbers read by extract.
@@ -18,70 +19,34 @@ const (
 	extECH                 = 0xfe0d
 )
 
-var errShort = errors.New("field runs past its container")
-
-// reader consumes length-prefixed fields and fails, rather than panics, when a length runs past the end.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) take(n int) []byte {
-	if r.err != nil || n > len(r.b) {
-		r.err = errShort
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) u8() int {
-	if v := r.take(1); v != nil {
-		return int(v[0])
-	}
-	return 0
-}
-
-func (r *reader) u16() int {
-	if v := r.take(2); v != nil {
-		return int(be16(v))
-	}
-	return 0
-}
-
-// vec8 and vec16 read a vector with a 1- or 2-byte length.
-func (r *reader) vec8() []byte  { return r.take(r.u8()) }
-func (r *reader) vec16() []byte { return r.take(r.u16()) }
-
 // extract reads the fields Hello keeps from the handshake message msg (header included), checking each length
 // against its container (RFC 8446 4.1.2).
 func (h *Hello) extract(msg []byte) error {
-	r := reader{b: msg[handshakeHeader:]}
-	h.LegacyVersion = uint16(r.u16())
-	r.take(32) // random
-	r.vec8()   // legacy_session_id
-	suites := r.vec16()
-	r.vec8() // legacy_compression_methods
-	if r.err != nil {
-		return fmt.Errorf("tls client hello fixed part: %w", r.err)
+	r := reader{B: msg[handshakeHeader:]}
+	h.LegacyVersion = uint16(r.U16())
+	r.Take(32) // random
+	r.Vec8()   // legacy_session_id
+	suites := r.Vec16()
+	r.Vec8() // legacy_compression_methods
+	if r.Err != nil {
+		return fmt.Errorf("tls client hello fixed part: %w", r.Err)
 	}
 	if len(suites)%2 != 0 {
 		return fmt.Errorf("tls client hello cipher suites: odd length %d", len(suites))
 	}
 	h.Ciphers = appendU16s(h.Ciphers, suites)
-	if len(r.b) == 0 {
+	if len(r.B) == 0 {
 		return nil // no extensions: an old client
 	}
-	exts := reader{b: r.vec16()}
-	if r.err != nil || len(r.b) != 0 {
-		return fmt.Errorf("tls client hello extensions length: %w", errShort)
+	exts := reader{B: r.Vec16()}
+	if r.Err != nil || len(r.B) != 0 {
+		return fmt.Errorf("tls client hello extensions length: %w", tlsread.ErrShort)
 	}
-	for len(exts.b) > 0 {
-		typ := exts.u16()
-		data := exts.vec16()
-		if exts.err != nil {
-			return fmt.Errorf("tls extension %d: %w", typ, exts.err)
+	for len(exts.B) > 0 {
+		typ := exts.U16()
+		data := exts.Vec16()
+		if exts.Err != nil {
+			return fmt.Errorf("tls extension %d: %w", typ, exts.Err)
 		}
 		h.Extensions = append(h.Extensions, uint16(typ))
 		if err := h.extension(typ, data); err != nil {
@@ -92,38 +57,38 @@ func (h *Hello) extract(msg []byte) error {
 }
 
 func (h *Hello) extension(typ int, data []byte) error {
-	r := reader{b: data}
+	r := reader{B: data}
 	switch typ {
 	case extServerName:
 		h.serverName(&r)
 	case extALPN:
-		list := reader{b: r.vec16()}
-		for len(list.b) > 0 && list.err == nil {
-			h.ALPN = append(h.ALPN, protocol(list.vec8()))
+		list := reader{B: r.Vec16()}
+		for len(list.B) > 0 && list.Err == nil {
+			h.ALPN = append(h.ALPN, protocol(list.Vec8()))
 		}
-		r.err = errors.Join(r.err, list.err)
+		r.Err = errors.Join(r.Err, list.Err)
 	case extSupportedVersions:
-		list := reader{b: r.vec8()}
-		for len(list.b) > 0 && list.err == nil {
-			h.Versions = append(h.Versions, uint16(list.u16()))
+		list := reader{B: r.Vec8()}
+		for len(list.B) > 0 && list.Err == nil {
+			h.Versions = append(h.Versions, uint16(list.U16()))
 		}
-		r.err = errors.Join(r.err, list.err)
+		r.Err = errors.Join(r.Err, list.Err)
 	case extSupportedGroups:
-		h.Groups, r.err = u16List(h.Groups, r.vec16(), r.err)
+		h.Groups, r.Err = u16List(h.Groups, r.Vec16(), r.Err)
 	case extECPointFormats:
-		h.PointFormats = append(h.PointFormats, r.vec8()...)
+		h.PointFormats = append(h.PointFormats, r.Vec8()...)
 	case extSignatureAlgorithms:
-		h.SigAlgs, r.err = u16List(h.SigAlgs, r.vec16(), r.err)
+		h.SigAlgs, r.Err = u16List(h.SigAlgs, r.Vec16(), r.Err)
 	case extECH:
 		h.ECH = true
 		return nil
 	default:
 		return nil
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = errors.New("bytes after the extension's content")
+	if r.Err == nil && len(r.B) != 0 {
+		r.Err = errors.New("bytes after the extension's content")
 	}
-	return r.err
+	return r.Err
 }
 
 // u16List appends a vector of 16-bit values read with err: an odd length breaks the format.
@@ -144,16 +109,16 @@ func appendU16s(dst []uint16, b []byte) []uint16 {
 
 // serverName keeps the first host_name entry (RFC 6066 3 allows one per type) and skips other types.
 func (h *Hello) serverName(r *reader) {
-	list := reader{b: r.vec16()}
-	for len(list.b) > 0 && list.err == nil {
-		typ := list.u8()
-		name := list.vec16()
-		if typ == 0 && list.err == nil && h.SNI == "" && len(name) > 0 {
+	list := reader{B: r.Vec16()}
+	for len(list.B) > 0 && list.Err == nil {
+		typ := list.U8()
+		name := list.Vec16()
+		if typ == 0 && list.Err == nil && h.SNI == "" && len(name) > 0 {
 			h.SNI, h.SNIValid = string(name), validHost(name)
 		}
 	}
-	if list.err != nil {
-		r.err = list.err
+	if list.Err != nil {
+		r.Err = list.Err
 	}
 }
 
@@ -172,3 +137,6 @@ func protocol(b []byte) string {
 
 // validHost reports whether name is a plausible DNS host name (hostname.Valid).
 func validHost(name []byte) bool { return hostname.Valid(name) }
+
+// reader is the shared reader of length-prefixed TLS fields.
+type reader = tlsread.Reader

@@ -3,6 +3,8 @@ package tlsserver
 import (
 	"errors"
 	"fmt"
+
+	"github.com/intunecap/intunecap/internal/tlsread"
 )
 
 // Extension numbers read from the ServerHello.
@@ -111,81 +113,38 @@ func (f *Flight) tls13() bool {
 	return f.Version > 0x0303
 }
 
-var errShort = errors.New("field runs past its container")
-
-// reader consumes length-prefixed fields and fails, rather than panics, when a length runs past the end.
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) take(n int) []byte {
-	if r.err != nil || n > len(r.b) {
-		r.err = errShort
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) u8() int {
-	if v := r.take(1); v != nil {
-		return int(v[0])
-	}
-	return 0
-}
-
-func (r *reader) u16() int {
-	if v := r.take(2); v != nil {
-		return int(be16(v))
-	}
-	return 0
-}
-
-func (r *reader) u24() int {
-	if v := r.take(3); v != nil {
-		return int(v[0])<<16 | int(v[1])<<8 | int(v[2])
-	}
-	return 0
-}
-
-func (r *reader) vec8() []byte  { return r.take(r.u8()) }
-func (r *reader) vec16() []byte { return r.take(r.u16()) }
-func (r *reader) vec24() []byte { return r.take(r.u24()) }
-
 // serverHello reads a ServerHello body (RFC 8446 4.1.3, RFC 5246 7.4.1.3), checking every length.
 func (f *Flight) serverHello(body []byte) error {
-	r := reader{b: body}
-	f.LegacyVersion = uint16(r.u16())
-	random := r.take(32)
+	r := reader{B: body}
+	f.LegacyVersion = uint16(r.U16())
+	random := r.Take(32)
 	draft := f.LegacyVersion>>8 == 0x7f // TLS 1.3 drafts up to 21: no session id, no compression
 	if !draft {
-		if sid := r.vec8(); len(sid) > 32 {
+		if sid := r.Vec8(); len(sid) > 32 {
 			return fmt.Errorf("session id of %d bytes", len(sid))
 		}
 	}
-	f.CipherSuite = uint16(r.u16())
+	f.CipherSuite = uint16(r.U16())
 	if !draft {
-		r.u8() // compression method
+		r.U8() // compression method
 	}
-	if r.err != nil {
-		return fmt.Errorf("fixed part: %w", r.err)
+	if r.Err != nil {
+		return fmt.Errorf("fixed part: %w", r.Err)
 	}
 	f.HelloRetry = [32]byte(random) == helloRetryRandom
 	f.Version = f.LegacyVersion
-	if len(r.b) == 0 {
+	if len(r.B) == 0 {
 		return nil // no extensions
 	}
-	exts := reader{b: r.vec16()}
-	if r.err != nil || len(r.b) != 0 {
-		return fmt.Errorf("extensions length: %w", errShort)
+	exts := reader{B: r.Vec16()}
+	if r.Err != nil || len(r.B) != 0 {
+		return fmt.Errorf("extensions length: %w", tlsread.ErrShort)
 	}
-	for len(exts.b) > 0 {
-		typ := exts.u16()
-		data := exts.vec16()
-		if exts.err != nil {
-			return fmt.Errorf("extension %d: %w", typ, exts.err)
+	for len(exts.B) > 0 {
+		typ := exts.U16()
+		data := exts.Vec16()
+		if exts.Err != nil {
+			return fmt.Errorf("extension %d: %w", typ, exts.Err)
 		}
 		if len(f.Extensions) == MaxExtensions {
 			return fmt.Errorf("more than %d extensions", MaxExtensions)
@@ -199,40 +158,40 @@ func (f *Flight) serverHello(body []byte) error {
 }
 
 func (f *Flight) extension(typ int, data []byte) error {
-	r := reader{b: data}
+	r := reader{B: data}
 	switch typ {
 	case extSupportedVersions:
-		f.Version = uint16(r.u16())
+		f.Version = uint16(r.U16())
 	case extALPN:
-		list := reader{b: r.vec16()}
-		p := list.vec8()
-		if list.err != nil || len(list.b) != 0 || len(p) == 0 {
+		list := reader{B: r.Vec16()}
+		p := list.Vec8()
+		if list.Err != nil || len(list.B) != 0 || len(p) == 0 {
 			return errors.New("alpn must name exactly one protocol")
 		}
 		f.ALPN = protocol(p)
 	default:
 		return nil
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = errors.New("bytes after the extension's content")
+	if r.Err == nil && len(r.B) != 0 {
+		r.Err = errors.New("bytes after the extension's content")
 	}
-	return r.err
+	return r.Err
 }
 
 // certificate reads a TLS 1.0–1.2 Certificate body (RFC 5246 7.4.2): a 3-byte list length, then each
 // certificate with a 3-byte length. Chain slices alias buf.
 func (f *Flight) certificate(body []byte) error {
-	r := reader{b: body}
-	list := reader{b: r.vec24()}
-	if r.err != nil || len(r.b) != 0 {
-		return fmt.Errorf("list length: %w", errShort)
+	r := reader{B: body}
+	list := reader{B: r.Vec24()}
+	if r.Err != nil || len(r.B) != 0 {
+		return fmt.Errorf("list length: %w", tlsread.ErrShort)
 	}
 	f.ChainState = ChainComplete
-	for len(list.b) > 0 {
-		der := list.vec24()
-		if list.err != nil || len(der) == 0 {
+	for len(list.B) > 0 {
+		der := list.Vec24()
+		if list.Err != nil || len(der) == 0 {
 			f.Chain = f.Chain[:0]
-			return fmt.Errorf("certificate %d: %w", f.CertificateCount+1, errShort)
+			return fmt.Errorf("certificate %d: %w", f.CertificateCount+1, tlsread.ErrShort)
 		}
 		f.CertificateCount++
 		switch {
@@ -260,3 +219,6 @@ func protocol(b []byte) string {
 	}
 	return string(b)
 }
+
+// reader is the shared reader of length-prefixed TLS fields.
+type reader = tlsread.Reader
