@@ -26,32 +26,21 @@ package tlsserver
 import (
 	"fmt"
 	"slices"
+
+	"github.com/intunecap/intunecap/analyze/tlshello"
 )
 
-// Status of a server's first bytes, with the meaning it has in analyze/tlshello.
-type Status int
+// Status of a server's first bytes: tlshello's, so both parsers of a connection's start answer alike.
+type Status = tlshello.Status
 
-// The outcomes of Parse and Feed.
+// The outcomes of Parse and Feed: for a server flight, Complete means read as far as it can be (Flight holds
+// the facts), NotTLS that the first bytes cannot start a TLS handshake or alert record.
 const (
-	NeedMore  Status = iota // the bytes so far are a valid start of a server flight; give more
-	NotTLS                  // the first bytes cannot start a TLS handshake or alert record
-	Complete                // the flight was read as far as it can be: Flight holds the facts
-	Malformed               // TLS-looking bytes that break the format
+	NeedMore  = tlshello.NeedMore
+	NotTLS    = tlshello.NotTLS
+	Complete  = tlshello.Complete
+	Malformed = tlshello.Malformed
 )
-
-func (s Status) String() string {
-	switch s {
-	case NeedMore:
-		return "need-more"
-	case NotTLS:
-		return "not-tls"
-	case Complete:
-		return "complete"
-	case Malformed:
-		return "malformed"
-	}
-	return fmt.Sprintf("status(%d)", int(s))
-}
 
 const (
 	// MaxFlight is the most stream bytes read from a server's first flight. Real flights are 2–8 KB; a
