@@ -1,9 +1,7 @@
 package analyze
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/intunecap/intunecap/result"
@@ -22,9 +20,9 @@ type endStream struct {
 func (e *Engine) endStream() *endStream {
 	e.expireDNS(e.now, true)
 	e.releaseHeld(time.Time{})
-	recs := e.batch
-	e.batch = nil
-	slices.SortStableFunc(recs, func(a, b result.Record) int { return cmp.Compare(a.Order, b.Order) })
+	recs := e.batch[e.batchStart:]
+	e.batch, e.batchStart = nil, 0
+	sortRecords(recs)
 	return &endStream{e: e, conns: e.openConns(), recs: recs}
 }
 

@@ -122,10 +122,12 @@ type Engine struct {
 	clockNs int64
 	seq     uint64
 	stats   *statsAgg
-	batch   []result.Record // finished records not yet sent
-	// out, set for an engine on a worker lane, takes a batch of finished records and returns an empty one to
-	// fill; nil: records go to the sink.
-	out   func(batchKey, []result.Record) []result.Record
+	// batch holds finished records not yet sent; those from batchStart on are the current packet's or sweep's.
+	batch      []result.Record
+	batchStart int
+	// out, set for an engine on a worker lane, takes note that batch[start:end] was finished at key; the lane
+	// hands the whole batch to the merger when its work batch is done. nil: records go to the sink.
+	out   func(key batchKey, start, end int)
 	facts engineFacts
 	err   error
 	// tunnel is the encapsulation of the packet being processed, for the DNS exchange it starts to copy; nil
@@ -324,12 +326,13 @@ func (e *Engine) emit(r *result.Record) {
 // flush sends the queued records, in order of their first frame, to the sink or, under Analyze with several
 // engines, to the merger with key.
 func (e *Engine) flush(key batchKey) {
-	if len(e.batch) == 0 {
+	if len(e.batch) == e.batchStart {
 		return
 	}
-	slices.SortStableFunc(e.batch, func(a, b result.Record) int { return cmp.Compare(a.Order, b.Order) })
+	sortRecords(e.batch[e.batchStart:])
 	if e.out != nil {
-		e.batch = e.out(key, e.batch) // the batch now belongs to the merger, which hands written ones back
+		e.out(key, e.batchStart, len(e.batch))
+		e.batchStart = len(e.batch)
 		return
 	}
 	for i := range e.batch {
@@ -342,6 +345,17 @@ func (e *Engine) flush(key batchKey) {
 	clear(e.batch)
 	e.batch = e.batch[:0]
 }
+
+// sortRecords orders records by their first frame. One packet or sweep mostly finishes one record, or a few
+// already in order; records are big, so sorting is skipped when there is nothing to move.
+func sortRecords(recs []result.Record) {
+	if len(recs) < 2 || slices.IsSortedFunc(recs, byOrder) {
+		return
+	}
+	slices.SortStableFunc(recs, byOrder)
+}
+
+func byOrder(a, b result.Record) int { return cmp.Compare(a.Order, b.Order) }
 
 // batchKey orders batches of records across engines: the capture position of the packet (phase 1), the
 // sweep before it (phase 0) or a quiet sweep after it (phase 2) that finished them.

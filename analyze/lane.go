@@ -7,7 +7,6 @@ import (
 
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
-	"github.com/intunecap/intunecap/result"
 )
 
 // A lane runs one engine, either inline (on the reading goroutine: each piece of work is done as it is put)
@@ -26,7 +25,7 @@ type lane struct {
 	made  int // batches made so far
 	done  chan struct{}
 	merge *merger
-	out   []keyedRecords
+	out   []recordRange
 	size  atomic.Int64 // connections the engine tracked after its last batch
 }
 
@@ -81,15 +80,8 @@ func newLane(id int, e *Engine, m *merger) *lane {
 		return l
 	}
 	l.in, l.free, l.done, l.merge = make(chan *batch, 8), make(chan *batch, maxBatches), make(chan struct{}), m
-	spare := m.spare[id]
-	e.out = func(k batchKey, recs []result.Record) []result.Record {
-		l.out = append(l.out, keyedRecords{key: k, recs: recs, worker: id})
-		select {
-		case s := <-spare:
-			return s
-		default:
-			return nil
-		}
+	e.out = func(k batchKey, start, end int) {
+		l.out = append(l.out, recordRange{key: k, start: start, end: end})
 	}
 	go l.run()
 	return l
@@ -217,9 +209,37 @@ func (l *lane) run() {
 		b.chunks = b.chunks[:0]
 		l.free <- b
 		l.size.Store(int64(l.eng.Tracked()))
-		l.merge.in <- progress{worker: l.id, upTo: last, batches: l.out}
-		l.out = nil
+		l.merge.in <- progress{worker: l.id, upTo: last, batches: l.handOver()}
 	}
+}
+
+// handOver gives the records the engine finished in this work batch to the merger, as one batch per capture
+// position that finished some, all sharing one slice; the engine goes on with a slice the merger wrote out.
+func (l *lane) handOver() []keyedRecords {
+	if len(l.out) == 0 {
+		return nil
+	}
+	e := l.eng
+	recs := e.batch[:e.batchStart]
+	batches := make([]keyedRecords, len(l.out))
+	for i, r := range l.out {
+		batches[i] = keyedRecords{key: r.key, recs: recs[r.start:r.end:r.end], worker: l.id}
+	}
+	batches[len(batches)-1].backing = recs // written last: the slice goes back to the engine then
+	l.out = l.out[:0]
+	e.batch, e.batchStart = nil, 0
+	select {
+	case s := <-l.merge.spare[l.id]:
+		e.batch = s
+	default:
+	}
+	return batches
+}
+
+// recordRange is a run of an engine's batch finished at one capture position.
+type recordRange struct {
+	key        batchKey
+	start, end int
 }
 
 // process runs one item and returns the key up to which this engine has finished.

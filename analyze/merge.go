@@ -17,6 +17,9 @@ type keyedRecords struct {
 	key    batchKey
 	recs   []result.Record
 	worker int
+	// backing, on the last batch of a worker's hand-over, is the slice all its batches share: once this batch
+	// is written, the merger hands it back to the worker's engine.
+	backing []result.Record
 }
 
 // spareRecordSlices is how many written record batches wait for their engine to refill them: each engine
@@ -123,12 +126,12 @@ func (m *merger) release() {
 // left to the collector.
 func (m *merger) recycle() {
 	for _, b := range m.written {
-		if cap(b.recs) > maxSpareRecords {
+		if b.backing == nil || cap(b.backing) > maxSpareRecords {
 			continue
 		}
-		clear(b.recs) // the strings and slices of written records are garbage now
+		clear(b.backing) // the strings and slices of written records are garbage now
 		select {
-		case m.spare[b.worker] <- b.recs[:0]:
+		case m.spare[b.worker] <- b.backing[:0]:
 		default:
 		}
 	}

@@ -13,8 +13,9 @@ type nameSink struct{ names []string }
 func (s *nameSink) Record(r *result.Record) error { s.names = append(s.names, r.Name); return nil }
 func (s *nameSink) Summary(*result.Summary) error { return nil }
 
-// TestMergerRecyclesWrittenBatches checks that the merger writes batches in capture order, hands each written
-// batch back to its engine emptied, and keeps no batch larger than maxSpareRecords.
+// TestMergerRecyclesWrittenBatches checks that the merger writes batches in capture order, hands the slice a
+// worker's batches share back to its engine emptied once its last batch is written, and keeps no slice larger
+// than maxSpareRecords.
 func TestMergerRecyclesWrittenBatches(t *testing.T) {
 	sink := &nameSink{}
 	m := newMerger(2, sink)
@@ -24,11 +25,12 @@ func TestMergerRecyclesWrittenBatches(t *testing.T) {
 	big := make([]result.Record, 1, maxSpareRecords+1)
 	big[0].Name = "c"
 	m.in <- progress{worker: 0, upTo: batchKey{seq: 5, phase: 1},
-		batches: []keyedRecords{{key: batchKey{seq: 1, phase: 1}, recs: small, worker: 0}}}
+		batches: []keyedRecords{{key: batchKey{seq: 1, phase: 1}, recs: small[:1], worker: 0},
+			{key: batchKey{seq: 3, phase: 1}, recs: small[1:2], worker: 0, backing: small}}}
 	m.in <- progress{worker: 1, upTo: batchKey{seq: 6, phase: 1},
-		batches: []keyedRecords{{key: batchKey{seq: 2, phase: 1}, recs: big, worker: 1}}}
+		batches: []keyedRecords{{key: batchKey{seq: 2, phase: 1}, recs: big, worker: 1, backing: big}}}
 	m.close()
-	if want := []string{"a", "b", "c"}; !slices.Equal(sink.names, want) {
+	if want := []string{"a", "c", "b"}; !slices.Equal(sink.names, want) {
 		t.Errorf("written %q, want %q", sink.names, want)
 	}
 	select {

@@ -131,7 +131,7 @@ func (e *Engine) releaseStreams(c *conn) {
 }
 
 // maxFreeStreams bounds the stream records kept for reuse.
-const maxFreeStreams = 256
+const maxFreeStreams = 4096
 
 // serverStreamBytes is how much of the server's first answer is kept: enough for a status line. A TLS server's
 // first flight is not kept here: it goes to its reader as it arrives (tls_server.go).

@@ -60,13 +60,13 @@ func (s *firstBytes) add(seq uint32, captured []byte, pool *bufPool) (conflict, 
 		end = s.limit
 		captured = captured[:end-off]
 	}
-	if s.buf == nil {
-		s.buf = pool.get(s.limit)
-	}
 	if !s.fits(off, end) {
 		overflow = !s.overflowed
 		s.overflowed = true
 		return false, overflow
+	}
+	if end > cap(s.buf) {
+		s.grow(end, pool)
 	}
 	if end > len(s.buf) {
 		s.buf = s.buf[:end]
@@ -75,6 +75,22 @@ func (s *firstBytes) add(seq uint32, captured []byte, pool *bufPool) (conflict, 
 	s.insert(off, end)
 	return conflict, false
 }
+
+// grow gives the stream a buffer that holds at least need bytes: double the old one (at least firstBufBytes),
+// at most the cap. Most first flights (a ClientHello, an HTTP request head) fit the smallest buffer, so a
+// connection does not pay for clearing the whole cap.
+func (s *firstBytes) grow(need int, pool *bufPool) {
+	size := min(max(need, 2*cap(s.buf), firstBufBytes), s.limit)
+	nb := pool.get(size)[:len(s.buf)]
+	copy(nb, s.buf)
+	if s.buf != nil {
+		pool.put(s.buf)
+	}
+	s.buf = nb
+}
+
+// firstBufBytes is the size of a stream's first buffer.
+const firstBufBytes = 2048
 
 // fill writes the bytes of [off, end) that no span holds yet from captured (which starts at off), and reports
 // whether the bytes spans already hold differ from captured's.
@@ -170,26 +186,52 @@ func (s *firstBytes) release(pool *bufPool) {
 }
 
 // bufPool recycles stream buffers between connections of one engine, so steady-state traffic allocates none.
-// It is bounded: beyond maxFree buffers, returned ones are left to the garbage collector.
+// Buffers are kept by size class (powers of two from poolMinBytes, and anything larger in the last class), at
+// most maxFree a class, so a request is served from its class without searching.
 type bufPool struct {
-	free    [][]byte
+	free    [poolClasses][][]byte
 	maxFree int
 }
 
+const (
+	poolMinBytes = 1024
+	poolClasses  = 6 // 1, 2, 4, 8, 16 KiB, and larger
+)
+
+// poolClass returns the class whose buffers hold size bytes, and the capacity to allocate for it.
+func poolClass(size int) (class, capacity int) {
+	capacity = poolMinBytes
+	for class = 0; class < poolClasses-1; class++ {
+		if size <= capacity {
+			return class, capacity
+		}
+		capacity *= 2
+	}
+	return poolClasses - 1, size
+}
+
+// get returns an empty buffer with room for size bytes.
 func (p *bufPool) get(size int) []byte {
-	for i := len(p.free) - 1; i >= 0; i-- {
-		b := p.free[i]
-		if cap(b) >= size {
-			p.free[i] = p.free[len(p.free)-1]
-			p.free = p.free[:len(p.free)-1]
+	class, capacity := poolClass(size)
+	free := p.free[class]
+	for i := len(free) - 1; i >= 0; i-- { // the last class holds buffers of any size above the others
+		if cap(free[i]) >= size {
+			b := free[i]
+			free[i] = free[len(free)-1]
+			p.free[class] = free[:len(free)-1]
 			return b[:0]
 		}
 	}
-	return make([]byte, 0, size)
+	return make([]byte, 0, capacity)
 }
 
+// put keeps b for a later get, unless its class is full.
 func (p *bufPool) put(b []byte) {
-	if len(p.free) < p.maxFree {
-		p.free = append(p.free, b[:0])
+	class, _ := poolClass(cap(b))
+	if class < poolClasses-1 && cap(b) != poolMinBytes<<class {
+		class-- // a buffer of another size (a cap between classes) serves the class below
+	}
+	if class >= 0 && len(p.free[class]) < p.maxFree {
+		p.free[class] = append(p.free[class], b[:0])
 	}
 }
