@@ -2,11 +2,11 @@
 // its server from one a TLS-inspecting proxy answered with a certificate of its own making. It reads the DER
 // certificates of a TLS 1.0–1.2 Certificate message (analyze/tlsserver), the SNI the client asked for and
 // the capture's time, and verifies the chain with crypto/x509 against a pinned public root set (Mozilla's,
-// embedded: PublicRoots, with the roots Mozilla trusted in 2023 and removed since, so that older captures of
-// real services are not mistaken for interception), plus the roots a user trusts on purpose (LoadTrust), at
-// the capture's time, never the clock's, so the answer depends on the capture alone. A chain that ends at a
-// root removed from the store before 2023 (DST Root CA X3, GeoTrust Global CA, the Symantec roots) is
-// private: add that root with --trust to judge captures that old.
+// embedded: PublicRoots, with the roots Mozilla's bundles held since 2018 and has removed since, each for
+// captures taken while it was trusted, so that older captures of real services are not mistaken for
+// interception), plus the roots a user trusts on purpose (LoadTrust), at the capture's time, never the
+// clock's, so the answer depends on the capture alone. A chain that ends at a root removed before 2018, or
+// signed with SHA-1, is private: add that root with --trust to judge captures that old.
 //
 // Classes (the record field cert_chain): public (verifies to a public or trusted root and is valid for the
 // SNI), private (does not chain to one: an inspection CA or a self-signed certificate), expired (chains, but
@@ -63,7 +63,7 @@ type Input struct {
 type Result struct {
 	Class     Class
 	Trusted   bool     // the chain verified to a root from LoadTrust, not a public one
-	Retired   bool     // the chain verified to a public root that Mozilla has removed since 2023 (retired.pem)
+	Retired   bool     // the chain verified to a public root Mozilla has removed since, trusted at the capture time (retired*.pem)
 	Subject   string   // cert_subject: leaf subject, RFC 4514 style
 	Issuer    string   // cert_issuer: leaf issuer's CN, else its RFC 4514 name
 	SANs      []string // cert_sans: at most MaxSANs DNS names of the leaf
