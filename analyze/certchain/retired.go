@@ -74,9 +74,6 @@ func (r *retiredRoots) addBlock(b *pem.Block) error {
 	return nil
 }
 
-// len is how many roots the set holds.
-func (r *retiredRoots) len() int { return len(r.until) }
-
 // errRetiredThen is why a chain that verifies to a retired root is not public: the capture was taken after
 // the root's window.
 var errRetiredThen = errors.New("no longer trusted at the capture time")
