@@ -90,10 +90,10 @@ func check(v *Verifier, c connFlight) Result {
 	return v.Check(Input{Chain: c.flight.Chain, Partial: partial, SNI: c.sni, Time: c.at})
 }
 
-// TestSharedCapturesChains classifies the chains of the shared captures at their own time. The two TLS 1.2
-// captures the brief names have known answers: Google's chain is public; heise.de's ends at "DST Root CA
-// X3", which left the NSS store when it expired in September 2021, so with today's pinned roots it is
-// private (a user who must judge such old captures adds that root with --trust). Every other chain must be
+// TestSharedCapturesChains classifies the chains of the shared captures at their own time. Some have known
+// answers: Google's 2021 chain is public; heise.de's (2021) ends at "DST Root CA X3", Google's of 2020 at
+// "GlobalSign Root CA - R2", both removed from the NSS store since, and are public with Retired (they were
+// trusted when captured); an inspection CA and a self-signed certificate stay private. Every other chain must be
 // classified (no parse failure), TLS 1.3 flights must be hidden, and the one chain over the caps
 // (zeek-tls-fragmented-handshake.pcap, a Certificate message over 64 KiB in 16 KiB records) left unclassified.
 func TestSharedCapturesChains(t *testing.T) {
@@ -123,7 +123,17 @@ func TestSharedCapturesChains(t *testing.T) {
 		n            int
 	}{
 		{"zeek-tls12-google-cert-repeat.pcap", "", Public, false, "GTS CA 1C3", 8},
-		{"zeek-tls12-heise.pcap", "", Private, false, "R3", 1},
+		// Let's Encrypt R3 under DST Root CA X3 in May 2021, a root in Mozilla's bundles until 2021.
+		{"zeek-tls12-heise.pcap", "", Public, true, "R3", 1},
+		// play.googleapis.com and its neighbours in 2020: GTS CA 1O1 under GlobalSign Root CA - R2.
+		{"ndpi-android-dns-tls.pcap", "172.217.20.74:443", Public, true, "GTS CA 1O1", 1},
+		// Apple in April 2018, under VeriSign's G5 root, half a year before Symantec's roots were distrusted.
+		{"zeek-pppoe-qinq-tls.pcap", "", Public, true, "Symantec Class 3 EV SSL CA - G3", 1},
+		// What must stay private: a self-signed certificate, and SHA-1-signed chains of 2015 under a retired
+		// root (crypto/x509 refuses SHA-1). A company's inspection CA is in TestRetiredChains.
+		{"sv-windows-browsing-microsoft.pcap", "138.201.208.22:443", Private, false, "mamzon.ru", 11},
+		{"ndpi-http-ipv6-tls.pcap", "[2a02:26f0:ad:197::236]:443", Private, false, "DigiCert High Assurance CA-3", 2},
+		{"ndpi-sll-kakaotalk-android.pcap", "210.103.240.15:443", Private, false, "Thawte SSL CA", 1},
 		// Teams in 2020: Microsoft IT TLS CA 4 under Baltimore CyberTrust Root, removed from NSS since.
 		{"ndpi-teams-microsoft.pcap", "52.114.77.33:443", Public, true, "Microsoft IT TLS CA 4", 9},
 	}

@@ -2,11 +2,11 @@
 // its server from one a TLS-inspecting proxy answered with a certificate of its own making. It reads the DER
 // certificates of a TLS 1.0–1.2 Certificate message (analyze/tlsserver), the SNI the client asked for and
 // the capture's time, and verifies the chain with crypto/x509 against a pinned public root set (Mozilla's,
-// embedded: PublicRoots, with the roots Mozilla trusted in 2023 and removed since, so that older captures of
-// real services are not mistaken for interception), plus the roots a user trusts on purpose (LoadTrust), at
-// the capture's time, never the clock's, so the answer depends on the capture alone. A chain that ends at a
-// root removed from the store before 2023 (DST Root CA X3, GeoTrust Global CA, the Symantec roots) is
-// private: add that root with --trust to judge captures that old.
+// embedded: PublicRoots, with the roots Mozilla's bundles held since 2018 and has removed since, each for
+// captures taken while it was trusted, so that older captures of real services are not mistaken for
+// interception), plus the roots a user trusts on purpose (LoadTrust), at the capture's time, never the
+// clock's, so the answer depends on the capture alone. A chain that ends at a root removed before 2018, or
+// signed with SHA-1, is private: add that root with --trust to judge captures that old.
 //
 // Classes (the record field cert_chain): public (verifies to a public or trusted root and is valid for the
 // SNI), private (does not chain to one: an inspection CA or a self-signed certificate), expired (chains, but
@@ -63,7 +63,7 @@ type Input struct {
 type Result struct {
 	Class     Class
 	Trusted   bool     // the chain verified to a root from LoadTrust, not a public one
-	Retired   bool     // the chain verified to a public root that Mozilla has removed since 2023 (retired.pem)
+	Retired   bool     // the chain verified to a public root Mozilla has removed since, trusted at the capture time (retired*.pem)
 	Subject   string   // cert_subject: leaf subject, RFC 4514 style
 	Issuer    string   // cert_issuer: leaf issuer's CN, else its RFC 4514 name
 	SANs      []string // cert_sans: at most MaxSANs DNS names of the leaf
@@ -76,7 +76,8 @@ type Result struct {
 // Verifier classifies chains against fixed root sets. It holds no mutable state: one may serve every
 // worker of a run.
 type Verifier struct {
-	public, retired, trusted *x509.CertPool
+	public, trusted *x509.CertPool
+	retired         *retiredRoots
 }
 
 // NewVerifier verifies against public (PublicRoots) and, when not nil, the user's trusted roots.
@@ -94,6 +95,7 @@ func NewVerifier(public, trusted *Roots) *Verifier {
 var (
 	errNoTime  = errors.New("no capture time to verify at")
 	errPartial = errors.New("chain not read whole (over the size caps) and what was read does not verify")
+	errNever   = errors.New("does not verify at any instant of the leaf's validity")
 )
 
 // Check classifies one chain. It runs x509 verification once or a few times: call it once per connection,
@@ -118,14 +120,18 @@ func (v *Verifier) Check(in Input) Result {
 		return r
 	}
 	inter := intermediates(in.Chain[1:])
-	r.Class, r.Err = v.classify(leaf, inter, v.public, in)
+	r.Class, r.Err = v.classify(leaf, inter, v.public, nil, in)
 	if r.Class == Private && v.retired != nil {
-		if c, err := v.classify(leaf, inter, v.retired, in); c != Private {
+		c, err := v.classify(leaf, inter, v.retired.pool, v.retired, in)
+		switch {
+		case c != Private:
 			r.Class, r.Err, r.Retired = c, err, true
+		case errors.Is(err, errRetiredThen):
+			r.Err = err // says which root, and until when it was trusted
 		}
 	}
 	if r.Class == Private && v.trusted != nil {
-		if c, err := v.classify(leaf, inter, v.trusted, in); c != Private {
+		if c, err := v.classify(leaf, inter, v.trusted, nil, in); c != Private {
 			r.Class, r.Err, r.Trusted = c, err, true
 		}
 	}
@@ -136,15 +142,23 @@ func (v *Verifier) Check(in Input) Result {
 }
 
 // classify verifies against one root pool: at the capture time, then, if only time stood in the way, at
-// instants inside the leaf's validity, then the name.
-func (v *Verifier) classify(leaf *x509.Certificate, inter *x509.CertPool, roots *x509.CertPool, in Input) (Class, error) {
+// instants inside the leaf's validity, then the name. With retired roots (window not nil), a chain counts
+// only when its root was still trusted at the capture time.
+func (v *Verifier) classify(leaf *x509.Certificate, inter *x509.CertPool, roots *x509.CertPool, window *retiredRoots, in Input) (Class, error) {
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: in.Time, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	_, err := leaf.Verify(opts)
+	err := verify(leaf, opts, window, in.Time)
 	if err != nil {
 		// An expired leaf fails with x509.Expired, but an expired intermediate makes crypto/x509 skip that
 		// parent and report an unknown authority: whatever the error, a chain that verifies at another
-		// instant chains to the roots and is only outside its validity now.
-		if !verifiesSometime(leaf, opts) {
+		// instant chains to the roots and is only outside its validity now. A retired root's window is
+		// always judged at the capture time.
+		if errors.Is(err, errRetiredThen) {
+			return Private, fmt.Errorf("verify: %w", err)
+		}
+		switch other := verifiesSometime(leaf, opts, window, in.Time); {
+		case errors.Is(other, errRetiredThen):
+			return Private, fmt.Errorf("verify: %w", other)
+		case other != nil:
 			return Private, fmt.Errorf("verify: %w", err)
 		}
 		return Expired, fmt.Errorf("verify at %s: %w", in.Time.UTC().Format(time.RFC3339), err)
@@ -157,17 +171,32 @@ func (v *Verifier) classify(leaf *x509.Certificate, inter *x509.CertPool, roots 
 	return Public, nil
 }
 
+// verify runs crypto/x509 and, for retired roots, keeps only the chains whose root was trusted at the
+// capture time.
+func verify(leaf *x509.Certificate, opts x509.VerifyOptions, window *retiredRoots, captured time.Time) error {
+	chains, err := leaf.Verify(opts)
+	if err != nil || window == nil {
+		return err
+	}
+	return window.check(chains, captured)
+}
+
 // verifiesSometime tries instants inside the leaf's validity (its start, middle and end): a chain that
-// verifies at one of them chains to the roots and is only outside its validity at the capture time.
-func verifiesSometime(leaf *x509.Certificate, opts x509.VerifyOptions) bool {
+// verifies at one of them chains to the roots and is only outside its validity at the capture time (nil).
+// A chain that verifies then to a retired root whose window ended before the capture gives errRetiredThen.
+func verifiesSometime(leaf *x509.Certificate, opts x509.VerifyOptions, window *retiredRoots, captured time.Time) error {
 	span := leaf.NotAfter.Sub(leaf.NotBefore)
+	err := errNever
 	for _, at := range []time.Time{leaf.NotBefore.Add(span / 2), leaf.NotBefore.Add(time.Second), leaf.NotAfter.Add(-time.Second)} {
 		opts.CurrentTime = at
-		if _, err := leaf.Verify(opts); err == nil {
-			return true
+		switch e := verify(leaf, opts, window, captured); {
+		case e == nil:
+			return nil
+		case errors.Is(e, errRetiredThen):
+			err = e
 		}
 	}
-	return false
+	return err
 }
 
 // intermediates pools the certificates after the leaf, within MaxChain and MaxChainBytes; unparsable ones

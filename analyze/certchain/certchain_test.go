@@ -98,7 +98,13 @@ func publicRoots(t testing.TB) *Roots {
 
 // googleChain is the TLS 1.2 chain of www.google.com in a shared capture, and the capture's time.
 func googleChain(t testing.TB) ([][]byte, time.Time) {
-	f, err := os.Open("testdata/google-tls12-chain.txt")
+	return readChain(t, "google-tls12-chain.txt")
+}
+
+// readChain reads a chain extracted from a capture (testdata/*-chain.txt, the format is at their top): the
+// DER certificates as the server sent them, and the capture's time.
+func readChain(t testing.TB, name string) ([][]byte, time.Time) {
+	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ func FuzzChain(f *testing.F) {
 	sep := []byte{0xff, 0x00, 0xff}
 	f.Add(cat(google[0], sep, google[1], sep, google[2]), at.Unix(), "www.google.com")
 	f.Add(google[0], at.Unix(), "")
+	play, playAt := readChain(f, "play-googleapis-2020-chain.txt") // under a retired root
+	f.Add(cat(play[0], sep, play[1]), playAt.Unix(), "play.googleapis.com")
 	f.Add([]byte{0x30, 0x82, 0x01}, int64(0), "x")
 	v := NewVerifier(publicRoots(f), nil)
 	f.Fuzz(func(t *testing.T, data []byte, sec int64, sni string) {

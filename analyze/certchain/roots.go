@@ -22,17 +22,23 @@ const (
 // safe to share between goroutines.
 type Roots struct {
 	pool    *x509.CertPool
-	retired *x509.CertPool // PublicRoots only: roots Mozilla trusted in 2023 and has removed since
+	retired *retiredRoots // PublicRoots only: the roots Mozilla trusted once and has removed since
 	n       int
 }
 
-// retiredPEM holds the public roots that left the NSS store between March 2023 and the pinned bundle (the
-// file says how it was made). Without them, every chain of an older capture that ends at Baltimore
-// CyberTrust Root or DigiCert Global Root CA, which Microsoft's own services used for years, would look
-// like an inspection CA's.
-//
-//go:embed retired.pem
-var retiredPEM []byte
+// The roots Mozilla's store held once and has removed since, each with the end of its trust window (the
+// files say how they were made):
+//   - retired.pem: the roots of March 2023 (Debian 12's ca-certificates) that left the pinned bundle. Without
+//     them, every chain of a 2019–2022 capture that ends at Baltimore CyberTrust Root or DigiCert Global
+//     Root CA, which Microsoft's own services used for years, would look like an inspection CA's;
+//   - retired-bundles.pem: the roots of older pinned bundles (certifi 2018–2021, fallback 2024–2026) in
+//     neither, such as GlobalSign Root CA - R2 (Google until 2021) and DST Root CA X3 (Let's Encrypt).
+var (
+	//go:embed retired.pem
+	retiredPEM []byte
+	//go:embed retired-bundles.pem
+	retiredBundlesPEM []byte
+)
 
 // Len is how many certificates the set holds.
 func (r *Roots) Len() int {
@@ -44,9 +50,10 @@ func (r *Roots) Len() int {
 
 // PublicRoots builds the public trust anchors from the Mozilla NSS store embedded in
 // golang.org/x/crypto/x509roots/fallback/bundle, with NSS's distrust-after dates as constraints, and the
-// embedded retired roots (retired.pem), which a chain is checked against only when the current ones fail.
-// The system's trust store is never read, so the answer is the same on every machine, offline. Building
-// takes a few milliseconds: do it once per run.
+// embedded retired roots (retired.pem, retired-bundles.pem), which a chain is checked against only when the
+// current ones fail, and only for a capture taken while the root was trusted. The system's trust store is
+// never read, so the answer is the same on every machine, offline. Building takes a few milliseconds: do
+// it once per run.
 func PublicRoots() (*Roots, error) {
 	r := &Roots{pool: x509.NewCertPool()}
 	for root := range bundle.Roots() {
@@ -61,11 +68,16 @@ func PublicRoots() (*Roots, error) {
 		}
 		r.n++
 	}
-	retired, err := parseTrust(retiredPEM)
-	if err != nil {
-		return nil, fmt.Errorf("embedded retired roots: %w", err)
+	retired := newRetiredRoots()
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"retired.pem", retiredPEM}, {"retired-bundles.pem", retiredBundlesPEM}} {
+		if err := retired.add(f.data); err != nil {
+			return nil, fmt.Errorf("embedded %s: %w", f.name, err)
+		}
 	}
-	r.retired = retired.pool
+	r.retired = retired
 	return r, nil
 }
 
