@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 capture=${1:-testdata/pcaps/demo.pcapng}
 shift || true
 rates=("$@")
-[ ${#rates[@]} -gt 0 ] || rates=(5000 10000 20000 50000 100000 200000 400000)
+[ ${#rates[@]} -gt 0 ] || rates=(5000 10000 20000 50000 100000 200000 300000 400000 500000 600000)
 step=${SECONDS_PER_STEP:-3}
 [ "$(id -u)" = 0 ] || { echo "live-bench: must run as root (namespaces, capture)" >&2; exit 1; }
 for t in ip tcpreplay curl go; do
@@ -53,17 +53,18 @@ metric() {
 }
 
 best=0
-printf '%10s %10s %10s %10s\n' "pps" "sent" "analyzed" "dropped"
+printf '%10s %10s %10s %10s %10s\n' "pps" "sent pps" "sent" "analyzed" "dropped"
 for rate in "${rates[@]}"; do
 	limit=$((rate * step))
 	drops0=$(metric intunecap_kernel_dropped_packets_total)
 	pkts0=$(metric intunecap_packets_total)
-	sent=$(ip netns exec "$tx" tcpreplay -q -i veth0 --pps "$rate" --loop 0 --limit "$limit" "$capture" 2>&1 |
-		awk '/Actual:/ { print $2; exit }')
+	out=$(ip netns exec "$tx" tcpreplay -q -i veth0 --pps "$rate" --loop 0 --limit "$limit" "$capture" 2>&1)
+	sent=$(awk '/Actual:/ { print $2; exit }' <<<"$out")
+	actual=$(awk '/Rated:/ { printf "%d", $(NF-1); exit }' <<<"$out")
 	sleep 1
 	drops=$(( $(metric intunecap_kernel_dropped_packets_total) - drops0 ))
 	pkts=$(( $(metric intunecap_packets_total) - pkts0 ))
-	printf '%10s %10s %10s %10s\n' "$rate" "$sent" "$pkts" "$drops"
+	printf '%10s %10s %10s %10s %10s\n' "$rate" "$actual" "$sent" "$pkts" "$drops"
 	if [ "$drops" -eq 0 ] && [ "$pkts" -ge "${sent:-0}" ]; then
 		best=$rate
 	else
