@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -118,24 +115,29 @@ func (r *afRing) stats() (Stats, error) {
 func (r *afRing) close() { r.tp.Close() }
 
 // afLinkType is the link type of an interface as AF_PACKET delivers its frames (SOCK_RAW): its ARPHRD type
-// mapped as libpcap maps it.
+// (SIOCGIFHWADDR, asked in the calling thread's network namespace) mapped as libpcap maps it.
 func afLinkType(name string) (layers.LinkType, error) {
-	b, err := os.ReadFile("/sys/class/net/" + name + "/type")
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return 0, fmt.Errorf("interface type: %w", err)
 	}
-	arphrd, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	defer unix.Close(fd)
+	req, err := unix.NewIfreq(name)
 	if err != nil {
-		return 0, fmt.Errorf("interface type %q: %w", b, err)
+		return 0, fmt.Errorf("interface type: %w", err)
 	}
-	switch arphrd {
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFHWADDR, req); err != nil {
+		return 0, fmt.Errorf("interface type: %w", err)
+	}
+	switch arphrd := req.Uint16(); arphrd { // sa_family of the hardware address
 	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK:
 		return layers.LinkTypeEthernet, nil
 	case unix.ARPHRD_NONE: // tun devices: bare IP packets
 		return layers.LinkTypeRaw, nil
+	default:
+		return 0, fmt.Errorf("AF_PACKET capture reads Ethernet, loopback and tun interfaces, not ARPHRD type %d: "+
+			"use --capture-method pcap", arphrd)
 	}
-	return 0, fmt.Errorf("AF_PACKET capture reads Ethernet, loopback and tun interfaces, not ARPHRD type %d: "+
-		"use --capture-method pcap", arphrd)
 }
 
 // Classic BPF for the socket filter: the packet type, as an ancillary load, and the verdicts.
