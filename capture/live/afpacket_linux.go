@@ -31,6 +31,9 @@ type afRing struct {
 
 func openAFPacket(opts Options) (ring, layers.LinkType, error) {
 	wrap := func(err error) error { return fmt.Errorf("open capture on %s: %w", opts.Interface, err) }
+	if opts.Interface == "any" {
+		return nil, 0, wrap(errors.New("AF_PACKET captures one interface at a time: -i any needs libpcap (--capture-method pcap, in the cgo build)"))
+	}
 	itf, err := net.InterfaceByName(opts.Interface)
 	if err != nil {
 		return nil, 0, wrap(errors.New("no such interface (intunecap interfaces lists them)"))

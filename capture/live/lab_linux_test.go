@@ -293,3 +293,55 @@ func TestAFPacketOpenErrors(t *testing.T) {
 		t.Error("Open on a missing interface succeeded")
 	}
 }
+
+// TestAFFilter: the socket filter keeps snapLen bytes, and on loopback first drops the outgoing copy.
+func TestAFFilter(t *testing.T) {
+	plain, err := afFilter(Options{SnapLen: 96}, 0, false)
+	if err != nil || len(plain) != 1 || plain[0].Op != opRetK || plain[0].K != 96 {
+		t.Errorf("filter without --bpf: %v, %v", plain, err)
+	}
+	lo, err := afFilter(Options{SnapLen: 96}, 0, true)
+	if err != nil || len(lo) != 4 || lo[0].K != bpfLoadPktType || lo[1].K != packetOutgoing || lo[3] != plain[0] {
+		t.Errorf("loopback filter: %v, %v", lo, err)
+	}
+}
+
+// TestAFPacketLoopbackOnce: on loopback AF_PACKET sees each packet going out and coming in; the capture must
+// give it once, as libpcap does.
+func TestAFPacketLoopbackOnce(t *testing.T) {
+	l := newLab(t)
+	if out, err := exec.Command("ip", "-n", l.rx, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v: %s", err, out)
+	}
+	var h *Handle
+	if err := inNetns(l.rx, func() (err error) {
+		h, err = Open(Options{Interface: "lo", Method: MethodAFPacket})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	const n = 20
+	wait := collect(h, n+1)
+	err := inNetns(l.rx, func() error {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0") // sends to itself: no port unreachable
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for i := 0; i < n; i++ {
+			if _, err := c.WriteTo(labMarker, c.LocalAddr()); err != nil {
+				return err
+			}
+		}
+		_, err = c.WriteTo(append(append([]byte(nil), labMarker...), "end"...), c.LocalAddr())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := wait(t)
+	if last := got[len(got)-1].Data; !bytes.HasSuffix(last, []byte("end")) {
+		t.Errorf("%d marked frames before the last one: each loopback packet was captured more than once", len(got)-1)
+	}
+}

@@ -23,11 +23,11 @@ const DefaultBufferSize = 64 << 20
 // Method is how packets come from the kernel.
 type Method uint8
 
-// The capture methods. MethodAuto is AF_PACKET on Linux and libpcap elsewhere.
+// The capture methods.
 const (
-	MethodAuto     Method = iota
-	MethodAFPacket        // AF_PACKET socket with a TPACKET_V3 ring, read in batches (Linux)
-	MethodPcap            // libpcap (cgo builds)
+	MethodAuto     Method = iota // AF_PACKET on Linux (libpcap for -i any), libpcap elsewhere
+	MethodAFPacket               // AF_PACKET socket with a TPACKET_V3 ring, read in batches (Linux)
+	MethodPcap                   // libpcap (cgo builds)
 )
 
 // methodNames are the spellings of --capture-method.
@@ -70,6 +70,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Method == MethodAuto {
 		o.Method = defaultMethod
+		if o.Interface == "any" && hasLibpcap { // AF_PACKET here reads one interface's own link type
+			o.Method = MethodPcap
+		}
 	}
 	return o
 }

@@ -10,6 +10,9 @@ import (
 	"golang.org/x/net/bpf"
 )
 
+// hasLibpcap: this build has no libpcap.
+const hasLibpcap = false
+
 func openPcap(opts Options) (ring, layers.LinkType, int, error) {
 	return nil, 0, 0, fmt.Errorf("open capture on %s with libpcap: %w", opts.Interface, ErrNoLibpcap)
 }

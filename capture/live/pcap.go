@@ -14,6 +14,9 @@ import (
 	"golang.org/x/net/bpf"
 )
 
+// hasLibpcap: this build links libpcap.
+const hasLibpcap = true
+
 // pcapRing is a libpcap handle in immediate mode, so each packet reaches the analysis at once rather than
 // when the ring buffer's block fills.
 type pcapRing struct{ h *pcap.Handle }
