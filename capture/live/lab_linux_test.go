@@ -242,7 +242,7 @@ func checkFrames(t *testing.T, name string, got []capture.Frame, sent [][]byte, 
 	}
 }
 
-func TestAFPacketLab(t *testing.T) {
+func TestLiveAFPacketLab(t *testing.T) {
 	l := newLab(t)
 	h := l.open(t, Options{Method: MethodAFPacket})
 	short := l.open(t, Options{Method: MethodAFPacket, SnapLen: 96})
@@ -257,7 +257,7 @@ func TestAFPacketLab(t *testing.T) {
 	}
 }
 
-func TestAFPacketCloseWakesReader(t *testing.T) {
+func TestLiveAFPacketCloseWakesReader(t *testing.T) {
 	l := newLab(t)
 	h := l.open(t, Options{Method: MethodAFPacket})
 	errc := make(chan error, 1)
@@ -285,7 +285,7 @@ func TestAFPacketCloseWakesReader(t *testing.T) {
 	}
 }
 
-func TestAFPacketOpenErrors(t *testing.T) {
+func TestLiveAFPacketOpenErrors(t *testing.T) {
 	if os.Geteuid() != 0 {
 		labSkip(t, "needs root to open an AF_PACKET socket")
 	}
@@ -294,8 +294,8 @@ func TestAFPacketOpenErrors(t *testing.T) {
 	}
 }
 
-// TestAFFilter: the socket filter keeps snapLen bytes, and on loopback first drops the outgoing copy.
-func TestAFFilter(t *testing.T) {
+// TestLiveAFFilter: the socket filter keeps snapLen bytes, and on loopback first drops the outgoing copy.
+func TestLiveAFFilter(t *testing.T) {
 	plain, err := afFilter(Options{SnapLen: 96}, 0, false)
 	if err != nil || len(plain) != 1 || plain[0].Op != opRetK || plain[0].K != 96 {
 		t.Errorf("filter without --bpf: %v, %v", plain, err)
@@ -306,9 +306,9 @@ func TestAFFilter(t *testing.T) {
 	}
 }
 
-// TestAFPacketLoopbackOnce: on loopback AF_PACKET sees each packet going out and coming in; the capture must
-// give it once, as libpcap does.
-func TestAFPacketLoopbackOnce(t *testing.T) {
+// TestLiveAFPacketLoopbackOnce: on loopback AF_PACKET can deliver a packet's outgoing copy besides the
+// incoming one (libpcap drops it, and so does the socket filter); each packet must come once.
+func TestLiveAFPacketLoopbackOnce(t *testing.T) {
 	l := newLab(t)
 	if out, err := exec.Command("ip", "-n", l.rx, "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		t.Fatalf("lo up: %v: %s", err, out)

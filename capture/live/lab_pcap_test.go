@@ -8,9 +8,9 @@ import (
 	"github.com/intunecap/intunecap/capture"
 )
 
-// TestAFPacketMatchesPcap captures the same traffic with both methods, with and without a filter: AF_PACKET
+// TestLiveAFPacketMatchesPcap captures the same traffic with both methods, with and without a filter: AF_PACKET
 // must give what libpcap gives (the reference), frame for frame.
-func TestAFPacketMatchesPcap(t *testing.T) {
+func TestLiveAFPacketMatchesPcap(t *testing.T) {
 	l := newLab(t)
 	const filter = "udp dst port 7000"
 	af := l.open(t, Options{Method: MethodAFPacket})

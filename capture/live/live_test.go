@@ -8,7 +8,7 @@ import (
 	"github.com/intunecap/intunecap/capture"
 )
 
-func TestParseMethod(t *testing.T) {
+func TestLiveParseMethod(t *testing.T) {
 	for _, m := range []Method{MethodAuto, MethodAFPacket, MethodPcap} {
 		got, err := ParseMethod(m.String())
 		if err != nil || got != m {
@@ -20,7 +20,7 @@ func TestParseMethod(t *testing.T) {
 	}
 }
 
-func TestMethodDefaults(t *testing.T) {
+func TestLiveMethodDefaults(t *testing.T) {
 	tests := []struct {
 		opts Options
 		want Method
@@ -42,8 +42,8 @@ func TestMethodDefaults(t *testing.T) {
 	}
 }
 
-// TestBatch: frames are copied, never longer than the snapshot length, and cannot grow into each other.
-func TestBatch(t *testing.T) {
+// TestLiveBatch: frames are copied, never longer than the snapshot length, and cannot grow into each other.
+func TestLiveBatch(t *testing.T) {
 	b := NewBatch(3, 100)
 	ts := time.Unix(1, 0)
 	for i, n := range []int{60, 150, 1} {

@@ -80,7 +80,7 @@ const (
 func (f *liveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.iface, "interface", "i", "", "capture on `IFACE` (see intunecap interfaces)")
 	fs.StringVar(&f.bpf, "bpf", "", "libpcap filter `EXPR` to cut load, e.g. \"tcp port 443 or port 53 or port 80\" (needs the cgo build)")
-	fs.StringVar(&f.method, "capture-method", "auto", "how packets come from the kernel: `METHOD` afpacket (Linux), pcap (libpcap) or auto (afpacket on Linux)")
+	fs.StringVar(&f.method, "capture-method", "auto", "how packets come from the kernel, `METHOD`: afpacket (Linux), pcap (libpcap) or auto (afpacket on Linux)")
 	fs.IntVar(&f.snapLen, "snaplen", live.DefaultSnapLen, "bytes kept of each `N`-byte packet (whole ClientHellos need the default)")
 	fs.BoolVar(&f.promisc, "promisc", false, "promiscuous mode: also see traffic not addressed to this host (SPAN port)")
 	fs.StringVar(&f.buffer, "buffer", "64MiB", "kernel ring buffer `SIZE`: larger rides out longer bursts")

@@ -222,8 +222,12 @@ func (l *liveHooks) checkDrops() {
 	}
 	if lost := (st.Dropped + st.IfDropped) - (l.stats.Dropped + l.stats.IfDropped); lost > 0 {
 		l.status.clear()
-		l.warn("warning: %d packets dropped in the last second (%d in all): verdicts may be missing; "+
-			"narrow the capture with --bpf", lost, st.Dropped+st.IfDropped)
+		full := ""
+		if n := st.Freezes - l.stats.Freezes; n > 0 {
+			full = fmt.Sprintf(" (the capture buffer was full %d times: a larger --buffer rides out longer bursts)", n)
+		}
+		l.warn("warning: %d packets dropped in the last second (%d in all)%s: verdicts may be missing; "+
+			"narrow the capture with --bpf", lost, st.Dropped+st.IfDropped, full)
 	}
 	l.stats = st
 	l.status.drops = st.Dropped + st.IfDropped
