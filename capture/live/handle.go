@@ -111,6 +111,9 @@ func (h *Handle) ReadBatch(b *Batch) error {
 		default:
 			return fmt.Errorf("read %s: %w", h.name, err)
 		}
+		if len(data) > h.snapLen { // a VLAN tag put back after the kernel cut the packet to the snap length
+			data = data[:h.snapLen]
+		}
 		h.frames++
 		b.add(data, capture.Frame{Timestamp: ci.Timestamp.UTC(), WireLen: ci.Length, LinkType: h.linkType,
 			Number: h.frames})

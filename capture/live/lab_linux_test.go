@@ -165,7 +165,8 @@ func labFrame(seq uint32, dport uint16, size int) []byte {
 }
 
 // labTraffic is n test frames of sizes from 60 to 1514 bytes, every third one to port 7000, the others to
-// port 9000.
+// port 9000, every fifth one tagged for VLAN 100 (which the receiving veth takes off into the packet's
+// metadata, and the capture must put back).
 func labTraffic(n int) [][]byte {
 	frames := make([][]byte, n)
 	for i := range frames {
@@ -174,8 +175,17 @@ func labTraffic(n int) [][]byte {
 			port = 7000
 		}
 		frames[i] = labFrame(uint32(i), port, 60+(i*97)%1455)
+		if i%5 == 4 {
+			frames[i] = withVLAN(frames[i], 100)
+		}
 	}
 	return frames
+}
+
+// withVLAN inserts an 802.1Q tag after the MAC addresses of an Ethernet frame.
+func withVLAN(f []byte, id uint16) []byte {
+	tag := []byte{0x81, 0x00, byte(id >> 8), byte(id)}
+	return append(append(append([]byte(nil), f[:12]...), tag...), f[12:]...)
 }
 
 // collect starts reading the test frames (with the marker) from h, copying each, until want of them came;
