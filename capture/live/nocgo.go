@@ -4,37 +4,43 @@ package live
 
 import (
 	"fmt"
+	"net"
 
 	"github.com/gopacket/gopacket/layers"
-
-	"github.com/intunecap/intunecap/capture"
+	"golang.org/x/net/bpf"
 )
 
-// Handle is an open live capture; without cgo none can be opened.
-type Handle struct{}
+// hasLibpcap: this build has no libpcap.
+const hasLibpcap = false
 
-// Open fails: this build has no libpcap.
-func Open(opts Options) (*Handle, error) {
-	return nil, fmt.Errorf("open capture on %s: %w", opts.Interface, ErrNoLibpcap)
+func openPcap(opts Options) (ring, layers.LinkType, int, error) {
+	return nil, 0, 0, fmt.Errorf("open capture on %s with libpcap: %w", opts.Interface, ErrNoLibpcap)
 }
 
-// Next is never reached: Open always fails without cgo.
-func (h *Handle) Next() (capture.Frame, error) { return capture.Frame{}, ErrNoLibpcap }
+// compileBPF fails without libpcap, whose compiler turns filter expressions into BPF programs.
+func compileBPF(expr string, _ layers.LinkType, _ int) ([]bpf.RawInstruction, error) {
+	return nil, fmt.Errorf("bpf filter %q: compiling a filter needs libpcap: %w", expr, ErrNoLibpcap)
+}
 
-// LinkType is never reached: Open always fails without cgo.
-func (h *Handle) LinkType() layers.LinkType { return layers.LinkTypeNull }
-
-// SnapLen is never reached: Open always fails without cgo.
-func (h *Handle) SnapLen() int { return 0 }
-
-// Name is never reached: Open always fails without cgo.
-func (h *Handle) Name() string { return "" }
-
-// Stats is never reached: Open always fails without cgo.
-func (h *Handle) Stats() (Stats, error) { return Stats{}, ErrNoLibpcap }
-
-// Close does nothing without cgo.
-func (h *Handle) Close() {}
-
-// Interfaces fails: this build has no libpcap.
-func Interfaces() ([]Interface, error) { return nil, fmt.Errorf("list interfaces: %w", ErrNoLibpcap) }
+// Interfaces lists the system's network interfaces with their addresses (libpcap is not there to ask).
+func Interfaces() ([]Interface, error) {
+	list, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("list interfaces: %w", err)
+	}
+	out := make([]Interface, 0, len(list))
+	for _, itf := range list {
+		it := Interface{Name: itf.Name, Up: itf.Flags&net.FlagUp != 0, Running: itf.Flags&net.FlagRunning != 0,
+			Loopback: itf.Flags&net.FlagLoopback != 0}
+		addrs, _ := itf.Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				if p, ok := prefix(n.IP, n.Mask); ok {
+					it.Addresses = append(it.Addresses, p)
+				}
+			}
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}

@@ -6,65 +6,82 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/netip"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcap"
-
-	"github.com/intunecap/intunecap/capture"
+	"golang.org/x/net/bpf"
 )
 
-// readTimeout bounds how long a read waits in the kernel, so Close never waits on a quiet interface.
-const readTimeout = 250 * time.Millisecond
+// hasLibpcap: this build links libpcap.
+const hasLibpcap = true
 
-// Handle is an open live capture. Next may run in one goroutine while Close is called from another.
-type Handle struct {
-	h        *pcap.Handle
-	name     string
-	linkType layers.LinkType
-	snapLen  int
-	frames   uint64
+// pcapRing is a libpcap handle in immediate mode, so each packet reaches the analysis at once rather than
+// when the ring buffer's block fills.
+type pcapRing struct{ h *pcap.Handle }
 
-	mu     sync.Mutex // guards closed and final against Stats racing Close
-	closed bool
-	final  Stats // the counters at Close: libpcap's are gone with the handle
-}
-
-// Open starts capturing on opts.Interface in immediate mode, so each packet reaches the analysis at once
-// rather than when the ring buffer's block fills.
-func Open(opts Options) (*Handle, error) {
-	opts = opts.withDefaults()
-	if opts.Interface == "" {
-		return nil, errors.New("open capture: no interface given")
-	}
+func openPcap(opts Options) (ring, layers.LinkType, int, error) {
 	in, err := pcap.NewInactiveHandle(opts.Interface)
 	if err != nil {
-		return nil, fmt.Errorf("open capture on %s: %w", opts.Interface, err)
+		return nil, 0, 0, fmt.Errorf("open capture on %s: %w", opts.Interface, err)
 	}
 	defer in.CleanUp()
 	if err := configure(in, opts); err != nil {
-		return nil, fmt.Errorf("open capture on %s: %w", opts.Interface, err)
+		return nil, 0, 0, fmt.Errorf("open capture on %s: %w", opts.Interface, err)
 	}
 	h, err := in.Activate()
 	if err != nil {
-		return nil, fmt.Errorf("open capture on %s: %w", opts.Interface, activateError(err))
+		return nil, 0, 0, fmt.Errorf("open capture on %s: %w", opts.Interface, activateError(err))
 	}
 	if opts.BPF != "" {
 		if err := h.SetBPFFilter(opts.BPF); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("bpf filter %q: %w", opts.BPF, err)
+			return nil, 0, 0, fmt.Errorf("bpf filter %q: %w", opts.BPF, err)
 		}
 	}
-	return &Handle{h: h, name: opts.Interface, linkType: h.LinkType(), snapLen: h.SnapLen()}, nil
+	return pcapRing{h}, h.LinkType(), h.SnapLen(), nil
 }
 
 func configure(in *pcap.InactiveHandle, opts Options) error {
-	return errors.Join(in.SetSnapLen(opts.SnapLen), in.SetPromisc(opts.Promisc), in.SetTimeout(readTimeout),
+	return errors.Join(in.SetSnapLen(opts.SnapLen), in.SetPromisc(opts.Promisc), in.SetTimeout(pollTimeout),
 		in.SetImmediateMode(true), in.SetBufferSize(opts.BufferSize))
+}
+
+func (r pcapRing) read() ([]byte, gopacket.CaptureInfo, error) {
+	data, ci, err := r.h.ZeroCopyReadPacketData()
+	switch {
+	case errors.Is(err, pcap.NextErrorTimeoutExpired):
+		return nil, ci, errTimeout
+	case errors.Is(err, io.EOF), errors.Is(err, pcap.NextErrorNoMorePackets):
+		return nil, ci, io.EOF
+	}
+	return data, ci, err
+}
+
+func (r pcapRing) stats() (Stats, error) {
+	s, err := r.h.Stats()
+	if err != nil {
+		return Stats{}, err
+	}
+	return Stats{Received: uint64(s.PacketsReceived), Dropped: uint64(s.PacketsDropped),
+		IfDropped: uint64(s.PacketsIfDropped)}, nil
+}
+
+func (r pcapRing) close() { r.h.Close() }
+
+// compileBPF compiles a filter expression for the AF_PACKET socket with libpcap's compiler, so --bpf means
+// the same with either capture method. Its return instructions keep snapLen bytes of a matching packet.
+func compileBPF(expr string, lt layers.LinkType, snapLen int) ([]bpf.RawInstruction, error) {
+	prog, err := pcap.CompileBPFFilter(lt, snapLen, expr)
+	if err != nil {
+		return nil, fmt.Errorf("bpf filter %q: %w", expr, err)
+	}
+	out := make([]bpf.RawInstruction, len(prog))
+	for i, in := range prog {
+		out[i] = bpf.RawInstruction{Op: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}
+	}
+	return out, nil
 }
 
 // activateError turns libpcap's activation codes into errors a caller can test: permission problems are
@@ -79,68 +96,6 @@ func activateError(err error) error {
 		return errors.New("no such interface (intunecap interfaces lists them)")
 	}
 	return errors.New(strings.ToLower(msg[:1]) + msg[1:])
-}
-
-// Next returns the next packet. Its Data points into libpcap's buffer and is valid only until the next call:
-// copy what you keep. After Close it returns io.EOF.
-func (h *Handle) Next() (capture.Frame, error) {
-	for {
-		data, ci, err := h.h.ZeroCopyReadPacketData()
-		switch {
-		case err == nil:
-			h.frames++
-			return capture.Frame{Data: data, Timestamp: ci.Timestamp.UTC(), WireLen: ci.Length,
-				LinkType: h.linkType, Number: h.frames}, nil
-		case errors.Is(err, pcap.NextErrorTimeoutExpired):
-			continue
-		case errors.Is(err, io.EOF):
-			return capture.Frame{}, io.EOF
-		default:
-			return capture.Frame{}, fmt.Errorf("read %s: %w", h.name, err)
-		}
-	}
-}
-
-// LinkType is the interface's link type, for the report and a pcapng header.
-func (h *Handle) LinkType() layers.LinkType { return h.linkType }
-
-// SnapLen is the snapshot length libpcap really uses.
-func (h *Handle) SnapLen() int { return h.snapLen }
-
-// Name is the interface name.
-func (h *Handle) Name() string { return h.name }
-
-// Stats returns libpcap's counters since Open; after Close, the counters as they were then.
-func (h *Handle) Stats() (Stats, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return h.final, nil
-	}
-	return h.stats()
-}
-
-func (h *Handle) stats() (Stats, error) {
-	s, err := h.h.Stats()
-	if err != nil {
-		return Stats{}, fmt.Errorf("capture statistics on %s: %w", h.name, err)
-	}
-	return Stats{Received: uint64(s.PacketsReceived), Dropped: uint64(s.PacketsDropped),
-		IfDropped: uint64(s.PacketsIfDropped)}, nil
-}
-
-// Close stops the capture; a Next blocked in another goroutine returns io.EOF.
-// It is safe to call more than once.
-func (h *Handle) Close() {
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		return
-	}
-	h.final, _ = h.stats()
-	h.closed = true
-	h.mu.Unlock()
-	h.h.Close()
 }
 
 // Interfaces lists the devices libpcap can capture on, with their addresses.
@@ -169,16 +124,3 @@ const (
 	flagUp       = 0x2
 	flagRunning  = 0x4
 )
-
-func prefix(ip net.IP, mask net.IPMask) (netip.Prefix, bool) {
-	addr, ok := netip.AddrFromSlice(ip)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	addr = addr.Unmap()
-	bits := addr.BitLen()
-	if ones, size := mask.Size(); size == bits {
-		bits = ones
-	}
-	return netip.PrefixFrom(addr, bits), true
-}

@@ -48,6 +48,7 @@ Flags:
 type liveFlags struct {
 	iface     string
 	bpf       string
+	method    string // --capture-method
 	snapLen   int
 	promisc   bool
 	buffer    string
@@ -63,6 +64,7 @@ type liveFlags struct {
 	metrics   string
 	synWait   time.Duration
 	trust     string // --trust: extra CA certificates (PEM)
+	cpuProf   string // --cpuprofile
 }
 
 // Live-mode timing (docs/live.md): verdicts come within seconds instead of at the end of a capture.
@@ -77,10 +79,11 @@ const (
 
 func (f *liveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.iface, "interface", "i", "", "capture on `IFACE` (see intunecap interfaces)")
-	fs.StringVar(&f.bpf, "bpf", "", "libpcap filter `EXPR` to cut load, e.g. \"tcp port 443 or port 53 or port 80\"")
+	fs.StringVar(&f.bpf, "bpf", "", "libpcap filter `EXPR` to cut load, e.g. \"tcp port 443 or port 53 or port 80\" (needs the cgo build)")
+	fs.StringVar(&f.method, "capture-method", "auto", "how packets come from the kernel, `METHOD`: afpacket (Linux), pcap (libpcap) or auto (afpacket on Linux)")
 	fs.IntVar(&f.snapLen, "snaplen", live.DefaultSnapLen, "bytes kept of each `N`-byte packet (whole ClientHellos need the default)")
 	fs.BoolVar(&f.promisc, "promisc", false, "promiscuous mode: also see traffic not addressed to this host (SPAN port)")
-	fs.StringVar(&f.buffer, "buffer", "32MiB", "kernel ring buffer `SIZE`: larger rides out longer bursts")
+	fs.StringVar(&f.buffer, "buffer", "64MiB", "kernel ring buffer `SIZE`: larger rides out longer bursts")
 	fs.DurationVar(&f.duration, "duration", 0, "stop by itself after `D` (e.g. 10m)")
 	fs.Uint64Var(&f.count, "count", 0, "stop by itself after `N` packets")
 	fs.StringArrayVarP(&f.rules, "rules", "r", nil, "requirement table `RULES`: a profile ("+strings.Join(rules.Profiles(), ", ")+") or a file; repeat to merge (default intune-2015)")
@@ -92,6 +95,7 @@ func (f *liveFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.writeKeep, "write-keep", 10, "keep the newest `N` --write files (0: all)")
 	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics on `ADDR` (e.g. :9180), path /metrics")
 	fs.DurationVar(&f.synWait, "syn-wait", defaultSynWait, "report an unanswered SYN `D` after its last retransmission")
+	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a Go CPU profile to `FILE` (for performance reports)")
 	registerTrust(fs, &f.trust)
 }
 
@@ -134,6 +138,7 @@ type liveSetup struct {
 	table    *rules.Table
 	maxW     int64
 	buffer   int64
+	method   live.Method
 	verifier *certchain.Verifier // TLS chains: public roots and --trust
 }
 
@@ -153,6 +158,9 @@ func (f *liveFlags) check() (*liveSetup, error) {
 		return nil, fmt.Errorf("--write-keep: %d is negative", f.writeKeep)
 	case f.synWait < time.Second:
 		return nil, fmt.Errorf("--syn-wait: %s is shorter than a second", f.synWait)
+	}
+	if s.method, err = live.ParseMethod(f.method); err != nil {
+		return nil, fmt.Errorf("--capture-method: %w", err)
 	}
 	if s.failOn, err = parseFailOn(f.failOn); err != nil {
 		return nil, err
@@ -178,8 +186,13 @@ func liveCapture(f *liveFlags, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	h, err := live.Open(live.Options{Interface: f.iface, SnapLen: f.snapLen, Promisc: f.promisc, BPF: f.bpf,
-		BufferSize: int(setup.buffer)})
+	stopProf, err := startCPUProfile(f.cpuProf)
+	if err != nil {
+		return 2, err
+	}
+	defer stopProf()
+	h, err := live.Open(live.Options{Interface: f.iface, Method: setup.method, SnapLen: f.snapLen,
+		Promisc: f.promisc, BPF: f.bpf, BufferSize: int(setup.buffer)})
 	if errors.Is(err, live.ErrPermission) {
 		return 2, permissionHint(err)
 	}
@@ -248,8 +261,8 @@ func runLiveLoop(f *liveFlags, setup *liveSetup, h *live.Handle, writer *pcapRot
 		warn: func(format string, args ...any) { fmt.Fprintf(stderr, "intunecap live: "+format+"\n", args...) }}
 	ctx, stop := liveContext(f.duration, stderr)
 	defer stop()
-	fmt.Fprintf(stderr, "intunecap live: capturing on %s (%s, snaplen %d); Ctrl-C stops and prints the summary\n",
-		h.Name(), h.LinkType(), h.SnapLen())
+	fmt.Fprintf(stderr, "intunecap live: capturing on %s (%s, snaplen %d, %s); Ctrl-C stops and prints the summary\n",
+		h.Name(), h.LinkType(), h.SnapLen(), h.Method())
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	src := newLiveSource(ctx, h, ticker.C, f.count, time.Now)
