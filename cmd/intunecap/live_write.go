@@ -134,7 +134,7 @@ func (w *pcapRotator) open() error {
 			os.Remove(path) // a file without its header is no capture; never remove a device such as /dev/full
 		}
 		f.Close()
-		return fmt.Errorf("write capture %s: %w", path, err)
+		return writeErr(path, err)
 	}
 	w.file, w.ng, w.onDisk, w.queued, w.inFile = f, ng, int64(len(w.buf.b)), 0, 0
 	w.header = w.onDisk
@@ -142,6 +142,14 @@ func (w *pcapRotator) open() error {
 	w.paths = append(w.paths, path)
 	w.index++
 	return nil
+}
+
+// writeErr wraps an error writing path; the file system's errors already name the file.
+func writeErr(path string, err error) error {
+	if pathErr := (*os.PathError)(nil); errors.As(err, &pathErr) {
+		return fmt.Errorf("write capture: %w", err)
+	}
+	return fmt.Errorf("write capture %s: %w", path, err)
 }
 
 // write saves one frame, rotating first if the file is full. While writing is failed it only counts the
@@ -196,7 +204,7 @@ func (w *pcapRotator) writeOut(now time.Time) bool {
 			err = errors.Join(err, fmt.Errorf("cut back to %d bytes: %w", w.onDisk, terr))
 		}
 	}
-	w.fail(fmt.Errorf("write capture %s: %w", w.file.Name(), err), now)
+	w.fail(writeErr(w.file.Name(), err), now)
 	return false
 }
 
@@ -205,9 +213,10 @@ func (w *pcapRotator) writeOut(now time.Time) bool {
 func (w *pcapRotator) fail(err error, now time.Time) {
 	if w.file != nil {
 		w.file.Close() // what it holds is whole blocks: readable
-		if w.onDisk <= w.header {
+		if w.onDisk <= w.header { // no frame in it: gone, and its name is the next one tried
 			os.Remove(w.file.Name())
 			w.paths = w.paths[:len(w.paths)-1]
+			w.index--
 		}
 		w.file, w.ng = nil, nil
 	}
@@ -272,7 +281,7 @@ func (w *pcapRotator) rotate(now time.Time) bool {
 		return false
 	}
 	if err := w.file.Close(); err != nil {
-		w.fail(fmt.Errorf("write capture %s: %w", w.file.Name(), err), now)
+		w.fail(writeErr(w.file.Name(), err), now)
 		return false
 	}
 	w.file = nil
@@ -320,7 +329,7 @@ func (w *pcapRotator) close(st *live.Stats) error {
 	}
 	if w.failed == nil && w.writeOut(now) {
 		if err := w.file.Close(); err != nil {
-			return fmt.Errorf("write capture %s: %w", w.file.Name(), err)
+			return writeErr(w.file.Name(), err)
 		}
 		w.file = nil
 	}

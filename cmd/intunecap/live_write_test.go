@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -110,17 +111,37 @@ func readBack(t *testing.T, capinfos, path string) uint64 {
 	return n
 }
 
-// TestWriteFullDisk fills a 1 MiB tmpfs under --write: writing must stop without an error, say so once,
+// TestWriteFullDisk fills a small tmpfs under --write: writing must stop without an error, say so once,
 // count what it does not write, resume in a fresh file once space returns and say so, and leave every file
-// readable by capinfos, with every frame either in a file or counted as not written.
+// readable by capinfos (a file cut by the full disk ends at its last whole block), with every frame either
+// in a file or counted as not written.
 func TestWriteFullDisk(t *testing.T) {
+	tests := []struct {
+		name   string
+		fs     string // tmpfs size
+		filler int    // bytes taken before the run
+		max    int64  // --write-max
+	}{
+		// Each failure hits a file's first write: the file holds no frame and is removed.
+		{"rotating 100 KB files", "1m", 600 << 10, 100_000},
+		// The failure hits the second 1 MiB write of one file: the file is cut back to its first MiB.
+		{"one file cut mid-write", "4m", 2560 << 10, 0},
+	}
 	capinfos := needTool(t, "capinfos")
-	dir := needMount(t, "1m")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := needMount(t, tc.fs)
+			fullDisk(t, capinfos, dir, tc.filler, tc.max)
+		})
+	}
+}
+
+func fullDisk(t *testing.T, capinfos, dir string, fill int, max int64) {
 	filler := filepath.Join(dir, "filler")
-	if err := os.WriteFile(filler, make([]byte, 600<<10), 0o600); err != nil {
+	if err := os.WriteFile(filler, make([]byte, fill), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err := newPcapRotator(filepath.Join(dir, "gw.pcapng"), 100_000, 0, "test0", "", 1, 262144)
+	w, err := newPcapRotator(filepath.Join(dir, "gw.pcapng"), max, 0, "test0", "", 1, 262144)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +161,7 @@ func TestWriteFullDisk(t *testing.T) {
 			frames++
 		}
 	}
-	write(1000) // 1 MB of frames: more than the 400 KiB left
+	write(3000) // 3 MB of frames: more than is left
 	if w.failed == nil || said.count("analysis goes on") != 1 || !strings.Contains(said[0], "no space left on device") {
 		t.Fatalf("after filling the disk: failed=%v, said %q", w.failed, said)
 	}
@@ -172,6 +193,11 @@ func TestWriteFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "gw*.pcapng"))
+	for i := range files { // no gap in the names: a try that wrote nothing left no file and no lost index
+		if _, err := os.Stat(w.fileName(i)); err != nil {
+			t.Errorf("files %v: %v", files, err)
+		}
+	}
 	var inFiles uint64
 	for _, f := range files {
 		inFiles += readBack(t, capinfos, f)
@@ -212,5 +238,24 @@ func TestWriteDevFull(t *testing.T) {
 	}
 	if st, err := os.Stat("/dev/full"); err != nil || st.Mode()&os.ModeDevice == 0 {
 		t.Errorf("/dev/full after the run: %v, %v", st, err)
+	}
+}
+
+// TestWriteNoAllocs holds --write to the hot path's rule: saving a frame does not allocate, and neither does
+// counting one while writing is failed.
+func TestWriteNoAllocs(t *testing.T) {
+	w, err := newPcapRotator(filepath.Join(t.TempDir(), "cap.pcapng"), 0, 0, "test0", "", 1, 262144)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close(nil)
+	feed := newFrameFeed()
+	if n := testing.AllocsPerRun(2000, func() { w.write(feed.next()) }); n != 0 {
+		t.Errorf("write: %v allocations a frame, want 0", n)
+	}
+	w.report(metrics.New(metrics.Options{}), func(string, ...any) {})
+	w.fail(errors.New("test failure"), feed.f.Timestamp.Add(time.Hour))
+	if n := testing.AllocsPerRun(2000, func() { w.write(feed.next()) }); n != 0 || w.failed == nil {
+		t.Errorf("write while failed: %v allocations a frame (failed=%v), want 0", n, w.failed)
 	}
 }
