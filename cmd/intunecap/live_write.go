@@ -213,7 +213,8 @@ func (w *pcapRotator) writeOut(now time.Time) bool {
 func (w *pcapRotator) fail(err error, now time.Time) {
 	if w.file != nil {
 		w.file.Close() // what it holds is whole blocks: readable
-		if w.onDisk <= w.header { // no frame in it: gone, and its name is the next one tried
+		// A file with no frame in it is removed, and its name is the next one tried.
+		if w.onDisk <= w.header {
 			os.Remove(w.file.Name())
 			w.paths = w.paths[:len(w.paths)-1]
 			w.index--
