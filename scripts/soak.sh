@@ -6,14 +6,19 @@
 # short connections (tools/synth -mix conns, so the engine's tables churn) onto the veth at SOAK_PPS, while
 # "intunecap live --format text --metrics --write --write-max --write-keep" captures on the other side, writing
 # into a small tmpfs. Every SOAK_INTERVAL seconds the script samples RSS (/proc/PID/status VmRSS), the Go heap
-# and goroutines, the packet and record counters, kernel drops and the --write metrics into a CSV, and checks
-# with capinfos every file --write has finished. From SOAK_FILL_AT to SOAK_FREE_AT (shares of the run) it
-# keeps the tmpfs full, then frees it: writing must stop, be said, count what was not written, and resume.
+# (allocated now, and the collector's goal: twice what was live after the last collection), collections,
+# goroutines, the packet and record counters, kernel drops, the --write metrics and the load average into a
+# CSV, and checks with capinfos every file --write has finished. From SOAK_FILL_AT to SOAK_FREE_AT (shares of
+# the run) it keeps the tmpfs full, then frees it: writing must stop, be said, count what was not written, and
+# resume.
 #
-# It fails (exit 1) when, after the warm-up (a fifth of the run, at most 5 minutes):
-#   - RSS grows faster than SOAK_RSS_SLOPE_KB KiB per 10 minutes (least-squares slope; default 2048),
-#   - goroutines vary by more than SOAK_GOROUTINE_SLACK (default 2),
-#   - the packet or record counter stalls over an interval (also while the disk is full),
+# It fails (exit 1) when the packet or record counter stalls over an interval (also while the disk is full),
+# when, comparing the last quarter of the samples after the warm-up (a fifth of the run, at most 5 minutes)
+# with the first quarter,
+#   - the mean RSS grew by more than SOAK_RSS_GROWTH_PCT percent (default 10; the least-squares slope is
+#     printed too, but a collection's peak moves it too much to judge by),
+#   - the median goroutine count grew by more than SOAK_GOROUTINE_SLACK (default 1; a scrape itself runs
+#     a few, so single samples vary),
 # or when a written file is unreadable, intunecap analysed fewer packets than tcpreplay sent (less kernel
 # drops), or the full-disk episode did not show a failure, the count of unwritten packets and a resumption.
 #
@@ -31,8 +36,8 @@ out=${SOAK_OUT:-/tmp/intunecap-soak}
 fill=${SOAK_FILL:-1}
 fill_at=${SOAK_FILL_AT:-0.4}
 free_at=${SOAK_FREE_AT:-0.6}
-slope_max=${SOAK_RSS_SLOPE_KB:-2048}
-gor_slack=${SOAK_GOROUTINE_SLACK:-2}
+rss_pct=${SOAK_RSS_GROWTH_PCT:-10}
+gor_slack=${SOAK_GOROUTINE_SLACK:-1}
 write_max=16MB
 write_keep=4
 fs_size=96m
@@ -100,11 +105,12 @@ scrape() {
 		/^#/ { next }
 		{ name = $1; sub(/\{.*/, "", name); v[name] += $NF }
 		END {
-			split("go_memstats_heap_alloc_bytes go_goroutines intunecap_packets_total " \
+			n = split("go_memstats_heap_alloc_bytes go_memstats_next_gc_bytes go_gc_duration_seconds_count " \
+				"go_goroutines intunecap_packets_total " \
 				"intunecap_connections_total intunecap_dns_exchanges_total intunecap_kernel_dropped_packets_total " \
 				"intunecap_flow_table_connections intunecap_write_ok intunecap_write_failures_total " \
 				"intunecap_write_dropped_packets_total", m, " ")
-			for (i = 1; i <= 10; i++) printf "%s%.0f", (i > 1 ? "," : ""), v[m[i]]
+			for (i = 1; i <= n; i++) printf "%s%.0f", (i > 1 ? "," : ""), v[m[i]]
 		}'
 }
 
@@ -132,7 +138,7 @@ checkFiles() {
 }
 
 csv=$out/soak.csv
-echo "t_s,rss_kb,heap_bytes,goroutines,packets,connections,dns,kernel_drops,flow_table,write_ok,write_failures,write_dropped,disk_full,files_checked,files_unreadable" >"$csv"
+echo "t_s,rss_kb,heap_bytes,heap_goal_bytes,gcs,goroutines,packets,connections,dns,kernel_drops,flow_table,write_ok,write_failures,write_dropped,disk_full,files_checked,files_unreadable,load1" >"$csv"
 start=$(date +%s)
 full=0
 sample() {
@@ -141,7 +147,7 @@ sample() {
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$live_pid/status")
 	m=$(scrape)
 	checkFiles
-	echo "$t,$rss,$m,$full,${#checked[@]},$unreadable" >>"$csv"
+	echo "$t,$rss,$m,$full,${#checked[@]},$unreadable,$(cut -d' ' -f1 /proc/loadavg)" >>"$csv"
 }
 
 echo "soak: $minutes min at $pps packets/s from $capture; samples in $csv (load: $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -169,14 +175,28 @@ checkFiles all
 
 sent=$(awk '/Actual:/ { print $2; exit }' "$out/tcpreplay.out")
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-awk -F, -v warm="$warmup" -v sent="${sent:-0}" -v slope_max="$slope_max" -v slack="$gor_slack" \
+awk -F, -v warm="$warmup" -v sent="${sent:-0}" -v rss_pct="$rss_pct" -v slack="$gor_slack" \
 	-v fill="$fill" -v live_status="$live_status" -v unreadable="$unreadable" -v files="${#checked[@]}" \
 	-v said_fail="$(grep -c 'analysis goes on' "$out/live.err" || true)" \
-	-v said_resume="$(grep -c 'writing again' "$out/live.err" || true)" -v load="$load" '
+	-v said_resume="$(grep -c 'writing again' "$out/live.err" || true)" -v loadend="$load" '
+# median of v[from..to], sorted in a copy (a quarter of the samples: a few hundred at most)
+function median(v, from, to,    a, i, j, k, x) {
+	k = 0
+	for (i = from; i <= to; i++) {
+		x = v[i]
+		for (j = k; j > 0 && a[j] > x; j--) a[j+1] = a[j]
+		a[j+1] = x; k++
+	}
+	return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
+}
+function mean(v, from, to,    i, s) {
+	for (i = from; i <= to; i++) s += v[i]
+	return s / (to - from + 1)
+}
 NR == 1 { next }
 {
-	n++; t[n] = $1; rss[n] = $2; gor[n] = $4; pk[n] = $5; rec[n] = $6 + $7; drops = $8
-	wok = $10; wfail = $11; wdrop = $12
+	n++; t[n] = $1; rss[n] = $2; goal[n] = $4; gcs = $5; gor[n] = $6; pk[n] = $7; rec[n] = $8 + $9; drops = $10
+	wok = $12; wfail = $13; wdrop = $14; load += $18
 	if (rss[n] > rssmax) rssmax = rss[n]
 }
 END {
@@ -185,24 +205,37 @@ END {
 		if (i > 1 && i < n && (pk[i] <= pk[i-1] || rec[i] <= rec[i-1]))
 			bad = bad sprintf("counters stalled between %ds and %ds; ", t[i-1], t[i])
 		if (t[i] < warm) continue
-		w++; if (w == 1) { first = rss[i]; gmin = gor[i]; gmax = gor[i] }
+		w++; wt[w] = t[i]; wrss[w] = rss[i]; wgor[w] = gor[i]; wgoal[w] = goal[i]
+		if (w == 1) { gmin = gor[i]; gmax = gor[i]; goalmin = goal[i] }
+		if (goal[i] < goalmin) goalmin = goal[i]
+		if (goal[i] > goalmax) goalmax = goal[i]
 		if (gor[i] < gmin) gmin = gor[i]
 		if (gor[i] > gmax) gmax = gor[i]
 		if (rss[i] > wmax) wmax = rss[i]
 		sx += t[i]; sy += rss[i]; sxx += t[i] * t[i]; sxy += t[i] * rss[i]
-		last = rss[i]
 	}
+	q = int(w / 4)
+	if (q < 1) { print "soak: FAIL: too few samples after the warm-up"; exit 1 }
 	slope = (w > 1) ? (w * sxy - sx * sy) / (w * sxx - sx * sx) * 600 : 0
-	printf "samples:      %d over %d s (warm-up %d s); load average at the end %s\n", n, t[n], warm, load
-	printf "RSS (KiB):    first %d, last %d, max %d after warm-up (max %d in all); slope %+.0f KiB per 10 min (limit %d)\n",
-		first, last, wmax, rssmax, slope, slope_max
-	printf "goroutines:   min %d, max %d after warm-up (slack %d)\n", gmin, gmax, slack
-	printf "packets:      %d analysed, %d sent by tcpreplay, %d dropped by the kernel; %d records\n", pk[n], sent, drops, rec[n]
+	r1 = mean(wrss, 1, q); r2 = mean(wrss, w - q + 1, w); growth = 100 * (r2 - r1) / r1
+	g1 = median(wgor, 1, q); g2 = median(wgor, w - q + 1, w)
+	printf "samples:      %d over %d s (warm-up %d s); 1-minute load average %.1f on average, %s at the end\n",
+		n, t[n], warm, load / n, loadend
+	printf "RSS (MiB):    %.0f first, %.0f last, %.0f max after warm-up (%.0f max in all); slope %+.1f MiB per 10 min\n",
+		wrss[1] / 1024, wrss[w] / 1024, wmax / 1024, rssmax / 1024, slope / 1024
+	printf "              mean %.1f in the first quarter after warm-up, %.1f in the last: %+.1f %% (limit %d %%)\n",
+		r1 / 1024, r2 / 1024, growth, rss_pct
+	printf "heap goal:    %.0f to %.0f MiB after warm-up (twice the live heap after a collection); %d collections\n",
+		goalmin / 1048576, goalmax / 1048576, gcs
+	printf "goroutines:   %d to %d after warm-up; median %.1f in the first quarter, %.1f in the last (slack %d)\n",
+		gmin, gmax, g1, g2, slack
+	printf "packets:      %d analysed, %d sent by tcpreplay, %d dropped by the kernel (%.1f %%); %d records\n",
+		pk[n], sent, drops, (sent > 0 ? 100 * drops / sent : 0), rec[n]
 	printf "--write:      %d failures, %d said, %d resumptions said, %d packets not written, write_ok %d at the end\n",
 		wfail, said_fail, said_resume, wdrop, wok
 	printf "files:        %d checked with capinfos, %d unreadable\n", files, unreadable
-	if (w > 1 && slope > slope_max) bad = bad "RSS grows; "
-	if (gmax - gmin > slack) bad = bad "goroutines grow; "
+	if (growth > rss_pct) bad = bad "RSS grows; "
+	if (g2 - g1 > slack) bad = bad "goroutines grow; "
 	if (pk[n] + drops < sent) bad = bad "fewer packets analysed than sent; "
 	if (unreadable > 0) bad = bad "unreadable files; "
 	if (live_status != 0 && live_status != 1 && live_status != 3) bad = bad "live exited " live_status "; "
