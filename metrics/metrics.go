@@ -53,6 +53,11 @@ type Metrics struct {
 	tableSize            atomic.Int64
 	tableOnce            sync.Once
 
+	// --write: set by the goroutine that writes, read at scrape time; registered with the first call.
+	writeOK                     atomic.Bool
+	writeDropped, writeFailures atomic.Uint64
+	writeOnce                   sync.Once
+
 	// Per record, touched only by the analysis goroutine: the counters already looked up, and each row's
 	// status. Both are bounded by the table's rows times the verdicts.
 	counters map[seriesKey]prometheus.Counter
@@ -239,6 +244,46 @@ func (m *Metrics) SetFlowTable(n int) {
 			Name: "intunecap_flow_table_connections",
 			Help: "Connections the analysis is tracking now; near its limit the oldest idle ones are evicted.",
 		}, func() float64 { return float64(m.tableSize.Load()) }))
+	})
+}
+
+// SetWriteOK publishes whether --write is saving packets (true) or failed and waiting to retry (false). The
+// write metrics appear with the first call, so a run without --write does not show them.
+func (m *Metrics) SetWriteOK(ok bool) {
+	m.writeOK.Store(ok)
+	m.registerWrite()
+}
+
+// WriteFailed counts one write failure (a full disk, a quota, an I/O error): writing stopped until a retry.
+func (m *Metrics) WriteFailed() {
+	m.writeFailures.Add(1)
+	m.registerWrite()
+}
+
+// WriteDropped counts n packets that were analyzed but not written, because writing had failed.
+func (m *Metrics) WriteDropped(n uint64) { m.writeDropped.Add(n) }
+
+func (m *Metrics) registerWrite() {
+	m.writeOnce.Do(func() {
+		m.reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "intunecap_write_ok",
+				Help: "1 while --write saves packets, 0 after a write failed (full disk, quota, I/O error) until a new file can be written.",
+			}, func() float64 {
+				if m.writeOK.Load() {
+					return 1
+				}
+				return 0
+			}),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "intunecap_write_failures_total",
+				Help: "Times --write failed (full disk, quota, I/O error) and stopped writing until a retry succeeded; analysis went on.",
+			}, func() float64 { return float64(m.writeFailures.Load()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "intunecap_write_dropped_packets_total",
+				Help: "Packets analyzed but not written by --write because writing had failed.",
+			}, func() float64 { return float64(m.writeDropped.Load()) }),
+		)
 	})
 }
 

@@ -134,6 +134,37 @@ func TestMetricsCounts(t *testing.T) {
 	}
 }
 
+// TestWriteMetrics follows --write through a failure and its end: the series appear with the first call and
+// say what the writer reported.
+func TestWriteMetrics(t *testing.T) {
+	m := New(Options{})
+	if _, ok := series(t, m, "intunecap_write_ok", nil); ok {
+		t.Fatal("intunecap_write_ok before --write reported anything")
+	}
+	steps := []struct {
+		do                    func()
+		ok, failures, dropped float64
+	}{
+		{func() { m.SetWriteOK(true) }, 1, 0, 0},
+		{func() { m.WriteFailed(); m.SetWriteOK(false); m.WriteDropped(3) }, 0, 1, 3},
+		{func() { m.WriteDropped(1); m.WriteDropped(1) }, 0, 1, 5},
+		{func() { m.SetWriteOK(true) }, 1, 1, 5},
+		{func() { m.WriteFailed(); m.SetWriteOK(false) }, 0, 2, 5},
+	}
+	for i, st := range steps {
+		st.do()
+		for name, want := range map[string]float64{"intunecap_write_ok": st.ok,
+			"intunecap_write_failures_total": st.failures, "intunecap_write_dropped_packets_total": st.dropped} {
+			if got, ok := series(t, m, name, nil); !ok || got != want {
+				t.Errorf("step %d: %s = %v (present %v), want %v", i, name, got, ok, want)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { m.WriteDropped(1) }); n != 0 {
+		t.Errorf("WriteDropped: %v allocations, want 0", n)
+	}
+}
+
 // TestMetricsTable checks, against a loop over the table's rows, that every row that can match has every
 // verdict's series at zero and its status not-seen before any record, and that note rows have none.
 func TestMetricsTable(t *testing.T) {

@@ -259,6 +259,9 @@ func runLiveLoop(f *liveFlags, setup *liveSetup, h *live.Handle, writer *pcapRot
 		ReportEstablished: true, Verifier: setup.verifier}
 	hooks := &liveHooks{h: h, writer: writer, metrics: m, status: sink, iface: h.Name(), link: h.LinkType().String(),
 		warn: func(format string, args ...any) { fmt.Fprintf(stderr, "intunecap live: "+format+"\n", args...) }}
+	if writer != nil {
+		writer.report(m, func(format string, args ...any) { sink.clear(); hooks.warn(format, args...) })
+	}
 	ctx, stop := liveContext(f.duration, stderr)
 	defer stop()
 	fmt.Fprintf(stderr, "intunecap live: capturing on %s (%s, snaplen %d, %s); Ctrl-C stops and prints the summary\n",
