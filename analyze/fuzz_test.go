@@ -2,6 +2,7 @@ package analyze_test
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -21,9 +22,14 @@ import (
 // a connection whose first bytes were resent with other bytes is never allowed on its payload's name.
 //
 // Each packet takes: 1 byte (bit 0: from the server; bits 1-2: which port pair; bit 3: UDP; bit 4: the length
-// counts 8-byte units, for QUIC Initials of 1200 bytes and more; bit 5: dated a century ahead of the others),
-// 1 byte TCP flags, 2 bytes sequence offset, 1 byte payload length, then the payload. The seeds include QUIC:
-// RFC 9001's client and server Initials to UDP 443, and the client's alone.
+// counts 8-byte units, for QUIC Initials of 1200 bytes and more; bit 5: dated a century ahead of the others;
+// bit 6: an ICMP error quoting the packet is sent in its place; bit 7: inside a tunnel), 1 byte TCP flags, 2
+// bytes sequence offset, 1 byte payload length, then with bit 6 a byte of its own for the error
+// (engineSent.icmpError), with bit 7 a byte of its own for the tunnel (fuzzTunnel), then the payload. Every
+// feature has its own bit and byte, so none is read from another's. A record may name only an ICMP error and
+// a tunnel that were sent, a rejected record names its error, and icmp_rejections counts the rejections sent.
+// The seeds include QUIC: RFC 9001's client and server Initials to UDP 443, and the client's alone; and
+// ICMP errors and tunnels.
 func FuzzEngine(f *testing.F) {
 	hello := clientHello(f, "enrollment.manage.microsoft.com")
 	seed := func(parts ...[]byte) []byte { return slices.Concat(parts...) }
@@ -67,6 +73,20 @@ func FuzzEngine(f *testing.F) {
 	f.Add(seed(pkt(0, syn, 0, nil), pkt(1, syn|ack, 0, nil), pkt(0, ack|psh, 1, hello[:250]),
 		pkt(0, ack|psh, 251, hello[250:min(len(hello), 500)]), pkt(1, ack|psh, 12, []byte{0x15, 3, 3, 0, 2, 2, 40}),
 		pkt(1, ack|psh, 1, serverHello), pkt(0, ack|psh, 501, []byte{0x15, 3, 3, 0, 2, 2, 48}), pkt(1, rst, 19, nil)))
+	// A SYN rejected by ICMP (administratively prohibited), a query refused (port unreachable, the quote
+	// holding its id), fragmentation needed and time exceeded over IPv6; the same connection in and out of
+	// VXLAN, GRE and MPLS, and an error about the tunnelled one.
+	icmpOf := func(meta, b byte, quote []byte) []byte {
+		return append([]byte{meta | 64, 0, 0, 0, byte(len(quote)), b}, quote...)
+	}
+	query := []byte{0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1}
+	quotedQuery := slices.Concat(make([]byte, 8), []byte{0x45, 0, 0, 47, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 0, 2,
+		198, 18, 1, 10, 0x9c, 0x43, 0, 53, 0, 27, 0, 0}, query)
+	f.Add(seed(pkt(0, syn, 0, nil), icmpOf(0, 13<<3, nil), pkt(14, 0, 0, query), icmpOf(14, 3<<3, quotedQuery),
+		pkt(2, syn, 0, nil), icmpOf(2, 4<<3, nil), icmpOf(2, 1|2, nil), icmpOf(2, 1|1<<3, nil), icmpOf(4, 4|3<<3, nil)))
+	tun := func(meta, flags, b byte) []byte { return []byte{meta | 128, flags, 0, 0, 0, b} }
+	f.Add(seed(tun(0, syn, 5<<3), tun(1, syn|ack, 5<<3), pkt(0, syn, 0, nil), tun(0, syn, 2), tun(1, rst, 4),
+		[]byte{64 | 128, 0, 0, 0, 0, 10 << 3, 5 << 3}))
 	table, err := rules.Load(nil)
 	if err != nil {
 		f.Fatal(err)
@@ -79,27 +99,12 @@ func FuzzEngine(f *testing.F) {
 	verifier := certchain.NewVerifier(public, nil) // built once: engines share it as a run's lanes do
 	f.Fuzz(func(t *testing.T, data []byte) {
 		w := newWire(t, analyze.Options{Matcher: matcher, MaxDNSNames: 8, MaxDNSBytes: 2048, Verifier: verifier})
-		sent := uint64(0)
+		var sent engineSent
 		for len(data) >= 5 {
-			meta, flags, off, n := data[0], data[1], binary.BigEndian.Uint16(data[2:4]), int(data[4])
-			if meta&16 != 0 {
-				n *= 8
-			}
-			data = data[5:]
-			n = min(n, len(data))
-			payload := data[:n]
-			data = data[n:]
-			ports := [4][2]uint16{{40000, 443}, {40001, 3128}, {40002, 80}, {40003, 53}}[meta>>1&3]
-			src, dst, sport, dport := w.client, w.server, ports[0], ports[1]
-			if meta&1 != 0 {
-				src, dst, sport, dport = dst, src, dport, sport
-			}
-			p := decode.Packet{Src: src, Dst: dst, IPProto: 6, SrcPort: sport, DstPort: dport, TCPFlags: flags,
-				Seq: 1000 + uint32(off), Ack: 1, Payload: payload}
-			if meta&8 != 0 {
-				p.IPProto, p.TCPFlags = 17, 0
-			}
-			if meta&32 != 0 {
+			var p decode.Packet
+			var far bool
+			p, far, data = sent.next(w, data)
+			if far {
 				now := w.now
 				w.now = w.now.Add(100 * 365 * 24 * time.Hour)
 				w.send(p)
@@ -107,7 +112,6 @@ func FuzzEngine(f *testing.F) {
 			} else {
 				w.send(p)
 			}
-			sent++
 		}
 		for _, r := range w.finish() {
 			if !slices.Contains(rules.Verdicts(), r.Verdict) {
@@ -124,10 +128,115 @@ func FuzzEngine(f *testing.F) {
 			if fromPayload && r.OverlapConflict && r.Verdict == rules.Allowed {
 				t.Errorf("allowed despite an overlap conflict: %+v", r)
 			}
+			sent.checkRecord(t, &r)
 		}
 		q := w.out.summary.Capture.Quality
-		if q.TimeJumps > sent || q.StreamGapsOverCap > sent || q.OverlapConflicts > sent || q.DNSFalseCounts > sent {
-			t.Errorf("quality counts more than the %d packets sent: %+v", sent, q)
+		n := sent.packets
+		if q.TimeJumps > n || q.StreamGapsOverCap > n || q.OverlapConflicts > n || q.DNSFalseCounts > n {
+			t.Errorf("quality counts more than the %d packets sent: %+v", n, q)
+		}
+		if q.ICMPRejections != sent.rejections || q.UnmatchedICMP > q.ICMPRejections {
+			t.Errorf("%d ICMP rejections sent, and the quality section says %+v", sent.rejections, q)
 		}
 	})
+}
+
+// engineSent reads FuzzEngine's packets from its input and remembers what a record may name: the ICMP
+// errors and tunnels sent.
+type engineSent struct {
+	packets, rejections uint64
+	icmp                []result.ICMPError // every ICMP rejection sent
+	tunnels             []string           // the tunnel field of every tunnel sent
+}
+
+// The outer addresses of FuzzEngine's tunnels and the router that sends its ICMP errors.
+var (
+	fuzzTunnelSrc, fuzzTunnelDst = netip.MustParseAddr("198.18.9.1"), netip.MustParseAddr("198.18.9.2")
+	fuzzRouter                   = netip.MustParseAddr("198.18.0.1")
+)
+
+// next reads one packet from data (FuzzEngine says how) and returns it, whether it is dated a century ahead,
+// and the rest of data.
+func (s *engineSent) next(w *wire, data []byte) (decode.Packet, bool, []byte) {
+	meta, flags, off, n := data[0], data[1], binary.BigEndian.Uint16(data[2:4]), int(data[4])
+	if meta&16 != 0 {
+		n *= 8
+	}
+	data = data[5:]
+	var icmp, tunnel byte
+	if meta&64 != 0 && len(data) > 0 {
+		icmp, data = data[0], data[1:]
+	}
+	if meta&128 != 0 && len(data) > 0 {
+		tunnel, data = data[0], data[1:]
+	}
+	n = min(n, len(data))
+	payload := data[:n]
+	data = data[n:]
+	ports := [4][2]uint16{{40000, 443}, {40001, 3128}, {40002, 80}, {40003, 53}}[meta>>1&3]
+	src, dst, sport, dport := w.client, w.server, ports[0], ports[1]
+	if meta&1 != 0 {
+		src, dst, sport, dport = dst, src, dport, sport
+	}
+	p := decode.Packet{Src: src, Dst: dst, IPProto: 6, SrcPort: sport, DstPort: dport, TCPFlags: flags,
+		Seq: 1000 + uint32(off), Ack: 1, Payload: payload}
+	if meta&8 != 0 {
+		p.IPProto, p.TCPFlags = 17, 0
+	}
+	if meta&64 != 0 {
+		p = s.icmpError(&p, icmp)
+	}
+	if meta&128 != 0 {
+		p.Tunnel = fuzzTunnel(tunnel)
+		s.tunnels = append(s.tunnels, p.Tunnel.String())
+	}
+	s.packets++
+	return p, meta&32 != 0, data
+}
+
+// icmpError is the ICMP error a router sends to q's sender in place of q, quoting it: b's bit 0 makes it
+// ICMPv6, bit 1 time exceeded instead of destination unreachable, bit 2 a quote too short for the ports;
+// bits 3-7 are the code. Its payload (the ICMP message as the decoder leaves it) is q's.
+func (s *engineSent) icmpError(q *decode.Packet, b byte) decode.Packet {
+	m := decode.ICMP{Kind: decode.ICMPUnreachable, Type: 3, Code: b >> 3, IPv6: b&1 != 0, Proto: q.IPProto,
+		Src: q.Src, Dst: q.Dst, SrcPort: q.SrcPort, DstPort: q.DstPort, Complete: b&4 == 0}
+	proto := uint8(1)
+	switch {
+	case m.IPv6 && b&2 != 0:
+		m.Kind, m.Type, proto = decode.ICMPTimeExceeded, 3, 58
+	case m.IPv6:
+		m.Type, proto = 1, 58
+	case b&2 != 0:
+		m.Kind, m.Type = decode.ICMPTimeExceeded, 11
+	}
+	if !m.Complete {
+		m.SrcPort, m.DstPort = 0, 0
+	}
+	if m.Rejects() && (m.IPv6 || m.Code != 4) {
+		s.rejections++
+		s.icmp = append(s.icmp, result.ICMPError{Type: int(m.Type), Code: int(m.Code), From: fuzzRouter.String()})
+	}
+	return decode.Packet{Src: fuzzRouter, Dst: q.Src, IPProto: proto, Payload: q.Payload, ICMP: m}
+}
+
+// fuzzTunnel is the tunnel b describes: its kind (b mod 5), and its identifier (b / 8).
+func fuzzTunnel(b byte) decode.Tunnel {
+	t := decode.Tunnel{Kind: decode.TunnelVXLAN + decode.TunnelKind(b%5), ID: uint32(b >> 3), HasID: true, Depth: 1}
+	if t.Kind != decode.TunnelMPLS {
+		t.Src, t.Dst = fuzzTunnelSrc, fuzzTunnelDst
+	}
+	return t
+}
+
+// checkRecord fails when r names an ICMP error or a tunnel that was not sent, or is rejected with no error.
+func (s *engineSent) checkRecord(t *testing.T, r *result.Record) {
+	if r.ICMP != nil && !slices.Contains(s.icmp, *r.ICMP) {
+		t.Errorf("record names ICMP %+v, which was not sent: %+v", *r.ICMP, r)
+	}
+	if r.State == result.StateRejected && r.ICMP == nil {
+		t.Errorf("a rejected record without its ICMP error: %+v", r)
+	}
+	if r.Tunnel != "" && !slices.Contains(s.tunnels, r.Tunnel) {
+		t.Errorf("record names tunnel %q, which was not sent: %+v", r.Tunnel, r)
+	}
 }
