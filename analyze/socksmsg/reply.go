@@ -86,7 +86,7 @@ func reply5(stream []byte, r *Reply) Status {
 		return NeedMore
 	}
 	r.Code, r.Replied = h[1], true
-	if len(h) < 5 {
+	if len(h) < 4 {
 		return NeedMore
 	}
 	var n int
@@ -94,13 +94,16 @@ func reply5(stream []byte, r *Reply) Status {
 	case 1:
 		n = 4 + 4 + 2
 	case 3:
+		if len(h) < 5 {
+			return NeedMore
+		}
 		n = 5 + int(h[4]) + 2
 	case 4:
 		n = 4 + 16 + 2
 	default:
 		if r.Code != 0 {
-			// Some proxies end a failure reply early or with a zeroed address type: the code is what counts.
-			r.Len = off + 2
+			// Some proxies send a failure reply with a zeroed address type and nothing after: the code counts.
+			r.Len = off + 4
 			return Complete
 		}
 		return Invalid
