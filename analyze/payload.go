@@ -54,7 +54,7 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 		}
 		if done {
 			rx.server.release(&e.serverPool)
-			if c.app.httpStatus != 0 || c.app.socksReplied() {
+			if c.app.httpStatus != 0 || c.app.socks != nil && c.app.socks.replySeen {
 				c.app.respFrame = ref.number
 			}
 		}
