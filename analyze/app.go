@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"github.com/intunecap/intunecap/analyze/httpmsg"
+	"github.com/intunecap/intunecap/analyze/socksmsg"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/result"
 )
@@ -12,7 +13,8 @@ type clientPhase uint8
 const (
 	phaseStart  clientPhase = iota // nothing decided yet
 	phaseHTTP                      // reading an HTTP request head
-	phaseTunnel                    // after a CONNECT head: the tunnel's ClientHello follows
+	phaseSOCKS                     // reading a SOCKS greeting and request (socks.go)
+	phaseTunnel                    // after a CONNECT head or SOCKS request: the tunnel's ClientHello follows
 	phaseTLS                       // reading a ClientHello
 	phaseAlert                     // name known; after a ClientHello, watching for a plaintext alert (tls_server.go)
 	phaseDone                      // nothing more to read: name found or impossible
@@ -22,7 +24,7 @@ const (
 type appState struct {
 	transport   result.Transport
 	phase       clientPhase
-	offset      int // where in the client stream the current phase starts (after a CONNECT head)
+	offset      int // where in the client stream the current phase starts (after a CONNECT head or SOCKS request)
 	helloFrame  uint64
 	clientHello bool // a complete ClientHello was read
 	ech         bool
@@ -38,12 +40,13 @@ type appState struct {
 	connectFrame uint64
 	serverPhase  uint8
 	httpStatus   int    // status of the server's first answer: the proxy's to CONNECT, or to the first request
-	respHeadLen  int    // length of that answer's head, to tell a tunnel's own data from the proxy's answer
+	respHeadLen  int    // length of that answer's head (or of a SOCKS proxy's answers), to tell a tunnel's own data from the proxy's
 	authSchemes  string // the schemes of that answer's Proxy-Authenticate challenges, for a 407
 	via          bool   // that answer carried a Via header: a proxy handled it
 	respFrame    uint64 // frame that completed that answer's status line
 
-	tls *tlsState // the TLS handshake's facts, from a complete ClientHello on (tls_server.go)
+	tls   *tlsState   // the TLS handshake's facts, from a complete ClientHello on (tls_server.go)
+	socks *socksState // a SOCKS proxy's exchange, once the client's first bytes looked like SOCKS (socks.go)
 }
 
 // readClient advances the payload parsers over the client's contiguous first bytes. frame is the frame that
@@ -68,11 +71,10 @@ func (a *appState) readClient(stream []byte, frame uint64, full bool, hello *tls
 				a.phase = phaseTLS
 			case httpmsg.LooksLikeRequest(data):
 				a.phase = phaseHTTP
-			case len(data) >= 8:
-				a.transport = result.TransportUnknown
-				a.phase = phaseDone
 			default:
-				return full
+				if again, done := a.sniffOther(data, full); !again {
+					return done
+				}
 			}
 		case phaseTLS:
 			if done := a.readHello(data, frame, full, hello); a.phase != phaseAlert {
@@ -80,6 +82,11 @@ func (a *appState) readClient(stream []byte, frame uint64, full bool, hello *tls
 			}
 		case phaseAlert:
 			return a.readClientAlert(data, full)
+		case phaseSOCKS:
+			again, done := a.readSOCKS(data, frame, full)
+			if !again {
+				return done
+			}
 		case phaseHTTP:
 			again, done := a.readRequest(data, frame, full)
 			if !again {
@@ -98,6 +105,24 @@ func (a *appState) readClient(stream []byte, frame uint64, full bool, hello *tls
 			return true
 		}
 	}
+}
+
+// sniffOther decides on a stream that starts like neither TLS nor HTTP: SOCKS when socksmsg.Sniff is sure (a
+// SOCKS5 greeting is three bytes, after which the client waits for the proxy), unknown from 8 bytes on, else
+// wait for more. again is true when the phase changed and the loop should go on.
+func (a *appState) sniffOther(data []byte, full bool) (again, done bool) {
+	switch st := socksmsg.Sniff(data); {
+	case st == socksmsg.Complete:
+		a.startSOCKS()
+		return true, false
+	case st == socksmsg.NeedMore && !full:
+		return false, false
+	case len(data) >= 8 || full && st == socksmsg.NeedMore:
+		a.transport = result.TransportUnknown
+		a.phase = phaseDone
+		return false, true
+	}
+	return false, full
 }
 
 // looksLikeTLS reports whether b starts like a TLS handshake record (content type 22, major version 3).
@@ -180,10 +205,13 @@ func (a *appState) wantsServer() bool {
 	return a.serverPhase == 0 && a.transport != result.TransportTLS
 }
 
-// readServer reads the status line of the server's first answer. It returns true when done.
+// readServer reads the status line of the server's first answer, or a SOCKS proxy's answers. It returns true when done.
 func (a *appState) readServer(stream []byte, full bool) bool {
 	if len(stream) == 0 {
 		return full
+	}
+	if a.socks != nil {
+		return a.readSOCKSReply(stream, full)
 	}
 	var r httpmsg.Response
 	st, _ := httpmsg.ParseResponse(stream, &r)

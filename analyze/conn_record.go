@@ -69,6 +69,8 @@ func (c *conn) decidingFrame(o outcome) uint64 {
 	case (o.stage == result.StageAfterConnect || o.stage == result.StageAfterRequest) && c.app != nil &&
 		c.app.respFrame != 0 && c.app.httpStatus >= 400:
 		return c.app.respFrame
+	case o.stage == result.StageAfterSOCKS && c.app != nil && c.app.respFrame != 0 && !c.app.socksTunnelOpen():
+		return c.app.respFrame
 	case c.serverRST && c.rstFrame != 0:
 		return c.rstFrame
 	}

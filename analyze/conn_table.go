@@ -167,6 +167,9 @@ func (e *Engine) reportEarly(c *conn) {
 		a.httpStatus == 200 && a.clientHello && c.serverBytes <= int64(a.respHeadLen)) {
 		return // the proxy's answer decides, then the tunnel's server
 	}
+	if c.app.socksUndecided(c.serverBytes) {
+		return // the same for a SOCKS proxy
+	}
 	if c.app.tls.flightOpen() {
 		return // the server's certificate decides whether it was the server that answered
 	}

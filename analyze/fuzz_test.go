@@ -42,6 +42,10 @@ func FuzzEngine(f *testing.F) {
 	f.Add(seed(pkt(2, syn, 0, nil), pkt(3, syn|ack, 0, nil),
 		pkt(2, ack|psh, 1, []byte("CONNECT a.manage.microsoft.com:443 HTTP/1.1\r\n\r\n")),
 		pkt(3, ack|psh, 1, []byte("HTTP/1.1 407 Auth\r\n\r\n"))))
+	socksReq := []byte{5, 1, 0, 3, 18, 'a', '.', 'm', 'a', 'n', 'a', 'g', 'e', '.', 'm', 'i', 'c', 'r', 'o', 's', 'o', 'f', 't', 1, 187}
+	f.Add(seed(pkt(2, syn, 0, nil), pkt(3, syn|ack, 0, nil), pkt(2, ack|psh, 1, []byte{5, 1, 0}),
+		pkt(3, ack|psh, 1, []byte{5, 0}), pkt(2, ack|psh, 4, socksReq),
+		pkt(3, ack|psh, 3, []byte{5, 0, 0, 1, 198, 18, 0, 1, 4, 56}), pkt(2, ack|psh, uint16(4+len(socksReq)), hello[:200])))
 	f.Add(seed(pkt(8, 0, 0, []byte{0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1})))
 	long := func(meta byte, payload []byte) []byte { // a UDP payload padded to 8-byte units
 		payload = append(payload, make([]byte, (8-len(payload)%8)%8)...)

@@ -20,7 +20,8 @@ func validHostName(s string) bool { return hostname.Valid(s) }
 
 // fromPayload reports whether a name came from the connection's own bytes rather than from DNS.
 func fromPayload(src result.NameSource) bool {
-	return src == result.NameFromSNI || src == result.NameFromHTTPHost || src == result.NameFromConnect
+	return src == result.NameFromSNI || src == result.NameFromHTTPHost || src == result.NameFromConnect ||
+		src == result.NameFromSOCKS
 }
 
 // escapeName writes a name that is not a host name so every byte of it can be read back: printable ASCII as

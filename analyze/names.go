@@ -61,7 +61,7 @@ func (ev *nameEvidence) confidence(startNs int64) result.NameConfidence {
 }
 
 // nameConn picks the connection's one name, in order of strength: the SNI the client sent, the Host it asked
-// for, the CONNECT target it gave a proxy, and last the DNS question that gave it the server's address.
+// for, the CONNECT or SOCKS target it gave a proxy, and last the DNS question that gave it the server's address.
 func (e *Engine) nameConn(c *conn, r *result.Record) {
 	a := c.appView()
 	if a.transport == result.TransportConnect || a.absoluteURI {
@@ -77,6 +77,9 @@ func (e *Engine) nameConn(c *conn, r *result.Record) {
 		r.ProxyAuth = a.authSchemes
 	}
 	r.ProxyVia = a.via
+	if a.transport == result.TransportSOCKS {
+		socksFields(a, r)
+	}
 	switch {
 	case usableName(a.sni):
 		r.Name, r.NameSource, r.NameFrame = a.sni, result.NameFromSNI, a.helloFrame
@@ -84,6 +87,8 @@ func (e *Engine) nameConn(c *conn, r *result.Record) {
 		r.Name, r.NameSource, r.NameFrame = a.httpHost, result.NameFromHTTPHost, a.httpFrame
 	case usableName(a.connectHost):
 		r.Name, r.NameSource, r.NameFrame = a.connectHost, result.NameFromConnect, a.connectFrame
+	case a.transport == result.TransportSOCKS:
+		nameSOCKS(a, r, c.firstNs)
 	case c.name != nil && !r.ViaProxy:
 		r.Name, r.NameSource, r.NameFrame = c.name.name, c.name.source, c.name.frame
 		r.DNSChain = c.name.dnsChainOf()

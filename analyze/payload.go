@@ -43,15 +43,18 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
 			rx.client.release(&e.pool)
 		}
+		if c.app.socks != nil {
+			e.nameSOCKSTarget(c)
+		}
 	case c.app.wantsServer() && rx.server.limit != 0:
 		_, _ = rx.server.add(p.Seq, p.Payload, &e.serverPool) // the server's bytes name nothing
 		done := c.app.readServer(rx.server.contiguous(), rx.server.full())
-		if c.app.tls != nil { // a CONNECT tunnel's flight may begin in the bytes after the proxy's answer
+		if c.app.tls != nil { // a CONNECT or SOCKS tunnel's flight may begin in the bytes after the proxy's answer
 			e.readFlight(c, p.Seq, nil, rx.server.contiguous(), rx.server.base)
 		}
 		if done {
 			rx.server.release(&e.serverPool)
-			if c.app.httpStatus != 0 {
+			if c.app.httpStatus != 0 || c.app.socks != nil && c.app.socks.replySeen {
 				c.app.respFrame = ref.number
 			}
 		}

@@ -155,7 +155,7 @@ func ourNames(c *collector) nameSets {
 		case r.NameSource == "connect":
 			s.connect[n] = true
 		}
-		if r.ViaProxy && r.NameSource == "sni" {
+		if r.Transport == "connect" && r.NameSource == "sni" {
 			s.connect[n] = true // the tunnel's SNI names the connection; the CONNECT target was the same
 		}
 	}

@@ -99,6 +99,8 @@ func (a *appState) readClientAlert(data []byte, full bool) bool {
 // accepted. never is true when there will be no flight to read: the proxy did not accept the tunnel.
 func (a *appState) tlsFlightFrom() (off int, ready, never bool) {
 	switch {
+	case a.transport == result.TransportSOCKS:
+		return a.respHeadLen, a.serverPhase != 0 && a.socksTunnelOpen(), a.serverPhase != 0 && !a.socksTunnelOpen()
 	case a.transport != result.TransportConnect:
 		return 0, true, false
 	case a.serverPhase == 0:

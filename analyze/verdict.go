@@ -17,6 +17,8 @@ func stagePhrase(stage result.Stage) string {
 		return "after the TLS ClientHello"
 	case result.StageAfterConnect:
 		return "after the CONNECT request"
+	case result.StageAfterSOCKS:
+		return "after the SOCKS request"
 	case result.StageAfterRequest:
 		return "after the HTTP request"
 	}
@@ -40,6 +42,11 @@ func (c *conn) outcome() outcome {
 	a := c.appView()
 	if a.transport == result.TransportConnect || a.absoluteURI {
 		if o, failed := proxyOutcome(a); failed {
+			return o
+		}
+	}
+	if a.transport == result.TransportSOCKS {
+		if o, failed := socksOutcome(a); failed {
 			return o
 		}
 	}
@@ -76,6 +83,8 @@ func (c *conn) resetStage() result.Stage {
 	switch {
 	case !c.clientSentData:
 		return result.StageAfterSyn
+	case a.transport == result.TransportSOCKS && c.socksResetStage() != "":
+		return c.socksResetStage()
 	case a.transport == result.TransportConnect && a.httpStatus == 0:
 		return result.StageAfterConnect
 	case a.transport == result.TransportConnect && c.serverBytes <= int64(a.respHeadLen):

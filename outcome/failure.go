@@ -51,6 +51,9 @@ func dnsFailure(r *result.Record) (Failure, bool) {
 }
 
 func flowFailure(r *result.Record) (Failure, bool) {
+	if r.SOCKS.Refused() {
+		return Failure{rules.Blocked, result.StageAfterSOCKS, r.SOCKS.RefusalReason()}, true
+	}
 	switch s := r.ProxyStatus; {
 	case s == 407:
 		return Failure{rules.Blocked, result.StageAfterConnect, "the proxy asked for authentication (407)"}, true

@@ -1,6 +1,12 @@
 // Package proxies judges each proxy a capture shows against the requirements document's proxy rules: a proxy
 // must carry both plain HTTP and HTTPS (clients use both), and Intune supports unauthenticated proxies only.
 // It reads finished records (result.Record) and knows nothing about packets.
+//
+// SOCKS requests are counted apart (Proxy.SOCKS) and do not meet the HTTP or HTTPS requirement: Intune's
+// clients reach the service through the system's HTTP proxy (WinHTTP on Windows, the platform's proxy on
+// phones), which speaks CONNECT and absolute URIs, never SOCKS. A SOCKS tunnel that works says nothing about
+// whether they can get through. A SOCKS5 proxy that chose an authentication method does count against the
+// unauthenticated requirement.
 package proxies
 
 import (
@@ -32,6 +38,7 @@ type entry struct {
 	clients      map[string]struct{}
 	clientsTotal int // exact when clients did not overflow maxClientSet, else a lower bound
 	http, https  result.ProxyTraffic
+	socks        result.ProxyTraffic
 	auth         bool
 	schemes      []string
 	direct       bool // seen only as an intercepting proxy on direct connections
@@ -64,11 +71,15 @@ func (t *Tally) Add(r *result.Record) {
 		e.viaProxy, e.direct = true, false
 	}
 	e.addClient(r.Client)
+	if r.Transport == result.TransportSOCKS {
+		e.addSOCKS(r.SOCKS)
+		return
+	}
 	traffic := &e.http
 	if r.Transport == result.TransportConnect || (r.ViaProxy && r.Transport != result.TransportHTTP) {
 		traffic = &e.https
 	}
-	count(traffic, r.ProxyStatus)
+	count(traffic, statusKey(r.ProxyStatus))
 	if r.ProxyStatus == 407 {
 		e.auth = true
 		e.addSchemes(r.ProxyAuth)
@@ -83,7 +94,7 @@ func (t *Tally) Merge(o *Tally) {
 		e := t.byAddr[addr]
 		if e == nil {
 			if len(t.byAddr) >= MaxProxies {
-				t.Untracked += oe.http.Requests + oe.https.Requests
+				t.Untracked += oe.http.Requests + oe.https.Requests + oe.socks.Requests
 				continue
 			}
 			t.byAddr[addr] = oe
@@ -94,6 +105,7 @@ func (t *Tally) Merge(o *Tally) {
 		}
 		mergeTraffic(&e.http, oe.http)
 		mergeTraffic(&e.https, oe.https)
+		mergeTraffic(&e.socks, oe.socks)
 		e.auth = e.auth || oe.auth
 		e.addSchemes(strings.Join(oe.schemes, ", "))
 		e.viaProxy = e.viaProxy || oe.viaProxy
@@ -112,7 +124,7 @@ func (t *Tally) Proxies(p rules.ProxyPolicy) []result.Proxy {
 }
 
 func (e *entry) proxy(p rules.ProxyPolicy) result.Proxy {
-	px := result.Proxy{Address: e.addr, ClientsTotal: e.clientsTotal, HTTP: e.http, HTTPS: e.https,
+	px := result.Proxy{Address: e.addr, ClientsTotal: e.clientsTotal, HTTP: e.http, HTTPS: e.https, SOCKS: e.socks,
 		AuthRequired: e.auth, AuthSchemes: slices.Clone(e.schemes), Intercepting: e.direct}
 	for c := range e.clients {
 		px.Clients = append(px.Clients, c)
@@ -150,13 +162,27 @@ func works(t result.ProxyTraffic) result.ProxyRequirementStatus {
 	return result.ProxyFailing
 }
 
-// count adds one request and its answer's status class.
-func count(t *result.ProxyTraffic, status int) {
+// count adds one request and its answer's key.
+func count(t *result.ProxyTraffic, key string) {
 	t.Requests++
 	if t.Status == nil {
 		t.Status = make(map[string]int)
 	}
-	t.Status[statusKey(status)]++
+	t.Status[key]++
+}
+
+// addSOCKS counts a SOCKS request by the proxy's reply code ("0", "2", "90", ..., or "no-answer"), and a
+// SOCKS5 authentication method other than none as the proxy asking for authentication.
+func (e *entry) addSOCKS(s *result.SOCKS) {
+	key := "no-answer"
+	if s != nil && s.Reply != nil {
+		key = strconv.Itoa(*s.Reply)
+	}
+	count(&e.socks, key)
+	if s != nil && (s.Auth == "username" || s.Auth == "gssapi") {
+		e.auth = true
+		e.addSchemes("SOCKS5 " + s.Auth)
+	}
 }
 
 // statusKey is how an answer is counted: 2xx and 3xx codes as themselves, 403 and 407 as themselves, other

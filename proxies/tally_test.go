@@ -3,6 +3,7 @@ package proxies
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/intunecap/intunecap/result"
@@ -135,5 +136,64 @@ func TestCaps(t *testing.T) {
 	p := one.Proxies(rules.DefaultProxyPolicy())[0]
 	if len(p.Clients) != MaxClientsPerProxy || p.ClientsTotal != MaxClientsPerProxy+50 {
 		t.Errorf("%d clients listed, total %d", len(p.Clients), p.ClientsTotal)
+	}
+}
+
+// socksRec is a SOCKS request through the proxy with the given reply code (nil: no reply) and SOCKS5 method.
+func socksRec(client, version string, reply *int, auth string) result.Record {
+	return result.Record{Client: client, Server: "198.18.0.1", ServerPort: 1080, ViaProxy: true,
+		Transport: result.TransportSOCKS, SOCKS: &result.SOCKS{Version: version, Command: "connect", Reply: reply, Auth: auth}}
+}
+
+func code(c int) *int { return &c }
+
+// TestSOCKS: SOCKS requests are counted by reply code, meet neither the HTTP nor the HTTPS requirement, and a
+// SOCKS5 authentication method counts as the proxy asking for authentication.
+func TestSOCKS(t *testing.T) {
+	tests := []struct {
+		name    string
+		records []result.Record
+		want    string // the proxy's socks traffic, requirements and auth, as JSON
+	}{
+		{"socks only, working", []result.Record{socksRec("198.18.0.2", "5", code(0), "none"), socksRec("198.18.0.2", "4", code(90), "")},
+			`{"requests":2,"status":{"0":1,"90":1}} {"http":"not-seen","https":"not-seen","unauthenticated":"ok"} false []`},
+		{"refused and unanswered", []result.Record{socksRec("198.18.0.2", "5", code(2), "none"), socksRec("198.18.0.3", "4a", nil, "")},
+			`{"requests":2,"status":{"2":1,"no-answer":1}} {"http":"not-seen","https":"not-seen","unauthenticated":"ok"} false []`},
+		{"username method", []result.Record{socksRec("198.18.0.2", "5", code(0), "username")},
+			`{"requests":1,"status":{"0":1}} {"http":"not-seen","https":"not-seen","unauthenticated":"failing"} true ["SOCKS5 username"]`},
+		{"beside CONNECT", []result.Record{socksRec("198.18.0.2", "5", code(0), "none"),
+			{Client: "198.18.0.2", Server: "198.18.0.1", ServerPort: 1080, ViaProxy: true, Transport: result.TransportConnect, ProxyStatus: 403}},
+			`{"requests":1,"status":{"0":1}} {"http":"not-seen","https":"failing","unauthenticated":"ok"} false []`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tally := New()
+			for i := range tc.records {
+				tally.Add(&tc.records[i])
+			}
+			other := New() // the same records through a merge: the counts must not change
+			other.Merge(tally)
+			got := other.Proxies(rules.DefaultProxyPolicy())
+			if len(got) != 1 {
+				t.Fatalf("%d proxies, want 1", len(got))
+			}
+			traffic, _ := json.Marshal(got[0].SOCKS)
+			reqs, _ := json.Marshal(got[0].Requirements)
+			schemes, _ := json.Marshal(got[0].AuthSchemes)
+			if s := fmt.Sprintf("%s %s %v %s", traffic, reqs, got[0].AuthRequired, schemes); s != strings.ReplaceAll(tc.want, "[]", "null") && s != tc.want {
+				t.Errorf("got  %s\nwant %s", s, tc.want)
+			}
+		})
+	}
+}
+
+// TestSOCKSOmittedWhenNone: a proxy without SOCKS requests has no "socks" key in its JSON.
+func TestSOCKSOmittedWhenNone(t *testing.T) {
+	tally := New()
+	r := rec("198.18.0.2", "connect", 200, "")
+	tally.Add(&r)
+	b, _ := json.Marshal(tally.Proxies(rules.DefaultProxyPolicy()))
+	if strings.Contains(string(b), `"socks"`) {
+		t.Errorf("socks key without SOCKS requests: %s", b)
 	}
 }

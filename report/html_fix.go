@@ -23,6 +23,7 @@ const (
 	causeIntercepted              // a TLS-inspecting device answered with its own certificate
 	causeDNS                      // the lookup failed (NXDOMAIN, SERVFAIL, REFUSED, no reply)
 	causeResetLater               // reset after the request or after data flowed
+	causeSOCKSDenied              // a SOCKS proxy refused the request (a failure reply, or no method it accepts)
 	numCauses
 )
 
@@ -39,6 +40,7 @@ var causeText = [numCauses]struct{ what, change string }{
 	causeIntercepted: {"TLS was intercepted (an inspection certificate was presented)", "exempt these names from TLS inspection"},
 	causeDNS:         {"the DNS lookup failed", "fix name resolution for these names (resolver, forwarder, DNS filter)"},
 	causeResetLater:  {"reset after the request or data", "check a proxy or IPS that inspects the content"},
+	causeSOCKSDenied: {"the SOCKS proxy refused the request", "allow these names in the SOCKS proxy's ruleset, or send the devices through an HTTP proxy"},
 }
 
 // causeOf classifies a failing record.
@@ -54,6 +56,8 @@ func causeOf(r *result.Record) cause {
 		return causeProxyDenied
 	case r.ProxyStatus >= 400:
 		return causeProxyError
+	case r.Verdict == rules.Blocked && r.Stage == result.StageAfterSOCKS:
+		return causeSOCKSDenied
 	case r.Stage == "after-client-hello":
 		return causeSNIFilter
 	case r.Stage == "after-syn" && r.State == "refused":
@@ -62,7 +66,7 @@ func causeOf(r *result.Record) cause {
 		return causeSYNRejected
 	case r.Stage == "after-syn":
 		return causeSYNDropped
-	case r.Stage == "after-request", r.Stage == "after-data", r.Stage == "after-connect":
+	case r.Stage == "after-request", r.Stage == "after-data", r.Stage == "after-connect", r.Stage == result.StageAfterSOCKS:
 		return causeResetLater
 	}
 	return causeOther

@@ -242,6 +242,8 @@ func TestCauseOf(t *testing.T) {
 		{result.Record{Verdict: rules.Intercepted, Stage: "after-client-hello"}, causeIntercepted},
 		{result.Record{Type: "dns", Verdict: rules.Blocked, Stage: "after-query"}, causeDNS},
 		{result.Record{Verdict: rules.Reset, Stage: "after-data"}, causeResetLater},
+		{result.Record{Verdict: rules.Blocked, Stage: "after-socks", SOCKS: &result.SOCKS{Version: "5"}}, causeSOCKSDenied},
+		{result.Record{Verdict: rules.Reset, Stage: "after-socks"}, causeResetLater},
 		{result.Record{Verdict: rules.Unlisted}, causeOther},
 	}
 	for _, tt := range tests {

@@ -52,6 +52,14 @@ func appendRecordJSON(b []byte, r *result.Record) ([]byte, bool) {
 	if r.ProxyVia {
 		b = append(b, `,"proxy_via":true`...)
 	}
+	if s := r.SOCKS; s != nil {
+		b = appendJSONString(append(b, `,"socks":{"version":`...), s.Version)
+		b = optString(b, `,"command":`, s.Command)
+		if s.Reply != nil {
+			b = strconv.AppendInt(append(b, `,"reply":`...), int64(*s.Reply), 10)
+		}
+		b = append(optString(b, `,"auth":`, s.Auth), '}')
+	}
 	b = optStrings(b, `,"dns_chain":`, r.DNSChain)
 	b = optString(b, `,"rule":`, r.Rule)
 	b = optString(b, `,"rule_key":`, r.RuleKey)

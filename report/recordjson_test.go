@@ -50,12 +50,21 @@ func randomRecord(rng *rand.Rand) result.Record {
 			}
 			f.Set(s)
 		case reflect.Pointer:
-			m, ok := f.Interface().(*result.ICMPError)
-			if !ok {
+			switch f.Interface().(type) {
+			case *result.ICMPError:
+				m := &result.ICMPError{Type: rng.IntN(256), Code: rng.IntN(256), From: strs[rng.IntN(len(strs))]}
+				f.Set(reflect.ValueOf(m))
+			case *result.SOCKS:
+				s := &result.SOCKS{Version: strs[rng.IntN(len(strs))], Command: strs[rng.IntN(len(strs))],
+					Auth: strs[rng.IntN(len(strs))]}
+				if rng.IntN(2) == 0 {
+					code := rng.IntN(256)
+					s.Reply = &code
+				}
+				f.Set(reflect.ValueOf(s))
+			default:
 				panic("randomRecord: pointer field " + v.Type().Field(i).Name + " of a type it does not fill")
 			}
-			m = &result.ICMPError{Type: rng.IntN(256), Code: rng.IntN(256), From: strs[rng.IntN(len(strs))]}
-			f.Set(reflect.ValueOf(m))
 		default:
 			panic("randomRecord: field " + v.Type().Field(i).Name + " of a kind it does not fill")
 		}

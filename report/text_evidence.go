@@ -69,7 +69,10 @@ func narrowDetail(r *result.Record, withRule bool) string {
 	if d := detail(r); d != "" {
 		parts = append(parts, d)
 	}
-	if r.ViaProxy {
+	switch {
+	case r.SOCKS != nil:
+		parts = append(parts, "through the SOCKS"+safetext.Text(r.SOCKS.Version)+" proxy")
+	case r.ViaProxy:
 		parts = append(parts, "through the proxy")
 	}
 	from := "client " + safetext.Text(r.Client)
@@ -95,7 +98,7 @@ func stageCell(r *result.Record) string {
 	return safetext.Text(string(r.Stage))
 }
 
-// nameCell is the record's name; through a proxy, with the CONNECT target port the rules checked.
+// nameCell is the record's name; through a proxy, with the CONNECT or SOCKS target port the rules checked.
 func nameCell(r *result.Record) string {
 	if r.Name == "" {
 		return ""
@@ -106,10 +109,18 @@ func nameCell(r *result.Record) string {
 	return safetext.Text(r.Name)
 }
 
-// serverCell is address:port of the responder, marked when it was a proxy.
+// serverCell is address:port of the responder, marked when it was a proxy: "(proxy 403)" with the status of
+// an HTTP proxy's answer, "(SOCKS5 proxy, reply 2)" with a SOCKS proxy's reply code.
 func serverCell(r *result.Record) string {
 	s := hostPort(r.Server, r.ServerPort)
-	if r.ViaProxy {
+	switch {
+	case r.SOCKS != nil:
+		s += " (SOCKS" + safetext.Text(r.SOCKS.Version) + " proxy"
+		if r.SOCKS.Reply != nil {
+			s += ", reply " + strconv.Itoa(*r.SOCKS.Reply)
+		}
+		s += ")"
+	case r.ViaProxy:
 		s += " (proxy"
 		if r.ProxyStatus != 0 {
 			s += " " + strconv.Itoa(r.ProxyStatus)

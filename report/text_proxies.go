@@ -29,7 +29,11 @@ func renderProxies(b *bytes.Buffer, s *result.Summary, color bool) {
 			head = paint(color, colorRed, head)
 		}
 		b.WriteString(head + "\n")
-		fmt.Fprintf(b, "    HTTP: %s; HTTPS: %s\n", trafficText(p.HTTP, "request"), trafficText(p.HTTPS, "CONNECT"))
+		socks := ""
+		if p.SOCKS.Requests > 0 {
+			socks = "; SOCKS: " + trafficText(p.SOCKS, "request")
+		}
+		fmt.Fprintf(b, "    HTTP: %s; HTTPS: %s%s\n", trafficText(p.HTTP, "request"), trafficText(p.HTTPS, "CONNECT"), socks)
 		fmt.Fprintf(b, "    requirements: %s\n", requirementsText(p.Requirements))
 		shown := p.Clients[:min(len(p.Clients), maxProxyClients)]
 		clients := make([]string, len(shown))
@@ -52,6 +56,9 @@ func proxyVerdict(p *result.Proxy) string {
 	var parts []string
 	if p.Intercepting {
 		parts = append(parts, "an intercepting proxy on the path the clients took directly")
+	}
+	if p.SOCKS.Requests > 0 && p.HTTP.Requests == 0 && p.HTTPS.Requests == 0 {
+		parts = append(parts, "SOCKS only: Intune's clients use an HTTP proxy (CONNECT), which this capture does not show")
 	}
 	if p.AuthRequired {
 		scheme := ""

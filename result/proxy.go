@@ -26,15 +26,19 @@ type ProxyRequirements struct {
 	Unauthenticated ProxyRequirementStatus `json:"unauthenticated,omitempty"` // no authentication asked
 }
 
-// Proxy is one proxy the capture shows clients using (by CONNECT or absolute-URI requests, or by its 407 and
-// 403 answers), or an intercepting proxy on a path the clients took directly.
+// Proxy is one proxy the capture shows clients using (by CONNECT, absolute-URI or SOCKS requests, or by its
+// 407 and 403 answers), or an intercepting proxy on a path the clients took directly.
 type Proxy struct {
-	Address      string            `json:"address"`       // "198.18.0.1:3129"
-	Clients      []string          `json:"clients"`       // client addresses that used it, sorted, at most 100
-	ClientsTotal int               `json:"clients_total"` // all of them
-	HTTP         ProxyTraffic      `json:"http"`          // absolute-URI requests (plain HTTP through the proxy)
-	HTTPS        ProxyTraffic      `json:"https"`         // CONNECT requests (HTTPS through the proxy)
-	AuthRequired bool              `json:"auth_required"` // the proxy answered 407 at least once
+	Address      string       `json:"address"`       // "198.18.0.1:3129"
+	Clients      []string     `json:"clients"`       // client addresses that used it, sorted, at most 100
+	ClientsTotal int          `json:"clients_total"` // all of them
+	HTTP         ProxyTraffic `json:"http"`          // absolute-URI requests (plain HTTP through the proxy)
+	HTTPS        ProxyTraffic `json:"https"`         // CONNECT requests (HTTPS through the proxy)
+	// SOCKS counts SOCKS requests by the proxy's reply code ("0" succeeded, "2" not allowed by ruleset, ...,
+	// "90" granted, "91" rejected; "no-answer"). Left out when there were none. They meet neither the HTTP nor
+	// the HTTPS requirement: Intune's clients use HTTP proxies.
+	SOCKS        ProxyTraffic      `json:"socks,omitzero"`
+	AuthRequired bool              `json:"auth_required"` // the proxy answered 407, or a SOCKS5 proxy chose a method, at least once
 	AuthSchemes  []string          `json:"auth_schemes,omitempty"`
 	Intercepting bool              `json:"intercepting,omitempty"` // seen only on connections made directly
 	Requirements ProxyRequirements `json:"requirements"`

@@ -21,6 +21,7 @@ type Record struct {
 	ProxyStatus int           `json:"proxy_status,omitempty"` // the proxy's HTTP status for CONNECT
 	ProxyAuth   string        `json:"proxy_auth,omitempty"`   // schemes of the proxy's 407 challenge: "Basic", "NTLM, Negotiate"
 	ProxyVia    bool          `json:"proxy_via,omitempty"`    // the answer carried a Via header: a proxy handled it
+	SOCKS       *SOCKS        `json:"socks,omitempty"`        // the SOCKS exchange, for transport socks
 	DNSChain    []string      `json:"dns_chain,omitempty"`    // for name_source dns: question, CNAMEs..., address
 	Rule        string        `json:"rule,omitempty"`         // pattern of the most specific matching row
 	RuleKey     string        `json:"rule_key,omitempty"`     // table:row identity of that row

@@ -29,6 +29,7 @@ const (
 	StageAfterSyn         Stage = "after-syn"          // no answer to the SYN, or a reset instead of a SYN-ACK
 	StageAfterClientHello Stage = "after-client-hello" // after the TLS ClientHello
 	StageAfterConnect     Stage = "after-connect"      // after the CONNECT request to a proxy
+	StageAfterSOCKS       Stage = "after-socks"        // after the SOCKS request to a proxy
 	StageAfterRequest     Stage = "after-request"      // after a plain HTTP request
 	StageAfterData        Stage = "after-data"         // later, after data had flowed
 	StageAfterQuery       Stage = "after-query"        // after a DNS query or a UDP datagram
@@ -42,6 +43,7 @@ const (
 	TransportTLS     Transport = "tls"     // a TLS ClientHello
 	TransportHTTP    Transport = "http"    // an HTTP/1.x request
 	TransportConnect Transport = "connect" // a CONNECT request to a proxy
+	TransportSOCKS   Transport = "socks"   // a SOCKS4, SOCKS4a or SOCKS5 request to a proxy
 	TransportDNS     Transport = "dns"     // DNS, over UDP or TCP
 	TransportQUIC    Transport = "quic"    // QUIC: a long-header Initial from the client to UDP port 443
 	TransportUnknown Transport = "unknown" // payload no parser recognised
@@ -57,6 +59,7 @@ const (
 	NameFromSNI      NameSource = "sni"       // the TLS ClientHello's server_name
 	NameFromHTTPHost NameSource = "http-host" // the HTTP request's Host (or absolute URI)
 	NameFromConnect  NameSource = "connect"   // the CONNECT request's target
+	NameFromSOCKS    NameSource = "socks"     // the SOCKS4a or SOCKS5 request's target host name
 	NameFromDNS      NameSource = "dns"       // a DNS answer to the same client named the server's address
 	NameFromQuery    NameSource = "query"     // a DNS exchange's question
 	NameFromProbe    NameSource = "probe"     // intunecap probe contacted this name itself

@@ -2,7 +2,8 @@
 # Installs what the test suite needs on Debian/Ubuntu, only what is missing. Idempotent.
 #   libpcap-dev  cgo build of live capture (gopacket/pcap)
 #   tcpdump, tshark (dumpcap, editcap), dnsutils (dig), tinyproxy, iptables, iproute2, curl,
-#   openssl, procps  the network-namespace lab that records and replays real traffic (tools/netlab)
+#   openssl, procps, dante-server (danted)  the network-namespace lab that records and replays real traffic
+#                    (tools/netlab)
 #   hyperfine, tcpreplay   benchmarks
 #   groff-base   the manual page test (groff -man -ww)
 #   prometheus (prometheus, promtool), prometheus-alertmanager (alertmanager, amtool),
@@ -20,6 +21,7 @@ have_cmd tcpdump     || need+=(tcpdump)
 have_cmd tshark      || need+=(tshark)
 have_cmd dig         || need+=(dnsutils)
 have_cmd tinyproxy   || need+=(tinyproxy)
+have_cmd danted      || need+=(dante-server)
 have_cmd iptables    || need+=(iptables)
 have_cmd ip          || need+=(iproute2)
 have_cmd tc          || need+=(iproute2)

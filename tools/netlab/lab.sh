@@ -32,7 +32,7 @@ lab_require() {
 	[ "$(id -u)" = 0 ] || lab_die "must run as root (network namespaces, iptables, tc); try sudo"
 	local t
 	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 || lab_die "missing tool: $t (Debian: apt-get install -y iproute2 iptables procps tcpdump tshark dnsutils tinyproxy curl)"
+		command -v "$t" >/dev/null 2>&1 || lab_die "missing tool: $t (Debian: apt-get install -y iproute2 iptables procps tcpdump tshark dnsutils tinyproxy dante-server curl)"
 	done
 }
 

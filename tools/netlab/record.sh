@@ -19,7 +19,7 @@ SCENARIOS=(
 	http-allowed http-reset-after-data port-not-allowed unlisted other dns-name-source dns-failures
 	dns-tcp proxy-connect proxy-403 proxy-407 proxy-get proxy-both proxy-auth ipv6 vlan sll2 pcapng aborted snaplen demo
 	tls-inspect tls-inspect-smallmtu tls-inspect-tls13
-	quic-answered quic-dropped quic-fallback dns-icmp-refused tcp-icmp-prohibited
+	quic-answered quic-dropped quic-fallback dns-icmp-refused tcp-icmp-prohibited socks
 )
 
 die() {
@@ -358,6 +358,44 @@ sc_tcp-icmp-prohibited() {
 	curl_ --resolve prohibited.manage.microsoft.com:443:198.18.1.65 https://prohibited.manage.microsoft.com/
 }
 
+# ---- SOCKS ---------------------------------------------------------------------------------------------
+
+# socks_server starts dante (danted) on 198.18.0.1:1080 for SOCKS4 and SOCKS5 without authentication (dante
+# 1.4 does not do SOCKS4a: it takes 0.0.0.x for an address). Its ruleset refuses CONNECTs to
+# wustat.microsoft.com:443 (SOCKS5 reply 2, "connection not allowed by ruleset") and passes the rest. dante
+# resolves host-name targets through labd, inside the gateway: those lookups are not on the captured veth.
+socks_server() {
+	local conf=$LAB_STATE/danted.conf
+	cat >"$conf" <<EOF
+logoutput: $LAB_STATE/danted-own.log
+internal: 198.18.0.1 port = 1080
+external: 198.18.0.1
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+socks block { from: 0.0.0.0/0 to: wustat.microsoft.com port = 443 log: error }
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 log: error }
+EOF
+	lab_start danted "$LAB_NET" danted -N 1 -f "$conf" -p "$LAB_STATE/danted.dpid"
+	lab_wait_port 1080
+}
+
+# sc_socks: curl through the SOCKS proxy: SOCKS5 with a host name (HTTPS, named by the tunnel's SNI; then plain
+# HTTP, named by the request's host), SOCKS5 with an address the client resolved (plain HTTP: named by the DNS
+# answer the device got before), SOCKS4 with an address (HTTPS: named by the SNI), and a SOCKS5 request the
+# ruleset refuses.
+sc_socks() {
+	socks_server
+	curl_ --socks5-hostname 198.18.0.1:1080 https://enrollment.manage.microsoft.com/
+	curl_ --socks5-hostname 198.18.0.1:1080 http://go.microsoft.com/
+	dig_ @198.18.0.1 A go.microsoft.com
+	curl_ --socks5 198.18.0.1:1080 --resolve go.microsoft.com:80:198.18.1.20 http://go.microsoft.com/
+	curl_ --socks4 198.18.0.1:1080 --resolve login.microsoftonline.com:443:198.18.1.13 https://login.microsoftonline.com/
+	curl_ --socks5-hostname 198.18.0.1:1080 https://wustat.microsoft.com/
+}
+
 # ---- capture -------------------------------------------------------------------------------------------
 
 # capture_kind says how a scenario is captured: tool, interface, snaplen, file extension.
@@ -414,7 +452,7 @@ main() {
 		printf '%s\n' "${SCENARIOS[@]}"
 		return 0
 	fi
-	lab_require ip ss tc iptables tcpdump dumpcap dig curl tinyproxy go openssl
+	lab_require ip ss tc iptables tcpdump dumpcap dig curl tinyproxy go openssl danted
 	mkdir -p "$1"
 	OUT=$(cd "$1" && pwd)
 	shift

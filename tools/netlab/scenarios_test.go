@@ -18,11 +18,11 @@ const pcapDir = "../../testdata/pcaps"
 var allowed = map[int][]string{
 	1: {"flow", "dns"},
 	2: {"tcp", "udp"},
-	4: {"sni", "http-host", "connect", "dns", "-"},
+	4: {"sni", "http-host", "connect", "socks", "dns", "-"},
 	6: {"established", "refused", "reset", "unanswered", "aborted", "partial", "answered", "version-negotiation", "rejected",
 		"NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "*"},
 	7: {"allowed", "blocked", "reset", "intercepted", "port-not-allowed", "unlisted", "other"},
-	8: {"after-syn", "after-client-hello", "after-connect", "after-request", "after-data", "after-query", "-", "*"},
+	8: {"after-syn", "after-client-hello", "after-connect", "after-socks", "after-request", "after-data", "after-query", "-", "*"},
 }
 
 func TestScenariosOracle(t *testing.T) {
