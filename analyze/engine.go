@@ -152,6 +152,7 @@ type engineFacts struct {
 	oneSided       int
 	midstream      int
 	icmp           icmpCounts
+	quality        qualityFacts // checksums and capture loss (checksum.go, capture_loss.go)
 }
 
 // addConnFacts adds another engine's per-connection counts.
@@ -170,6 +171,7 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 	f.overlaps += o.overlaps
 	f.gapsOverCap += o.gapsOverCap
 	f.icmp.add(o.icmp)
+	f.quality.add(&o.quality)
 }
 
 // New returns an engine that reports to sink.
