@@ -64,7 +64,9 @@ func (t *textWriter) renderQuality(b *bytes.Buffer, c *result.CaptureFacts) {
 	addRare(&tb, q)
 	tb.render(b, t.opts.Color)
 	if line := offloadLine(q); line != "" {
-		b.WriteString("  " + line + "\n")
+		var item bytes.Buffer
+		wrap(&item, line, "    ", reportWidth)
+		b.WriteString("  " + strings.TrimPrefix(item.String(), "    "))
 	}
 	if len(c.Warnings) == 0 {
 		b.WriteString("  input problems: none\n")
