@@ -54,6 +54,7 @@ type conn struct {
 	serverBase          uint32
 	clientBaseKnown     bool
 	serverBaseKnown     bool
+	loss                lossState // segments the capture lost (capture_loss.go)
 
 	// What the payload said, allocated with the first payload: a half-open connection under a SYN flood
 	// costs only the fields above.

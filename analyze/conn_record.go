@@ -108,6 +108,7 @@ func (e *Engine) noteQuality(c *conn) {
 	if c.key.proto() != protoTCP {
 		return
 	}
+	e.noteCaptureLoss(c)
 	if c.midstream {
 		e.facts.midstream++
 	}

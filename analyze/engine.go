@@ -154,6 +154,7 @@ type engineFacts struct {
 	oneSided       int
 	midstream      int
 	icmp           icmpCounts
+	quality        qualityFacts // checksums and capture loss (checksum.go, capture_loss.go)
 }
 
 // addConnFacts adds another engine's per-connection counts.
@@ -172,6 +173,7 @@ func (f *engineFacts) addConnFacts(o *engineFacts) {
 	f.overlaps += o.overlaps
 	f.gapsOverCap += o.gapsOverCap
 	f.icmp.add(o.icmp)
+	f.quality.add(&o.quality)
 }
 
 // New returns an engine that reports to sink.

@@ -74,6 +74,7 @@ func (n icmpCounts) fill(q *result.Quality) {
 // way the quote names the connection.
 func (e *Engine) icmp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	e.facts.icmp.rejections++
+	e.verifyChecksums(p)
 	rej := icmpReject{typ: p.ICMP.Type, code: p.ICMP.Code, ipv6: p.ICMP.IPv6, from: p.Src}
 	q := &p.ICMP
 	matched := false

@@ -99,7 +99,7 @@ func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *
 	}
 	need := len(f.Data)
 	if p != nil {
-		need = len(p.Payload)
+		need = len(p.Payload) + len(p.Segment) + len(p.IPv4Header) // the last two for checksums (checksum.go)
 	}
 	var b *batch
 	if f.Chunk != nil {
@@ -117,7 +117,8 @@ func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *
 			b.pkts = append(b.pkts, *p)
 		}
 		if need > 0 {
-			b.pkts[it.pkt].Payload = b.copy(p.Payload)
+			q := &b.pkts[it.pkt]
+			q.Payload, q.Segment, q.IPv4Header = b.copy(p.Payload), b.copy(p.Segment), b.copy(p.IPv4Header)
 		}
 		it.frame.Data = nil // the packet has what the engine reads of the frame
 	} else if need > 0 {

@@ -291,6 +291,7 @@ func (e *Engine) captureFacts(f result.CaptureFacts) result.CaptureFacts {
 	q.OverlapConflicts, q.StreamGapsOverCap = ef.overlaps, ef.gapsOverCap
 	q.DNSFalseCounts, q.DNSNamesEvicted = ef.dnsFalseCounts, e.names.evicted
 	ef.icmp.fill(q)
+	ef.quality.fill(q)
 	if f.Files == nil {
 		f.Files = []string{}
 	}

@@ -38,12 +38,18 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, ns int64, wir
 	if !fromClient && p.TCPFlags&decode.FlagRST != 0 && c.rstFrame == 0 {
 		c.rstFrame = ref.number
 	}
+	closely := p.TCPFlags&(flagSYN|flagRST) != 0 // read closely: its checksums are verified (checksum.go)
 	if len(p.Payload) > 0 && !(p.TCPFlags&flagSYN != 0) {
 		if c.srvPort() == dnsPort {
+			closely = true
 			e.dnsOverTCP(c, p, fromClient, ref, ts, wire)
 		} else if c.wantsPayload(fromClient) {
+			closely = true
 			e.readPayload(c, p, fromClient, ref)
 		}
+	}
+	if closely {
+		e.verifyChecksums(p)
 	}
 	if e.opts.ReportEstablished {
 		e.reportEarly(c)
@@ -92,6 +98,7 @@ const (
 
 // observeTCP updates the connection's handshake and teardown state with one segment.
 func (c *conn) observeTCP(p *decode.Packet, fromClient bool) {
+	c.observeLoss(p, fromClient)
 	f := p.TCPFlags
 	syn, ack, rst, fin := f&flagSYN != 0, f&flagACK != 0, f&flagRST != 0, f&flagFIN != 0
 	hasData := p.PayloadWireLen > 0

@@ -10,6 +10,7 @@ import (
 // whose answer, or lack of one, is its outcome.
 func (e *Engine) udp(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	if isDNS(p) {
+		e.verifyChecksums(p)
 		e.dnsOverUDP(p, ref, ts, wire)
 		return
 	}

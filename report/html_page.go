@@ -290,7 +290,7 @@ func qualityRows(q *result.Quality) []qualityRow {
 		{"fragments reassembled", q.FragmentsReassembled, "datagrams rebuilt from IP fragments"},
 		{"fragments dropped", q.FragmentsDropped, "datagrams never whole; not analysed"},
 		{"fragments incomplete", q.FragmentsIncomplete, "datagrams unfinished at the end; not analysed"},
-	}, rareQualityRows(q)...)
+	}, append(append(lossRows(q), offloadRows(q)...), rareQualityRows(q)...)...)
 }
 
 // spanText renders a capture's duration for people: "5 min 0.5 s".

@@ -58,8 +58,16 @@ func (t *textWriter) renderQuality(b *bytes.Buffer, c *result.CaptureFacts) {
 	tb.add("", "fragments reassembled", u64(q.FragmentsReassembled), "datagrams rebuilt from IP fragments")
 	tb.add("", "fragments dropped", u64(q.FragmentsDropped), "datagrams never whole; not analysed")
 	tb.add("", "fragments incomplete", u64(q.FragmentsIncomplete), "datagrams unfinished at the end; not analysed")
+	for _, row := range lossRows(q) {
+		tb.add("", row.Name, u64(row.N), row.Meaning)
+	}
 	addRare(&tb, q)
 	tb.render(b, t.opts.Color)
+	if line := offloadLine(q); line != "" {
+		var item bytes.Buffer
+		wrap(&item, line, "    ", reportWidth)
+		b.WriteString("  " + strings.TrimPrefix(item.String(), "    "))
+	}
 	if len(c.Warnings) == 0 {
 		b.WriteString("  input problems: none\n")
 		return

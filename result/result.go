@@ -156,6 +156,21 @@ type Quality struct {
 	FragmentsReassembled uint64 `json:"fragments_reassembled"`
 	FragmentsDropped     uint64 `json:"fragments_dropped"`
 	FragmentsIncomplete  uint64 `json:"fragments_incomplete"`
+	// BadChecksums counts verified packets with a wrong IPv4 header, TCP, UDP or ICMP checksum that are damage.
+	// Only the packets the engine reads closely are verified (handshake and reset segments, the first bytes
+	// it reads a name from, DNS, ICMP errors), never bulk data; snaplen-cut packets are not.
+	BadChecksums uint64 `json:"bad_checksums"`
+	// ChecksumOffload lists the addresses (sorted, at most 64) whose own packets carry checksums their NIC had
+	// not finished when the capture saw them: the capturing host, with checksum offload. Not damage; those
+	// packets are analysed as usual. ChecksumOffloadPackets counts the failing packets of all of them.
+	ChecksumOffload        []string `json:"checksum_offload,omitempty"`
+	ChecksumOffloadPackets uint64   `json:"checksum_offload_packets,omitempty"`
+	// AckedUnseen counts TCP connections where one side acknowledged sequence space the capture never saw the
+	// other side send: the capture lost segments (Wireshark's "ACKed segment that wasn't captured").
+	AckedUnseen uint64 `json:"acked_unseen"`
+	// MissingSynAck counts TCP connections whose client completed the handshake (acknowledged the server's
+	// SYN-ACK) though the capture never saw a SYN-ACK: lost, or the capture sees one direction only.
+	MissingSynAck uint64 `json:"missing_synack"`
 
 	// The counts below are left out when zero.
 

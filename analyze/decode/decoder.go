@@ -91,6 +91,9 @@ type Decoder struct {
 	mpls  mplsLayer
 	udp   layers.UDP
 	depth int // tunnels unwrapped in the frame being decoded
+	// unverifiable: the IP header being decoded makes its transport checksum unverifiable here (IPv6 extension
+	// headers), so transport leaves Packet.Segment nil.
+	unverifiable bool
 
 	parsers [numKinds]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
@@ -131,7 +134,8 @@ func (d *Decoder) Stats() Stats {
 // Decode fills p from f. The error says why the frame gives no packet: ErrLinkType, ErrNotIP, ErrTruncated,
 // or an error wrapping ErrMalformed (which includes IPv4 and IPv6 fragments dropped as inconsistent, and
 // tunnels nested too deep). A fragment held for reassembly gives no error and sets p.Fragment. Checksums are
-// never verified: captures taken on the sender with offload have bad ones, and those packets still happened.
+// not verified here: captures taken on the sender with offload have bad ones, and those packets still happened.
+// p.VerifyChecksums verifies them, for the packets a caller looks at closely.
 func (d *Decoder) Decode(f *capture.Frame, p *Packet) error {
 	if f.LinkType == layers.LinkTypeEthernet {
 		if ok, err := d.decodeEthernetFast(f.Data, p); ok {
@@ -233,6 +237,7 @@ func (d *Decoder) fromIPv4(f *capture.Frame, p *Packet) error {
 	p.DstWords = [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(ip.DstIP))}
 	p.IPProto = uint8(ip.Protocol)
 	p.IPID, p.HasIPID = ip.Id, true
+	p.IPv4Header, d.unverifiable = ip.Contents, false
 	seg, wire := ip.Payload, int(ip.Length)-int(ip.IHL)*4
 	if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
 		if len(seg) < wire { // cut by snaplen: never reassembled, but a first fragment still has the ports
@@ -261,6 +266,7 @@ func (d *Decoder) fromIPv6(f *capture.Frame, p *Packet, last gopacket.LayerType)
 	p.SrcWords = [2]uint64{binary.BigEndian.Uint64(ip.SrcIP[:8]), binary.BigEndian.Uint64(ip.SrcIP[8:16])}
 	p.DstWords = [2]uint64{binary.BigEndian.Uint64(ip.DstIP[:8]), binary.BigEndian.Uint64(ip.DstIP[8:16])}
 	proto, seg, wire := ip.NextHeader, ip.Payload, int(ip.Length)
+	p.IPv4Header, d.unverifiable = nil, d.ext.n > 0
 	if ip.HopByHop != nil {
 		proto, wire = ip.HopByHop.NextHeader, wire-ip.HopByHop.ActualLength
 	}

@@ -103,7 +103,8 @@ func checkPacket(t *testing.T, got, want Packet) {
 		t.Errorf("address words %x %x do not match %v %v", got.SrcWords, got.DstWords, got.Src, got.Dst)
 	}
 	got.SrcWords, got.DstWords = [2]uint64{}, [2]uint64{}
-	if want.Src.Is4() && !want.HasIPID { // every IPv4 packet the tests build carries testIPID
+	got.IPv4Header, got.Segment = nil, nil // what checksums are verified over: checksum_test.go
+	if want.Src.Is4() && !want.HasIPID {   // every IPv4 packet the tests build carries testIPID
 		want.IPID, want.HasIPID = testIPID, true
 	}
 	if !reflect.DeepEqual(got, want) || !bytes.Equal(gp, wp) {

@@ -63,6 +63,7 @@ func (d *Decoder) fastIPv4(b []byte, p *Packet) (bool, error) {
 	p.DstWords = [2]uint64{0, 0xffff<<32 | uint64(binary.BigEndian.Uint32(dst[:]))}
 	p.IPProto = b[9]
 	p.IPID, p.HasIPID = binary.BigEndian.Uint16(b[4:6]), true
+	p.IPv4Header, d.unverifiable = b[:20], false
 	return true, d.transport(p, b[20:], length-20)
 }
 
@@ -87,6 +88,7 @@ func (d *Decoder) fastIPv6(b []byte, p *Packet) (bool, error) {
 	p.SrcWords = [2]uint64{binary.BigEndian.Uint64(b[8:16]), binary.BigEndian.Uint64(b[16:24])}
 	p.DstWords = [2]uint64{binary.BigEndian.Uint64(b[24:32]), binary.BigEndian.Uint64(b[32:40])}
 	p.IPProto = next
+	d.unverifiable = false
 	return true, d.transport(p, seg, length)
 }
 

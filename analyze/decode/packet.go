@@ -45,6 +45,12 @@ type Packet struct {
 	// ICMP describes an ICMP or ICMPv6 error (destination unreachable, time exceeded) and the packet it quotes;
 	// zero for every other packet.
 	ICMP ICMP
+	// IPv4Header is the IPv4 header, options included, and Segment the transport header and payload exactly as
+	// long as the IP header says (the reassembled datagram's, for fragments): what VerifyChecksums reads. Both
+	// alias the frame. Segment is nil when the capture does not hold all of it (snaplen), and for IPv6 packets
+	// with extension headers other than hop-by-hop (a routing header changes the pseudo-header's destination).
+	IPv4Header []byte
+	Segment    []byte
 }
 
 // TCP flag bits of Packet.TCPFlags, so callers need not repeat the wire values.

@@ -11,6 +11,9 @@ import (
 // returned as traffic).
 func (d *Decoder) transport(p *Packet, seg []byte, wire int) error {
 	p.Truncated = len(seg) < wire
+	if !p.Truncated && wire >= 0 && !d.unverifiable {
+		p.Segment = seg[:wire]
+	}
 	switch p.IPProto {
 	case protoTCP:
 		return d.fromTCP(p, seg, wire)
