@@ -194,7 +194,7 @@ func exposedMetrics(t *testing.T) map[string]bool {
 	}
 	m := metrics.New(metrics.Options{Table: table, Version: "test"})
 	m.SetFlowTable(0)
-	m.SetWriteOK(true) // the write metrics, served with --write
+	m.SetWriteOK(true)                                                                // the write metrics, served with --write
 	m.Record(&result.Record{Type: "flow", Verdict: rules.Allowed, NameSource: "sni"}) // names_total's first series
 	families, err := m.Gatherer().Gather()
 	if err != nil {
