@@ -275,7 +275,12 @@ func (h *htmlWriter) issuerList() []result.NameCount {
 // qualityRows lists every capture-quality counter, zero or not, so a clean capture is visibly clean, then
 // the rare ones that are not zero.
 func qualityRows(q *result.Quality) []qualityRow {
-	return append([]qualityRow{
+	return append(append(append(countedQualityRows(q), lossRows(q)...), offloadRows(q)...), rareQualityRows(q)...)
+}
+
+// countedQualityRows are the counters both reports always show first, zero or not.
+func countedQualityRows(q *result.Quality) []qualityRow {
+	return []qualityRow{
 		{"truncated packets", q.Truncated, "cut by the snapshot length; names may be missing"},
 		{"undecodable packets", q.Undecodable, "not IP, or malformed headers"},
 		{"undecodable DNS", q.UndecodableDNS, "port-53 payloads that are not DNS, or cut before the question"},
@@ -290,7 +295,7 @@ func qualityRows(q *result.Quality) []qualityRow {
 		{"fragments reassembled", q.FragmentsReassembled, "datagrams rebuilt from IP fragments"},
 		{"fragments dropped", q.FragmentsDropped, "datagrams never whole; not analysed"},
 		{"fragments incomplete", q.FragmentsIncomplete, "datagrams unfinished at the end; not analysed"},
-	}, append(append(lossRows(q), offloadRows(q)...), rareQualityRows(q)...)...)
+	}
 }
 
 // spanText renders a capture's duration for people: "5 min 0.5 s".

@@ -44,24 +44,10 @@ func (t *textWriter) renderQuality(b *bytes.Buffer, c *result.CaptureFacts) {
 	q := &c.Quality
 	b.WriteString("\nCapture quality\n")
 	tb := table{indent: "  "}
-	tb.add("", "truncated packets", u64(q.Truncated), "cut by the snapshot length; names may be missing")
-	tb.add("", "undecodable packets", u64(q.Undecodable), "not IP, or malformed headers")
-	tb.add("", "undecodable DNS", u64(q.UndecodableDNS), "port-53 payloads that are not DNS, or cut before the question")
-	tb.add("", "one-sided connections", strconv.Itoa(q.OneSided), "one direction only; outcomes are guesses")
-	tb.add("", "mid-stream connections", strconv.Itoa(q.MidStream), "capture began after the handshake")
-	tb.add("", "evicted connections", u64(q.Evicted), "dropped under the memory caps")
-	tb.add("", "duplicate packets", u64(q.Duplicates), "the same packet seen twice, counted once")
-	tb.add("", "interface drops", u64(q.InterfaceDrops), "lost by the capturing interface")
-	tb.add("", "parser panics", u64(q.ParserPanics), "recovered; the connection was marked")
-	tb.add("", "ICMP rejections", u64(q.ICMPRejections), "destination-unreachable errors read")
-	tb.add("", "unmatched ICMP", u64(q.UnmatchedICMP), "of those, quoting nothing tracked")
-	tb.add("", "fragments reassembled", u64(q.FragmentsReassembled), "datagrams rebuilt from IP fragments")
-	tb.add("", "fragments dropped", u64(q.FragmentsDropped), "datagrams never whole; not analysed")
-	tb.add("", "fragments incomplete", u64(q.FragmentsIncomplete), "datagrams unfinished at the end; not analysed")
-	for _, row := range lossRows(q) {
+	rows := append(countedQualityRows(q), lossRows(q)...)
+	for _, row := range append(rows, rareQualityRows(q)...) {
 		tb.add("", row.Name, u64(row.N), row.Meaning)
 	}
-	addRare(&tb, q)
 	tb.render(b, t.opts.Color)
 	if line := offloadLine(q); line != "" {
 		var item bytes.Buffer
@@ -186,13 +172,6 @@ func (t *textWriter) verdictColor(v rules.Verdict) string {
 		return colorYellow
 	}
 	return ""
-}
-
-// addRare adds the counters of rare or hostile conditions, each only when it is not zero.
-func addRare(tb *table, q *result.Quality) {
-	for _, row := range rareQualityRows(q) {
-		tb.add("", row.Name, u64(row.N), row.Meaning)
-	}
 }
 
 // rareQualityRows are the counters of rare or hostile conditions that are not zero: the text and HTML
