@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -66,8 +67,16 @@ const batchItems = 512
 // capture does not pay for all of them.
 const maxBatches = 10
 
-// arenaSize is the arena of a batch, made when the batch first copies a frame; frames held in place need none.
+// arenaSize is the most a batch's arena holds. Frames held in place need none; a batch that copies frames
+// starts with firstArenaSize and doubles up to arenaSize, so a short capture does not clear a large arena.
 const arenaSize = 256 << 10
+
+// firstArenaSize is a batch's arena when it first copies a frame.
+const firstArenaSize = 8 << 10
+
+// firstBatchItems is the room for items and packets a batch is made with; it grows up to batchItems, so
+// that a short capture (or a test that runs the engine once per input) does not clear room for hundreds.
+const firstBatchItems = 16
 
 // maxBatchChunks bounds the chunks one batch holds, so a worker that gets few frames (DNS copies only, say)
 // does not keep many megabytes of capture alive until its batch fills.
@@ -142,6 +151,7 @@ func (l *lane) packetSlot(f *capture.Frame) *decode.Packet {
 		return nil
 	}
 	b := l.holdChunk(f.Chunk)
+	b.pkts = slices.Grow(b.pkts, 1) // items refer to packets by index, so moving them is safe
 	return &b.pkts[:len(b.pkts)+1][len(b.pkts)]
 }
 
@@ -276,19 +286,21 @@ func (l *lane) holdChunk(c *capture.Chunk) *batch {
 	return b
 }
 
-// room returns the batch to copy n more bytes into, sending the current one first if its arena is full.
+// room returns the batch to copy n more bytes into: the batch being filled, its arena grown while smaller
+// than arenaSize, or, once that is full, the next batch.
 func (l *lane) room(n int) *batch {
 	b := l.batch()
-	if n == 0 {
+	if n == 0 || len(b.arena)+n <= cap(b.arena) {
 		return b
 	}
-	if len(b.arena)+n > cap(b.arena) && len(b.items) > 0 && cap(b.arena) > 0 {
+	if cap(b.arena) >= arenaSize && len(b.items) > 0 {
 		l.send()
-		b = l.batch()
+		if b = l.batch(); len(b.arena)+n <= cap(b.arena) {
+			return b
+		}
 	}
-	if cap(b.arena) == 0 {
-		b.arena = make([]byte, 0, arenaSize)
-	}
+	// Grow: the copies already made keep the old arena alive until the batch is done with them.
+	b.arena = make([]byte, 0, max(min(2*cap(b.arena), arenaSize), firstArenaSize, n))
 	return b
 }
 
@@ -309,7 +321,7 @@ func (l *lane) batch() *batch {
 	default:
 		if l.made < maxBatches {
 			l.made++
-			l.cur = &batch{items: make([]item, 0, batchItems), pkts: make([]decode.Packet, 0, batchItems)}
+			l.cur = &batch{items: make([]item, 0, firstBatchItems), pkts: make([]decode.Packet, 0, firstBatchItems)}
 		} else {
 			l.cur = <-l.free
 		}
