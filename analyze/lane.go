@@ -20,14 +20,15 @@ type lane struct {
 	pkt decode.Packet
 
 	// On a worker only (nil, zero inline).
-	in    chan *batch
-	free  chan *batch
-	cur   *batch
-	made  int // batches made so far
-	done  chan struct{}
-	merge *merger
-	out   []recordRange
-	size  atomic.Int64 // connections the engine tracked after its last batch
+	in        chan *batch
+	free      chan *batch
+	cur       *batch
+	made      int // batches made so far
+	batchRoom int // items and packets a new batch is made with: firstBatchItems, then what the first one held
+	done      chan struct{}
+	merge     *merger
+	out       []recordRange
+	size      atomic.Int64 // connections the engine tracked after its last batch
 }
 
 // item is one piece of work for a lane's engine.
@@ -74,8 +75,9 @@ const arenaSize = 256 << 10
 // firstArenaSize is a batch's arena when it first copies a frame.
 const firstArenaSize = 8 << 10
 
-// firstBatchItems is the room for items and packets a batch is made with; it grows up to batchItems, so
-// that a short capture (or a test that runs the engine once per input) does not clear room for hundreds.
+// firstBatchItems is the room for items and packets a lane's first batch is made with; it grows up to
+// batchItems, so that a short capture (or a test that runs the engine once per input) does not clear room
+// for hundreds. A lane's later batches start as large as its first grew.
 const firstBatchItems = 16
 
 // maxBatchChunks bounds the chunks one batch holds, so a worker that gets few frames (DNS copies only, say)
@@ -89,6 +91,7 @@ func newLane(id int, e *Engine, m *merger) *lane {
 		return l
 	}
 	l.in, l.free, l.done, l.merge = make(chan *batch, 8), make(chan *batch, maxBatches), make(chan struct{}), m
+	l.batchRoom = firstBatchItems
 	e.out = func(k batchKey, start, end int) {
 		l.out = append(l.out, recordRange{key: k, start: start, end: end})
 	}
@@ -321,7 +324,7 @@ func (l *lane) batch() *batch {
 	default:
 		if l.made < maxBatches {
 			l.made++
-			l.cur = &batch{items: make([]item, 0, firstBatchItems), pkts: make([]decode.Packet, 0, firstBatchItems)}
+			l.cur = &batch{items: make([]item, 0, l.batchRoom), pkts: make([]decode.Packet, 0, l.batchRoom)}
 		} else {
 			l.cur = <-l.free
 		}
@@ -333,6 +336,7 @@ func (l *lane) batch() *batch {
 // send hands the batch being filled to the worker.
 func (l *lane) send() {
 	if l.cur != nil {
+		l.batchRoom = max(l.batchRoom, min(batchItems, cap(l.cur.items), cap(l.cur.pkts)))
 		l.in <- l.cur
 		l.cur = nil
 	}
