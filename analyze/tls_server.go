@@ -50,7 +50,8 @@ const (
 // flights and reorder buffers recycled between connections, so steady traffic allocates none.
 type tlsEngine struct {
 	verifier    *certchain.Verifier
-	verifierErr error // building the default verifier failed: chains stay unclassified
+	verifierErr error            // building the default verifier failed: chains stay unclassified
+	chains      *certchain.Cache // this engine's answers from verifier, reused for chains seen before
 	freeFlights []*tlsserver.Flight
 	aheadPool   bufPool
 }
@@ -242,8 +243,11 @@ func (e *Engine) checkChain(f *tlsserver.Flight, sni string, ns int64) certchain
 	if v == nil {
 		return certchain.Result{Err: e.tls.verifierErr}
 	}
+	if e.tls.chains == nil {
+		e.tls.chains = certchain.NewCache(v)
+	}
 	partial := f.ChainState == tlsserver.ChainTruncated || f.ChainState == tlsserver.ChainTooLarge
-	return v.Check(certchain.Input{Chain: f.Chain, Partial: partial, SNI: sni, Time: time.Unix(0, ns).UTC()})
+	return e.tls.chains.Check(certchain.Input{Chain: f.Chain, Partial: partial, SNI: sni, Time: time.Unix(0, ns).UTC()})
 }
 
 // chainVerifier is the run's verifier (Options.Verifier), or one this engine builds on first use with the

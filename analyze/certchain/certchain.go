@@ -78,6 +78,7 @@ type Result struct {
 type Verifier struct {
 	public, trusted *x509.CertPool
 	retired         *retiredRoots
+	bounds          []time.Time // the roots' validity bounds and window ends, sorted (Cache)
 }
 
 // NewVerifier verifies against public (PublicRoots) and, when not nil, the user's trusted roots.
@@ -85,10 +86,16 @@ func NewVerifier(public, trusted *Roots) *Verifier {
 	v := &Verifier{public: x509.NewCertPool()}
 	if public != nil {
 		v.public, v.retired = public.pool, public.retired
+		v.bounds = append(v.bounds, public.bounds...)
+		if public.retired != nil {
+			v.bounds = append(v.bounds, public.retired.bounds...)
+		}
 	}
 	if trusted != nil {
 		v.trusted = trusted.pool
+		v.bounds = append(v.bounds, trusted.bounds...)
 	}
+	v.bounds = sortedTimes(v.bounds)
 	return v
 }
 
@@ -101,25 +108,33 @@ var (
 // Check classifies one chain. It runs x509 verification once or a few times: call it once per connection,
 // when the server's Certificate message is complete.
 func (v *Verifier) Check(in Input) Result {
+	r, _ := v.check(in)
+	return r
+}
+
+// check is Check, and also returns the NotBefore and NotAfter of the chain's certificates it verified with
+// (unsorted): with the roots' bounds, the instants at which the answer for this chain may change.
+func (v *Verifier) check(in Input) (Result, []time.Time) {
 	if len(in.Chain) == 0 {
 		if in.Partial {
-			return Result{Err: errPartial}
+			return Result{Err: errPartial}, nil
 		}
-		return Result{Class: Hidden}
+		return Result{Class: Hidden}, nil
 	}
 	if len(in.Chain[0]) > MaxChainBytes {
-		return Result{SHA256: digest(in.Chain[0]), Err: fmt.Errorf("leaf certificate of %d bytes, more than %d", len(in.Chain[0]), MaxChainBytes)}
+		return Result{SHA256: digest(in.Chain[0]), Err: fmt.Errorf("leaf certificate of %d bytes, more than %d", len(in.Chain[0]), MaxChainBytes)}, nil
 	}
 	leaf, err := x509.ParseCertificate(in.Chain[0])
 	if err != nil {
-		return Result{SHA256: digest(in.Chain[0]), Err: fmt.Errorf("parse leaf certificate: %w", err)}
+		return Result{SHA256: digest(in.Chain[0]), Err: fmt.Errorf("parse leaf certificate: %w", err)}, nil
 	}
 	r := facts(leaf, in.Chain[0])
 	if in.Time.IsZero() {
 		r.Err = errNoTime
-		return r
+		return r, nil
 	}
-	inter := intermediates(in.Chain[1:])
+	inter, bounds := intermediates(in.Chain[1:])
+	bounds = append(bounds, leaf.NotBefore, leaf.NotAfter)
 	r.Class, r.Err = v.classify(leaf, inter, v.public, nil, in)
 	if r.Class == Private && v.retired != nil {
 		c, err := v.classify(leaf, inter, v.retired.pool, v.retired, in)
@@ -136,9 +151,9 @@ func (v *Verifier) Check(in Input) Result {
 		}
 	}
 	if r.Class == Private && in.Partial {
-		r.Class, r.Err = Unknown, fmt.Errorf("%w: %v", errPartial, r.Err)
+		r.Class, r.Err = Unknown, fmt.Errorf("%w: %w", errPartial, r.Err)
 	}
-	return r
+	return r, bounds
 }
 
 // classify verifies against one root pool: at the capture time, then, if only time stood in the way, at
@@ -200,9 +215,11 @@ func verifiesSometime(leaf *x509.Certificate, opts x509.VerifyOptions, window *r
 }
 
 // intermediates pools the certificates after the leaf, within MaxChain and MaxChainBytes; unparsable ones
-// are left out (verification then fails or finds another path, as a client would).
-func intermediates(rest [][]byte) *x509.CertPool {
+// are left out (verification then fails or finds another path, as a client would). It also returns the
+// pooled certificates' NotBefore and NotAfter.
+func intermediates(rest [][]byte) (*x509.CertPool, []time.Time) {
 	pool := x509.NewCertPool()
+	var bounds []time.Time
 	total := 0
 	for i, der := range rest {
 		total += len(der)
@@ -211,9 +228,10 @@ func intermediates(rest [][]byte) *x509.CertPool {
 		}
 		if c, err := x509.ParseCertificate(der); err == nil {
 			pool.AddCert(c)
+			bounds = append(bounds, c.NotBefore, c.NotAfter)
 		}
 	}
-	return pool
+	return pool, bounds
 }
 
 // facts reads the leaf's record fields.

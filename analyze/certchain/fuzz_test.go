@@ -1,13 +1,15 @@
 package certchain
 
 import (
+	"crypto/x509"
 	"testing"
 	"time"
 )
 
-// FuzzChain checks arbitrary DER chains: no panic, a class from the list, facts within their caps. The
-// input is cut into certificates at each 0xff 0x00 0xff marker, so the fuzzer can mix real certificates
-// with garbage and reorder them.
+// FuzzChain checks arbitrary DER chains: no panic, a class from the list, facts within their caps, and a
+// Cache that answers as the Verifier does at the capture time and at instants around it (the same
+// instant again, a nanosecond and a year on, the leaf's bounds). The input is cut into certificates at
+// each 0xff 0x00 0xff marker, so the fuzzer can mix real certificates with garbage and reorder them.
 func FuzzChain(f *testing.F) {
 	google, at := googleChain(f)
 	sep := []byte{0xff, 0x00, 0xff}
@@ -42,7 +44,29 @@ func FuzzChain(f *testing.F) {
 		if (r.Class == Unknown) != (r.Err != nil && r.Class == Unknown) {
 			t.Fatalf("unknown without a reason")
 		}
+		cache := NewCache(v)
+		for _, at := range cacheInstants(when, chain) {
+			in := Input{Chain: chain, SNI: sni, Time: at}
+			if got, want := cache.Check(in), v.Check(in); !sameResult(got, want) {
+				t.Fatalf("at %s: cache %+v, verifier %+v", at, got, want)
+			}
+		}
 	})
+}
+
+// cacheInstants are the instants FuzzChain checks a Cache at: when, again, a nanosecond and a year later,
+// and the leaf's NotBefore and NotAfter when it parses.
+func cacheInstants(when time.Time, chain [][]byte) []time.Time {
+	out := []time.Time{when, when}
+	if !when.IsZero() {
+		out = append(out, when.Add(time.Nanosecond), when.AddDate(1, 0, 0))
+	}
+	if len(chain) > 0 {
+		if leaf, err := x509.ParseCertificate(chain[0]); err == nil {
+			out = append(out, leaf.NotBefore, leaf.NotAfter, leaf.NotAfter.Add(time.Nanosecond))
+		}
+	}
+	return out
 }
 
 func cat(parts ...[]byte) []byte {

@@ -14,8 +14,9 @@ import (
 // until its CA was distrusted for cause, never for a capture taken after. A Distrust-After header (NSS's
 // distrust-after) also refuses leaves issued after that instant, as NSS does, whatever the capture time.
 type retiredRoots struct {
-	pool  *x509.CertPool
-	until map[[32]byte]time.Time // per root's DER sha256: captures from this instant on are not judged against it
+	pool   *x509.CertPool
+	until  map[[32]byte]time.Time // per root's DER sha256: captures from this instant on are not judged against it
+	bounds []time.Time            // every root's NotBefore, NotAfter and window end
 }
 
 func newRetiredRoots() *retiredRoots {
@@ -56,6 +57,7 @@ func (r *retiredRoots) addBlock(b *pem.Block) error {
 		return fmt.Errorf("%s: listed twice", cert.Subject)
 	}
 	r.until[h] = until
+	r.bounds = append(r.bounds, cert.NotBefore, cert.NotAfter, until)
 	after := b.Headers["Distrust-After"]
 	if after == "" {
 		r.pool.AddCert(cert)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
@@ -24,6 +25,7 @@ type Roots struct {
 	pool    *x509.CertPool
 	retired *retiredRoots // PublicRoots only: the roots Mozilla trusted once and has removed since
 	n       int
+	bounds  []time.Time // every root's NotBefore and NotAfter: the instants where a verification may change
 }
 
 // The roots Mozilla's store held once and has removed since, each with the end of its trust window (the
@@ -66,6 +68,7 @@ func PublicRoots() (*Roots, error) {
 		} else {
 			r.pool.AddCert(cert)
 		}
+		r.bounds = append(r.bounds, cert.NotBefore, cert.NotAfter)
 		r.n++
 	}
 	retired := newRetiredRoots()
@@ -124,6 +127,7 @@ func parseTrust(data []byte) (*Roots, error) {
 			return nil, fmt.Errorf("pem block %d: %w", block, err)
 		}
 		r.pool.AddCert(cert)
+		r.bounds = append(r.bounds, cert.NotBefore, cert.NotAfter)
 		r.n++
 	}
 	if r.n == 0 {
