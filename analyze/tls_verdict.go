@@ -68,4 +68,18 @@ func tlsFields(t *tlsState, r *result.Record) {
 	r.CertChain = string(ch.Class)
 	r.CertSubject, r.CertIssuer, r.CertSANs = ch.Subject, ch.Issuer, ch.SANs
 	r.CertNotBefore, r.CertNotAfter, r.CertSHA256 = ch.NotBefore, ch.NotAfter, ch.SHA256
+	if ch.Root != "" {
+		r.CertRoot, r.CertRootStore = ch.Root, rootStore(ch)
+	}
+}
+
+// rootStore names where the root of a chain that verified is trusted: the record field cert_root_store.
+func rootStore(ch *certchain.Result) string {
+	switch {
+	case ch.Trusted:
+		return "trust-file"
+	case ch.Retired:
+		return "mozilla-removed"
+	}
+	return "mozilla"
 }

@@ -122,7 +122,9 @@ func appendTLSJSON(b []byte, r *result.Record) []byte {
 	b = optString(b, `,"cert_not_before":`, r.CertNotBefore)
 	b = optString(b, `,"cert_not_after":`, r.CertNotAfter)
 	b = optString(b, `,"cert_sha256":`, r.CertSHA256)
-	return optString(b, `,"cert_chain":`, r.CertChain)
+	b = optString(b, `,"cert_chain":`, r.CertChain)
+	b = optString(b, `,"cert_root":`, r.CertRoot)
+	return optString(b, `,"cert_root_store":`, r.CertRootStore)
 }
 
 // optString appends an omitempty string field.

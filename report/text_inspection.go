@@ -31,9 +31,11 @@ type issuerCount struct {
 	rules    map[string]bool // requirement keys
 }
 
-// add counts r when its chain says it was intercepted and its name is a Microsoft one.
+// add counts r when its name is a Microsoft one and its chain says it was intercepted, or verified only to
+// a --trust root (the company's own CA, trusted on purpose: the connection is allowed, but inspected).
 func (in *inspection) add(r *result.Record) {
-	if r.CertChain != "private" && r.CertChain != "name-mismatch" {
+	trusted := r.CertRootStore == "trust-file"
+	if r.CertChain != "private" && r.CertChain != "name-mismatch" && !trusted {
 		return
 	}
 	if r.RuleKey == "" && r.Verdict != rules.Unlisted {
@@ -42,6 +44,9 @@ func (in *inspection) add(r *result.Record) {
 	issuer := r.CertIssuer
 	if issuer == "" {
 		issuer = "an unnamed issuer"
+	}
+	if trusted {
+		issuer += ", trusted with --trust"
 	}
 	c := in.issuers[issuer]
 	if c == nil {

@@ -10,8 +10,8 @@ import (
 )
 
 // TestTextInspection checks the TLS inspection section: one line per issuer on Microsoft names, most
-// connections first, counting requirements and unlisted names; chains that are the servers' own, and names
-// that are not Microsoft's, are left out.
+// connections first, counting requirements and unlisted names; a CA trusted with --trust on a line of its
+// own; chains that are the servers' own, and names that are not Microsoft's, are left out.
 func TestTextInspection(t *testing.T) {
 	rec := func(name, key string, v rules.Verdict, chain, issuer string) result.Record {
 		return result.Record{Type: "flow", Proto: "tcp", Name: name, RuleKey: key, Verdict: v, State: "established",
@@ -22,7 +22,7 @@ func TestTextInspection(t *testing.T) {
 		recs = append(recs, rec(fmt.Sprintf("d%d.manage.microsoft.com", i), fmt.Sprintf("t:%d", i%3+1),
 			rules.Intercepted, "private", "Contoso SSL Inspection CA"))
 	}
-	recs = append(recs,
+	recs = append(recs, trustedRec("e.manage.microsoft.com", "t:2", "Contoso SSL Inspection CA"),
 		rec("a.manage.microsoft.com", "t:1", rules.Intercepted, "name-mismatch", "Fabrikam Proxy"),
 		rec("graph.windows.net", "", rules.Unlisted, "private", "Fabrikam Proxy"),
 		rec("b.manage.microsoft.com", "t:1", rules.Allowed, "public", "DigiCert"),
@@ -32,7 +32,8 @@ func TestTextInspection(t *testing.T) {
 	out := string(run(t, "text", Options{}, recs, sum))
 	want := "\nTLS inspection (certificates not from the servers; exempt these names from inspection)\n" +
 		"  TLS inspection by Contoso SSL Inspection CA: 12 connections to 3 requirements\n" +
-		"  TLS inspection by Fabrikam Proxy: 2 connections to 1 requirement (1 to unlisted names)\n"
+		"  TLS inspection by Fabrikam Proxy: 2 connections to 1 requirement (1 to unlisted names)\n" +
+		"  TLS inspection by Contoso SSL Inspection CA, trusted with --trust: 1 connection to 1 requirement\n"
 	if !strings.Contains(out, want) {
 		t.Errorf("report lacks\n%s\nin:\n%s", want, out)
 	}
@@ -45,6 +46,13 @@ func TestTextInspection(t *testing.T) {
 	if strings.Contains(none, "TLS inspection") {
 		t.Errorf("a section without intercepted chains:\n%s", none)
 	}
+}
+
+// trustedRec is an allowed connection whose chain verified only to a --trust root.
+func trustedRec(name, key, issuer string) result.Record {
+	return result.Record{Type: "flow", Proto: "tcp", Name: name, RuleKey: key, Verdict: rules.Allowed, State: "established",
+		Client: "198.18.0.2", Server: "198.18.1.40", ServerPort: 443, Port: 443, CertChain: "public", CertIssuer: issuer,
+		CertRoot: issuer, CertRootStore: "trust-file"}
 }
 
 // TestTextInspectionWidth checks a long issuer keeps the section within 100 columns.

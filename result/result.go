@@ -72,6 +72,8 @@ type Record struct {
 	CertNotAfter  string   `json:"cert_not_after,omitempty"`  // RFC 3339 UTC
 	CertSHA256    string   `json:"cert_sha256,omitempty"`     // lower-case hex SHA-256 of the leaf DER
 	CertChain     string   `json:"cert_chain,omitempty"`      // public, private, expired, name-mismatch, hidden
+	CertRoot      string   `json:"cert_root,omitempty"`       // the root the chain verified to (public, expired, name-mismatch)
+	CertRootStore string   `json:"cert_root_store,omitempty"` // where that root is trusted: mozilla, mozilla-removed, trust-file
 
 	// DNS exchanges only.
 	QType   string   `json:"qtype,omitempty"`

@@ -64,6 +64,7 @@ type Result struct {
 	Class     Class
 	Trusted   bool     // the chain verified to a root from LoadTrust, not a public one
 	Retired   bool     // the chain verified to a public root Mozilla has removed since, trusted at the capture time (retired*.pem)
+	Root      string   // the root the chain verified to (public, expired, name-mismatch): its common name, or its unit
 	Subject   string   // cert_subject: leaf subject, RFC 4514 style
 	Issuer    string   // cert_issuer: leaf issuer's CN, else its RFC 4514 name
 	SANs      []string // cert_sans: at most MaxSANs DNS names of the leaf
@@ -135,20 +136,24 @@ func (v *Verifier) check(in Input) (Result, []time.Time) {
 	}
 	inter, bounds := intermediates(in.Chain[1:])
 	bounds = append(bounds, leaf.NotBefore, leaf.NotAfter)
-	r.Class, r.Err = v.classify(leaf, inter, v.public, nil, in)
+	var root *x509.Certificate
+	r.Class, root, r.Err = v.classify(leaf, inter, v.public, nil, in)
 	if r.Class == Private && v.retired != nil {
-		c, err := v.classify(leaf, inter, v.retired.pool, v.retired, in)
+		c, through, err := v.classify(leaf, inter, v.retired.pool, v.retired, in)
 		switch {
 		case c != Private:
-			r.Class, r.Err, r.Retired = c, err, true
+			r.Class, root, r.Err, r.Retired = c, through, err, true
 		case errors.Is(err, errRetiredThen):
 			r.Err = err // says which root, and until when it was trusted
 		}
 	}
 	if r.Class == Private && v.trusted != nil {
-		if c, err := v.classify(leaf, inter, v.trusted, nil, in); c != Private {
-			r.Class, r.Err, r.Trusted = c, err, true
+		if c, through, err := v.classify(leaf, inter, v.trusted, nil, in); c != Private {
+			r.Class, root, r.Err, r.Trusted = c, through, err, true
 		}
+	}
+	if root != nil {
+		r.Root = rootName(root)
 	}
 	if r.Class == Private && in.Partial {
 		r.Class, r.Err = Unknown, fmt.Errorf("%w: %w", errPartial, r.Err)
@@ -158,40 +163,45 @@ func (v *Verifier) check(in Input) (Result, []time.Time) {
 
 // classify verifies against one root pool: at the capture time, then, if only time stood in the way, at
 // instants inside the leaf's validity, then the name. With retired roots (window not nil), a chain counts
-// only when its root was still trusted at the capture time.
-func (v *Verifier) classify(leaf *x509.Certificate, inter *x509.CertPool, roots *x509.CertPool, window *retiredRoots, in Input) (Class, error) {
+// only when its root was still trusted at the capture time. It returns the root a chain verified to (nil
+// for Private).
+func (v *Verifier) classify(leaf *x509.Certificate, inter *x509.CertPool, roots *x509.CertPool, window *retiredRoots, in Input) (Class, *x509.Certificate, error) {
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: in.Time, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	err := verify(leaf, opts, window, in.Time)
+	root, err := verify(leaf, opts, window, in.Time)
 	if err != nil {
 		// An expired leaf fails with x509.Expired, but an expired intermediate makes crypto/x509 skip that
 		// parent and report an unknown authority: whatever the error, a chain that verifies at another
 		// instant chains to the roots and is only outside its validity now. A retired root's window is
 		// always judged at the capture time.
 		if errors.Is(err, errRetiredThen) {
-			return Private, fmt.Errorf("verify: %w", err)
+			return Private, nil, fmt.Errorf("verify: %w", err)
 		}
-		switch other := verifiesSometime(leaf, opts, window, in.Time); {
+		then, other := verifiesSometime(leaf, opts, window, in.Time)
+		switch {
 		case errors.Is(other, errRetiredThen):
-			return Private, fmt.Errorf("verify: %w", other)
+			return Private, nil, fmt.Errorf("verify: %w", other)
 		case other != nil:
-			return Private, fmt.Errorf("verify: %w", err)
+			return Private, nil, fmt.Errorf("verify: %w", err)
 		}
-		return Expired, fmt.Errorf("verify at %s: %w", in.Time.UTC().Format(time.RFC3339), err)
+		return Expired, then, fmt.Errorf("verify at %s: %w", in.Time.UTC().Format(time.RFC3339), err)
 	}
 	if in.SNI != "" {
 		if err := leaf.VerifyHostname(in.SNI); err != nil {
-			return NameMismatch, err
+			return NameMismatch, root, err
 		}
 	}
-	return Public, nil
+	return Public, root, nil
 }
 
 // verify runs crypto/x509 and, for retired roots, keeps only the chains whose root was trusted at the
-// capture time.
-func verify(leaf *x509.Certificate, opts x509.VerifyOptions, window *retiredRoots, captured time.Time) error {
+// capture time. It returns the root of the first chain kept.
+func verify(leaf *x509.Certificate, opts x509.VerifyOptions, window *retiredRoots, captured time.Time) (*x509.Certificate, error) {
 	chains, err := leaf.Verify(opts)
-	if err != nil || window == nil {
-		return err
+	switch {
+	case err != nil:
+		return nil, err
+	case window == nil:
+		return chains[0][len(chains[0])-1], nil
 	}
 	return window.check(chains, captured)
 }
@@ -199,19 +209,19 @@ func verify(leaf *x509.Certificate, opts x509.VerifyOptions, window *retiredRoot
 // verifiesSometime tries instants inside the leaf's validity (its start, middle and end): a chain that
 // verifies at one of them chains to the roots and is only outside its validity at the capture time (nil).
 // A chain that verifies then to a retired root whose window ended before the capture gives errRetiredThen.
-func verifiesSometime(leaf *x509.Certificate, opts x509.VerifyOptions, window *retiredRoots, captured time.Time) error {
+func verifiesSometime(leaf *x509.Certificate, opts x509.VerifyOptions, window *retiredRoots, captured time.Time) (*x509.Certificate, error) {
 	span := leaf.NotAfter.Sub(leaf.NotBefore)
 	err := errNever
 	for _, at := range []time.Time{leaf.NotBefore.Add(span / 2), leaf.NotBefore.Add(time.Second), leaf.NotAfter.Add(-time.Second)} {
 		opts.CurrentTime = at
-		switch e := verify(leaf, opts, window, captured); {
+		switch root, e := verify(leaf, opts, window, captured); {
 		case e == nil:
-			return nil
+			return root, nil
 		case errors.Is(e, errRetiredThen):
 			err = e
 		}
 	}
-	return err
+	return nil, err
 }
 
 // intermediates pools the certificates after the leaf, within MaxChain and MaxChainBytes; unparsable ones

@@ -194,11 +194,28 @@ func TestCheck(t *testing.T) {
 			if len(tc.in.Chain) > 0 && r.SHA256 != digest(tc.in.Chain[0]) {
 				t.Errorf("sha256 %s", r.SHA256)
 			}
+			if want := rootOf(tc.class, tc.trusted, tc.issuer); r.Root != want {
+				t.Errorf("root %q, want %q", r.Root, want)
+			}
 		})
 	}
 }
 
 // TestFacts checks the leaf's record fields, and their caps.
+// rootOf is the root TestCheck's chains verify to: Google's to GTS Root R1, the trusted ones to the
+// inspection CA (the short CA's chain too, through it); none for the others.
+func rootOf(class Class, trusted bool, issuer string) string {
+	switch {
+	case class != Public && class != Expired && class != NameMismatch:
+		return ""
+	case trusted:
+		return "Contoso SSL Inspection CA"
+	case issuer == "GTS CA 1C3":
+		return "GTS Root R1"
+	}
+	return "?"
+}
+
 func TestFacts(t *testing.T) {
 	ca := newCert(t, caTemplate("Contoso SSL Inspection CA"), nil)
 	names := make([]string, 30)

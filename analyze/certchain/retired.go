@@ -80,15 +80,15 @@ func (r *retiredRoots) addBlock(b *pem.Block) error {
 // the root's window.
 var errRetiredThen = errors.New("no longer trusted at the capture time")
 
-// check passes when one of the verified chains ends at a root trusted at the capture time.
-func (r *retiredRoots) check(chains [][]*x509.Certificate, at time.Time) error {
+// check returns the root of the first verified chain that ends at a root trusted at the capture time.
+func (r *retiredRoots) check(chains [][]*x509.Certificate, at time.Time) (*x509.Certificate, error) {
 	for _, c := range chains {
 		if until, ok := r.until[sha256.Sum256(c[len(c)-1].Raw)]; ok && at.Before(until) {
-			return nil
+			return c[len(c)-1], nil
 		}
 	}
 	root := chains[0][len(chains[0])-1]
-	return fmt.Errorf("chains to %q, a root Mozilla removed from its store: %w (trusted until %s)",
+	return nil, fmt.Errorf("chains to %q, a root Mozilla removed from its store: %w (trusted until %s)",
 		rootName(root), errRetiredThen, r.until[sha256.Sum256(root.Raw)].Format(time.DateOnly))
 }
 

@@ -53,11 +53,21 @@ func TestRetiredChains(t *testing.T) {
 		// A company's inspection CA (behind a CONNECT proxy, 2019) chains to no retired root either.
 		{"inspection ca of 2019", Input{Chain: ge, SNI: "supportingfunctions.us.newsweaver.com", Time: geAt}, Private, false, "GE External Issuing CA 201901141000", "unknown authority"},
 	}
+	// The root each chain verified to, where it did: the retired root, never a current one it may be cross-signed by.
+	roots := map[string]string{
+		"play.googleapis.com in 2020": "GlobalSign Root CA - R2", "play.googleapis.com, the day before the window ends": "GlobalSign Root CA - R2",
+		"play.googleapis.com for another name": "GlobalSign Root CA - R2", "heise.de in 2021": "DST Root CA X3",
+		"xp.apple.com in April 2018":               "VeriSign Class 3 Public Primary Certification Authority - G5",
+		"xp.apple.com the day before the distrust": "VeriSign Class 3 Public Primary Certification Authority - G5",
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := v.Check(tc.in)
 			if r.Class != tc.class || r.Retired != tc.retired || r.Issuer != tc.issuer {
 				t.Errorf("class %q retired %v issuer %q (err %v); want %q %v %q", r.Class, r.Retired, r.Issuer, r.Err, tc.class, tc.retired, tc.issuer)
+			}
+			if r.Root != roots[tc.name] {
+				t.Errorf("root %q, want %q", r.Root, roots[tc.name])
 			}
 			if (tc.errText == "") != (r.Err == nil) || tc.errText != "" && !strings.Contains(r.Err.Error(), tc.errText) {
 				t.Errorf("err %v, want one with %q", r.Err, tc.errText)
@@ -105,6 +115,9 @@ func TestRetiredWindow(t *testing.T) {
 			r := v.Check(Input{Chain: [][]byte{tc.leaf}, SNI: enrolment, Time: tc.at})
 			if r.Class != tc.class || r.Retired != (tc.class != Private) {
 				t.Errorf("class %q retired %v (%v), want %q", r.Class, r.Retired, r.Err, tc.class)
+			}
+			if (r.Root == "Retired Test Root") != (tc.class != Private) || tc.class == Private && r.Root != "" {
+				t.Errorf("root %q for a %q chain", r.Root, r.Class)
 			}
 		})
 	}
