@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"github.com/intunecap/intunecap/analyze/certchain"
+	"github.com/intunecap/intunecap/analyze/tlsserver"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -10,10 +11,12 @@ import (
 // not come from the server (Intercepted; the rules then decide whether the name makes it matter), or a fatal
 // alert that the server side (the server, or a middlebox in its place) sent in its first flight, which ended
 // the handshake: Reset when the server side also reset the connection, Blocked otherwise. A client's alert is
-// the client's own choice (it rejected the chain) and is only shown: the chain says why.
+// the client's own choice (it rejected the chain) and is only shown: the chain says why, except under a root
+// of the --trust file: the client refusing that chain says this device does not trust the CA the user
+// vouched for, and the connection is intercepted all the same.
 func (c *conn) tlsOutcome() (outcome, bool) {
 	t := c.appView().tls
-	if t.intercepted() {
+	if t.intercepted() || t.trustRefused() {
 		return outcome{verdict: rules.Intercepted}, true
 	}
 	alert, fatal := t.killingAlert()
@@ -34,8 +37,12 @@ func interceptionReason(r *result.Record, m rules.Match) string {
 		issuer = "an unnamed issuer"
 	}
 	s := "TLS inspection: the certificate was issued by " + issuer + ", which does not chain to a public root"
-	if r.CertChain == string(certchain.NameMismatch) {
+	switch {
+	case r.CertChain == string(certchain.NameMismatch):
 		s = "TLS inspection: the certificate, issued by " + issuer + ", is not valid for the name"
+	case r.CertRootStore == rootStoreTrustFile:
+		s = "TLS inspection: the certificate was issued by " + issuer + ", under " + r.CertRoot +
+			" from the --trust file, but the client refused it (" + r.TLSAlert + "): this device does not trust that CA"
 	}
 	switch {
 	case m.Rule == nil:
@@ -77,9 +84,36 @@ func tlsFields(t *tlsState, r *result.Record) {
 func rootStore(ch *certchain.Result) string {
 	switch {
 	case ch.Trusted:
-		return "trust-file"
+		return rootStoreTrustFile
 	case ch.Retired:
 		return "mozilla-removed"
 	}
 	return "mozilla"
 }
+
+// rootStoreTrustFile is cert_root_store for a root from the --trust file.
+const rootStoreTrustFile = "trust-file"
+
+// trustRefused reports whether the client refused, with a fatal certificate alert, a chain that verified only
+// to a root of the --trust file: the device does not trust the CA the user vouched for.
+func (t *tlsState) trustRefused() bool {
+	if t == nil || !t.chainRead || !t.chain.Trusted || t.clientAlert.Level != tlsserver.LevelFatal {
+		return false
+	}
+	switch t.clientAlert.Description {
+	case alertBadCertificate, alertUnsupportedCertificate, alertCertificateRevoked, alertCertificateExpired,
+		alertCertificateUnknown, alertUnknownCA:
+		return true
+	}
+	return false
+}
+
+// The TLS alerts a client sends when it refuses the server's certificate (RFC 8446 6.2).
+const (
+	alertBadCertificate         tlsserver.AlertDescription = 42
+	alertUnsupportedCertificate tlsserver.AlertDescription = 43
+	alertCertificateRevoked     tlsserver.AlertDescription = 44
+	alertCertificateExpired     tlsserver.AlertDescription = 45
+	alertCertificateUnknown     tlsserver.AlertDescription = 46
+	alertUnknownCA              tlsserver.AlertDescription = 48
+)

@@ -94,7 +94,7 @@ func (h *htmlWriter) Record(r *result.Record) error {
 	} else {
 		h.otherRows, h.otherLeft = appendCapped(h.otherRows, r, fail, maxHTMLOthers, h.otherLeft)
 	}
-	if r.Verdict == rules.Intercepted {
+	if r.Verdict == rules.Intercepted || r.CertRootStore == "trust-file" && r.RuleKey != "" {
 		h.addIssuer(r)
 	}
 	return nil
@@ -132,11 +132,15 @@ func (h *htmlWriter) addFix(r *result.Record) {
 	}
 }
 
-// addIssuer counts the issuer of an intercepted connection's certificate.
+// addIssuer counts the issuer of an intercepted connection's certificate, or of one allowed because its
+// chain verified to a --trust root (inspected all the same).
 func (h *htmlWriter) addIssuer(r *result.Record) {
 	issuer := r.CertIssuer
 	if issuer == "" {
 		return
+	}
+	if r.CertRootStore == "trust-file" {
+		issuer += ", trusted with --trust"
 	}
 	if _, ok := h.issuers[issuer]; !ok && len(h.issuers) >= maxHTMLIssuers {
 		h.issuersLeft++

@@ -299,6 +299,24 @@ func TestFilters(t *testing.T) {
 	}
 }
 
+// TestHTMLIssuersTrusted checks that a listed connection allowed because --trust vouches for its CA counts
+// under its issuer, marked as trusted, and that one under a public root does not.
+func TestHTMLIssuersTrusted(t *testing.T) {
+	trusted := trustedRec("e.manage.microsoft.com", "t:2", "Contoso SSL Inspection CA")
+	public := trusted
+	public.CertIssuer, public.CertRoot, public.CertRootStore = "DigiCert", "DigiCert Global Root G2", "mozilla"
+	sum := &result.Summary{Capture: result.CaptureFacts{Packets: 10}, Rules: []result.RuleSummary{{Key: "t:2", Status: "ok"}}}
+	page := pageText(t, run(t, "html", Options{}, []result.Record{trusted, public}, sum))
+	if !strings.Contains(page, "Contoso SSL Inspection CA, trusted with --trust") {
+		t.Errorf("trusted inspection CA not listed:\n%s", page)
+	}
+	_, section, _ := strings.Cut(page, "TLS inspection issuers")
+	section, _, _ = strings.Cut(section, "Capture facts")
+	if section == "" || strings.Contains(section, "DigiCert") {
+		t.Errorf("inspection section %q: want the trusted CA alone", section)
+	}
+}
+
 // TestHTMLIssuers checks the TLS inspection section shows only when intercepted records named an issuer.
 func TestHTMLIssuers(t *testing.T) {
 	for _, issuers := range []map[string]int{nil, {"Contoso Inspection CA <x>": 3}} {
