@@ -95,7 +95,8 @@ type Decoder struct {
 	// headers), so transport leaves Packet.Segment nil.
 	unverifiable bool
 
-	parsers [numKinds]*gopacket.DecodingLayerParser
+	layers  gopacket.DecodingLayerContainer         // every layer above, for the parsers to share
+	parsers [numKinds]*gopacket.DecodingLayerParser // per first layer, made on first use (parser)
 	decoded []gopacket.LayerType
 	defrag  defragmenter
 }
@@ -109,19 +110,25 @@ func NewDecoder(opts Options) *Decoder {
 	d.defrag.opts = opts.withDefaults()
 	// Most frames are Ethernet, IP and TCP: those come first in the array the parser searches. An array
 	// (a few compares) beats the default map (a hash per layer) at this size.
-	all := []gopacket.DecodingLayer{&d.eth, &d.ip4, &d.ip6, &d.vlan, &d.sll2, &d.sll, &d.raw, &d.loop, &d.nflog,
-		&d.pppoe, &d.ext, &d.frag, &d.mpls}
-	for k := range d.parsers {
-		var dlc gopacket.DecodingLayerContainer = gopacket.DecodingLayerArray(nil)
-		for _, l := range all {
-			dlc = dlc.Put(l)
-		}
-		p := gopacket.NewDecodingLayerParser(linkKind(k).first())
-		p.SetDecodingLayerContainer(dlc)
-		p.IgnoreUnsupported = true
-		d.parsers[k] = p
+	d.layers = gopacket.DecodingLayerArray(nil)
+	for _, l := range []gopacket.DecodingLayer{&d.eth, &d.ip4, &d.ip6, &d.vlan, &d.sll2, &d.sll, &d.raw, &d.loop,
+		&d.nflog, &d.pppoe, &d.ext, &d.frag, &d.mpls} {
+		d.layers = d.layers.Put(l)
 	}
 	return d
+}
+
+// parser returns the layer parser for frames that begin with kind k's layer, made on first use: most
+// decoders only ever see one link type, and most of their frames take the fast path (fast.go).
+func (d *Decoder) parser(k linkKind) *gopacket.DecodingLayerParser {
+	if p := d.parsers[k]; p != nil {
+		return p
+	}
+	p := gopacket.NewDecodingLayerParser(k.first())
+	p.SetDecodingLayerContainer(d.layers)
+	p.IgnoreUnsupported = true
+	d.parsers[k] = p
+	return p
 }
 
 // Stats reports what happened to IPv4 and IPv6 fragments so far, and how many datagrams are incomplete now.
@@ -162,7 +169,7 @@ func (d *Decoder) decodeLayers(f *capture.Frame, p *Packet) error {
 func (d *Decoder) parse(k linkKind, data []byte, cut bool, f *capture.Frame, p *Packet) error {
 	d.ext.n = 0
 	d.mpls.seen = false
-	parser := d.parsers[k]
+	parser := d.parser(k)
 	err := parser.DecodeLayers(data, &d.decoded)
 	if d.depth == 0 {
 		p.VLAN = d.vlan.ids
