@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/intunecap/intunecap/analyze/certchain"
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
@@ -71,12 +72,8 @@ func newDriver(opts Options, sink result.Sink, hooks Hooks, n int, onWorkers boo
 	} else {
 		opts.MaxConnections = DefaultMaxConnections / n
 	}
-	if opts.Verifier == nil { // built once for the run: every lane shares it, read-only
-		v, err := defaultVerifier()
-		if err != nil {
-			return nil, fmt.Errorf("load the public roots: %w", err)
-		}
-		opts.Verifier = v
+	if opts.Verifier == nil { // one for the run: every lane shares it; it builds its roots on the first chain
+		opts.Verifier = certchain.NewPublicVerifier(nil)
 	}
 	d := &driver{sink: sink, hooks: hooks, dec: decode.NewDecoder(decode.Options{})}
 	if onWorkers {

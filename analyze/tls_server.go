@@ -50,7 +50,6 @@ const (
 // flights and reorder buffers recycled between connections, so steady traffic allocates none.
 type tlsEngine struct {
 	verifier    *certchain.Verifier
-	verifierErr error            // building the default verifier failed: chains stay unclassified
 	chains      *certchain.Cache // this engine's answers from verifier, reused for chains seen before
 	freeFlights []*tlsserver.Flight
 	aheadPool   bufPool
@@ -239,33 +238,20 @@ const extSupportedVersions = 0x002b
 
 // checkChain classifies the flight's chain at capture time ns.
 func (e *Engine) checkChain(f *tlsserver.Flight, sni string, ns int64) certchain.Result {
-	v := e.chainVerifier()
-	if v == nil {
-		return certchain.Result{Err: e.tls.verifierErr}
-	}
 	if e.tls.chains == nil {
-		e.tls.chains = certchain.NewCache(v)
+		e.tls.chains = certchain.NewCache(e.chainVerifier())
 	}
 	partial := f.ChainState == tlsserver.ChainTruncated || f.ChainState == tlsserver.ChainTooLarge
 	return e.tls.chains.Check(certchain.Input{Chain: f.Chain, Partial: partial, SNI: sni, Time: time.Unix(0, ns).UTC()})
 }
 
-// chainVerifier is the run's verifier (Options.Verifier), or one this engine builds on first use with the
+// chainVerifier is the run's verifier (Options.Verifier), or one this engine makes on first use with the
 // public roots alone.
 func (e *Engine) chainVerifier() *certchain.Verifier {
-	if e.tls.verifier == nil && e.tls.verifierErr == nil {
-		e.tls.verifier, e.tls.verifierErr = defaultVerifier()
+	if e.tls.verifier == nil {
+		e.tls.verifier = certchain.NewPublicVerifier(nil)
 	}
 	return e.tls.verifier
-}
-
-// defaultVerifier verifies against the public roots alone.
-func defaultVerifier() (*certchain.Verifier, error) {
-	public, err := certchain.PublicRoots()
-	if err != nil {
-		return nil, err
-	}
-	return certchain.NewVerifier(public, nil), nil
 }
 
 // intercepted reports whether the chain says something on the way answered in the server's place: it does not

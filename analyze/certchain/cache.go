@@ -58,8 +58,8 @@ func NewCache(v *Verifier) *Cache {
 
 // Check returns what the Verifier's Check returns for in.
 func (c *Cache) Check(in Input) Result {
-	if len(in.Chain) == 0 || in.Time.IsZero() {
-		return c.v.Check(in) // nothing to verify: as cheap as a lookup
+	if len(in.Chain) == 0 || in.Time.IsZero() || c.v.load() != nil {
+		return c.v.Check(in) // nothing to verify (as cheap as a lookup), or no roots to verify with
 	}
 	key := cacheKey{chain: chainDigest(in.Chain), sni: in.SNI, partial: in.Partial}
 	roots := placeOf(c.v.bounds, in.Time)

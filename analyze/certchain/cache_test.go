@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -172,5 +173,52 @@ func BenchmarkCacheHit(b *testing.B) {
 		if r := c.Check(in); r.Class != Public {
 			b.Fatal(r.Class, r.Err)
 		}
+	}
+}
+
+// TestPublicVerifierMatchesVerifier holds a NewPublicVerifier, which builds its roots on the first chain, to
+// a NewVerifier over PublicRoots: the same answers for every case of the cache tests that uses the public
+// roots, with and without a trust file, when many goroutines ask it their first chains at once (run with
+// -race to check the first use).
+func TestPublicVerifierMatchesVerifier(t *testing.T) {
+	inspect := newCert(t, caTemplate("Contoso SSL Inspection CA"), nil)
+	trust := pemRoots(t, inspect)
+	eager := map[bool]*Verifier{false: NewVerifier(publicRoots(t), nil), true: NewVerifier(publicRoots(t), trust)}
+	var inputs []Input
+	for _, c := range cacheCases(t) {
+		if c.v.retired == nil || len(c.v.retired.until) < 10 { // the case's own verifier is not a public one
+			continue
+		}
+		for _, at := range []time.Time{t2026, t2026.AddDate(-6, 0, 0)} {
+			in := c.in
+			in.Time = at
+			inputs = append(inputs, in)
+		}
+	}
+	if len(inputs) < 20 {
+		t.Fatalf("only %d inputs", len(inputs))
+	}
+	for _, withTrust := range []bool{false, true} {
+		var trusted *Roots
+		if withTrust {
+			trusted = trust
+		}
+		lazy := NewPublicVerifier(trusted)
+		got := make([]Result, len(inputs))
+		var wg sync.WaitGroup
+		for i := range inputs {
+			wg.Go(func() { got[i] = lazy.Check(inputs[i]) })
+		}
+		wg.Wait()
+		for i, in := range inputs {
+			if want := eager[withTrust].Check(in); !sameResult(got[i], want) {
+				t.Errorf("trust %v, input %d: lazy %+v, eager %+v", withTrust, i, got[i], want)
+			}
+		}
+	}
+	if v := NewPublicVerifier(nil); v.public != nil {
+		t.Error("roots built before the first chain")
+	} else if r := v.Check(Input{Time: t2026}); r.Class != Hidden || v.public != nil {
+		t.Errorf("no chain: %+v, and roots built %v; want hidden without building them", r, v.public != nil)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -74,17 +75,53 @@ type Result struct {
 	Err       error    // why the chain is not public, or why it is Unknown; nil for public and hidden
 }
 
-// Verifier classifies chains against fixed root sets. It holds no mutable state: one may serve every
-// worker of a run.
+// Verifier classifies chains against fixed root sets. Once its roots are built it holds no mutable state:
+// one may serve every worker of a run.
 type Verifier struct {
 	public, trusted *x509.CertPool
 	retired         *retiredRoots
 	bounds          []time.Time // the roots' validity bounds and window ends, sorted (Cache)
+
+	// A Verifier from NewPublicVerifier builds the public roots on its first chain (load).
+	lazy    *sync.Once
+	pending *Roots // the trusted roots, until then
+	loadErr error
 }
 
 // NewVerifier verifies against public (PublicRoots) and, when not nil, the user's trusted roots.
 func NewVerifier(public, trusted *Roots) *Verifier {
-	v := &Verifier{public: x509.NewCertPool()}
+	v := &Verifier{}
+	v.init(public, trusted)
+	return v
+}
+
+// NewPublicVerifier verifies against PublicRoots and, when not nil, the user's trusted roots, building the
+// public roots on the first chain it is asked about: they take a few milliseconds and a megabyte or so, most
+// of a short run's time, and a capture of TLS 1.3 alone (whose certificates travel encrypted) never needs
+// them. It is as safe for concurrent use as NewVerifier's.
+func NewPublicVerifier(trusted *Roots) *Verifier {
+	return &Verifier{lazy: new(sync.Once), pending: trusted}
+}
+
+// load builds the roots of a NewPublicVerifier once; every path that reads v's roots calls it first.
+func (v *Verifier) load() error {
+	if v.lazy == nil {
+		return nil
+	}
+	v.lazy.Do(func() {
+		public, err := PublicRoots()
+		if err != nil {
+			v.loadErr = fmt.Errorf("load the public roots: %w", err)
+			return
+		}
+		v.init(public, v.pending)
+	})
+	return v.loadErr
+}
+
+// init sets v's roots.
+func (v *Verifier) init(public, trusted *Roots) {
+	v.public = x509.NewCertPool()
 	if public != nil {
 		v.public, v.retired = public.pool, public.retired
 		v.bounds = append(v.bounds, public.bounds...)
@@ -97,7 +134,6 @@ func NewVerifier(public, trusted *Roots) *Verifier {
 		v.bounds = append(v.bounds, trusted.bounds...)
 	}
 	v.bounds = sortedTimes(v.bounds)
-	return v
 }
 
 var (
@@ -124,6 +160,9 @@ func (v *Verifier) check(in Input) (Result, []time.Time) {
 	}
 	if len(in.Chain[0]) > MaxChainBytes {
 		return Result{SHA256: digest(in.Chain[0]), Err: fmt.Errorf("leaf certificate of %d bytes, more than %d", len(in.Chain[0]), MaxChainBytes)}, nil
+	}
+	if err := v.load(); err != nil {
+		return Result{SHA256: digest(in.Chain[0]), Err: err}, nil
 	}
 	leaf, err := x509.ParseCertificate(in.Chain[0])
 	if err != nil {
