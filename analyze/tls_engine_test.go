@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -264,6 +265,46 @@ func TestEngineTLSTrustedInspection(t *testing.T) {
 		if r.Verdict != want || r.CertChain != chain {
 			t.Errorf("trust=%v: verdict %q chain %q, want %q %q", trust, r.Verdict, r.CertChain, want, chain)
 		}
+	}
+}
+
+// TestEngineTLSTrustedRefused checks a chain under a --trust root that the client answers with an alert: a
+// fatal certificate alert (the device does not trust that CA) leaves the connection intercepted, with a
+// reason saying so; any other alert, or a warning, leaves it allowed. The records name the root and its
+// store either way.
+func TestEngineTLSTrustedRefused(t *testing.T) {
+	cert, _ := inspectionCert(t)
+	cli, srv := tlsSession(t, cert, tls.VersionTLS12, inspectedName)
+	tests := []struct {
+		name         string
+		level, desc  byte
+		want         rules.Verdict
+		reasonSuffix string
+	}{
+		{"fatal unknown_ca", 2, 48, rules.Intercepted, "but the client refused it (fatal unknown_ca): this device does not trust that CA"},
+		{"fatal bad_certificate", 2, 42, rules.Intercepted, "but the client refused it (fatal bad_certificate): this device does not trust that CA"},
+		{"fatal certificate_unknown", 2, 46, rules.Intercepted, "(fatal certificate_unknown): this device does not trust that CA"},
+		{"fatal handshake_failure", 2, 40, rules.Allowed, ""},
+		{"warning unknown_ca", 1, 48, rules.Allowed, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWire(t, analyze.Options{Verifier: verifierTrusting(t, cert.Certificate[1])})
+			w.handshake(42050, 443)
+			hello := cli[:firstRecord(cli)]
+			w.tcp(true, 42050, 443, ack|psh, 1001, 5001, hello)
+			w.tcp(false, 443, 42050, ack|psh, 5001, 1001+uint32(len(hello)), srv)
+			alert := []byte{21, 3, 3, 0, 2, tc.level, tc.desc}
+			w.tcp(true, 42050, 443, ack|psh, 1001+uint32(len(hello)), 5001+uint32(len(srv)), alert)
+			r := w.finish()[0]
+			if r.Verdict != tc.want || r.CertChain != "public" || r.CertRootStore != "trust-file" || r.CertRoot == "" {
+				t.Errorf("verdict %q chain %q root %q store %q, want %q under a trust-file root", r.Verdict, r.CertChain,
+					r.CertRoot, r.CertRootStore, tc.want)
+			}
+			if tc.reasonSuffix != "" && !strings.HasSuffix(strings.TrimSuffix(r.Reason, "; the requirement is not marked no_inspection"), tc.reasonSuffix) {
+				t.Errorf("reason %q, want it to end %q", r.Reason, tc.reasonSuffix)
+			}
+		})
 	}
 }
 
