@@ -27,10 +27,12 @@ echo "== promtool, amtool (deploy/)"
 amtool check-config deploy/alertmanager/alertmanager.yml
 echo "== go test"
 go test -count=1 ./...
-# The concurrent parts (read-ahead, chunks held by workers, the parallel driver and merger) under the race
-# detector: the capture package whole, and the analysis of captures with several workers.
-echo "== go test -race (capture, parallel analysis)"
+# The concurrent parts (read-ahead, chunks held by workers, the parallel driver and merger, the chain
+# verifier every worker shares and builds on first use) under the race detector: the capture package whole,
+# the analysis of captures with several workers, and the verifier's first chains asked at once.
+echo "== go test -race (capture, parallel analysis, shared chain verifier)"
 go test -race -count=1 ./capture/
 go test -race -count=1 -run 'TestWorkers|TestSynth|TestAnalyze' ./analyze/
+go test -race -count=1 -run 'TestPublicVerifier' ./analyze/certchain/
 echo "== fuzz smoke (every target, ${FUZZTIME:-3s} each)"
 FUZZTIME="${FUZZTIME:-3s}" bash scripts/fuzz.sh
