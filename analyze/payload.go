@@ -66,6 +66,32 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 	}
 }
 
+// clientEnded ends the watch for a client alert after the ClientHello when p, from the client, is its FIN or
+// RST and every client byte before it was captured: no alert can follow, so the client's buffer (and the
+// stream record, once the server's flight is read) goes back to the pools now instead of when the
+// connection is reported. On a busy gateway most connections wait closed for their linger time, and those
+// buffers were most of the engine's memory. A segment still missing before the FIN or RST keeps the watch
+// open, as before: the alert may be in it.
+func (e *Engine) clientEnded(c *conn, p *decode.Packet, ref frameRef) {
+	if c.rx == nil || c.app == nil || c.app.phase != phaseAlert || !c.rx.client.known {
+		return
+	}
+	end := p.Seq // a RST's sequence number is where the client's data ended
+	if p.TCPFlags&flagFIN != 0 {
+		end += uint32(p.PayloadWireLen)
+	}
+	rx := &c.rx.client
+	if uint32(len(rx.contiguous())) != end-rx.base || len(rx.contiguous()) == 0 {
+		return
+	}
+	if c.app.readClient(rx.contiguous(), ref.number, true, &e.hello) {
+		rx.release(&e.pool)
+	}
+	if c.app.phase == phaseDone && !c.app.wantsServer() && !c.app.tls.flightOpen() {
+		e.recycleStreams(c)
+	}
+}
+
 // serverStreamBase is the sequence number of the server's first data byte: from its SYN-ACK, or else its
 // first payload.
 func (e *Engine) serverStreamBase(c *conn, rx *streams, seq uint32) uint32 {

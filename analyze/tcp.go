@@ -48,6 +48,9 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, ns int64, wir
 			e.readPayload(c, p, fromClient, ref)
 		}
 	}
+	if fromClient && p.TCPFlags&(flagFIN|flagRST) != 0 {
+		e.clientEnded(c, p, ref)
+	}
 	if closely {
 		e.verifyChecksums(p)
 	}

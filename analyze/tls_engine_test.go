@@ -308,6 +308,56 @@ func TestEngineTLSTrustedRefused(t *testing.T) {
 	}
 }
 
+// TestEngineTLSClientAlertAroundFIN checks that the client's alert after its hello is read whatever the
+// order the capture shows it and the client's FIN in: before it, in the FIN segment itself, or after it (the
+// alert's segment captured late: the FIN then leaves a hole, and the watch for an alert stays open). A FIN
+// with nothing missing before it ends the watch with no alert.
+func TestEngineTLSClientAlertAroundFIN(t *testing.T) {
+	cert, _ := inspectionCert(t)
+	cli, srv := tlsSession(t, cert, tls.VersionTLS12, inspectedName)
+	hello := cli[:firstRecord(cli)]
+	alert := []byte{21, 3, 3, 0, 2, 2, 48} // fatal unknown_ca
+	after := 1001 + uint32(len(hello))    // the client's next sequence number after its hello
+	tests := []struct {
+		name string
+		send func(w *wire)
+		want string
+	}{
+		{"alert, then FIN", func(w *wire) {
+			w.tcp(true, 42060, 443, ack|psh, after, 5001+uint32(len(srv)), alert)
+			w.tcp(true, 42060, 443, ack|fin, after+7, 5001+uint32(len(srv)), nil)
+		}, "fatal unknown_ca"},
+		{"alert in the FIN segment", func(w *wire) {
+			w.tcp(true, 42060, 443, ack|psh|fin, after, 5001+uint32(len(srv)), alert)
+		}, "fatal unknown_ca"},
+		{"FIN captured before the alert", func(w *wire) {
+			w.tcp(true, 42060, 443, ack|fin, after+7, 5001+uint32(len(srv)), nil)
+			w.tcp(true, 42060, 443, ack|psh, after, 5001+uint32(len(srv)), alert)
+		}, "fatal unknown_ca"},
+		{"FIN, no alert", func(w *wire) {
+			w.tcp(true, 42060, 443, ack|fin, after, 5001+uint32(len(srv)), nil)
+			w.tcp(true, 42060, 443, ack|psh, after, 5001+uint32(len(srv)), alert) // after the FIN: not the client's
+		}, ""},
+		{"RST, no alert", func(w *wire) {
+			w.tcp(true, 42060, 443, rst, after, 0, nil)
+		}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWire(t, analyze.Options{})
+			w.handshake(42060, 443)
+			w.tcp(true, 42060, 443, ack|psh, 1001, 5001, hello)
+			w.tcp(false, 443, 42060, ack|psh, 5001, after, srv)
+			tc.send(w)
+			w.tcp(false, 443, 42060, ack|fin, 5001+uint32(len(srv)), after+8, nil)
+			r := w.finish()[0]
+			if r.TLSAlert != tc.want || tc.want != "" && r.TLSAlertBy != "client" {
+				t.Errorf("tls_alert %q by %q, want %q by the client", r.TLSAlert, r.TLSAlertBy, tc.want)
+			}
+		})
+	}
+}
+
 // TestEngineTLSNoInspectionReason checks the reason says when the requirement forbids inspection.
 func TestEngineTLSNoInspectionReason(t *testing.T) {
 	table, err := rules.Load([]string{"intune-current"})
