@@ -317,7 +317,7 @@ func TestEngineTLSClientAlertAroundFIN(t *testing.T) {
 	cli, srv := tlsSession(t, cert, tls.VersionTLS12, inspectedName)
 	hello := cli[:firstRecord(cli)]
 	alert := []byte{21, 3, 3, 0, 2, 2, 48} // fatal unknown_ca
-	after := 1001 + uint32(len(hello))    // the client's next sequence number after its hello
+	after := 1001 + uint32(len(hello))     // the client's next sequence number after its hello
 	tests := []struct {
 		name string
 		send func(w *wire)
