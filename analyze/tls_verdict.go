@@ -40,7 +40,7 @@ func interceptionReason(r *result.Record, m rules.Match) string {
 	switch {
 	case r.CertChain == string(certchain.NameMismatch):
 		s = "TLS inspection: the certificate, issued by " + issuer + ", is not valid for the name"
-	case r.CertRootStore == rootStoreTrustFile:
+	case r.CertRootStore == result.RootStoreTrustFile:
 		s = "TLS inspection: the certificate was issued by " + issuer + ", under " + r.CertRoot +
 			" from the --trust file, but the client refused it (" + r.TLSAlert + "): this device does not trust that CA"
 	}
@@ -81,18 +81,15 @@ func tlsFields(t *tlsState, r *result.Record) {
 }
 
 // rootStore names where the root of a chain that verified is trusted: the record field cert_root_store.
-func rootStore(ch *certchain.Result) string {
+func rootStore(ch *certchain.Result) result.RootStore {
 	switch {
 	case ch.Trusted:
-		return rootStoreTrustFile
+		return result.RootStoreTrustFile
 	case ch.Retired:
-		return "mozilla-removed"
+		return result.RootStoreMozillaRemoved
 	}
-	return "mozilla"
+	return result.RootStoreMozilla
 }
-
-// rootStoreTrustFile is cert_root_store for a root from the --trust file.
-const rootStoreTrustFile = "trust-file"
 
 // trustRefused reports whether the client refused, with a fatal certificate alert, a chain that verified only
 // to a root of the --trust file: the device does not trust the CA the user vouched for.

@@ -94,7 +94,7 @@ func (h *htmlWriter) Record(r *result.Record) error {
 	} else {
 		h.otherRows, h.otherLeft = appendCapped(h.otherRows, r, fail, maxHTMLOthers, h.otherLeft)
 	}
-	if r.Verdict == rules.Intercepted || r.CertRootStore == "trust-file" && r.RuleKey != "" {
+	if r.Verdict == rules.Intercepted || r.CertRootStore == result.RootStoreTrustFile && r.RuleKey != "" {
 		h.addIssuer(r)
 	}
 	return nil
@@ -139,7 +139,7 @@ func (h *htmlWriter) addIssuer(r *result.Record) {
 	if issuer == "" {
 		return
 	}
-	if r.CertRootStore == "trust-file" {
+	if r.CertRootStore == result.RootStoreTrustFile {
 		issuer += ", trusted with --trust"
 	}
 	if _, ok := h.issuers[issuer]; !ok && len(h.issuers) >= maxHTMLIssuers {

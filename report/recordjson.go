@@ -124,7 +124,7 @@ func appendTLSJSON(b []byte, r *result.Record) []byte {
 	b = optString(b, `,"cert_sha256":`, r.CertSHA256)
 	b = optString(b, `,"cert_chain":`, r.CertChain)
 	b = optString(b, `,"cert_root":`, r.CertRoot)
-	return optString(b, `,"cert_root_store":`, r.CertRootStore)
+	return optString(b, `,"cert_root_store":`, string(r.CertRootStore))
 }
 
 // optString appends an omitempty string field.

@@ -34,7 +34,7 @@ type issuerCount struct {
 // add counts r when its name is a Microsoft one and its chain says it was intercepted, or verified only to
 // a --trust root (the company's own CA, trusted on purpose: the connection is allowed, but inspected).
 func (in *inspection) add(r *result.Record) {
-	trusted := r.CertRootStore == "trust-file"
+	trusted := r.CertRootStore == result.RootStoreTrustFile
 	if r.CertChain != "private" && r.CertChain != "name-mismatch" && !trusted {
 		return
 	}

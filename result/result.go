@@ -55,25 +55,25 @@ type Record struct {
 	NameCandidates []string       `json:"name_candidates,omitempty"`
 
 	// TLS connections only: the handshake as far as it was in clear (docs/report.md, "TLS fields").
-	TLSVersion    string   `json:"tls_version,omitempty"`     // negotiated: "1.0" ... "1.3"
-	TLSCipher     string   `json:"tls_cipher,omitempty"`      // IANA name of the selected suite, or "0x1301"-style hex
-	ALPN          []string `json:"alpn,omitempty"`            // protocols the client offered, in order
-	ALPNSelected  string   `json:"alpn_selected,omitempty"`   // protocol the server chose, when visible
-	TLSAlert      string   `json:"tls_alert,omitempty"`       // plaintext alert, e.g. "fatal handshake_failure"
-	TLSAlertBy    string   `json:"tls_alert_by,omitempty"`    // "client" or "server" (the server side: a middlebox too)
-	JA4           string   `json:"ja4,omitempty"`             // FoxIO JA4 of the ClientHello ("q" prefix over QUIC)
-	JA4S          string   `json:"ja4s,omitempty"`            // FoxIO JA4S of the ServerHello
-	JA3           string   `json:"ja3,omitempty"`             // MD5 hex of the ClientHello's JA3 string
-	JA3S          string   `json:"ja3s,omitempty"`            // MD5 hex of the ServerHello's JA3S string
-	CertSubject   string   `json:"cert_subject,omitempty"`    // leaf subject, RFC 4514
-	CertIssuer    string   `json:"cert_issuer,omitempty"`     // leaf issuer's CN, else its RFC 4514 name
-	CertSANs      []string `json:"cert_sans,omitempty"`       // DNS SANs of the leaf, at most 20
-	CertNotBefore string   `json:"cert_not_before,omitempty"` // RFC 3339 UTC
-	CertNotAfter  string   `json:"cert_not_after,omitempty"`  // RFC 3339 UTC
-	CertSHA256    string   `json:"cert_sha256,omitempty"`     // lower-case hex SHA-256 of the leaf DER
-	CertChain     string   `json:"cert_chain,omitempty"`      // public, private, expired, name-mismatch, hidden
-	CertRoot      string   `json:"cert_root,omitempty"`       // the root the chain verified to (public, expired, name-mismatch)
-	CertRootStore string   `json:"cert_root_store,omitempty"` // where that root is trusted: mozilla, mozilla-removed, trust-file
+	TLSVersion    string    `json:"tls_version,omitempty"`     // negotiated: "1.0" ... "1.3"
+	TLSCipher     string    `json:"tls_cipher,omitempty"`      // IANA name of the selected suite, or "0x1301"-style hex
+	ALPN          []string  `json:"alpn,omitempty"`            // protocols the client offered, in order
+	ALPNSelected  string    `json:"alpn_selected,omitempty"`   // protocol the server chose, when visible
+	TLSAlert      string    `json:"tls_alert,omitempty"`       // plaintext alert, e.g. "fatal handshake_failure"
+	TLSAlertBy    string    `json:"tls_alert_by,omitempty"`    // "client" or "server" (the server side: a middlebox too)
+	JA4           string    `json:"ja4,omitempty"`             // FoxIO JA4 of the ClientHello ("q" prefix over QUIC)
+	JA4S          string    `json:"ja4s,omitempty"`            // FoxIO JA4S of the ServerHello
+	JA3           string    `json:"ja3,omitempty"`             // MD5 hex of the ClientHello's JA3 string
+	JA3S          string    `json:"ja3s,omitempty"`            // MD5 hex of the ServerHello's JA3S string
+	CertSubject   string    `json:"cert_subject,omitempty"`    // leaf subject, RFC 4514
+	CertIssuer    string    `json:"cert_issuer,omitempty"`     // leaf issuer's CN, else its RFC 4514 name
+	CertSANs      []string  `json:"cert_sans,omitempty"`       // DNS SANs of the leaf, at most 20
+	CertNotBefore string    `json:"cert_not_before,omitempty"` // RFC 3339 UTC
+	CertNotAfter  string    `json:"cert_not_after,omitempty"`  // RFC 3339 UTC
+	CertSHA256    string    `json:"cert_sha256,omitempty"`     // lower-case hex SHA-256 of the leaf DER
+	CertChain     string    `json:"cert_chain,omitempty"`      // public, private, expired, name-mismatch, hidden
+	CertRoot      string    `json:"cert_root,omitempty"`       // the root the chain verified to (public, expired, name-mismatch)
+	CertRootStore RootStore `json:"cert_root_store,omitempty"` // where that root is trusted: mozilla, mozilla-removed, trust-file
 
 	// DNS exchanges only.
 	QType   string   `json:"qtype,omitempty"`

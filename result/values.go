@@ -74,3 +74,13 @@ const (
 	ConfidenceAmbiguous NameConfidence = "ambiguous" // several did (name_candidates lists them); the latest is used
 	ConfidenceStale     NameConfidence = "stale"     // the answer's TTL had run out before the connection began
 )
+
+// RootStore says where the root a certificate chain verified to is trusted (cert_root_store).
+type RootStore string
+
+// The root stores, spelled as in the record.
+const (
+	RootStoreMozilla        RootStore = "mozilla"         // the pinned Mozilla store
+	RootStoreMozillaRemoved RootStore = "mozilla-removed" // a root Mozilla has removed since, trusted at the capture time
+	RootStoreTrustFile      RootStore = "trust-file"      // a root of the --trust file
+)

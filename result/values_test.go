@@ -59,7 +59,7 @@ func documentedValues(t *testing.T) map[string][]string {
 		"Stage": tableColumn(t, lines, "## Stages"),
 	}
 	for typ, field := range map[string]string{"Transport": "transport", "NameSource": "name_source",
-		"NameConfidence": "name_confidence"} {
+		"NameConfidence": "name_confidence", "RootStore": "cert_root_store"} {
 		row := fieldRow(t, lines, field)
 		cells := strings.Split(row, "|")
 		for _, m := range backticked.FindAllStringSubmatch(cells[len(cells)-2], -1) {
@@ -107,7 +107,7 @@ func fieldRow(t *testing.T, lines []string, field string) string {
 // documented, and every documented value is one the code defines.
 func TestDocumentedValues(t *testing.T) {
 	code, docs := definedValues(t), documentedValues(t)
-	for _, typ := range []string{"State", "Stage", "Transport", "NameSource", "NameConfidence"} {
+	for _, typ := range []string{"State", "Stage", "Transport", "NameSource", "NameConfidence", "RootStore"} {
 		c, d := slices.Sorted(slices.Values(code[typ])), slices.Sorted(slices.Values(docs[typ]))
 		if len(c) == 0 {
 			t.Errorf("values.go defines no %s", typ)
