@@ -53,7 +53,7 @@ type appState struct {
 // completed them, recorded as the name's evidence. hello is scratch space for the ClientHello parser, reused
 // across connections (its reassembly buffer would otherwise be allocated for every try). It returns true when
 // the buffer is no longer needed.
-func (a *appState) readClient(stream []byte, frame uint64, full bool, hello *tlshello.Hello) bool {
+func (a *appState) readClient(stream []byte, frame uint64, full bool, te *tlsEngine) bool {
 	for {
 		data := stream
 		if a.offset <= len(data) {
@@ -77,7 +77,7 @@ func (a *appState) readClient(stream []byte, frame uint64, full bool, hello *tls
 				}
 			}
 		case phaseTLS:
-			if done := a.readHello(data, frame, full, hello); a.phase != phaseAlert {
+			if done := a.readHello(data, frame, full, te); a.phase != phaseAlert {
 				return done
 			}
 		case phaseAlert:
@@ -133,7 +133,8 @@ func looksLikeTLS(b []byte) bool {
 	return b[0] == 0x16 && b[1] == 0x03
 }
 
-func (a *appState) readHello(data []byte, frame uint64, full bool, h *tlshello.Hello) bool {
+func (a *appState) readHello(data []byte, frame uint64, full bool, te *tlsEngine) bool {
+	h := &te.hello
 	st, _, _ := tlshello.Parse(data, h)
 	switch st {
 	case tlshello.NeedMore:
@@ -153,7 +154,7 @@ func (a *appState) readHello(data []byte, frame uint64, full bool, h *tlshello.H
 		a.helloFrame = frame
 		a.sni = h.SNI
 		a.ech = h.ECH
-		a.tls = newTLSState(h)
+		a.tls = te.newState(h)
 		a.phase = phaseAlert
 		return false
 	default:

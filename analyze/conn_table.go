@@ -204,5 +204,6 @@ func (e *Engine) retire(c *conn) result.Record {
 	e.noteQuality(c)
 	r := e.connRecord(c)
 	e.noteReached(c, &r)
+	e.tls.freeState(c.app)
 	return r
 }

@@ -56,11 +56,15 @@ func (s *endStream) pop() (result.Record, bool) {
 // writeEnd writes what the engines still hold to sink, merged in order of first frame: the same order one
 // engine gives, however the connections were shared out.
 func writeEnd(engines []*Engine, sink result.Sink) error {
+	for _, e := range engines {
+		e.out, e.full = nil, nil // their lanes are done: what is finished from now on is written here
+	}
 	settleQUIC(engines)
 	streams := make([]*endStream, len(engines))
 	for i, e := range engines {
 		streams[i] = e.endStream()
 	}
+	var r result.Record // one record, reused: the sink must not keep it
 	for {
 		best, bestOrder := -1, uint64(0)
 		for i, s := range streams {
@@ -71,8 +75,8 @@ func writeEnd(engines []*Engine, sink result.Sink) error {
 		if best < 0 {
 			return nil
 		}
-		r, report := streams[best].pop()
-		if !report {
+		var report bool
+		if r, report = streams[best].pop(); !report {
 			continue
 		}
 		if err := sink.Record(&r); err != nil {

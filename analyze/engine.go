@@ -46,6 +46,10 @@ type Options struct {
 	// HoldDNSFailures is how long a failed lookup waits for a successful one for the same client and name
 	// before it is reported as blocked. Zero holds it until the end of the capture (offline analysis).
 	HoldDNSFailures time.Duration
+
+	// recordSlice is how many records an engine on a worker queues in one slice (maxBatchRecords); tests set
+	// it small to make every sweep and work batch span several slices.
+	recordSlice int
 }
 
 func (o *Options) setDefaults() {
@@ -64,6 +68,7 @@ func (o *Options) setDefaults() {
 	def(&o.MaxDNSBytes, DefaultMaxDNSBytes)
 	def(&o.MaxHeldDNS, 1<<16)
 	def(&o.MaxStreamBytes, tlshello.MaxStream)
+	def(&o.recordSlice, maxBatchRecords)
 	defDur(&o.HalfOpenTimeout, 130*time.Second)
 	defDur(&o.IdleTimeout, 5*time.Minute)
 	defDur(&o.ClosedLinger, 5*time.Second)
@@ -95,10 +100,9 @@ type Engine struct {
 
 	// Payload (payload.go).
 	pool        bufPool
-	serverPool  bufPool        // buffers of the server's first bytes, kept apart: smaller than the clients'
-	hello       tlshello.Hello // the ClientHello parser's scratch space
-	freeStreams []*streams     // stream records of retired connections, for reuse
-	tls         tlsEngine      // server flights and the chain verifier (tls_server.go)
+	serverPool  bufPool    // buffers of the server's first bytes, kept apart: smaller than the clients'
+	freeStreams []*streams // stream records of retired connections, for reuse
+	tls         tlsEngine  // server flights and the chain verifier (tls_server.go)
 
 	// QUIC (quic_flow.go, quic_fallback.go).
 	quicFree []*quic.Flow // decryptors of finished QUIC flows, for reuse
@@ -127,7 +131,12 @@ type Engine struct {
 	batchStart int
 	// out, set for an engine on a worker lane, takes note that batch[start:end] was finished at key; the lane
 	// hands the whole batch to the merger when its work batch is done. nil: records go to the sink.
-	out   func(key batchKey, start, end int)
+	out func(key batchKey, start, end int)
+	// full, set for an engine on a worker lane, takes batch when it is full (Options.recordSlice): out
+	// has noted the records before start, those from start on are the current packet's or sweep's so far. It
+	// returns an empty batch to go on with, so that a sweep finishing thousands of records never copies them
+	// to grow one slice.
+	full  func(batch []result.Record, start int) []result.Record
 	facts engineFacts
 	err   error
 	// tunnel is the encapsulation of the packet being processed, for the DNS exchange it starts to copy; nil
@@ -322,8 +331,15 @@ func (e *Engine) Finish(facts result.CaptureFacts) error {
 // engine's internal lists, nor on how many engines share the work.
 func (e *Engine) emit(r *result.Record) {
 	e.stats.add(r)
+	if len(e.batch) >= e.opts.recordSlice && len(e.batch) == cap(e.batch) && e.full != nil {
+		e.batch, e.batchStart = e.full(e.batch, e.batchStart), 0
+	}
 	e.batch = append(e.batch, *r)
 }
+
+// maxBatchRecords is how many records an engine on a worker lane queues in one slice before it starts
+// another (about 250 KB); inline, the one slice it writes from grows as needed and is reused.
+const maxBatchRecords = 256
 
 // flush sends the queued records, in order of their first frame, to the sink or, under Analyze with several
 // engines, to the merger with key.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
 )
 
 // A lane runs one engine, either inline (on the reading goroutine: each piece of work is done as it is put)
@@ -28,7 +29,8 @@ type lane struct {
 	done      chan struct{}
 	merge     *merger
 	out       []recordRange
-	size      atomic.Int64 // connections the engine tracked after its last batch
+	unkeyed   []recordRange // the current item's records in batches the engine filled: out gives their key
+	size      atomic.Int64  // connections the engine tracked after its last batch
 }
 
 // item is one piece of work for a lane's engine.
@@ -93,8 +95,15 @@ func newLane(id int, e *Engine, m *merger) *lane {
 	l.in, l.free, l.done, l.merge = make(chan *batch, 8), make(chan *batch, maxBatches), make(chan struct{}), m
 	l.batchRoom = firstBatchItems
 	e.out = func(k batchKey, start, end int) {
-		l.out = append(l.out, recordRange{key: k, start: start, end: end})
+		for _, r := range l.unkeyed {
+			r.key = k
+			l.out = append(l.out, r)
+		}
+		clear(l.unkeyed)
+		l.unkeyed = l.unkeyed[:0]
+		l.out = append(l.out, recordRange{key: k, recs: e.batch[start:end:end]})
 	}
+	e.full = l.batchFull
 	go l.run()
 	return l
 }
@@ -228,32 +237,56 @@ func (l *lane) run() {
 }
 
 // handOver gives the records the engine finished in this work batch to the merger, as one batch per capture
-// position that finished some, all sharing one slice; the engine goes on with a slice the merger wrote out.
+// position that finished some; the last batch in each of the engine's record slices carries that slice, which
+// the merger hands back to the engine once it is written.
 func (l *lane) handOver() []keyedRecords {
 	if len(l.out) == 0 {
 		return nil
 	}
 	e := l.eng
-	recs := e.batch[:e.batchStart]
 	batches := make([]keyedRecords, len(l.out))
 	for i, r := range l.out {
-		batches[i] = keyedRecords{key: r.key, recs: recs[r.start:r.end:r.end], worker: l.id}
+		batches[i] = keyedRecords{key: r.key, recs: r.recs, worker: l.id, backing: r.backing}
 	}
-	batches[len(batches)-1].backing = recs // written last: the slice goes back to the engine then
+	if e.batchStart > 0 { // the engine's current slice holds the last batches
+		batches[len(batches)-1].backing = e.batch[:e.batchStart]
+		e.batch, e.batchStart = l.spare(), 0
+	}
+	clear(l.out)
 	l.out = l.out[:0]
-	e.batch, e.batchStart = nil, 0
-	select {
-	case s := <-l.merge.spare[l.id]:
-		e.batch = s
-	default:
-	}
 	return batches
 }
 
-// recordRange is a run of an engine's batch finished at one capture position.
+// batchFull takes the engine's full record slice (Engine.full): the current item's records in it wait in
+// unkeyed for their key, and the slice is marked on its last batch for the merger to hand back.
+func (l *lane) batchFull(recs []result.Record, start int) []result.Record {
+	if start < len(recs) {
+		l.unkeyed = append(l.unkeyed, recordRange{recs: recs[start:len(recs):len(recs)], backing: recs})
+	} else {
+		l.out[len(l.out)-1].backing = recs // out noted every record of recs, the last of them last
+	}
+	if s := l.spare(); cap(s) >= len(recs) {
+		return s
+	}
+	return make([]result.Record, 0, len(recs))
+}
+
+// spare returns a record slice the merger has written out and handed back, or nil.
+func (l *lane) spare() []result.Record {
+	select {
+	case s := <-l.merge.spare[l.id]:
+		return s
+	default:
+		return nil
+	}
+}
+
+// recordRange is a run of an engine's records finished at one capture position; backing, on the last run in
+// one of the engine's record slices, is that slice.
 type recordRange struct {
-	key        batchKey
-	start, end int
+	key     batchKey
+	recs    []result.Record
+	backing []result.Record
 }
 
 // process runs one item and returns the key up to which this engine has finished.

@@ -40,7 +40,7 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 		}
 		conflict, overflow := rx.client.add(p.Seq, p.Payload, &e.pool)
 		e.noteStream(c, conflict, overflow)
-		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.hello) {
+		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.tls) {
 			rx.client.release(&e.pool)
 		}
 		if c.app.socks != nil {
@@ -84,7 +84,7 @@ func (e *Engine) clientEnded(c *conn, p *decode.Packet, ref frameRef) {
 	if uint32(len(rx.contiguous())) != end-rx.base || len(rx.contiguous()) == 0 {
 		return
 	}
-	if c.app.readClient(rx.contiguous(), ref.number, true, &e.hello) {
+	if c.app.readClient(rx.contiguous(), ref.number, true, &e.tls) {
 		rx.release(&e.pool)
 	}
 	if c.app.phase == phaseDone && !c.app.wantsServer() && !c.app.tls.flightOpen() {

@@ -104,12 +104,19 @@ func (e *Engine) releaseQUICHeld(before time.Time, reached func(key lookup, ns i
 // settleQUIC ends the QUIC flows of every engine at the end of the capture and reports the held ones, judged
 // against the TCP connections of all engines, those still open included.
 func settleQUIC(engines []*Engine) {
+	held := false
 	for _, e := range engines {
-		for _, c := range e.openConns() {
-			if c.quic != nil && e.conns[c.key] == c {
-				e.finish(c, "")
+		if e.openQUIC() {
+			for _, c := range e.openConns() {
+				if c.quic != nil && e.conns[c.key] == c {
+					e.finish(c, "")
+				}
 			}
 		}
+		held = held || e.quicHeld.live > 0
+	}
+	if !held { // nothing to judge: no open TCP connection needs its record built
+		return
 	}
 	var open tcpReached
 	open.limit = 1 << 30 // bounded by the connection tables it is filled from
@@ -137,4 +144,14 @@ func settleQUIC(engines []*Engine) {
 	for _, e := range engines {
 		e.releaseQUICHeld(time.Time{}, reached)
 	}
+}
+
+// openQUIC reports whether a QUIC flow is still in the connection table.
+func (e *Engine) openQUIC() bool {
+	for _, c := range e.conns {
+		if c.quic != nil {
+			return true
+		}
+	}
+	return false
 }

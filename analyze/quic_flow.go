@@ -118,10 +118,10 @@ func (e *Engine) readQUICHello(c *conn, ref frameRef) {
 	if err != nil {
 		return
 	}
-	if st, _, _ := tlshello.Parse(rec, &e.hello); st != tlshello.Complete {
+	if st, _, _ := tlshello.Parse(rec, &e.tls.hello); st != tlshello.Complete {
 		return
 	}
-	a, h := c.app, &e.hello
+	a, h := c.app, &e.tls.hello
 	a.clientHello, a.helloFrame, a.sni, a.ech = true, ref.number, h.SNI, h.ECH
 	c.quic.alpn = slices.Clone(h.ALPN)
 	c.quic.ja4 = fingerprint.JA4(h.Facts(), fingerprint.QUIC)

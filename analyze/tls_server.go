@@ -52,20 +52,43 @@ type tlsEngine struct {
 	verifier    *certchain.Verifier
 	chains      *certchain.Cache // this engine's answers from verifier, reused for chains seen before
 	freeFlights []*tlsserver.Flight
+	freeStates  []*tlsState
+	hello       tlshello.Hello // the ClientHello parser's scratch space
 	aheadPool   bufPool
 }
 
 // maxFreeFlights bounds the flight readers kept for reuse.
 const maxFreeFlights = 64
 
-// newTLSState keeps the fingerprints and ALPN of a complete ClientHello; h is reused after this call.
-func newTLSState(h *tlshello.Hello) *tlsState {
-	facts := h.Facts()
-	return &tlsState{
-		ja4:  fingerprint.JA4(facts, fingerprint.TCP),
-		ja3:  fingerprint.JA3(facts),
-		alpn: slices.Clone(h.ALPN),
+// maxFreeStates bounds the TLS states kept for reuse.
+const maxFreeStates = 1024
+
+// newState keeps the fingerprints and ALPN of a complete ClientHello; h is reused after this call. The
+// state is one the engine freed, if it has one: a connection-heavy capture would otherwise take a fresh
+// kilobyte for every TLS connection.
+func (te *tlsEngine) newState(h *tlshello.Hello) *tlsState {
+	var t *tlsState
+	if n := len(te.freeStates); n > 0 {
+		t, te.freeStates = te.freeStates[n-1], te.freeStates[:n-1]
+	} else {
+		t = new(tlsState)
 	}
+	facts := h.Facts()
+	t.ja4, t.ja3, t.alpn = fingerprint.JA4(facts, fingerprint.TCP), fingerprint.JA3(facts), slices.Clone(h.ALPN)
+	return t
+}
+
+// freeState keeps the TLS state of a retired connection for the next one. The records built from it share
+// only its strings and slices, which a reused state replaces but never writes into.
+func (te *tlsEngine) freeState(a *appState) {
+	if a == nil || a.tls == nil {
+		return
+	}
+	if len(te.freeStates) < maxFreeStates && a.tls.flight == nil && a.tls.ahead.buf == nil {
+		*a.tls = tlsState{}
+		te.freeStates = append(te.freeStates, a.tls)
+	}
+	a.tls = nil
 }
 
 // flightOpen reports whether the server's first flight is being read, or may still start.

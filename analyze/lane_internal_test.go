@@ -1,0 +1,91 @@
+package analyze
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/result"
+	"github.com/intunecap/intunecap/rules"
+	"github.com/intunecap/intunecap/tools/synth/gen"
+)
+
+// recordWriter encodes every record and the summary, in the order a sink receives them.
+type recordWriter struct{ strings.Builder }
+
+func (w *recordWriter) Record(r *result.Record) error   { return json.NewEncoder(w).Encode(r) }
+func (w *recordWriter) Summary(s *result.Summary) error { return json.NewEncoder(w).Encode(s) }
+
+// TestRecordSlicesSpanned runs engines on workers whose record slices hold one, two or three records, so that
+// the records of nearly every work batch and sweep span several slices handed to the merger, some of them
+// before their capture position is known. The output must be what one engine in the reading goroutine
+// writes.
+func TestRecordSlicesSpanned(t *testing.T) {
+	for _, cfg := range []gen.Config{
+		{Seed: 4, SYNFlood: 3_000}, // sweeps that expire thousands of half-open connections at once
+		{Size: 4_000_000, Seed: 5, Format: "pcap", IPv6Share: 0.2, Mix: gen.MixConns},
+	} {
+		path := filepath.Join(t.TempDir(), "synth.pcap")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gen.Generate(f, cfg); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		want := runSlices(t, path, 1, 0, true)
+		if strings.Count(want, "\n") < 1_000 {
+			t.Fatalf("seed %d: %d records, too few to span slices", cfg.Seed, strings.Count(want, "\n"))
+		}
+		for _, workers := range []int{1, 2, 3} {
+			for _, slice := range []int{1, 2, 3} {
+				if got := runSlices(t, path, workers, slice, false); got != want {
+					t.Errorf("seed %d, %d workers, slices of %d: differs from one inline engine", cfg.Seed, workers, slice)
+				}
+			}
+		}
+	}
+}
+
+// runSlices analyses path with workers engines and record slices of slice records; inline runs one engine
+// in the reading goroutine (a source that does not retain frames, one worker).
+func runSlices(t *testing.T, path string, workers, slice int, inline bool) string {
+	t.Helper()
+	table, err := rules.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := capture.Open([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// Short timeouts: every sweep (once a second of capture time) finishes what has closed or gone quiet.
+	opts := Options{Matcher: rules.NewMatcher(table), Files: []string{path}, Workers: workers, recordSlice: slice,
+		ClosedLinger: time.Millisecond, HalfOpenTimeout: time.Millisecond, UDPTimeout: time.Millisecond,
+		DNSTimeout: time.Millisecond, IdleTimeout: time.Millisecond}
+	var src Source = fileSource{r}
+	if inline {
+		src = copiedSource{r}
+	}
+	var w recordWriter
+	if err := Run(src, opts, &w, Hooks{Facts: func() result.CaptureFacts { return FactsFrom(r) }}); err != nil {
+		t.Fatal(err)
+	}
+	return w.String()
+}
+
+// copiedSource reads capture files without keeping frames in place: one worker then runs inline.
+type copiedSource struct{ r *capture.Reader }
+
+func (s copiedSource) Next() (*capture.Frame, time.Time, error) {
+	f, err := s.r.NextFrame()
+	return f, time.Time{}, err
+}
+
+func (s copiedSource) Retain() bool { return false }
