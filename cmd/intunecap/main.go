@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 )
@@ -65,18 +66,42 @@ Run "intunecap help COMMAND" or "intunecap COMMAND -h" for a command's flags.
 }
 
 func main() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// The engine's tables are capped (docs/report.md, Limits) at about 300 MiB when full; a soft limit
-		// makes the garbage collector keep the process near that instead of doubling it. GOMEMLIMIT overrides.
-		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
-	if os.Getenv("GOGC") == "" {
-		// Almost nothing is allocated per packet, so the heap is mostly long-lived tables: collecting each
-		// time it doubles costs more than the memory it saves. The soft limit above still bounds it.
-		debug.SetGCPercent(defaultGCPercent)
-	}
+	tuneGC()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// tuneGC sets the garbage collector for a process whose heap is mostly long-lived tables, unless the GOGC
+// and GOMEMLIMIT variables say otherwise:
+//   - a soft memory limit (defaultMemoryLimit): the engine's tables are capped (docs/report.md, Limits) at
+//     about 300 MiB when full, and the limit keeps the process near that instead of doubling it;
+//   - GOGC 400 (defaultGCPercent): almost nothing is allocated per packet, so collecting each time the heap
+//     doubles costs more than the memory it saves;
+//   - no collection before the heap reaches firstCollection. The runtime's first goal would otherwise be 16 MiB
+//     (4 MiB × GOGC/100), which a run over a 100 MB capture just reaches, and that one cycle costs a fifth of
+//     such a run: it scans gopacket's 5 MiB of pointerful tables (layers.EthernetTypeMetadata and others),
+//     faulting in their pages. Collection is off, under a limit of firstCollection, until the first cycle
+//     has run; then GOGC and the soft limit above take over.
+func tuneGC() {
+	limit := int64(defaultMemoryLimit)
+	if os.Getenv("GOMEMLIMIT") != "" {
+		limit = debug.SetMemoryLimit(-1) // the variable's value
+	}
+	if os.Getenv("GOGC") != "" {
+		debug.SetMemoryLimit(limit)
+		return
+	}
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(min(limit, firstCollection))
+	sentinel := new([64]byte)
+	runtime.AddCleanup(sentinel, func(limit int64) {
+		debug.SetGCPercent(defaultGCPercent)
+		debug.SetMemoryLimit(limit)
+	}, limit)
+}
+
+// firstCollection is the heap size (as the runtime counts it for its memory limit) at which tuneGC lets the
+// first collection run.
+const firstCollection = 64 << 20
 
 // defaultMemoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT says otherwise.
 const defaultMemoryLimit = 448 << 20
