@@ -204,7 +204,7 @@ func New(opts Options, sink result.Sink) (*Engine, error) {
 		stats:      newStatsAgg(opts.Matcher.Table(), opts.FailOn),
 		reached:    tcpReached{limit: opts.MaxDNSNames},
 	}
-	e.tls = tlsEngine{verifier: opts.Verifier, aheadPool: bufPool{maxFree: 16}}
+	e.tls = tlsEngine{verifier: opts.Verifier}
 	e.halfOpen.timeout = opts.HalfOpenTimeout
 	e.active.timeout = opts.IdleTimeout
 	e.closing.timeout = opts.ClosedLinger

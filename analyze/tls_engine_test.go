@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -453,6 +454,58 @@ func BenchmarkEngineAfterTLSFlight(b *testing.B) {
 		f.Timestamp = f.Timestamp.Add(time.Microsecond)
 		if err := w.eng.Packet(&f, &p); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestEngineTLSStateReused runs inspected TLS 1.2 connections one after the other on one engine, each server
+// flight reversed over many segments (one of them with a segment lost for good), and TLS 1.3 connections
+// between, each connection closed and retired before the next begins: every
+// connection then reads its flight with a queue and a TLS state the one before gave back, and each record must
+// still carry its own certificate, fingerprints and verdict, whatever the previous connection left.
+func TestEngineTLSStateReused(t *testing.T) {
+	cert, leafDER := inspectionCert(t)
+	leafSum := hex.EncodeToString(func() []byte { s := sha256.Sum256(leafDER); return s[:] }())
+	cli12, srv12 := tlsSession(t, cert, tls.VersionTLS12, inspectedName)
+	cli13, srv13 := tlsSession(t, cert, tls.VersionTLS13, inspectedName)
+	reversed := cut(srv12, 90)
+	slices.Reverse(reversed)
+	w := newWire(t, analyze.Options{ClosedLinger: time.Millisecond})
+	const conns = 6
+	for i := range conns {
+		sport := uint16(42000 + i)
+		cli, srv, segs := cli12, srv12, reversed
+		switch i % 3 {
+		case 1: // a segment lost for good: the connection ends with segments queued behind the gap
+			segs = slices.Delete(slices.Clone(segs), len(segs)/2, len(segs)/2+1)
+		case 2: // a TLS 1.3 connection between: nothing of the 1.2 flights may show in its record
+			cli, srv, segs = cli13, srv13, cut(srv13, 1400)
+		}
+		hello := cli[:firstRecord(cli)]
+		w.handshake(sport, 443)
+		w.tcp(true, sport, 443, ack|psh, 1001, 5001, hello)
+		for _, s := range segs {
+			w.tcp(false, 443, sport, ack|psh, 5001+uint32(s.off), 1001+uint32(len(hello)), s.data)
+		}
+		w.tcp(false, 443, sport, rst|ack, 5001+uint32(len(srv)), 1001+uint32(len(hello)), nil)
+		w.wait(2 * time.Second) // past the linger and a sweep: the next packet retires this connection
+	}
+	recs := w.finish()
+	if len(recs) != conns {
+		t.Fatalf("%d records, want %d", len(recs), conns)
+	}
+	for i, r := range recs {
+		want := struct{ chain, version, sha string }{"private", "1.2", leafSum}
+		switch i % 3 {
+		case 1:
+			continue // its flight is incomplete: what it shows is TestEngineTLSServerFlight's to check
+		case 2:
+			want = struct{ chain, version, sha string }{"hidden", "1.3", ""}
+		}
+		if r.CertChain != want.chain || r.TLSVersion != want.version || r.CertSHA256 != want.sha || r.JA4 == "" ||
+			r.JA4S == "" || len(r.ALPN) != 2 {
+			t.Errorf("connection %d: chain %q version %q sha256 %q ja4 %q ja4s %q alpn %v; want %+v", i, r.CertChain,
+				r.TLSVersion, r.CertSHA256, r.JA4, r.JA4S, r.ALPN, want)
 		}
 	}
 }

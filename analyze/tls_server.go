@@ -15,15 +15,17 @@ import (
 // ClientHello, the server's first flight (read while it arrives, then dropped), the chain's classification and
 // a plaintext alert from either side. It is allocated with the ClientHello.
 type tlsState struct {
-	ja4, ja3 string
-	alpn     []string
-
-	// The server's first flight, while it is read.
-	flight      *tlsserver.Flight // nil before the flight starts and after it ends
+	// What every client and server segment after the ClientHello looks at, first, so that it is read from
+	// one cache line.
+	flight      *tlsserver.Flight // the server's first flight while it is read; nil before and after
 	flightPhase flightPhase
 	next        uint32       // sequence number of the next server byte the flight wants
-	ahead       segmentQueue // server segments that arrived before the bytes in front of them
+	alertNeed   int          // client stream length at which ClientAlert can say more
 	lastNs      int64        // capture time of the last packet fed to the flight: the chain's "now"
+	ahead       segmentQueue // server segments that arrived before the bytes in front of them
+
+	ja4, ja3 string
+	alpn     []string
 
 	// What the flight said, kept after it ended.
 	serverHello bool
@@ -34,7 +36,6 @@ type tlsState struct {
 	chainRead   bool // chain holds a classification (or the reason there is none)
 
 	clientAlert tlsserver.Alert // a plaintext alert the client sent after its hello (fatal unknown_ca, say)
-	alertNeed   int             // client stream length at which ClientAlert can say more
 }
 
 // flightPhase is how far the reading of a server's first flight got.
@@ -54,7 +55,7 @@ type tlsEngine struct {
 	freeFlights []*tlsserver.Flight
 	freeStates  []*tlsState
 	hello       tlshello.Hello // the ClientHello parser's scratch space
-	aheadPool   bufPool
+	aheadPool   aheadPool
 }
 
 // maxFreeFlights bounds the flight readers kept for reuse.
@@ -84,7 +85,7 @@ func (te *tlsEngine) freeState(a *appState) {
 	if a == nil || a.tls == nil {
 		return
 	}
-	if len(te.freeStates) < maxFreeStates && a.tls.flight == nil && a.tls.ahead.buf == nil {
+	if len(te.freeStates) < maxFreeStates && a.tls.flight == nil && a.tls.ahead.q == nil {
 		*a.tls = tlsState{}
 		te.freeStates = append(te.freeStates, a.tls)
 	}
@@ -305,12 +306,18 @@ func (t *tlsState) shownAlert() tlsserver.Alert {
 
 // segmentQueue holds server segments that arrived ahead of a gap in the flight, copied into one pooled buffer,
 // until the gap fills. It is bounded in segments and bytes; a segment beyond either is dropped, and the
-// flight then waits in vain: its chain is left unclassified.
+// flight then waits in vain: its chain is left unclassified. The queue itself is taken from the engine's pool
+// on the first such segment, so a connection whose flight arrives in order carries only a pointer.
 type segmentQueue struct {
-	buf      []byte
-	segs     [maxAheadSegments]queuedSegment
-	n        int
-	overflow bool // a segment was dropped
+	q        *aheadSegments // nil while no segment waits
+	overflow bool           // a segment was dropped
+}
+
+// aheadSegments is the storage of a segmentQueue in use.
+type aheadSegments struct {
+	buf  []byte
+	segs [maxAheadSegments]queuedSegment
+	n    int
 }
 
 // queuedSegment is a segment's sequence number and where its bytes are in the queue's buffer.
@@ -325,38 +332,65 @@ const (
 	maxAheadSegments = 16
 	// maxAheadBytes bounds the bytes waiting behind gaps, per connection.
 	maxAheadBytes = 32 << 10
+	// maxFreeAhead bounds the queues an engine keeps for reuse.
+	maxFreeAhead = 16
 )
 
+// aheadPool keeps released segment queues for the next connection that needs one.
+type aheadPool struct{ free []*aheadSegments }
+
+func (p *aheadPool) get() *aheadSegments {
+	if n := len(p.free); n > 0 {
+		a := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		return a
+	}
+	return &aheadSegments{buf: make([]byte, 0, maxAheadBytes)}
+}
+
+func (p *aheadPool) put(a *aheadSegments) {
+	if len(p.free) < maxFreeAhead {
+		a.buf, a.n = a.buf[:0], 0
+		p.free = append(p.free, a)
+	}
+}
+
 // add queues a copy of a segment that began at seq. It reports false when the queue is full.
-func (q *segmentQueue) add(seq uint32, b []byte, pool *bufPool) bool {
-	if q.n == maxAheadSegments || len(q.buf)+len(b) > maxAheadBytes {
+func (q *segmentQueue) add(seq uint32, b []byte, pool *aheadPool) bool {
+	if q.q == nil {
+		q.q = pool.get()
+	}
+	a := q.q
+	if a.n == maxAheadSegments || len(a.buf)+len(b) > maxAheadBytes {
 		return false
 	}
-	if q.buf == nil {
-		q.buf = pool.get(maxAheadBytes)
-	}
-	lo := len(q.buf)
-	q.buf = append(q.buf, b...)
-	q.segs[q.n] = queuedSegment{seq: seq, lo: lo, hi: len(q.buf)}
-	q.n++
+	lo := len(a.buf)
+	a.buf = append(a.buf, b...)
+	a.segs[a.n] = queuedSegment{seq: seq, lo: lo, hi: len(a.buf)}
+	a.n++
 	return true
 }
 
 // next takes out a queued segment that holds the byte at sequence number seq and returns its bytes from
 // there on; segments wholly before seq are dropped on the way. The bytes stay valid until the next add.
 func (q *segmentQueue) next(seq uint32) ([]byte, bool) {
-	for i := 0; i < q.n; i++ {
-		s := q.segs[i]
+	a := q.q
+	if a == nil {
+		return nil, false
+	}
+	for i := 0; i < a.n; i++ {
+		s := a.segs[i]
 		off := int32(seq - s.seq)
 		if off < 0 {
 			continue
 		}
-		q.n--
-		q.segs[i] = q.segs[q.n]
+		a.n--
+		a.segs[i] = a.segs[a.n]
 		if int(off) < s.hi-s.lo {
-			b := q.buf[s.lo+int(off) : s.hi]
-			if q.n == 0 {
-				q.buf = q.buf[:0] // b stays readable: nothing is written before the next add
+			b := a.buf[s.lo+int(off) : s.hi]
+			if a.n == 0 {
+				a.buf = a.buf[:0] // b stays readable: nothing is written before the next add
 			}
 			return b, true
 		}
@@ -365,11 +399,10 @@ func (q *segmentQueue) next(seq uint32) ([]byte, bool) {
 	return nil, false
 }
 
-// release gives the buffer back.
-func (q *segmentQueue) release(pool *bufPool) {
-	if q.buf != nil {
-		pool.put(q.buf)
-		q.buf = nil
+// release gives the queue's storage back to pool.
+func (q *segmentQueue) release(pool *aheadPool) {
+	if q.q != nil {
+		pool.put(q.q)
+		q.q = nil
 	}
-	q.n = 0
 }
