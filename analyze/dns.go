@@ -119,7 +119,7 @@ func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan 
 	if m.Response {
 		k.client, k.server, k.clientPort, k.serverPort = dst.addr, src.addr, dst.port, src.port
 	}
-	e.learnFrom(m, k, ref)
+	learnt := e.learnFrom(m, k, ref)
 	x := e.dns.pending[k]
 	if x == nil && len(m.Questions) == 0 {
 		e.facts.undecodableDNS++ // cut before its question, and no query to pair it with
@@ -165,6 +165,9 @@ func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan 
 	delete(e.dns.pending, k)
 	e.dns.done.add(k)
 	e.finishDNS(x)
+	if learnt {
+		e.resolve(resolvedBy(m, k))
+	}
 }
 
 // learnMessage takes names from a successful answer in a DNS message another engine reports, sent from src
@@ -179,10 +182,21 @@ func (e *Engine) learnMessage(b []byte, src, dst endpoint, proto uint8, ref fram
 	if m.Response {
 		k.client, k.server, k.clientPort, k.serverPort = dst.addr, src.addr, dst.port, src.port
 	}
-	if !e.learnFrom(m, k, ref) {
-		return
+	if e.learnFrom(m, k, ref) {
+		e.resolve(resolvedBy(m, k))
 	}
-	l := lookup{client: k.client, name: strings.ToLower(trimDot(m.Questions[0].Name))}
+}
+
+// resolvedBy is the lookup a successful answer m of exchange k resolves: its client and question. The engine
+// that reports the exchange and those that read copies of it take it from the same message (the one
+// learnFrom learnt from), so that they hold and forgive the same failed lookups whatever the number of
+// workers.
+func resolvedBy(m *dnsmsg.Message, k dnsKey) lookup {
+	return lookup{client: k.client, name: strings.ToLower(trimDot(m.Questions[0].Name))}
+}
+
+// resolve notes that l resolved, and forgives the failed lookups of l held so far.
+func (e *Engine) resolve(l lookup) {
 	e.dns.resolved.add(l)
 	e.releaseName(l)
 }

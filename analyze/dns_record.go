@@ -11,17 +11,11 @@ import (
 )
 
 // finishDNS reports one DNS exchange. A failed lookup of a listed name is held back while a successful lookup
-// of the same name by the same client may still turn up.
+// of the same name by the same client may still turn up (Engine.resolve).
 func (e *Engine) finishDNS(x *dnsExchange) {
 	e.facts.dnsExchanges++
 	r := e.dnsRecord(x)
 	l := lookup{client: x.key.client, name: strings.ToLower(x.question)}
-	if x.answered && x.rcode == 0 && x.opcode == 0 {
-		e.dns.resolved.add(l)
-		e.emit(&r)
-		e.releaseName(l)
-		return
-	}
 	if r.Verdict == rules.Blocked {
 		if e.dns.resolved.has(l) {
 			forgiveDNS(&r)
