@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"math"
+
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/analyze/tlsserver"
 )
@@ -138,7 +140,8 @@ func (e *Engine) streamsOf(c *conn) *streams {
 	} else {
 		c.rx = new(streams)
 	}
-	*c.rx = streams{client: firstBytes{limit: e.opts.MaxStreamBytes}, server: firstBytes{limit: serverStreamBytes}}
+	*c.rx = streams{client: firstBytes{limit: min(e.opts.MaxStreamBytes, math.MaxInt32)},
+		server: firstBytes{limit: serverStreamBytes}}
 	if c.clientBaseKnown {
 		c.rx.client.start(c.clientBase)
 	}

@@ -15,8 +15,9 @@ type firstBytes struct {
 	overflowed bool
 }
 
-// span is a half-open range [lo, hi) of stream offsets.
-type span struct{ lo, hi int }
+// span is a half-open range [lo, hi) of stream offsets, in 32 bits: a stream holds at most its limit, an
+// int32 (newStreams), and a connection's streams carry two tables of maxSpans.
+type span struct{ lo, hi int32 }
 
 // maxSpans bounds how many holes a stream may have before later segments are dropped: a ClientHello arrives in
 // a handful of segments, so more than this is either hostile or hopeless.
@@ -97,18 +98,18 @@ const firstBufBytes = 2048
 func (s *firstBytes) fill(off, end int, captured []byte) (conflict bool) {
 	pos := off
 	for i := 0; i < s.n && pos < end; i++ {
-		sp := s.spans[i]
-		if sp.hi <= pos {
+		lo, hi := int(s.spans[i].lo), int(s.spans[i].hi)
+		if hi <= pos {
 			continue
 		}
-		if sp.lo >= end {
+		if lo >= end {
 			break
 		}
-		if sp.lo > pos {
-			copy(s.buf[pos:sp.lo], captured[pos-off:sp.lo-off])
-			pos = sp.lo
+		if lo > pos {
+			copy(s.buf[pos:lo], captured[pos-off:lo-off])
+			pos = lo
 		}
-		hi := min(sp.hi, end)
+		hi = min(hi, end)
 		if string(s.buf[pos:hi]) != string(captured[pos-off:hi-off]) {
 			conflict = true
 		}
@@ -126,7 +127,7 @@ func (s *firstBytes) fits(lo, hi int) bool {
 		return true
 	}
 	for i := 0; i < s.n; i++ {
-		if s.spans[i].hi >= lo && s.spans[i].lo <= hi {
+		if int(s.spans[i].hi) >= lo && int(s.spans[i].lo) <= hi {
 			return true
 		}
 	}
@@ -137,13 +138,13 @@ func (s *firstBytes) fits(lo, hi int) bool {
 // (add checks fits first).
 func (s *firstBytes) insert(lo, hi int) bool {
 	i := 0
-	for i < s.n && s.spans[i].hi < lo {
+	for i < s.n && int(s.spans[i].hi) < lo {
 		i++
 	}
 	j := i
-	for j < s.n && s.spans[j].lo <= hi {
-		lo = min(lo, s.spans[j].lo)
-		hi = max(hi, s.spans[j].hi)
+	for j < s.n && int(s.spans[j].lo) <= hi {
+		lo = min(lo, int(s.spans[j].lo))
+		hi = max(hi, int(s.spans[j].hi))
 		j++
 	}
 	if i == j { // no overlap: make room at i
@@ -152,10 +153,10 @@ func (s *firstBytes) insert(lo, hi int) bool {
 		}
 		copy(s.spans[i+1:s.n+1], s.spans[i:s.n])
 		s.n++
-		s.spans[i] = span{lo, hi}
+		s.spans[i] = span{int32(lo), int32(hi)}
 		return true
 	}
-	s.spans[i] = span{lo, hi}
+	s.spans[i] = span{int32(lo), int32(hi)}
 	removed := j - i - 1
 	copy(s.spans[i+1:], s.spans[j:s.n])
 	s.n -= removed
@@ -167,12 +168,12 @@ func (s *firstBytes) contiguous() []byte {
 	if s.n == 0 || s.spans[0].lo != 0 {
 		return nil
 	}
-	return s.buf[:s.spans[0].hi]
+	return s.buf[:int(s.spans[0].hi)]
 }
 
 // full reports whether the contiguous prefix has reached the cap, so no parser will ever see more.
 func (s *firstBytes) full() bool {
-	return s.n > 0 && s.spans[0].lo == 0 && s.spans[0].hi >= s.limit
+	return s.n > 0 && s.spans[0].lo == 0 && int(s.spans[0].hi) >= s.limit
 }
 
 // release returns the buffer to the pool; the stream keeps its base so later segments are still ignored cheaply.
