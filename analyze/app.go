@@ -134,6 +134,10 @@ func looksLikeTLS(b []byte) bool {
 }
 
 func (a *appState) readHello(data []byte, frame uint64, full bool, te *tlsEngine) bool {
+	if pre := te.prepared; pre != nil && a.offset == 0 && len(data) == pre.size {
+		a.takeHello(frame, pre, te)
+		return false
+	}
 	h := &te.hello
 	st, _, _ := tlshello.Parse(data, h)
 	switch st {
@@ -147,15 +151,7 @@ func (a *appState) readHello(data []byte, frame uint64, full bool, te *tlsEngine
 		}
 		return false
 	case tlshello.Complete:
-		if a.transport == "" {
-			a.transport = result.TransportTLS
-		}
-		a.clientHello = true
-		a.helloFrame = frame
-		a.sni = h.SNI
-		a.ech = h.ECH
-		a.tls = te.newState(h)
-		a.phase = phaseAlert
+		a.tookHello(frame, h.SNI, h.ECH, te.newState(h))
 		return false
 	default:
 		if a.transport == "" {
@@ -164,6 +160,26 @@ func (a *appState) readHello(data []byte, frame uint64, full bool, te *tlsEngine
 	}
 	a.phase = phaseDone
 	return true
+}
+
+// takeHello takes the ClientHello the reading goroutine parsed from the stream's bytes (hello_ahead.go).
+func (a *appState) takeHello(frame uint64, pre *preparedHello, te *tlsEngine) {
+	t := te.takeState()
+	t.ja4, t.ja3, t.alpn = pre.ja4, pre.ja3, pre.alpn
+	a.tookHello(frame, pre.sni, pre.ech, t)
+}
+
+// tookHello notes a complete ClientHello read at frame: its name, whether it offered ECH, and its TLS state.
+func (a *appState) tookHello(frame uint64, sni string, ech bool, t *tlsState) {
+	if a.transport == "" {
+		a.transport = result.TransportTLS
+	}
+	a.clientHello = true
+	a.helloFrame = frame
+	a.sni = sni
+	a.ech = ech
+	a.tls = t
+	a.phase = phaseAlert
 }
 
 // readRequest parses an HTTP request head. again is true when the phase changed and the loop should go on.

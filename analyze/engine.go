@@ -142,6 +142,9 @@ type Engine struct {
 	// tunnel is the encapsulation of the packet being processed, for the DNS exchange it starts to copy; nil
 	// when the packet was not tunnelled.
 	tunnel *decode.Tunnel
+	// prepared is the ClientHello the reading goroutine parsed from the packet being processed, if it holds
+	// one whole (hello_ahead.go); nil otherwise.
+	prepared *preparedHello
 }
 
 // engineFacts counts what the engine saw, for the capture facts and quality section.

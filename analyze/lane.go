@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
 )
@@ -29,8 +30,9 @@ type lane struct {
 	done      chan struct{}
 	merge     *merger
 	out       []recordRange
-	unkeyed   []recordRange // the current item's records in batches the engine filled: out gives their key
-	size      atomic.Int64  // connections the engine tracked after its last batch
+	unkeyed   []recordRange  // the current item's records in batches the engine filled: out gives their key
+	hello     tlshello.Hello // the reading goroutine's ClientHello parser (hello_ahead.go)
+	size      atomic.Int64   // connections the engine tracked after its last batch
 }
 
 // item is one piece of work for a lane's engine.
@@ -38,6 +40,7 @@ type item struct {
 	kind  itemKind
 	phase uint8 // itemTick: 0 before the packet numbered seq, 2 after it (a quiet tick)
 	pkt   int32 // index of the decoded packet in the batch's pkts; -1: the lane decodes frame
+	hello int32 // 1 + index in the batch's hellos of the ClientHello its payload holds (prepareHello); 0: none
 	seq   uint64
 	clock int64         // itemPacket, itemDNSCopy: the latest capture time of the capture set so far (ns)
 	now   time.Time     // itemTick
@@ -59,6 +62,7 @@ const (
 type batch struct {
 	items  []item
 	pkts   []decode.Packet // packets the reading goroutine decoded, apart so that items stay small
+	hellos []preparedHello // ClientHellos the reading goroutine parsed from their packets
 	arena  []byte
 	chunks []*capture.Chunk
 }
@@ -142,6 +146,13 @@ func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *
 			q.Payload, q.Segment, q.IPv4Header = b.copy(p.Payload), b.copy(p.Segment), b.copy(p.IPv4Header)
 		}
 		it.frame.Data = nil // the packet has what the engine reads of the frame
+		if looksLikeClientHello(p.Payload) {
+			b.hellos = slices.Grow(b.hellos, 1)
+			if prepareHello(p, &l.hello, &b.hellos[:len(b.hellos)+1][len(b.hellos)]) {
+				b.hellos = b.hellos[:len(b.hellos)+1]
+				it.hello = int32(len(b.hellos))
+			}
+		}
 	} else if need > 0 {
 		it.frame.Data = b.copy(f.Data)
 	}
@@ -304,7 +315,11 @@ func (l *lane) process(b *batch, it *item) batchKey {
 	if it.pkt >= 0 {
 		p = &b.pkts[it.pkt]
 	}
+	if it.hello > 0 {
+		l.eng.prepared = &b.hellos[it.hello-1]
+	}
 	l.do(it.kind, it.seq, it.clock, &it.frame, p)
+	l.eng.prepared = nil
 	return batchKey{seq: it.seq, phase: 1}
 }
 
@@ -362,7 +377,8 @@ func (l *lane) batch() *batch {
 			l.cur = <-l.free
 		}
 	}
-	l.cur.items, l.cur.pkts, l.cur.arena = l.cur.items[:0], l.cur.pkts[:0], l.cur.arena[:0]
+	clear(l.cur.hellos) // their strings belong to records now, or to no one
+	l.cur.items, l.cur.pkts, l.cur.arena, l.cur.hellos = l.cur.items[:0], l.cur.pkts[:0], l.cur.arena[:0], l.cur.hellos[:0]
 	return l.cur
 }
 

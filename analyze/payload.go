@@ -40,9 +40,16 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 			rx.client.start(p.Seq + 1)
 			return
 		}
+		empty := rx.client.n == 0
 		conflict, overflow := rx.client.add(p.Seq, p.Payload, &e.pool)
 		e.noteStream(c, conflict, overflow)
-		if c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.tls) {
+		e.tls.prepared = nil
+		if empty && e.prepared != nil && rx.client.holdsOnly(len(p.Payload)) {
+			e.tls.prepared = e.prepared // the stream is this payload: the hello parsed from it is the stream's
+		}
+		done := c.app.readClient(rx.client.contiguous(), ref.number, rx.client.full(), &e.tls)
+		e.tls.prepared = nil
+		if done {
 			rx.client.release(&e.pool)
 		}
 		if c.app.socks != nil {

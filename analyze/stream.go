@@ -171,6 +171,11 @@ func (s *firstBytes) contiguous() []byte {
 	return s.buf[:int(s.spans[0].hi)]
 }
 
+// holdsOnly reports whether the stream holds exactly its first n bytes.
+func (s *firstBytes) holdsOnly(n int) bool {
+	return s.n == 1 && s.spans[0].lo == 0 && int(s.spans[0].hi) == n
+}
+
 // full reports whether the contiguous prefix has reached the cap, so no parser will ever see more.
 func (s *firstBytes) full() bool {
 	return s.n > 0 && s.spans[0].lo == 0 && int(s.spans[0].hi) >= s.limit

@@ -55,7 +55,10 @@ type tlsEngine struct {
 	freeFlights []*tlsserver.Flight
 	freeStates  []*tlsState
 	hello       tlshello.Hello // the ClientHello parser's scratch space
-	aheadPool   aheadPool
+	// prepared, while the engine reads a client segment, is the ClientHello the reading goroutine parsed
+	// from it when the client's stream is exactly that segment (hello_ahead.go).
+	prepared  *preparedHello
+	aheadPool aheadPool
 }
 
 // maxFreeFlights bounds the flight readers kept for reuse.
@@ -68,15 +71,20 @@ const maxFreeStates = 1024
 // state is one the engine freed, if it has one: a connection-heavy capture would otherwise take a fresh
 // kilobyte for every TLS connection.
 func (te *tlsEngine) newState(h *tlshello.Hello) *tlsState {
-	var t *tlsState
-	if n := len(te.freeStates); n > 0 {
-		t, te.freeStates = te.freeStates[n-1], te.freeStates[:n-1]
-	} else {
-		t = new(tlsState)
-	}
+	t := te.takeState()
 	facts := h.Facts()
 	t.ja4, t.ja3, t.alpn = fingerprint.JA4(facts, fingerprint.TCP), fingerprint.JA3(facts), slices.Clone(h.ALPN)
 	return t
+}
+
+// takeState returns an empty TLS state: one the engine freed, or a new one.
+func (te *tlsEngine) takeState() *tlsState {
+	if n := len(te.freeStates); n > 0 {
+		t := te.freeStates[n-1]
+		te.freeStates = te.freeStates[:n-1]
+		return t
+	}
+	return new(tlsState)
 }
 
 // freeState keeps the TLS state of a retired connection for the next one. The records built from it share

@@ -32,7 +32,7 @@ go test -count=1 ./...
 # the analysis of captures with several workers, and the verifier's first chains asked at once.
 echo "== go test -race (capture, parallel analysis, shared chain verifier)"
 go test -race -count=1 ./capture/
-go test -race -count=1 -run 'TestWorkers|TestSynth|TestAnalyze' ./analyze/
+go test -race -count=1 -run 'TestWorkers|TestSynth|TestAnalyze|TestRecordSlices' ./analyze/
 go test -race -count=1 -run 'TestPublicVerifier' ./analyze/certchain/
 echo "== fuzz smoke (every target, ${FUZZTIME:-3s} each)"
 FUZZTIME="${FUZZTIME:-3s}" bash scripts/fuzz.sh

@@ -1,0 +1,51 @@
+package analyze
+
+import (
+	"slices"
+
+	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/analyze/fingerprint"
+	"github.com/intunecap/intunecap/analyze/tlshello"
+)
+
+// On a worker lane, the reading goroutine parses a ClientHello that a TCP segment carries whole, with its
+// fingerprints, while the engine's goroutine works on earlier packets: on connection-heavy traffic the
+// engine's goroutine is the one that sets the pace, and the reading goroutine has time to spare. The engine
+// takes the prepared hello only when the client's stream is exactly that segment's payload (readHello), so the
+// bytes parsed are the bytes it would parse, by the same function; otherwise it parses the stream itself.
+
+// preparedHello is what tlshello.Parse and the fingerprints said of one segment's payload.
+type preparedHello struct {
+	size     int // payload bytes parsed
+	sni      string
+	ech      bool
+	ja4, ja3 string
+	alpn     []string
+}
+
+// looksLikeClientHello reports whether a payload starts like a TLS handshake record holding a ClientHello
+// (content type 22, major version 3, handshake type 1).
+func looksLikeClientHello(b []byte) bool {
+	return len(b) > 5 && b[0] == 0x16 && b[1] == 0x03 && b[5] == 0x01
+}
+
+// prepareHello parses the ClientHello a TCP packet's payload holds whole into out, using h as scratch space.
+// It reports false when the payload is not one (not complete in it, malformed, or the parser panicked: the
+// engine then meets the same bytes itself, and contains the panic as for any parser).
+func prepareHello(p *decode.Packet, h *tlshello.Hello, out *preparedHello) (ok bool) {
+	if p.IPProto != protoTCP || !looksLikeClientHello(p.Payload) || p.Truncated {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	if st, _, _ := tlshello.Parse(p.Payload, h); st != tlshello.Complete {
+		return false
+	}
+	facts := h.Facts()
+	*out = preparedHello{size: len(p.Payload), sni: h.SNI, ech: h.ECH, ja4: fingerprint.JA4(facts, fingerprint.TCP),
+		ja3: fingerprint.JA3(facts), alpn: slices.Clone(h.ALPN)}
+	return true
+}
