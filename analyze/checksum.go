@@ -45,9 +45,13 @@ type hostChecksums struct {
 
 func (h *hostChecksums) sentFailing() uint64 { return h.sentUnfinished + h.sentBad }
 
-// verifyChecksums verifies the checksums of a packet the engine reads closely and tallies the result.
+// verifyChecksums verifies the checksums of a packet the engine reads closely and tallies the result. On a
+// worker lane the reading goroutine has verified most of them already (checksumAhead).
 func (e *Engine) verifyChecksums(p *decode.Packet) {
-	st := p.VerifyChecksums()
+	st := decode.ChecksumStatus(e.checksum - 1)
+	if e.checksum == 0 {
+		st = p.VerifyChecksums()
+	}
 	if st == decode.ChecksumUnverified || st == decode.ChecksumUnfinished && len(p.Segment) > maxSegment {
 		return
 	}
@@ -161,4 +165,17 @@ func (t *checksumTally) fill(q *result.Quality) {
 	for _, a := range offload[:min(len(offload), maxOffloadListed)] {
 		q.ChecksumOffload = append(q.ChecksumOffload, a.String())
 	}
+}
+
+// checksumAhead reports whether the reading goroutine of a worker lane verifies a packet's checksums for the
+// engine: the packets it reads closely whatever their connection's state, TCP segments with SYN or RST and DNS
+// over UDP. The engine still verifies the rest (first bytes, DNS over TCP, ICMP errors) itself.
+func checksumAhead(p *decode.Packet) bool {
+	switch p.IPProto {
+	case protoTCP:
+		return p.TCPFlags&(flagSYN|flagRST) != 0
+	case protoUDP:
+		return isDNS(p)
+	}
+	return false
 }

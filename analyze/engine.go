@@ -145,6 +145,9 @@ type Engine struct {
 	// prepared is the ClientHello the reading goroutine parsed from the packet being processed, if it holds
 	// one whole (hello_ahead.go); nil otherwise.
 	prepared *preparedHello
+	// checksum is 1 + the checksum status the reading goroutine found for the packet being processed, or 0
+	// (checksum.go).
+	checksum uint8
 }
 
 // engineFacts counts what the engine saw, for the capture facts and quality section.

@@ -41,10 +41,13 @@ type item struct {
 	phase uint8 // itemTick: 0 before the packet numbered seq, 2 after it (a quiet tick)
 	pkt   int32 // index of the decoded packet in the batch's pkts; -1: the lane decodes frame
 	hello int32 // 1 + index in the batch's hellos of the ClientHello its payload holds (prepareHello); 0: none
-	seq   uint64
-	clock int64         // itemPacket, itemDNSCopy: the latest capture time of the capture set so far (ns)
-	now   time.Time     // itemTick
-	frame capture.Frame // with a decoded packet, its bytes are the packet's (Data may be nil)
+	// checksum is 1 + the packet's decode.ChecksumStatus when the reading goroutine verified it (checksumAhead);
+	// 0: not verified yet.
+	checksum uint8
+	seq      uint64
+	clock    int64         // itemPacket, itemDNSCopy: the latest capture time of the capture set so far (ns)
+	now      time.Time     // itemTick
+	frame    capture.Frame // with a decoded packet, its bytes are the packet's (Data may be nil)
 }
 
 // itemKind says what to do with an item.
@@ -146,6 +149,9 @@ func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *
 			q.Payload, q.Segment, q.IPv4Header = b.copy(p.Payload), b.copy(p.Segment), b.copy(p.IPv4Header)
 		}
 		it.frame.Data = nil // the packet has what the engine reads of the frame
+		if checksumAhead(p) {
+			it.checksum = 1 + uint8(p.VerifyChecksums())
+		}
 		if looksLikeClientHello(p.Payload) {
 			b.hellos = slices.Grow(b.hellos, 1)
 			if prepareHello(p, &l.hello, &b.hellos[:len(b.hellos)+1][len(b.hellos)]) {
@@ -318,8 +324,9 @@ func (l *lane) process(b *batch, it *item) batchKey {
 	if it.hello > 0 {
 		l.eng.prepared = &b.hellos[it.hello-1]
 	}
+	l.eng.checksum = it.checksum
 	l.do(it.kind, it.seq, it.clock, &it.frame, p)
-	l.eng.prepared = nil
+	l.eng.prepared, l.eng.checksum = nil, 0
 	return batchKey{seq: it.seq, phase: 1}
 }
 
