@@ -23,25 +23,31 @@ import (
 
 // Packet is the decoded view of one frame the engine needs. Slices alias the frame's data (or the
 // defragmenter's buffer) and are valid until the next Decode.
+//
+// The fields the engine reads for every packet (the flow key, the TCP state, the payload, whether it was
+// tunnelled) come first, in the first two cache lines: a packet decoded on one core is read on another, and
+// the lines it does not touch (addresses as netip.Addr, the tunnel's and the ICMP quote's details, the
+// checksum slices) are not carried over.
 type Packet struct {
-	Src, Dst         netip.Addr
-	VLAN             [2]uint16 // outer, inner (0 = none); part of the flow key
-	IPProto          uint8     // 6 TCP, 17 UDP, other values pass through with no ports
-	SrcPort, DstPort uint16
-	TCPFlags         uint8 // FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 (ECE=0x40 CWR=0x80)
-	Seq, Ack         uint32
-	Payload          []byte // captured transport payload (may be shorter than the wire length)
-	PayloadWireLen   int    // payload length according to the IP (or UDP) header (>= len(Payload))
-	Truncated        bool   // the frame was cut by snaplen inside the headers or payload
-	Fragment         bool   // an IPv4 or IPv6 fragment was buffered; nothing to process yet
 	// SrcWords and DstWords hold the addresses as two big-endian words each (IPv4 mapped into ::ffff:0:0/96),
 	// read straight from the header, so a flow table can build its keys without converting Src and Dst.
 	SrcWords, DstWords [2]uint64
+	VLAN               [2]uint16 // outer, inner (0 = none); part of the flow key
+	IPProto            uint8     // 6 TCP, 17 UDP, other values pass through with no ports
+	TCPFlags           uint8     // FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 (ECE=0x40 CWR=0x80)
+	SrcPort, DstPort   uint16
+	Seq, Ack           uint32
 	IPID               uint16 // IPv4 identification: tells a duplicated packet from a retransmission
 	HasIPID            bool   // IPv4 (IPv6 has no identification outside fragments)
+	Truncated          bool   // the frame was cut by snaplen inside the headers or payload
+	Fragment           bool   // an IPv4 or IPv6 fragment was buffered; nothing to process yet
+	Payload            []byte // captured transport payload (may be shorter than the wire length)
+	PayloadWireLen     int    // payload length according to the IP (or UDP) header (>= len(Payload))
 	// Tunnel describes the outermost encapsulation (VXLAN, GENEVE, GRE, ERSPAN, MPLS) unwrapped to reach this
 	// packet; zero when the packet was not tunnelled. Every other field describes the inner packet.
 	Tunnel Tunnel
+
+	Src, Dst netip.Addr
 	// ICMP describes an ICMP or ICMPv6 error (destination unreachable, time exceeded) and the packet it quotes;
 	// zero for every other packet.
 	ICMP ICMP

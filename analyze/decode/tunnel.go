@@ -38,13 +38,13 @@ func (k TunnelKind) String() string {
 
 // Tunnel describes the outermost encapsulation Decode unwrapped to reach the packet it returns.
 type Tunnel struct {
-	Src, Dst netip.Addr // the outer IP header's addresses (invalid for MPLS straight over Ethernet)
-	// ID is the VXLAN or GENEVE network identifier, the GRE key, the ERSPAN session id or the bottom MPLS label,
-	// when HasID.
-	ID    uint32
-	Kind  TunnelKind
+	Kind  TunnelKind // first: the engine reads it for every packet (Packet's layout)
 	HasID bool
 	Depth uint8 // encapsulations unwrapped in all (more than 1 when tunnels are nested)
+	// ID is the VXLAN or GENEVE network identifier, the GRE key, the ERSPAN session id or the bottom MPLS label,
+	// when HasID.
+	ID       uint32
+	Src, Dst netip.Addr // the outer IP header's addresses (invalid for MPLS straight over Ethernet)
 }
 
 // maxTunnelDepth bounds nesting: a frame needing more unwrapping than this is malformed.
