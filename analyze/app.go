@@ -162,7 +162,7 @@ func (a *appState) readHello(data []byte, frame uint64, full bool, te *tlsEngine
 	return true
 }
 
-// takeHello takes the ClientHello the reading goroutine parsed from the stream's bytes (hello_ahead.go).
+// takeHello takes the ClientHello the reading goroutine parsed from the stream's bytes (prepare.go).
 func (a *appState) takeHello(frame uint64, pre *preparedHello, te *tlsEngine) {
 	t := te.takeState()
 	t.ja4, t.ja3, t.alpn = pre.ja4, pre.ja3, pre.alpn

@@ -102,11 +102,14 @@ func parseDNS(m *dnsmsg.Message, b []byte) (ok, panicked bool) {
 // exchangeMessage processes one DNS message this engine reports, seen from src to dst over proto. The
 // message's QR bit tells which side is the client, so an answer finds its query whatever the transport.
 // cut says the capture holds less of the message than was sent (snaplen): a message that ends before its
-// header's counts do is then blamed on the capture, otherwise on its sender (false counts).
+// header's counts do is then blamed on the capture, otherwise on its sender (false counts). pre, when not nil,
+// is b already parsed by the reading goroutine (prepareDNS).
 func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan [2]uint16, ref frameRef, ts time.Time,
-	wire int, cut bool) {
+	wire int, cut bool, pre *dnsmsg.Message) {
 	m := &e.dns.msg
-	if ok, panicked := parseDNS(m, b); !ok {
+	if pre != nil {
+		m = pre
+	} else if ok, panicked := parseDNS(m, b); !ok {
 		if panicked {
 			e.facts.panics++
 		} else {

@@ -75,7 +75,7 @@ func (e *Engine) dnsOverTCP(c *conn, p *decode.Packet, fromClient bool, ref fram
 		if !ok {
 			return
 		}
-		e.exchangeMessage(msg, src, dst, protoTCP, c.key.vlan(), ref, ts, wire, false) // whole by its length prefix
+		e.exchangeMessage(msg, src, dst, protoTCP, c.key.vlan(), ref, ts, wire, false, nil) // whole by its length prefix
 	}
 }
 

@@ -13,7 +13,7 @@ func isDNS(p *decode.Packet) bool { return p.SrcPort == dnsPort || p.DstPort == 
 func (e *Engine) dnsOverUDP(p *decode.Packet, ref frameRef, ts time.Time, wire int) {
 	if len(p.Payload) > 0 {
 		e.exchangeMessage(p.Payload, endpoint{p.Src, p.SrcPort}, endpoint{p.Dst, p.DstPort}, protoUDP, p.VLAN,
-			ref, ts, wire, len(p.Payload) < p.PayloadWireLen)
+			ref, ts, wire, len(p.Payload) < p.PayloadWireLen, e.preparedDNS)
 	}
 }
 

@@ -14,8 +14,8 @@
 //   - driver.go: Run; the read loop: frame counts, decoding, capture-time ticks, routing packets to lanes.
 //   - clock.go: capture time for expiry, which a lone frame far ahead of the others does not move.
 //   - lane.go: a lane runs one engine, inline or on a worker; batches and the one way to hand work over.
-//   - hello_ahead.go: on a worker lane, the reading goroutine parses a ClientHello a segment carries whole,
-//     for the engine to take when its stream is that segment.
+//   - prepare.go: on a worker lane, the reading goroutine parses a ClientHello a segment carries whole and
+//     the DNS message of a datagram, for the engine to take for that packet.
 //   - shard.go: which lane owns a flow (a hash of its endpoints), read from the frame without decoding.
 //   - merge.go, end.go: the worker lanes' records put back in the order one engine gives.
 //

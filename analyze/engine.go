@@ -10,6 +10,7 @@ import (
 
 	"github.com/intunecap/intunecap/analyze/certchain"
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/analyze/dnsmsg"
 	"github.com/intunecap/intunecap/analyze/quic"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
@@ -143,8 +144,11 @@ type Engine struct {
 	// when the packet was not tunnelled.
 	tunnel *decode.Tunnel
 	// prepared is the ClientHello the reading goroutine parsed from the packet being processed, if it holds
-	// one whole (hello_ahead.go); nil otherwise.
+	// one whole (prepare.go); nil otherwise.
 	prepared *preparedHello
+	// preparedDNS is the DNS message the reading goroutine parsed from the datagram being processed, if it
+	// is one (prepare.go); nil otherwise.
+	preparedDNS *dnsmsg.Message
 	// checksum is 1 + the checksum status the reading goroutine found for the packet being processed, or 0
 	// (checksum.go).
 	checksum uint8

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/analyze/dnsmsg"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
@@ -31,7 +32,8 @@ type lane struct {
 	merge     *merger
 	out       []recordRange
 	unkeyed   []recordRange  // the current item's records in batches the engine filled: out gives their key
-	hello     tlshello.Hello // the reading goroutine's ClientHello parser (hello_ahead.go)
+	hello     tlshello.Hello // the reading goroutine's ClientHello parser (prepare.go)
+	dnsMsg    dnsmsg.Message // the reading goroutine's DNS parser (prepare.go)
 	size      atomic.Int64   // connections the engine tracked after its last batch
 }
 
@@ -41,6 +43,7 @@ type item struct {
 	phase uint8 // itemTick: 0 before the packet numbered seq, 2 after it (a quiet tick)
 	pkt   int32 // index of the decoded packet in the batch's pkts; -1: the lane decodes frame
 	hello int32 // 1 + index in the batch's hellos of the ClientHello its payload holds (prepareHello); 0: none
+	dns   int32 // 1 + index in the batch's dnsMsgs of its DNS message (prepareDNS); 0: none
 	// checksum is 1 + the packet's decode.ChecksumStatus when the reading goroutine verified it (checksumAhead);
 	// 0: not verified yet.
 	checksum uint8
@@ -66,8 +69,11 @@ type batch struct {
 	items  []item
 	pkts   []decode.Packet // packets the reading goroutine decoded, apart so that items stay small
 	hellos []preparedHello // ClientHellos the reading goroutine parsed from their packets
-	arena  []byte
-	chunks []*capture.Chunk
+	// dnsMsgs are DNS messages the reading goroutine parsed from their datagrams; their slices are reused
+	// from one use of the batch to the next.
+	dnsMsgs []dnsmsg.Message
+	arena   []byte
+	chunks  []*capture.Chunk
 }
 
 // batchItems is how many items go to a worker at once: enough to make channel costs vanish per packet.
@@ -151,6 +157,16 @@ func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *
 		it.frame.Data = nil // the packet has what the engine reads of the frame
 		if checksumAhead(p) {
 			it.checksum = 1 + uint8(p.VerifyChecksums())
+		}
+		if kind == itemPacket && p.IPProto == protoUDP && isDNS(p) {
+			n := len(b.dnsMsgs)
+			if n == cap(b.dnsMsgs) {
+				b.dnsMsgs = append(b.dnsMsgs, dnsmsg.Message{})[:n]
+			}
+			if prepareDNS(p, &l.dnsMsg, &b.dnsMsgs[:n+1][n]) {
+				b.dnsMsgs = b.dnsMsgs[:n+1]
+				it.dns = int32(n + 1)
+			}
 		}
 		if looksLikeClientHello(p.Payload) {
 			b.hellos = slices.Grow(b.hellos, 1)
@@ -324,9 +340,12 @@ func (l *lane) process(b *batch, it *item) batchKey {
 	if it.hello > 0 {
 		l.eng.prepared = &b.hellos[it.hello-1]
 	}
+	if it.dns > 0 {
+		l.eng.preparedDNS = &b.dnsMsgs[it.dns-1]
+	}
 	l.eng.checksum = it.checksum
 	l.do(it.kind, it.seq, it.clock, &it.frame, p)
-	l.eng.prepared, l.eng.checksum = nil, 0
+	l.eng.prepared, l.eng.preparedDNS, l.eng.checksum = nil, nil, 0
 	return batchKey{seq: it.seq, phase: 1}
 }
 
@@ -386,6 +405,7 @@ func (l *lane) batch() *batch {
 	}
 	clear(l.cur.hellos) // their strings belong to records now, or to no one
 	l.cur.items, l.cur.pkts, l.cur.arena, l.cur.hellos = l.cur.items[:0], l.cur.pkts[:0], l.cur.arena[:0], l.cur.hellos[:0]
+	l.cur.dnsMsgs = l.cur.dnsMsgs[:0] // kept whole: CopyTo reuses their slices
 	return l.cur
 }
 

@@ -56,7 +56,7 @@ type tlsEngine struct {
 	freeStates  []*tlsState
 	hello       tlshello.Hello // the ClientHello parser's scratch space
 	// prepared, while the engine reads a client segment, is the ClientHello the reading goroutine parsed
-	// from it when the client's stream is exactly that segment (hello_ahead.go).
+	// from it when the client's stream is exactly that segment (prepare.go).
 	prepared  *preparedHello
 	aheadPool aheadPool
 }

@@ -101,6 +101,14 @@ func (m *Message) Parse(b []byte) error {
 	return err
 }
 
+// CopyTo makes dst a copy of m that shares nothing with it (its slices reused), so that m can parse the next
+// message while another goroutine reads dst.
+func (m *Message) CopyTo(dst *Message) {
+	*dst = Message{ID: m.ID, Response: m.Response, Opcode: m.Opcode, Rcode: m.Rcode, Truncated: m.Truncated,
+		Questions: append(dst.Questions[:0], m.Questions...), Answers: append(dst.Answers[:0], m.Answers...),
+		Partial: m.Partial, scratch: dst.scratch}
+}
+
 // header reads the ID and flags when present: a response cut right after its flags still tells its rcode.
 func (m *Message) header(b []byte) {
 	if len(b) >= 2 {

@@ -242,3 +242,25 @@ func checkPrintable(t *testing.T, s string) {
 		t.Fatalf("name of %d bytes", len(s))
 	}
 }
+
+// TestCopyTo: a copy equals the message and shares nothing with it, at every cut of a real response (so
+// Partial and the section lengths vary), into a copy reused each time.
+func TestCopyTo(t *testing.T) {
+	full := mustHex(t, espnResponse)
+	var m, dst, want Message
+	for n := len(full); n >= headerLen; n-- {
+		if err := m.Parse(full[:n]); err != nil {
+			continue
+		}
+		if err := want.Parse(full[:n]); err != nil {
+			t.Fatal(err)
+		}
+		m.CopyTo(&dst)
+		clear(m.Questions[:cap(m.Questions)]) // whatever m does next, dst must not see it
+		clear(m.Answers[:cap(m.Answers)])
+		m.ID, m.Rcode = 0, 0
+		if !equal(&dst, &want) {
+			t.Fatalf("%d bytes: copy %+v, want %+v", n, dst, want)
+		}
+	}
+}

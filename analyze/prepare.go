@@ -4,15 +4,18 @@ import (
 	"slices"
 
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/analyze/dnsmsg"
 	"github.com/intunecap/intunecap/analyze/fingerprint"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 )
 
 // On a worker lane, the reading goroutine parses a ClientHello that a TCP segment carries whole, with its
-// fingerprints, while the engine's goroutine works on earlier packets: on connection-heavy traffic the
-// engine's goroutine is the one that sets the pace, and the reading goroutine has time to spare. The engine
-// takes the prepared hello only when the client's stream is exactly that segment's payload (readHello), so the
-// bytes parsed are the bytes it would parse, by the same function; otherwise it parses the stream itself.
+// fingerprints, and the DNS message of a datagram to or from port 53, while the engine's goroutine works on
+// earlier packets: on connection-heavy traffic the engine's goroutine is the one that sets the pace, and the
+// reading goroutine has time to spare. The engine takes a prepared hello only when the client's stream is
+// exactly that segment's payload (readHello), and a prepared message only for the datagram it was parsed from
+// (dnsOverUDP), so the bytes parsed are the bytes it would parse, by the same function; otherwise it parses
+// them itself.
 
 // preparedHello is what tlshello.Parse and the fingerprints said of one segment's payload.
 type preparedHello struct {
@@ -47,5 +50,19 @@ func prepareHello(p *decode.Packet, h *tlshello.Hello, out *preparedHello) (ok b
 	facts := h.Facts()
 	*out = preparedHello{size: len(p.Payload), sni: h.SNI, ech: h.ECH, ja4: fingerprint.JA4(facts, fingerprint.TCP),
 		ja3: fingerprint.JA3(facts), alpn: slices.Clone(h.ALPN)}
+	return true
+}
+
+// prepareDNS parses the DNS message of a UDP packet to or from port 53 into out, using scratch (whose buffers
+// the parser keeps between messages) and copying the result. It reports false when the engine must parse the
+// message itself: the parser found it unusable or panicked (parseDNS), which the engine then counts.
+func prepareDNS(p *decode.Packet, scratch, out *dnsmsg.Message) bool {
+	if p.IPProto != protoUDP || !isDNS(p) || len(p.Payload) == 0 {
+		return false
+	}
+	if ok, _ := parseDNS(scratch, p.Payload); !ok {
+		return false
+	}
+	scratch.CopyTo(out)
 	return true
 }
