@@ -64,7 +64,7 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 		c.clientISN, c.isnKnown = p.Seq, true
 	}
 	if ev, ok := e.names.get(hostKey{client: c.cli().addr, server: c.srv().addr}); ok {
-		c.name = &ev
+		c.name = ev
 	}
 	e.conns[k] = c
 	if k.tagged() {

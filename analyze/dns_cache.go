@@ -29,8 +29,9 @@ type dnsChain struct {
 // thousands is hostile). The rest are counted, and the record's dns_chain says how many were left out.
 const maxChainCNAMEs = 16
 
-// dnsEntryBytes is what one cache entry costs besides its chain: the map slot (two 24-byte addresses and the
-// evidence), its place in the eviction queue and the connection's copy of the evidence.
+// dnsEntryBytes is what one cache entry costs besides its chain: the map slot (two 24-byte addresses and a
+// pointer), the evidence it points to (shared with the connections it names) and its place in the eviction
+// queue.
 const dnsEntryBytes = 160
 
 // dnsChainBytes is what a chain costs besides its names' bytes: the slice, the struct and a string header
@@ -52,8 +53,8 @@ const DefaultMaxDNSBytes = 32 << 20
 // that address. It is bounded by entries and by bytes: when either is full, the oldest entries are forgotten
 // first (their insertion order; a refreshed entry keeps its place).
 type dnsCache struct {
-	entries  map[hostKey]nameEvidence
-	order    []hostKey // insertion order; order[head:] are live or stale keys
+	entries  map[hostKey]*nameEvidence // never changed in place: connections share what get returned
+	order    []hostKey                 // insertion order; order[head:] are live or stale keys
 	head     int
 	limit    int // entries
 	maxBytes int
@@ -62,7 +63,7 @@ type dnsCache struct {
 }
 
 func newDNSCache(limit, maxBytes int) *dnsCache {
-	return &dnsCache{entries: make(map[hostKey]nameEvidence), limit: limit, maxBytes: maxBytes}
+	return &dnsCache{entries: make(map[hostKey]*nameEvidence), limit: limit, maxBytes: maxBytes}
 }
 
 // put files ev under k. ev.chain must already be counted by the caller's newChain.
@@ -74,7 +75,7 @@ func (c *dnsCache) put(k hostKey, ev nameEvidence) {
 		c.bytes += dnsEntryBytes
 	}
 	c.hold(ev.chain)
-	c.entries[k] = ev
+	c.entries[k] = &ev
 	for len(c.entries) > c.limit || c.bytes > c.maxBytes && len(c.entries) > 1 {
 		c.evictOldest()
 	}
@@ -116,7 +117,8 @@ func (c *dnsCache) evictOldest() {
 	}
 }
 
-func (c *dnsCache) get(k hostKey) (nameEvidence, bool) {
+// get returns the evidence filed under k. It is shared: the caller must not change it.
+func (c *dnsCache) get(k hostKey) (*nameEvidence, bool) {
 	ev, ok := c.entries[k]
 	return ev, ok
 }
@@ -142,7 +144,7 @@ func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef)
 			chain: chain, addr: rr.Addr, expiresNs: e.nowNs + int64(rr.TTL)*int64(time.Second)}
 		k := hostKey{client: client, server: rr.Addr.Unmap()}
 		if old, ok := e.names.get(k); ok {
-			ev = ev.withCandidates(old, e.nowNs)
+			ev = ev.withCandidates(*old, e.nowNs)
 		}
 		e.names.put(k, ev)
 	}

@@ -114,7 +114,7 @@ func (e *Engine) nameSOCKSTarget(c *conn) {
 		return
 	}
 	if ev, ok := e.names.get(hostKey{client: c.cli().addr, server: s.addr.Unmap()}); ok {
-		s.targetName = &ev
+		s.targetName = ev
 	}
 }
 
