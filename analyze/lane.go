@@ -155,32 +155,40 @@ func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *
 			q.Payload, q.Segment, q.IPv4Header = b.copy(p.Payload), b.copy(p.Segment), b.copy(p.IPv4Header)
 		}
 		it.frame.Data = nil // the packet has what the engine reads of the frame
-		if checksumAhead(p) {
-			it.checksum = 1 + uint8(p.VerifyChecksums())
-		}
-		if kind == itemPacket && p.IPProto == protoUDP && isDNS(p) {
-			n := len(b.dnsMsgs)
-			if n == cap(b.dnsMsgs) {
-				b.dnsMsgs = append(b.dnsMsgs, dnsmsg.Message{})[:n]
-			}
-			if prepareDNS(p, &l.dnsMsg, &b.dnsMsgs[:n+1][n]) {
-				b.dnsMsgs = b.dnsMsgs[:n+1]
-				it.dns = int32(n + 1)
-			}
-		}
-		if looksLikeClientHello(p.Payload) {
-			b.hellos = slices.Grow(b.hellos, 1)
-			if prepareHello(p, &l.hello, &b.hellos[:len(b.hellos)+1][len(b.hellos)]) {
-				b.hellos = b.hellos[:len(b.hellos)+1]
-				it.hello = int32(len(b.hellos))
-			}
-		}
+		l.prepare(b, &it, p)
 	} else if need > 0 {
 		it.frame.Data = b.copy(f.Data)
 	}
 	b.items = append(b.items, it)
 	if len(b.items) == batchItems {
 		l.send()
+	}
+}
+
+// prepare does for the engine, on the reading goroutine, the work on packet p of item it that depends on p
+// alone (prepare.go): its checksums when the engine will verify them whatever its connection's state, the
+// DNS message of a datagram the engine owns, a ClientHello its payload holds whole.
+func (l *lane) prepare(b *batch, it *item, p *decode.Packet) {
+	if checksumAhead(p) {
+		it.checksum = 1 + uint8(p.VerifyChecksums())
+	}
+	if it.kind == itemPacket && p.IPProto == protoUDP && isDNS(p) {
+		n := len(b.dnsMsgs)
+		if n == cap(b.dnsMsgs) {
+			b.dnsMsgs = append(b.dnsMsgs, dnsmsg.Message{})[:n]
+		}
+		if prepareDNS(p, &l.dnsMsg, &b.dnsMsgs[:n+1][n]) {
+			b.dnsMsgs = b.dnsMsgs[:n+1]
+			it.dns = int32(n + 1)
+		}
+	}
+	if looksLikeClientHello(p.Payload) {
+		n := len(b.hellos)
+		b.hellos = slices.Grow(b.hellos, 1)
+		if prepareHello(p, &l.hello, &b.hellos[:n+1][n]) {
+			b.hellos = b.hellos[:n+1]
+			it.hello = int32(n + 1)
+		}
 	}
 }
 
