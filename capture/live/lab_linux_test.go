@@ -9,13 +9,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/internal/vethlab"
 )
 
 // The lab: two network namespaces joined by a veth pair, as tools/netlab and scripts/live-bench.sh build
@@ -25,71 +25,17 @@ import (
 // solicitations and the like) are told apart.
 var labMarker = []byte("icap-lab")
 
-// labLab is a veth pair between the namespaces tx and rx.
-type labLab struct{ tx, rx string }
+// labLab is a veth pair between the namespaces TX and RX.
+type labLab struct{ *vethlab.Pair }
 
-func newLab(t *testing.T) *labLab {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		labSkip(t, "needs root for network namespaces and capture")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		labSkip(t, "needs ip (iproute2)")
-	}
-	id := fmt.Sprintf("icap-afp%d", os.Getpid())
-	l := &labLab{tx: id + "-tx", rx: id + "-rx"}
-	t.Cleanup(func() {
-		exec.Command("ip", "netns", "del", l.tx).Run()
-		exec.Command("ip", "netns", "del", l.rx).Run()
-	})
-	for _, args := range [][]string{
-		{"netns", "add", l.tx}, {"netns", "add", l.rx},
-		{"link", "add", "veth0", "netns", l.tx, "type", "veth", "peer", "name", "veth0", "netns", l.rx},
-		{"-n", l.tx, "link", "set", "veth0", "up"}, {"-n", l.rx, "link", "set", "veth0", "up"},
-	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-	}
-	return l
-}
-
-// labSkip skips a test whose prerequisites are missing, and fails it under CI, where they must be there.
-func labSkip(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true: %s", why)
-	}
-	t.Skip(why)
-}
-
-// inNetns runs fn on an OS thread moved into the named network namespace; sockets fn opens stay there. The
-// thread is thrown away afterwards rather than moved back.
-func inNetns(ns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the goroutine's end takes the thread with it
-		fd, err := unix.Open("/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
+func newLab(t *testing.T) *labLab { return &labLab{vethlab.New(t, "icap-afp")} }
 
 // open opens a capture on the rx side of the lab.
 func (l *labLab) open(t *testing.T, opts Options) *Handle {
 	t.Helper()
 	opts.Interface = "veth0"
 	var h *Handle
-	err := inNetns(l.rx, func() (err error) {
+	err := vethlab.InNetns(l.RX, func() (err error) {
 		h, err = Open(opts)
 		return err
 	})
@@ -104,7 +50,7 @@ func (l *labLab) open(t *testing.T, opts Options) *Handle {
 // the wall time before the first and after the last.
 func (l *labLab) send(t *testing.T, frames [][]byte) (start, end time.Time) {
 	t.Helper()
-	err := inNetns(l.tx, func() error {
+	err := vethlab.InNetns(l.TX, func() error {
 		itf, err := net.InterfaceByName("veth0")
 		if err != nil {
 			return err
@@ -297,7 +243,7 @@ func TestLiveAFPacketCloseWakesReader(t *testing.T) {
 
 func TestLiveAFPacketOpenErrors(t *testing.T) {
 	if os.Geteuid() != 0 {
-		labSkip(t, "needs root to open an AF_PACKET socket")
+		vethlab.Unavailable(t, "needs root to open an AF_PACKET socket")
 	}
 	if _, err := Open(Options{Interface: "intunecap-no-such-if0", Method: MethodAFPacket}); err == nil {
 		t.Error("Open on a missing interface succeeded")
@@ -320,11 +266,11 @@ func TestLiveAFFilter(t *testing.T) {
 // incoming one (libpcap drops it, and so does the socket filter); each packet must come once.
 func TestLiveAFPacketLoopbackOnce(t *testing.T) {
 	l := newLab(t)
-	if out, err := exec.Command("ip", "-n", l.rx, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+	if out, err := exec.Command("ip", "-n", l.RX, "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		t.Fatalf("lo up: %v: %s", err, out)
 	}
 	var h *Handle
-	if err := inNetns(l.rx, func() (err error) {
+	if err := vethlab.InNetns(l.RX, func() (err error) {
 		h, err = Open(Options{Interface: "lo", Method: MethodAFPacket})
 		return err
 	}); err != nil {
@@ -333,7 +279,7 @@ func TestLiveAFPacketLoopbackOnce(t *testing.T) {
 	t.Cleanup(h.Close)
 	const n = 20
 	wait := collect(h, n+1)
-	err := inNetns(l.rx, func() error {
+	err := vethlab.InNetns(l.RX, func() error {
 		c, err := net.ListenPacket("udp", "127.0.0.1:0") // sends to itself: no port unreachable
 		if err != nil {
 			return err

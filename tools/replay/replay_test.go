@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,42 +99,6 @@ func TestRunRefuses(t *testing.T) {
 		err := run(tt.args, new(bytes.Buffer))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("run %q: error %v, want one saying %q", tt.args, err, tt.want)
-		}
-	}
-}
-
-// TestReplayOnVeth sends a capture from one end of a veth pair and reads it at the other: every frame
-// arrives, byte for byte and in the capture's order, looping over the capture, paced or not.
-func TestReplayOnVeth(t *testing.T) {
-	l := newLab(t)
-	frames := testFrames(37)
-	path := writeCapture(t, filepath.Join(t.TempDir(), "frames.pcap"), layers.LinkTypeEthernet, frames)
-	for _, tt := range []struct {
-		rate, count, batch int
-	}{
-		{0, 37, 64},
-		{0, 2000, 64},
-		{20_000, 1000, 16},
-		{0, 500, 1},
-	} {
-		rx := l.listen(t)
-		var out bytes.Buffer
-		args := []string{"-i", "veth0", "-rate", strconv.Itoa(tt.rate), "-count", strconv.Itoa(tt.count), "-batch", strconv.Itoa(tt.batch), path}
-		if err := inNetns(l.tx, func() error { return run(args, &out) }); err != nil {
-			t.Fatalf("%+v: %v", tt, err)
-		}
-		if !strings.HasPrefix(out.String(), "sent "+strconv.Itoa(tt.count)+" packets in ") ||
-			!strings.HasSuffix(out.String(), " packets/s\n") {
-			t.Errorf("%+v: output %q", tt, out.String())
-		}
-		got := rx.read(t, tt.count)
-		if len(got) != tt.count {
-			t.Fatalf("%+v: %d frames arrived, want %d", tt, len(got), tt.count)
-		}
-		for i, f := range got {
-			if !bytes.Equal(f, frames[i%len(frames)]) {
-				t.Fatalf("%+v: frame %d arrived as %x, want %x", tt, i, f, frames[i%len(frames)])
-			}
 		}
 	}
 }
