@@ -9,21 +9,27 @@ type boundedSet[K comparable] struct {
 	limit int
 }
 
-func (b *boundedSet[K]) add(k K) {
+// add remembers k and reports whether it was new. One map assignment does both the lookup and the insert:
+// the set's length says whether the key was there.
+func (b *boundedSet[K]) add(k K) bool {
 	if b.set == nil {
 		b.set = make(map[K]struct{})
 	}
-	if _, ok := b.set[k]; ok {
-		return
+	n := len(b.set)
+	b.set[k] = struct{}{}
+	if len(b.set) == n {
+		return false
 	}
 	if len(b.order) < b.limit {
 		b.order = append(b.order, k)
-	} else {
-		delete(b.set, b.order[b.next])
-		b.order[b.next] = k
-		b.next = (b.next + 1) % b.limit
+		return true
 	}
-	b.set[k] = struct{}{}
+	if old := b.order[b.next]; old != k { // k's own slot, left by remove: nothing else to forget
+		delete(b.set, old)
+	}
+	b.order[b.next] = k
+	b.next = (b.next + 1) % b.limit
+	return true
 }
 
 func (b *boundedSet[K]) has(k K) bool {

@@ -214,10 +214,9 @@ func (e *Engine) learnFrom(m *dnsmsg.Message, k dnsKey, ref frameRef) bool {
 		e.dns.learnt.remove(k)
 		return false
 	}
-	if e.dns.learnt.has(k) {
+	if !e.dns.learnt.add(k) {
 		return false
 	}
-	e.dns.learnt.add(k)
 	if m.Rcode != 0 || m.Opcode != 0 || len(m.Questions) == 0 {
 		return false
 	}
