@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/intunecap/intunecap/result"
@@ -21,6 +22,10 @@ func (e *Engine) endStream() *endStream {
 	e.expireDNS(e.now, true)
 	e.releaseHeld(time.Time{})
 	recs := e.batch[e.batchStart:]
+	if len(e.inline.filled) > 0 { // an inline engine's records not flushed yet: in the order they were finished
+		recs = slices.Concat(append(e.inline.filled, recs)...)
+		e.inline.filled = nil
+	}
 	e.batch, e.batchStart = nil, 0
 	sortRecords(recs)
 	return &endStream{e: e, conns: e.openConns(), recs: recs}

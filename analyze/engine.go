@@ -48,8 +48,8 @@ type Options struct {
 	// before it is reported as blocked. Zero holds it until the end of the capture (offline analysis).
 	HoldDNSFailures time.Duration
 
-	// recordSlice is how many records an engine on a worker queues in one slice (maxBatchRecords); tests set
-	// it small to make every sweep and work batch span several slices.
+	// recordSlice is how many records an engine queues in one slice (maxBatchRecords); tests set it small to
+	// make every sweep and work batch span several slices.
 	recordSlice int
 }
 
@@ -133,12 +133,15 @@ type Engine struct {
 	// out, set for an engine on a worker lane, takes note that batch[start:end] was finished at key; the lane
 	// hands the whole batch to the merger when its work batch is done. nil: records go to the sink.
 	out func(key batchKey, start, end int)
-	// full, set for an engine on a worker lane, takes batch when it is full (Options.recordSlice): out
-	// has noted the records before start, those from start on are the current packet's or sweep's so far. It
-	// returns an empty batch to go on with, so that a sweep finishing thousands of records never copies them
-	// to grow one slice.
-	full  func(batch []result.Record, start int) []result.Record
-	facts engineFacts
+	// full takes batch when it is full (Options.recordSlice): on a worker lane, out has noted the records
+	// before start, those from start on are the current packet's or sweep's so far; inline, it is
+	// Engine.stash. It returns an empty batch to go on with, so that a sweep finishing thousands of records
+	// never copies them to grow one slice. nil: batch grows (an engine outside Run, and at the end).
+	full func(batch []result.Record, start int) []result.Record
+	// inline holds, for an engine in the reading goroutine (Engine.stash), the full record slices of the
+	// current packet or sweep, written in order by flush.
+	inline inlineRecords
+	facts  engineFacts
 	err   error
 	// tunnel is the encapsulation of the packet being processed, for the DNS exchange it starts to copy; nil
 	// when the packet was not tunnelled.
@@ -347,14 +350,18 @@ func (e *Engine) emit(r *result.Record) {
 	e.batch = append(e.batch, *r)
 }
 
-// maxBatchRecords is how many records an engine on a worker lane queues in one slice before it starts
-// another (about 250 KB); inline, the one slice it writes from grows as needed and is reused.
+// maxBatchRecords is how many records an engine queues in one slice before it starts another (about
+// 250 KB): a sweep that finishes thousands of records never copies them to grow one slice.
 const maxBatchRecords = 256
 
 // flush sends the queued records, in order of their first frame, to the sink or, under Analyze with several
 // engines, to the merger with key.
 func (e *Engine) flush(key batchKey) {
 	if len(e.batch) == e.batchStart {
+		return
+	}
+	if len(e.inline.filled) > 0 {
+		e.flushInline()
 		return
 	}
 	sortRecords(e.batch[e.batchStart:])

@@ -103,6 +103,7 @@ const maxBatchChunks = 2
 func newLane(id int, e *Engine, m *merger) *lane {
 	l := &lane{id: id, eng: e, dec: decode.NewDecoder(decode.Options{})}
 	if m == nil {
+		e.full = e.stash
 		return l
 	}
 	l.in, l.free, l.done, l.merge = make(chan *batch, 8), make(chan *batch, maxBatches), make(chan struct{}), m

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,8 +23,8 @@ func (w *recordWriter) Summary(s *result.Summary) error { return json.NewEncoder
 
 // TestRecordSlicesSpanned runs engines on workers whose record slices hold one, two or three records, so that
 // the records of nearly every work batch and sweep span several slices handed to the merger, some of them
-// before their capture position is known. The output must be what one engine in the reading goroutine
-// writes.
+// before their capture position is known, and an engine in the reading goroutine whose sweeps span several
+// slices. The output must be what one engine in the reading goroutine writes from one slice that grows.
 func TestRecordSlicesSpanned(t *testing.T) {
 	for _, cfg := range []gen.Config{
 		{Seed: 4, SYNFlood: 3_000}, // sweeps that expire thousands of half-open connections at once
@@ -38,7 +39,7 @@ func TestRecordSlicesSpanned(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
-		want := runSlices(t, path, 1, 0, true)
+		want := runSlices(t, path, 1, math.MaxInt, true) // one slice that grows: no slice is ever full
 		if strings.Count(want, "\n") < 1_000 {
 			t.Fatalf("seed %d: %d records, too few to span slices", cfg.Seed, strings.Count(want, "\n"))
 		}
@@ -47,6 +48,11 @@ func TestRecordSlicesSpanned(t *testing.T) {
 				if got := runSlices(t, path, workers, slice, false); got != want {
 					t.Errorf("seed %d, %d workers, slices of %d: differs from one inline engine", cfg.Seed, workers, slice)
 				}
+			}
+		}
+		for _, slice := range []int{1, 2, 3, maxBatchRecords} { // inline, sweeps spanning full slices
+			if got := runSlices(t, path, 1, slice, true); got != want {
+				t.Errorf("seed %d, inline, slices of %d: differs from one inline engine with one slice", cfg.Seed, slice)
 			}
 		}
 	}
