@@ -66,9 +66,11 @@ func newDNSCache(limit, maxBytes int) *dnsCache {
 	return &dnsCache{entries: make(map[hostKey]*nameEvidence), limit: limit, maxBytes: maxBytes}
 }
 
-// put files ev under k. ev.chain must already be counted by the caller's newChain.
-func (c *dnsCache) put(k hostKey, ev nameEvidence) {
+// put files ev under k, with the other names the entry it replaces gave the same address while unexpired at
+// nowNs (nameEvidence.withCandidates). ev.chain must already be counted by the caller's newChain.
+func (c *dnsCache) put(k hostKey, ev nameEvidence, nowNs int64) {
 	if old, ok := c.entries[k]; ok {
+		ev = ev.withCandidates(*old, nowNs)
 		c.release(old.chain)
 	} else {
 		c.order = append(c.order, k)
@@ -142,11 +144,7 @@ func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef)
 		}
 		ev := nameEvidence{name: question, source: result.NameFromDNS, frame: ref.number, file: ref.file,
 			chain: chain, addr: rr.Addr, expiresNs: e.nowNs + int64(rr.TTL)*int64(time.Second)}
-		k := hostKey{client: client, server: rr.Addr.Unmap()}
-		if old, ok := e.names.get(k); ok {
-			ev = ev.withCandidates(*old, e.nowNs)
-		}
-		e.names.put(k, ev)
+		e.names.put(hostKey{client: client, server: rr.Addr.Unmap()}, ev, e.nowNs)
 	}
 }
 

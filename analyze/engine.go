@@ -142,7 +142,7 @@ type Engine struct {
 	// current packet or sweep, written in order by flush.
 	inline inlineRecords
 	facts  engineFacts
-	err   error
+	err    error
 	// tunnel is the encapsulation of the packet being processed, for the DNS exchange it starts to copy; nil
 	// when the packet was not tunnelled.
 	tunnel *decode.Tunnel

@@ -90,7 +90,7 @@ func TestDNSCacheBoundedInBytes(t *testing.T) {
 		ch := &dnsChain{names: names, bytes: dnsChainBytes(names)}
 		for a := 0; a < 100; a++ {
 			addr := netip.AddrFrom4([4]byte{198, 19, byte(answer), byte(a)})
-			c.put(hostKey{client, addr}, nameEvidence{name: "x", chain: ch, addr: addr})
+			c.put(hostKey{client, addr}, nameEvidence{name: "x", chain: ch, addr: addr}, 0)
 			if c.bytes > maxBytes {
 				t.Fatalf("answer %d: %d bytes held, cap %d", answer, c.bytes, maxBytes)
 			}
