@@ -483,3 +483,26 @@ func BenchmarkEngineDNSExchange(b *testing.B) {
 		send(&x.answer)
 	}
 }
+
+// TestPacketPathsDoNotAllocate runs the per-packet benchmarks and fails when a packet allocates: a named
+// connection's data, a TLS connection's data after its server flight was read and its chain verified, and a
+// QUIC flow's datagrams after its Initials. make bench reports the first; this keeps all three in every test
+// run. (A rare allocation, such as a sweep's once a second of capture time, rounds to 0 per packet.)
+func TestPacketPathsDoNotAllocate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three benchmarks (about a second each)")
+	}
+	for name, bench := range map[string]func(*testing.B){
+		"named connection": BenchmarkEngineNamedConnection,
+		"after TLS flight": BenchmarkEngineAfterTLSFlight,
+		"QUIC datagrams":   BenchmarkEngineQUICDatagrams,
+	} {
+		r := testing.Benchmark(bench)
+		if r.N == 0 {
+			t.Fatalf("%s: the benchmark failed", name)
+		}
+		if n := r.AllocsPerOp(); n != 0 {
+			t.Errorf("%s: %d allocations a packet (%d bytes), want 0", name, n, r.AllocedBytesPerOp())
+		}
+	}
+}
