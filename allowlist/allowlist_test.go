@@ -236,6 +236,9 @@ func FuzzParseTarget(f *testing.F) {
 		if err != nil || ascii != name {
 			return // the matcher lower-cases and maps names; the regex sees names as packets carry them
 		}
+		if strings.IndexFunc(name, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+			return // a proxy refuses a request whose host holds a control character or a space before any regex
+		}
 		if got := regexp.MustCompile(tg.regex()).MatchString(name); got != want {
 			t.Fatalf("pattern %q, regex %s, name %q: regex %v, rules %v", pattern, tg.regex(), name, got, want)
 		}
