@@ -21,6 +21,7 @@
 //
 // One engine, in the order a packet walks through it:
 //   - engine.go: Engine, Options, the packet's entry (dispatch by protocol), capture time and sweeps, emit.
+//   - inline_records.go: an engine in the reading goroutine keeps a big sweep's records in full slices.
 //   - tcp.go: a TCP segment: its connection, duplicates, handshake and teardown state, Zeek-style history.
 //   - udp.go: a UDP datagram that is not DNS: a flow and whether it was answered.
 //   - quic_flow.go: a UDP flow to port 443 that starts with a QUIC Initial: its decrypted ClientHello (with
