@@ -139,7 +139,7 @@ type Engine struct {
 	// never copies them to grow one slice. nil: batch grows (an engine outside Run, and at the end).
 	full func(batch []result.Record, start int) []result.Record
 	// inline holds, for an engine in the reading goroutine (Engine.stash), the full record slices of the
-	// current packet or sweep, written in order by flush.
+	// current packet or sweep, written in order by writeRecords.
 	inline inlineRecords
 	facts  engineFacts
 	err    error
@@ -360,25 +360,13 @@ func (e *Engine) flush(key batchKey) {
 	if len(e.batch) == e.batchStart {
 		return
 	}
-	if len(e.inline.filled) > 0 {
-		e.flushInline()
+	if e.out == nil {
+		e.writeRecords()
 		return
 	}
 	sortRecords(e.batch[e.batchStart:])
-	if e.out != nil {
-		e.out(key, e.batchStart, len(e.batch))
-		e.batchStart = len(e.batch)
-		return
-	}
-	for i := range e.batch {
-		if e.err == nil {
-			if err := e.sink.Record(&e.batch[i]); err != nil {
-				e.err = fmt.Errorf("write record: %w", err)
-			}
-		}
-	}
-	clear(e.batch)
-	e.batch = e.batch[:0]
+	e.out(key, e.batchStart, len(e.batch))
+	e.batchStart = len(e.batch)
 }
 
 // sortRecords orders records by their first frame. One packet or sweep mostly finishes one record, or a few

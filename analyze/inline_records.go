@@ -8,7 +8,7 @@ import (
 	"github.com/intunecap/intunecap/result"
 )
 
-// inlineRecords holds the records an engine in the reading goroutine finished in one packet or sweep
+// inlineRecords holds the records an engine writing to its own sink finished in one packet or sweep
 // beyond its first record slice: the slices that filled, in the order they filled, and spare ones to reuse.
 // A sweep that finishes thousands of records (every connection whose linger ended in that second) fills
 // several slices instead of growing one, which copied every record at each doubling into fresh pages.
@@ -40,9 +40,10 @@ func (e *Engine) stash(recs []result.Record, start int) []result.Record {
 	return make([]result.Record, 0, cap(recs))
 }
 
-// flushInline writes the records of the filled slices and then of batch to the sink, in order of first
-// frame (a stable sort, as sortRecords), and keeps the emptied slices for reuse.
-func (e *Engine) flushInline() {
+// writeRecords writes the records of the filled slices and then of batch to the sink, in order of first
+// frame (a stable sort, as sortRecords, of pointers: records are big), and keeps the emptied slices for
+// reuse. It is flush for an engine that writes to its sink itself (inline, or outside Run).
+func (e *Engine) writeRecords() {
 	in := &e.inline
 	order := in.order[:0]
 	for _, recs := range in.filled {
