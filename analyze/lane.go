@@ -8,6 +8,7 @@ import (
 
 	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/analyze/dnsmsg"
+	"github.com/intunecap/intunecap/analyze/fingerprint"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
@@ -31,10 +32,11 @@ type lane struct {
 	done      chan struct{}
 	merge     *merger
 	out       []recordRange
-	unkeyed   []recordRange  // the current item's records in batches the engine filled: out gives their key
-	hello     tlshello.Hello // the reading goroutine's ClientHello parser (prepare.go)
-	dnsMsg    dnsmsg.Message // the reading goroutine's DNS parser (prepare.go)
-	size      atomic.Int64   // connections the engine tracked after its last batch
+	unkeyed   []recordRange    // the current item's records in batches the engine filled: out gives their key
+	hello     tlshello.Hello   // the reading goroutine's ClientHello parser (prepare.go)
+	prints    fingerprint.Memo // the reading goroutine's fingerprints of hellos met before (prepare.go)
+	dnsMsg    dnsmsg.Message   // the reading goroutine's DNS parser (prepare.go)
+	size      atomic.Int64     // connections the engine tracked after its last batch
 }
 
 // item is one piece of work for a lane's engine.
@@ -186,7 +188,7 @@ func (l *lane) prepare(b *batch, it *item, p *decode.Packet) {
 	if looksLikeClientHello(p.Payload) {
 		n := len(b.hellos)
 		b.hellos = slices.Grow(b.hellos, 1)
-		if prepareHello(p, &l.hello, &b.hellos[:n+1][n]) {
+		if prepareHello(p, &l.hello, &l.prints, &b.hellos[:n+1][n]) {
 			b.hellos = b.hellos[:n+1]
 			it.hello = int32(n + 1)
 		}

@@ -32,10 +32,11 @@ func looksLikeClientHello(b []byte) bool {
 	return len(b) > 5 && b[0] == 0x16 && b[1] == 0x03 && b[5] == 0x01
 }
 
-// prepareHello parses the ClientHello a TCP packet's payload holds whole into out, using h as scratch space.
+// prepareHello parses the ClientHello a TCP packet's payload holds whole into out, using h as scratch space
+// and prints for the fingerprints.
 // It reports false when the payload is not one (not complete in it, malformed, or the parser panicked: the
 // engine then meets the same bytes itself, and contains the panic as for any parser).
-func prepareHello(p *decode.Packet, h *tlshello.Hello, out *preparedHello) (ok bool) {
+func prepareHello(p *decode.Packet, h *tlshello.Hello, prints *fingerprint.Memo, out *preparedHello) (ok bool) {
 	if p.IPProto != protoTCP || !looksLikeClientHello(p.Payload) || p.Truncated {
 		return false
 	}
@@ -47,9 +48,8 @@ func prepareHello(p *decode.Packet, h *tlshello.Hello, out *preparedHello) (ok b
 	if st, _, _ := tlshello.Parse(p.Payload, h); st != tlshello.Complete {
 		return false
 	}
-	facts := h.Facts()
-	*out = preparedHello{size: len(p.Payload), sni: h.SNI, ech: h.ECH, ja4: fingerprint.JA4(facts, fingerprint.TCP),
-		ja3: fingerprint.JA3(facts), alpn: slices.Clone(h.ALPN)}
+	fp := prints.Client(h.Facts(), fingerprint.TCP)
+	*out = preparedHello{size: len(p.Payload), sni: h.SNI, ech: h.ECH, ja4: fp.JA4, ja3: fp.JA3, alpn: slices.Clone(h.ALPN)}
 	return true
 }
 

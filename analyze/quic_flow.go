@@ -124,7 +124,7 @@ func (e *Engine) readQUICHello(c *conn, ref frameRef) {
 	a, h := c.app, &e.tls.hello
 	a.clientHello, a.helloFrame, a.sni, a.ech = true, ref.number, h.SNI, h.ECH
 	c.quic.alpn = slices.Clone(h.ALPN)
-	c.quic.ja4 = fingerprint.JA4(h.Facts(), fingerprint.QUIC)
+	c.quic.ja4 = e.tls.prints.Client(h.Facts(), fingerprint.QUIC).JA4
 }
 
 // releaseQUIC gives c's decryptor back to the pool.

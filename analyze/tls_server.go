@@ -54,7 +54,8 @@ type tlsEngine struct {
 	chains      *certchain.Cache // this engine's answers from verifier, reused for chains seen before
 	freeFlights []*tlsserver.Flight
 	freeStates  []*tlsState
-	hello       tlshello.Hello // the ClientHello parser's scratch space
+	hello       tlshello.Hello   // the ClientHello parser's scratch space
+	prints      fingerprint.Memo // fingerprints of the hellos met before
 	// prepared, while the engine reads a client segment, is the ClientHello the reading goroutine parsed
 	// from it when the client's stream is exactly that segment (prepare.go).
 	prepared  *preparedHello
@@ -72,8 +73,8 @@ const maxFreeStates = 1024
 // kilobyte for every TLS connection.
 func (te *tlsEngine) newState(h *tlshello.Hello) *tlsState {
 	t := te.takeState()
-	facts := h.Facts()
-	t.ja4, t.ja3, t.alpn = fingerprint.JA4(facts, fingerprint.TCP), fingerprint.JA3(facts), slices.Clone(h.ALPN)
+	fp := te.prints.Client(h.Facts(), fingerprint.TCP)
+	t.ja4, t.ja3, t.alpn = fp.JA4, fp.JA3, slices.Clone(h.ALPN)
 	return t
 }
 
@@ -234,7 +235,8 @@ func (e *Engine) endFlight(c *conn, st tlsserver.Status) {
 		if slices.Contains(f.Extensions, extSupportedVersions) {
 			sf.SelectedVersion = f.Version
 		}
-		t.ja4s, t.ja3s = fingerprint.JA4S(sf, fingerprint.TCP), fingerprint.JA3S(sf)
+		fp := e.tls.prints.Server(sf, fingerprint.TCP)
+		t.ja4s, t.ja3s = fp.JA4S, fp.JA3S
 	}
 	if f.Alert.Seen() {
 		t.serverAlert = f.Alert

@@ -70,8 +70,8 @@ func decode(data []byte) (fingerprint.ClientFacts, fingerprint.ServerFacts, fing
 	return c, s, tr
 }
 
-// FuzzJA4 fingerprints random facts: never a panic, every output in its format, and each hash the SHA-256
-// or MD5 of the raw form the package also returns.
+// FuzzJA4 fingerprints random facts: never a panic, every output in its format, each hash the SHA-256 or
+// MD5 of the raw form the package also returns, and a Memo's answers the same as the functions'.
 func FuzzJA4(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{0, 3, 3, 2, 0x0a, 0x0a, 0x13, 0x01, 3, 0, 0, 0, 0x10, 0xfa, 0xfa, 1, 0, 0x1d, 1, 4, 3, 1, 3, 4, 1, 0, 1, 2, 'h', '2'})
@@ -80,6 +80,7 @@ func FuzzJA4(f *testing.F) {
 		c, s, tr := decode(data)
 		checkClient(t, c, tr)
 		checkServer(t, s, tr)
+		checkMemo(t, new(fingerprint.Memo), c, s, tr)
 	})
 }
 
