@@ -34,6 +34,21 @@ const maxOffloadListed = 64
 type checksumTally struct {
 	hosts     map[netip.Addr]*hostChecksums
 	untracked uint64 // failing packets from senders past maxChecksumSenders
+	// recent caches hosts' entries by a hash of the address: each verified packet looks up two addresses,
+	// mostly the same few again and again, and a map lookup hashes the address each time.
+	recent *[recentHosts]recentHost
+}
+
+// recentHosts is the size of a tally's cache of recent addresses.
+const (
+	recentHostBits = 6
+	recentHosts    = 1 << recentHostBits
+)
+
+// recentHost is an entry of checksumTally.recent.
+type recentHost struct {
+	addr netip.Addr
+	h    *hostChecksums
 }
 
 // hostChecksums is what one address sent and received, among the verified packets.
@@ -90,18 +105,34 @@ func (t *checksumTally) note(src, dst netip.Addr, st decode.ChecksumStatus, sent
 
 // host returns a's tally, starting one while there is room; nil past the cap.
 func (t *checksumTally) host(a netip.Addr) *hostChecksums {
-	if h, ok := t.hosts[a]; ok {
-		return h
+	if t.recent == nil {
+		t.recent = new([recentHosts]recentHost)
 	}
-	if len(t.hosts) >= maxChecksumSenders {
-		return nil
+	slot := &t.recent[recentHostSlot(a)]
+	if slot.h != nil && slot.addr == a {
+		return slot.h
 	}
-	if t.hosts == nil {
-		t.hosts = make(map[netip.Addr]*hostChecksums)
+	h := t.hosts[a]
+	if h == nil {
+		if len(t.hosts) >= maxChecksumSenders {
+			return nil
+		}
+		if t.hosts == nil {
+			t.hosts = make(map[netip.Addr]*hostChecksums)
+		}
+		h = &hostChecksums{}
+		t.hosts[a] = h
 	}
-	h := &hostChecksums{}
-	t.hosts[a] = h
+	slot.addr, slot.h = a, h
 	return h
+}
+
+// recentHostSlot picks a's entry in checksumTally.recent from the address's last bytes, which differ most
+// between hosts of one network.
+func recentHostSlot(a netip.Addr) int {
+	b := a.As16()
+	x := uint32(b[12])<<24 | uint32(b[13])<<16 | uint32(b[14])<<8 | uint32(b[15])
+	return int((x * 0x9e3779b1) >> (32 - recentHostBits)) // Fibonacci hashing: the top bits
 }
 
 // add folds another engine's tallies into t (at the end, with no cap: each engine was bounded).
