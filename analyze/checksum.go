@@ -108,7 +108,7 @@ func (t *checksumTally) host(a netip.Addr) *hostChecksums {
 	if t.recent == nil {
 		t.recent = new([recentHosts]recentHost)
 	}
-	slot := &t.recent[recentHostSlot(a)]
+	slot := &t.recent[addrSlot(a, recentHostBits)]
 	if slot.h != nil && slot.addr == a {
 		return slot.h
 	}
@@ -127,13 +127,6 @@ func (t *checksumTally) host(a netip.Addr) *hostChecksums {
 	return h
 }
 
-// recentHostSlot picks a's entry in checksumTally.recent from the address's last bytes, which differ most
-// between hosts of one network.
-func recentHostSlot(a netip.Addr) int {
-	b := a.As16()
-	x := uint32(b[12])<<24 | uint32(b[13])<<16 | uint32(b[14])<<8 | uint32(b[15])
-	return int((x * 0x9e3779b1) >> (32 - recentHostBits)) // Fibonacci hashing: the top bits
-}
 
 // add folds another engine's tallies into t (at the end, with no cap: each engine was bounded).
 func (t *checksumTally) add(o *checksumTally) {

@@ -12,9 +12,9 @@ func (e *Engine) connRecord(c *conn) result.Record {
 	r := result.Record{
 		Type:       "flow",
 		Proto:      "tcp",
-		Client:     c.cli().addr.String(),
+		Client:     e.addrText.of(c.cli().addr),
 		ClientPort: c.cli().port,
-		Server:     c.srv().addr.String(),
+		Server:     e.addrText.of(c.srv().addr),
 		ServerPort: c.srv().port,
 		Port:       c.srv().port,
 		Transport:  c.transport(),

@@ -156,7 +156,7 @@ func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan 
 		rr := &m.Answers[i]
 		switch {
 		case rr.Addr.IsValid() && len(x.answers) < maxRecordAnswers:
-			x.answers = append(x.answers, rr.Addr.String())
+			x.answers = append(x.answers, e.addrText.of(rr.Addr))
 		case rr.Addr.IsValid():
 			x.moreAnswers++
 		case rr.Target != "" && len(x.cnames) < maxRecordAnswers:

@@ -37,9 +37,9 @@ func (e *Engine) dnsRecord(x *dnsExchange) result.Record {
 	r := result.Record{
 		Type:       "dns",
 		Proto:      "udp",
-		Client:     x.key.client.String(),
+		Client:     e.addrText.of(x.key.client),
 		ClientPort: x.key.clientPort,
-		Server:     x.key.server.String(),
+		Server:     e.addrText.of(x.key.server),
 		ServerPort: x.key.serverPort,
 		Port:       x.key.serverPort,
 		Name:       x.question,

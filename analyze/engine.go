@@ -97,6 +97,7 @@ type Engine struct {
 	conns                           map[flowKey]*conn
 	recent                          [recentSlots]recentConn // connections of recent packets, checked before the map
 	byTuple                         map[flowKey]*conn       // latest connection per 5-tuple, VLANs cleared
+	addrText                        addrText                // text of the addresses records name (addr_text.go)
 	halfOpen, active, closing, udps lruList
 
 	// Payload (payload.go).
