@@ -127,7 +127,6 @@ func (t *checksumTally) host(a netip.Addr) *hostChecksums {
 	return h
 }
 
-
 // add folds another engine's tallies into t (at the end, with no cap: each engine was bounded).
 func (t *checksumTally) add(o *checksumTally) {
 	t.untracked += o.untracked

@@ -23,6 +23,7 @@ type dnsChain struct {
 	more  int      // CNAME targets beyond maxChainCNAMEs, left out
 	bytes int
 	refs  int
+	alone [1]string // names of a chain without CNAMEs: the chain is then one allocation, not two
 }
 
 // maxChainCNAMEs bounds the CNAME targets a chain keeps (resolvers give up after 8 to 16 links; an answer of
@@ -150,7 +151,8 @@ func (e *Engine) learnAnswer(client netip.Addr, m *dnsmsg.Message, ref frameRef)
 
 // newChain builds the chain of an answer to question: the question and its CNAME targets, capped.
 func newChain(question string, answers []dnsmsg.RR) *dnsChain {
-	ch := &dnsChain{names: []string{question}}
+	ch := &dnsChain{alone: [1]string{question}}
+	ch.names = ch.alone[:]
 	for j := range answers {
 		if t := answers[j].Target; t != "" {
 			if len(ch.names) > maxChainCNAMEs {
