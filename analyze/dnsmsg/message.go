@@ -57,7 +57,13 @@ type Message struct {
 	Partial bool
 
 	scratch []byte // name buffers for the parser, kept across calls
+	// known holds the names of earlier messages parsed by this Message, so that a name met again (a gateway's
+	// devices look up the same few names all day) is not allocated again; at most maxKnownNames.
+	known map[string]string
 }
+
+// maxKnownNames bounds Message.known; when it is full it starts over.
+const maxKnownNames = 512
 
 // Question is one entry of the question section. Name is as sent (case kept, no trailing dot, "." for the root),
 // with bytes that are unsafe to print escaped the way dig does (\DDD, and \. for a dot inside a label).
@@ -86,7 +92,7 @@ func (m *Message) Parse(b []byte) error {
 	if m.scratch == nil {
 		m.scratch = make([]byte, 2*maxEscaped)
 	}
-	*m = Message{Questions: m.Questions[:0], Answers: m.Answers[:0], scratch: m.scratch}
+	*m = Message{Questions: m.Questions[:0], Answers: m.Answers[:0], scratch: m.scratch, known: m.known}
 	m.header(b)
 	if len(b) < headerLen {
 		m.Partial = true
@@ -106,7 +112,7 @@ func (m *Message) Parse(b []byte) error {
 func (m *Message) CopyTo(dst *Message) {
 	*dst = Message{ID: m.ID, Response: m.Response, Opcode: m.Opcode, Rcode: m.Rcode, Truncated: m.Truncated,
 		Questions: append(dst.Questions[:0], m.Questions...), Answers: append(dst.Answers[:0], m.Answers...),
-		Partial: m.Partial, scratch: dst.scratch}
+		Partial: m.Partial, scratch: dst.scratch, known: dst.known}
 }
 
 // header reads the ID and flags when present: a response cut right after its flags still tells its rcode.
@@ -163,8 +169,9 @@ func wrap(what string, i int, err error) error {
 	return fmt.Errorf("parse dns %s %d: %w", what, i, err)
 }
 
-// intern returns a string for the escaped name in buf, reusing an earlier name of this message when equal:
-// answers usually repeat the question name and the previous CNAME target, so most records cost no allocation.
+// intern returns a string for the escaped name in buf, reusing an equal name of this message or of an earlier
+// one: answers usually repeat the question name and the previous CNAME target, and clients ask for the same
+// names again, so most names cost no allocation.
 func (m *Message) intern(buf []byte) string {
 	if len(m.Questions) > 0 && m.Questions[0].Name == string(buf) {
 		return m.Questions[0].Name
@@ -178,7 +185,17 @@ func (m *Message) intern(buf []byte) string {
 			return last.Name
 		}
 	}
-	return string(buf)
+	if s, ok := m.known[string(buf)]; ok {
+		return s
+	}
+	s := string(buf)
+	if m.known == nil {
+		m.known = make(map[string]string)
+	} else if len(m.known) >= maxKnownNames {
+		clear(m.known)
+	}
+	m.known[s] = s
+	return s
 }
 
 func be16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
