@@ -9,14 +9,20 @@ import (
 // AddrFilter is the Wireshark display-filter term for one address: ip.addr for IPv4 (IPv4-mapped IPv6
 // included), ipv6.addr otherwise. It reports false when s is not an address.
 func AddrFilter(s string) (string, bool) {
+	b, ok := appendAddrFilter(nil, s)
+	return string(b), ok
+}
+
+// appendAddrFilter appends AddrFilter(s) to b; it reports false, b unchanged, when s is not an address.
+func appendAddrFilter(b []byte, s string) ([]byte, bool) {
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return "", false
+		return b, false
 	}
 	if a.Unmap().Is4() {
-		return "ip.addr==" + a.Unmap().String(), true
+		return a.Unmap().AppendTo(append(b, "ip.addr=="...)), true
 	}
-	return "ipv6.addr==" + a.String(), true
+	return a.AppendTo(append(b, "ipv6.addr=="...)), true
 }
 
 // PortField is "tcp.port==" or "udp.port==" for a record's protocol.
@@ -31,13 +37,18 @@ func PortField(proto string) string {
 // server on its ports (for a DNS exchange, the query and its answers). It is empty when an address does not
 // parse (they always do for records from a capture).
 func DisplayFilter(r *Record) string {
-	c, ok1 := AddrFilter(r.Client)
-	s, ok2 := AddrFilter(r.Server)
-	if !ok1 || !ok2 {
+	var buf [160]byte // two IPv6 terms with zones and two ports: one allocation, the result
+	b, ok := appendAddrFilter(buf[:0], r.Client)
+	if !ok {
+		return ""
+	}
+	if b, ok = appendAddrFilter(append(b, " && "...), r.Server); !ok {
 		return ""
 	}
 	pf := PortField(r.Proto)
-	return c + " && " + s + " && " + pf + strconv.Itoa(int(r.ClientPort)) + " && " + pf + strconv.Itoa(int(r.ServerPort))
+	b = strconv.AppendUint(append(append(b, " && "...), pf...), uint64(r.ClientPort), 10)
+	b = strconv.AppendUint(append(append(b, " && "...), pf...), uint64(r.ServerPort), 10)
+	return string(b)
 }
 
 // JoinFilters ORs filters into one, at most limit of them (the first ones given), each in parentheses when
