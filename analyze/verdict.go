@@ -8,21 +8,23 @@ import (
 	"github.com/intunecap/intunecap/rules"
 )
 
-// stagePhrase says a stage in words, for reasons.
-func stagePhrase(stage result.Stage) string {
+// resetReason is the reason of a connection the server side reset at stage (constant strings: most failing
+// connections of a capture end so, and each would build its reason anew).
+func resetReason(stage result.Stage) string {
+	const reset = "the server side reset the connection "
 	switch stage {
 	case result.StageAfterSyn:
-		return "before any data"
+		return reset + "before any data"
 	case result.StageAfterClientHello:
-		return "after the TLS ClientHello"
+		return reset + "after the TLS ClientHello"
 	case result.StageAfterConnect:
-		return "after the CONNECT request"
+		return reset + "after the CONNECT request"
 	case result.StageAfterSOCKS:
-		return "after the SOCKS request"
+		return reset + "after the SOCKS request"
 	case result.StageAfterRequest:
-		return "after the HTTP request"
+		return reset + "after the HTTP request"
 	}
-	return "after data had flowed"
+	return reset + "after data had flowed"
 }
 
 // outcome is what the network did to a connection, before the rules say whether that matters.
@@ -64,15 +66,15 @@ func (c *conn) outcome() outcome {
 		return outcome{rules.Reset, result.StageAfterSyn, "the server answered the SYN with a reset (connection refused)"}
 	case result.StateReset:
 		stage := c.resetStage()
-		return outcome{rules.Reset, stage, "the server side reset the connection " + stagePhrase(stage)}
+		return outcome{rules.Reset, stage, resetReason(stage)}
 	case result.StateUnanswered:
 		if c.key.proto() == protoUDP {
 			return outcome{rules.Blocked, result.StageAfterQuery, "no reply came back"}
 		}
 		if c.serverSeen {
-			return outcome{rules.Blocked, result.StageAfterSyn, "the SYN was answered only by an ACK, never a SYN-ACK" + c.clientReset()}
+			return outcome{rules.Blocked, result.StageAfterSyn, c.bareACKReason()}
 		}
-		return outcome{rules.Blocked, result.StageAfterSyn, "the SYN got no answer" + c.synRetries()}
+		return outcome{rules.Blocked, result.StageAfterSyn, c.unansweredReason()}
 	}
 	return outcome{verdict: rules.Allowed}
 }
@@ -101,18 +103,22 @@ func (c *conn) resetStage() result.Stage {
 	}
 }
 
-func (c *conn) clientReset() string {
+// bareACKReason is the reason of a SYN the server answered only with an ACK.
+func (c *conn) bareACKReason() string {
+	const reason = "the SYN was answered only by an ACK, never a SYN-ACK"
 	if c.clientRST {
-		return ", and the client reset"
+		return reason + ", and the client reset"
 	}
-	return ""
+	return reason
 }
 
-func (c *conn) synRetries() string {
+// unansweredReason is the reason of a SYN nothing answered.
+func (c *conn) unansweredReason() string {
+	const reason = "the SYN got no answer"
 	if c.hist.has('T', true) {
-		return " (retransmitted)"
+		return reason + " (retransmitted)"
 	}
-	return ""
+	return reason
 }
 
 // proxyOutcome reads a proxy's answer: 407 always means the proxy wants credentials Intune clients do not
