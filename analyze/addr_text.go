@@ -17,7 +17,7 @@ type addrTextSlot struct {
 
 // addrTextSlots is the size of the cache.
 const (
-	addrTextBits  = 8
+	addrTextBits  = 10
 	addrTextSlots = 1 << addrTextBits
 )
 

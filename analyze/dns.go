@@ -77,8 +77,9 @@ type dnsExchange struct {
 	rcode     uint16
 	answers   []string
 	cnames    []string
-	partial   bool // the capture cut the answer (snaplen)
-	badCounts bool // the answer ends before its header's counts say: false counts, not the capture's doing
+	oneAnswer [1]string // answers' first room: most answers hold one address, which then costs no list
+	partial   bool      // the capture cut the answer (snaplen)
+	badCounts bool      // the answer ends before its header's counts say: false counts, not the capture's doing
 	// moreAnswers counts addresses and CNAME targets beyond maxRecordAnswers each, left out of the record
 	moreAnswers int
 	icmp        *icmpReject    // the first ICMP rejection that quoted the query (icmp.go)
@@ -156,6 +157,9 @@ func (e *Engine) exchangeMessage(b []byte, src, dst endpoint, proto uint8, vlan 
 		rr := &m.Answers[i]
 		switch {
 		case rr.Addr.IsValid() && len(x.answers) < maxRecordAnswers:
+			if x.answers == nil {
+				x.answers = x.oneAnswer[:0]
+			}
 			x.answers = append(x.answers, e.addrText.of(rr.Addr))
 		case rr.Addr.IsValid():
 			x.moreAnswers++

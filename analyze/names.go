@@ -109,6 +109,12 @@ func usableName(s string) bool {
 	if s == "" {
 		return false
 	}
-	_, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	t := strings.Trim(s, "[]")
+	if !strings.Contains(t, ":") && strings.ContainsFunc(t, notDigitOrDot) {
+		return true // not IPv6 (no colon), not IPv4 (only digits and dots): ParseAddr would fail, and allocate
+	}
+	_, err := netip.ParseAddr(t)
 	return err != nil
 }
+
+func notDigitOrDot(r rune) bool { return (r < '0' || r > '9') && r != '.' }
