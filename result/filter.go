@@ -7,7 +7,9 @@ import (
 )
 
 // AddrFilter is the Wireshark display-filter term for one address: ip.addr for IPv4 (IPv4-mapped IPv6
-// included), ipv6.addr otherwise. It reports false when s is not an address.
+// included), ipv6.addr otherwise. A zone (fe80::1%eth0) is left out: it names an interface of the host that
+// wrote the address, it is not in the packet, and its bytes are anything. It reports false when s is not an
+// address.
 func AddrFilter(s string) (string, bool) {
 	b, ok := appendAddrFilter(nil, s)
 	return string(b), ok
@@ -19,6 +21,7 @@ func appendAddrFilter(b []byte, s string) ([]byte, bool) {
 	if err != nil {
 		return b, false
 	}
+	a = a.WithZone("")
 	if a.Unmap().Is4() {
 		return a.Unmap().AppendTo(append(b, "ip.addr=="...)), true
 	}

@@ -20,6 +20,8 @@ func TestDisplayFilter(t *testing.T) {
 		{"v4-mapped", Record{Proto: "udp", Client: "2001:2::1", ClientPort: 5353, Server: "::ffff:198.18.0.1", ServerPort: 53},
 			"ipv6.addr==2001:2::1 && ip.addr==198.18.0.1 && udp.port==5353 && udp.port==53"},
 		{"not an address", Record{Proto: "tcp", Client: "x", ClientPort: 1, Server: "198.18.1.22", ServerPort: 443}, ""},
+		{"zone left out", Record{Proto: "udp", Client: "fe80::1%eth0", ClientPort: 546, Server: "::%\xc1", ServerPort: 547},
+			"ipv6.addr==fe80::1 && ipv6.addr==:: && udp.port==546 && udp.port==547"},
 	}
 	for _, tc := range tests {
 		if got := DisplayFilter(&tc.r); got != tc.want {
@@ -35,12 +37,13 @@ func TestDisplayFilter(t *testing.T) {
 }
 
 // addrFilterReference and displayFilterReference are AddrFilter and DisplayFilter as first written, by
-// string concatenation: the references the buffer-building ones are held to.
+// string concatenation (zones left out): the references the buffer-building ones are held to.
 func addrFilterReference(s string) (string, bool) {
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return "", false
 	}
+	a = a.WithZone("")
 	if a.Unmap().Is4() {
 		return "ip.addr==" + a.Unmap().String(), true
 	}
