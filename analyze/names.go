@@ -117,4 +117,5 @@ func usableName(s string) bool {
 	return err != nil
 }
 
+// notDigitOrDot reports whether r is a character no IPv4 address has.
 func notDigitOrDot(r rune) bool { return (r < '0' || r > '9') && r != '.' }

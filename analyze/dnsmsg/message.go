@@ -62,7 +62,8 @@ type Message struct {
 	known map[string]string
 }
 
-// maxKnownNames bounds Message.known; when it is full it starts over.
+// maxKnownNames bounds Message.known; when it is full it starts over. A name is at most maxEscaped bytes, so
+// the names kept hold at most about half a megabyte (a few kilobytes for real names).
 const maxKnownNames = 512
 
 // Question is one entry of the question section. Name is as sent (case kept, no trailing dot, "." for the root),
