@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/intunecap/intunecap/internal/prefault"
 	"github.com/intunecap/intunecap/result"
 )
 
@@ -37,7 +38,15 @@ func (e *Engine) stash(recs []result.Record, start int) []result.Record {
 		in.spare = in.spare[:n-1]
 		return s
 	}
-	return make([]result.Record, 0, cap(recs))
+	return newRecordSlice(cap(recs))
+}
+
+// newRecordSlice makes an empty slice for n records, its pages mapped in: records are written into it one
+// after the other, about four to a page.
+func newRecordSlice(n int) []result.Record {
+	s := make([]result.Record, 0, n)
+	prefault.Slice(s)
+	return s
 }
 
 // writeRecords writes the records of the filled slices and then of batch to the sink, in order of first

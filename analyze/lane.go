@@ -11,6 +11,7 @@ import (
 	"github.com/intunecap/intunecap/analyze/fingerprint"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/internal/prefault"
 	"github.com/intunecap/intunecap/result"
 )
 
@@ -312,7 +313,7 @@ func (l *lane) batchFull(recs []result.Record, start int) []result.Record {
 	if s := l.spare(); cap(s) >= len(recs) {
 		return s
 	}
-	return make([]result.Record, 0, len(recs))
+	return newRecordSlice(len(recs))
 }
 
 // spare returns a record slice the merger has written out and handed back, or nil.
@@ -410,6 +411,8 @@ func (l *lane) batch() *batch {
 		if l.made < maxBatches {
 			l.made++
 			l.cur = &batch{items: make([]item, 0, l.batchRoom), pkts: make([]decode.Packet, 0, l.batchRoom)}
+			prefault.Slice(l.cur.items) // written item after item from now on: one call, not a fault a page
+			prefault.Slice(l.cur.pkts)
 		} else {
 			l.cur = <-l.free
 		}

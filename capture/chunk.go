@@ -3,6 +3,8 @@ package capture
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/intunecap/intunecap/internal/prefault"
 )
 
 // Chunk is a block of file data that frames point into. A reader with retention on (Reader.Retain) leaves a
@@ -43,7 +45,7 @@ func (p *chunkPool) get() *Chunk {
 	p.mu.Unlock()
 	if c == nil {
 		c = &Chunk{buf: make([]byte, p.size), pool: p}
-		prefault(c.buf[max(0, p.hot-recordHeaderLen):])
+		prefault.Bytes(c.buf[max(0, p.hot-recordHeaderLen):])
 	}
 	c.refs.Store(1)
 	return c
