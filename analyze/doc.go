@@ -40,6 +40,7 @@
 //   - names.go: a connection's one name, from its payload or the DNS cache.
 //   - name_check.go: names that are not host names, or were sent in two spellings, are not trusted.
 //   - conn_record.go, verdict.go: the record of a connection, its outcome and its verdict.
+//   - addr_text.go: the text of the addresses records name, cached (a gateway names the same hosts again).
 //   - summary.go, facts.go: the per-requirement summary and the capture facts.
 //   - unlisted.go, sketch.go: the capped list of unlisted names, and the estimate of how many there were.
 //
