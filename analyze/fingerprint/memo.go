@@ -39,35 +39,35 @@ const (
 // Client returns the JA4 (over t) and JA3 fingerprints of c.
 func (m *Memo) Client(c ClientFacts, t Transport) ClientPrints {
 	key, ok := m.clientKey(c, t)
-	if !ok {
-		return ClientPrints{JA4: JA4(c, t), JA3: JA3(c)}
-	}
-	if p, ok := m.client[string(key)]; ok {
+	if p, hit := m.client[string(key)]; ok && hit {
 		return p
 	}
 	p := ClientPrints{JA4: JA4(c, t), JA3: JA3(c)}
-	if m.client == nil || len(m.client) >= memoEntries {
-		m.client = make(map[string]ClientPrints, memoEntries)
+	if ok {
+		remember(&m.client, key, p)
 	}
-	m.client[string(key)] = p
 	return p
 }
 
 // Server returns the JA4S (over t) and JA3S fingerprints of s.
 func (m *Memo) Server(s ServerFacts, t Transport) ServerPrints {
 	key, ok := m.serverKey(s, t)
-	if !ok {
-		return ServerPrints{JA4S: JA4S(s, t), JA3S: JA3S(s)}
-	}
-	if p, ok := m.server[string(key)]; ok {
+	if p, hit := m.server[string(key)]; ok && hit {
 		return p
 	}
 	p := ServerPrints{JA4S: JA4S(s, t), JA3S: JA3S(s)}
-	if m.server == nil || len(m.server) >= memoEntries {
-		m.server = make(map[string]ServerPrints, memoEntries)
+	if ok {
+		remember(&m.server, key, p)
 	}
-	m.server[string(key)] = p
 	return p
+}
+
+// remember files v under key, starting the map over when it holds memoEntries answers.
+func remember[V any](memo *map[string]V, key []byte, v V) {
+	if *memo == nil || len(*memo) >= memoEntries {
+		*memo = make(map[string]V, memoEntries)
+	}
+	(*memo)[string(key)] = v
 }
 
 // clientKey encodes every fact JA4 and JA3 read from c, in m.key; false when it would be over maxMemoKey.
