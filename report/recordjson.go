@@ -158,6 +158,11 @@ func optStrings(b []byte, key string, ss []string) []byte {
 // A string that is not valid UTF-8 is not left to encoding/json, which would turn each bad byte into U+FFFD and
 // lose it: it is first escaped reversibly (escapeInvalidUTF8), see docs/report.md.
 func appendJSONString(b []byte, s string) []byte {
+	if plainJSON(s) { // the common case, checked eight bytes at a time
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	if !utf8.ValidString(s) {
 		s = escapeInvalidUTF8(s)
 	}
@@ -173,6 +178,34 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// plainJSON reports whether every byte of s is printable ASCII other than the quote and the backslash: what
+// JSON writes as it is. It reads eight bytes at a time (plainJSONWord), then the tail byte by byte.
+func plainJSON(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if !plainJSONWord(w) {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainJSONWord reports whether none of the eight bytes of w is at or above 0x80, below 0x20, a quote or a
+// backslash. Once no byte has its top bit set, (x - ones*n) &^ x & tops is nonzero exactly when some byte of x
+// is below n (no borrow crosses a byte that is not), so each test is exact.
+func plainJSONWord(w uint64) bool {
+	const ones, tops = 0x0101010101010101, 0x8080808080808080
+	below := func(x uint64, n uint64) uint64 { return (x - ones*n) &^ x & tops }
+	return w&tops|below(w, 0x20)|below(w^(ones*'"'), 1)|below(w^(ones*'\\'), 1) == 0
 }
 
 // appendJSONFloat formats f as encoding/json does: like ES6 number to string, %f-style between 1e-6 and 1e21,

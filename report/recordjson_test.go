@@ -6,7 +6,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
@@ -106,5 +108,46 @@ func TestJSONStringEscapesInvalidUTF8(t *testing.T) {
 		if got := string(appendJSONString(nil, tt.in)); got != tt.want {
 			t.Errorf("%q: got %s, want %s", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestPlainJSONAgainstLoop holds plainJSON's eight-bytes-at-a-time test to the byte loop it replaces: every
+// byte value at every position of strings up to 24 bytes long, then random strings.
+func TestPlainJSONAgainstLoop(t *testing.T) {
+	plainLoop := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	check := func(s string) {
+		t.Helper()
+		if got, want := plainJSON(s), plainLoop(s); got != want {
+			t.Fatalf("plainJSON(%q) = %v, the loop says %v", s, got, want)
+		}
+	}
+	for n := 0; n <= 24; n++ {
+		base := []byte(strings.Repeat("a~ Z", 6)[:n])
+		check(string(base))
+		for i := range base {
+			for c := 0; c < 256; c++ {
+				b := bytes.Clone(base)
+				b[i] = byte(c)
+				check(string(b))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200_000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = byte(0x20 + rng.IntN(0x60)) // mostly printable ASCII
+			if rng.IntN(30) == 0 {
+				b[i] = byte(rng.IntN(256))
+			}
+		}
+		check(string(b))
 	}
 }
