@@ -29,17 +29,14 @@ git worktree add -q --detach "$wt" "$BASE"
 go build -o "$OUT/intunecap-head" ./cmd/intunecap
 go build -o "$OUT/synth" ./tools/synth
 
-gen() { # FILE ARGS...: generate once, as make bench does
-  [ -s "$1" ] || { echo "== generate $1" >&2; "$OUT/synth" -o "$@"; }
-}
+source scripts/bench-lib.sh # synth, measure: the captures make bench generates
 BIG=$OUT/bench-$SIZE.pcap
 SMALL=$OUT/bench-100MB.pcap
 CONNS=$OUT/conns-$CONNS_SIZE.pcap
-gen "$BIG" -size "$SIZE" -seed 1
-gen "$SMALL" -size 100MB -seed 3
-gen "$CONNS" -size "$CONNS_SIZE" -seed 5 -mix conns
+synth "$BIG" -size "$SIZE" -seed 1
+synth "$SMALL" -size 100MB -seed 3
+synth "$CONNS" -size "$CONNS_SIZE" -seed 5 -mix conns
 
-source scripts/bench-lib.sh
 spec=()
 lines=()
 for capture in "$BIG" "$SMALL" "$CONNS"; do

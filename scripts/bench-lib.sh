@@ -1,4 +1,16 @@
-# Shared by scripts/bench.sh and scripts/bench-compare.sh (sourced, not run).
+# Shared by scripts/bench.sh, scripts/bench-compare.sh and scripts/pgo.sh (sourced, not run).
+
+# synth FILE ARGS...: generates FILE with $OUT/synth ARGS once; a FILE already there (with the generator's
+# expected counts beside it) is reused. Delete both to regenerate.
+synth() {
+  local file=$1
+  shift
+  if [ -s "$file" ] && [ -s "$file.expected.json" ]; then
+    return
+  fi
+  echo "== generate $file" >&2
+  "$OUT/synth" -o "$file" "$@"
+}
 
 # measure CSV ROUNDS -n NAME CMD ...: runs every command once per round, ROUNDS rounds, one hyperfine call a
 # round (the first also warms each command up once), and writes hyperfine's CSV columns for all rounds

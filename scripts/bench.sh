@@ -53,15 +53,7 @@ go build -o "$OUT/yardstick" ./tools/yardstick
 go build -o "$OUT/synth" ./tools/synth
 
 # --- captures -----------------------------------------------------------------------------------------------
-synth() { # FILE ARGS...: generate once
-  local file=$1
-  shift
-  if [ -s "$file" ] && [ -s "$file.expected.json" ]; then
-    return
-  fi
-  echo "== generate $file" >&2
-  "$OUT/synth" -o "$file" "$@"
-}
+source scripts/bench-lib.sh # synth, measure
 BIG=$OUT/bench-$SIZE.pcap
 BIG2=$OUT/bench-$DOUBLE.pcap
 SMALL=$OUT/bench-100MB.pcap
@@ -102,8 +94,6 @@ args=()
 for i in "${!cmds[@]}"; do
   args+=("${names[$((2 * i))]}" "${names[$((2 * i + 1))]}" "${cmds[$i]}")
 done
-# measure: interleaved hyperfine rounds (scripts/bench-lib.sh).
-source scripts/bench-lib.sh
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== hyperfine, $RUNS interleaved rounds" >&2
 measure "$OUT/hyperfine.csv" "$RUNS" "${args[@]}"

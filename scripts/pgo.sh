@@ -18,15 +18,7 @@ mkdir -p "$OUT"
 go build -o "$OUT/synth" ./tools/synth
 go build -pgo=off -o "$OUT/intunecap-nopgo" ./cmd/intunecap
 
-synth() { # FILE ARGS...: generate once (the same files and seeds as scripts/bench.sh)
-  local file=$1
-  shift
-  if [ -s "$file" ] && [ -s "$file.expected.json" ]; then
-    return
-  fi
-  echo "== generate $file" >&2
-  "$OUT/synth" -o "$file" "$@"
-}
+source scripts/bench-lib.sh # synth: the same files and seeds as scripts/bench.sh
 synth "$OUT/bench-1GiB.pcap" -size 1GiB -seed 1
 synth "$OUT/bench-100MB.pcap" -size 100MB -seed 3
 synth "$OUT/conns-400MB.pcap" -size 400MB -seed 5 -mix conns
