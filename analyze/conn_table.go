@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/intunecap/intunecap/analyze/decode"
+	"github.com/intunecap/intunecap/internal/prefault"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -178,7 +179,7 @@ func (e *Engine) reportEarly(c *conn) {
 		return // failures are reported when the connection ends, with their stage
 	}
 	c.reported, c.reportedVerdict = true, r.Verdict
-	e.batch = append(e.batch, r) // counted in the summary when the connection ends
+	e.batch = append(prefault.Grow(e.batch, 1), r) // counted in the summary when the connection ends
 }
 
 // retire takes c out of every table and returns its record.

@@ -14,6 +14,7 @@ import (
 	"github.com/intunecap/intunecap/analyze/quic"
 	"github.com/intunecap/intunecap/analyze/tlshello"
 	"github.com/intunecap/intunecap/capture"
+	"github.com/intunecap/intunecap/internal/prefault"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
 )
@@ -348,7 +349,7 @@ func (e *Engine) emit(r *result.Record) {
 	if len(e.batch) >= e.opts.recordSlice && len(e.batch) == cap(e.batch) && e.full != nil {
 		e.batch, e.batchStart = e.full(e.batch, e.batchStart), 0
 	}
-	e.batch = append(e.batch, *r)
+	e.batch = append(prefault.Grow(e.batch, 1), *r) // a growing slice is mapped in at once, not a fault a page
 }
 
 // maxBatchRecords is how many records an engine queues in one slice before it starts another (about

@@ -152,7 +152,7 @@ func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *
 		if n < cap(b.pkts) && p == &b.pkts[:n+1][n] {
 			b.pkts = b.pkts[:n+1] // decoded in place (packetSlot)
 		} else {
-			b.pkts = append(b.pkts, *p)
+			b.pkts = append(prefault.Grow(b.pkts, 1), *p)
 		}
 		if need > 0 {
 			q := &b.pkts[it.pkt]
@@ -163,7 +163,7 @@ func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *
 	} else if need > 0 {
 		it.frame.Data = b.copy(f.Data)
 	}
-	b.items = append(b.items, it)
+	b.items = append(prefault.Grow(b.items, 1), it)
 	if len(b.items) == batchItems {
 		l.send()
 	}
@@ -208,7 +208,7 @@ func (l *lane) packetSlot(f *capture.Frame) *decode.Packet {
 		return nil
 	}
 	b := l.holdChunk(f.Chunk)
-	b.pkts = slices.Grow(b.pkts, 1) // items refer to packets by index, so moving them is safe
+	b.pkts = prefault.Grow(b.pkts, 1) // items refer to packets by index, so moving them is safe
 	return &b.pkts[:len(b.pkts)+1][len(b.pkts)]
 }
 
@@ -220,14 +220,14 @@ func (l *lane) tick(key batchKey, now time.Time) {
 		return
 	}
 	b := l.batch()
-	b.items = append(b.items, item{kind: itemTick, seq: key.seq, phase: key.phase, now: now})
+	b.items = append(prefault.Grow(b.items, 1), item{kind: itemTick, seq: key.seq, phase: key.phase, now: now})
 	l.send()
 }
 
 // close sends a worker the last item, numbered seq, and waits for it to finish.
 func (l *lane) close(seq uint64) {
 	b := l.batch()
-	b.items = append(b.items, item{kind: itemEnd, seq: seq})
+	b.items = append(prefault.Grow(b.items, 1), item{kind: itemEnd, seq: seq})
 	l.send()
 	close(l.in)
 	<-l.done

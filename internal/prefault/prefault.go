@@ -21,6 +21,24 @@ func Slice[T any](s []T) {
 	}
 }
 
+// Grow returns s with room for n more elements, as slices.Grow does, for a slice about to be written element
+// after element: when s must move, its new backing array (twice the old capacity, or more if n needs it) is
+// mapped in whole (Slice) before s's elements are copied into it, so that filling it costs no fault a page.
+func Grow[T any](s []T, n int) []T {
+	if n <= cap(s)-len(s) { // small enough to be inlined where a slice is appended to per packet
+		return s
+	}
+	return grow(s, n)
+}
+
+// grow is Grow for a slice that must move.
+func grow[T any](s []T, n int) []T {
+	t := make([]T, len(s), max(2*cap(s), len(s)+n))
+	Slice(t)
+	copy(t, s)
+	return t
+}
+
 // page is the size of the pages the call maps in; a range is rounded inwards to them.
 const page = 4096
 

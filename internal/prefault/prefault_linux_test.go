@@ -75,3 +75,20 @@ func charsToString(c []int8) string {
 	}
 	return string(b)
 }
+
+// TestGrowMapsPagesIn: the backing array Grow makes (32 MiB here, fresh from the system) is mapped in whole,
+// beyond the elements it copied, before anything is written there.
+func TestGrowMapsPagesIn(t *testing.T) {
+	if release, ok := kernelAtLeast(5, 14); !ok {
+		t.Skipf("kernel %s is older than 5.14: it has no MADV_POPULATE_WRITE to test", release)
+	}
+	s := Grow(make([]int64, 1000), 4<<20)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), cap(s)*8)
+	start := (page - int(uintptr(unsafe.Pointer(&raw[0])))%page) % page
+	whole := raw[start : start+(len(raw)-start)/page*page]
+	for i, in := range resident(t, whole) {
+		if !in {
+			t.Fatalf("page %d of %d of the grown slice is not mapped in", i, len(whole)/page)
+		}
+	}
+}
