@@ -129,9 +129,11 @@ func (s *source) checkJump(ts time.Time, off int64) time.Time {
 			s.noteAt(noteTimeJump, s.lastNumber, s.lastOff, loneMsg(s.lastTime, ts))
 		}
 	}
-	s.prevTime = s.lastTime
+	if jumped { // what stop and the next frame's check read only after a jump
+		s.prevTime, s.lastNumber, s.lastOff = s.lastTime, s.number, off
+	}
 	s.timedFrames++
-	s.lastTime, s.lastJumped, s.lastNumber, s.lastOff = ts, jumped, s.number, off
+	s.lastTime, s.lastJumped = ts, jumped
 	return ts
 }
 

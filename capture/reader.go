@@ -27,6 +27,10 @@ type Reader struct {
 	started  bool
 	closed   bool
 	retained bool
+	noSolo   bool // tests: every frame through nextFrame, the reference readInBuffer is checked against
+	// solo is the one file open when there is nothing to merge (one pcap file open, none waiting): NextFrame
+	// reads its frames straight from its chunk (source.readInBuffer). Nil otherwise.
+	solo     *source
 	frames   uint64
 	warnings []Warning
 }
@@ -141,6 +145,17 @@ func (r *Reader) Next() (Frame, error) {
 // NextFrame is Next without copying the frame: the Frame itself, not only its Data, is valid until the next
 // call. A file of a set that can no longer be opened (removed since Open) is an error naming it.
 func (r *Reader) NextFrame() (*Frame, error) {
+	if s := r.solo; s != nil && s.readInBuffer() {
+		r.frames++
+		return &s.pending, nil
+	}
+	return r.nextFrame()
+}
+
+// nextFrame is NextFrame for every case: it merges the files in time order, opening each when its first frame
+// is due.
+func (r *Reader) nextFrame() (*Frame, error) {
+	r.solo = nil
 	if r.closed {
 		return nil, errClosed
 	}
@@ -157,7 +172,11 @@ func (r *Reader) NextFrame() (*Frame, error) {
 		return nil, io.EOF
 	}
 	r.frames++
-	return &r.srcs[r.heap[0]].pending, nil
+	top := r.srcs[r.heap[0]]
+	if len(r.heap) == 1 && len(r.queue) == 0 && top.recs != nil && !r.noSolo {
+		r.solo = top
+	}
+	return &top.pending, nil
 }
 
 // openDue opens the files whose first frame comes before the earliest pending frame and reads that frame.
@@ -332,7 +351,7 @@ outer:
 
 // Close closes every file (never standard input). Next returns an error afterwards.
 func (r *Reader) Close() error {
-	r.closed = true
+	r.closed, r.solo = true, nil
 	var first error
 	for _, s := range r.srcs {
 		if err := s.close(); err != nil && first == nil {
