@@ -121,7 +121,11 @@ func isProfileName(spec string) bool {
 	return !strings.ContainsAny(spec, "/\\.") && slices.Contains(Profiles(), spec)
 }
 
+// loadProfile returns the embedded profile name: built in Go (builtinTable), else read from its YAML.
 func loadProfile(name string) (*Table, error) {
+	if t := builtinTable(name); t != nil {
+		return t, nil
+	}
 	file := path.Join("profiles", name+".yaml")
 	data, err := profileFS.ReadFile(file)
 	if err != nil {
