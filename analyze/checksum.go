@@ -62,6 +62,11 @@ func (h *hostChecksums) sentFailing() uint64 { return h.sentUnfinished + h.sentB
 
 // verifyChecksums verifies the checksums of a packet the engine reads closely and tallies the result. On a
 // worker lane the reading goroutine has verified most of them already (checksumAhead).
+//
+// Not inlined: Engine.tcp calls it for a few packets of a connection, and inlined its code would lie among the
+// instructions every packet runs (see coldPath in tcp.go).
+//
+//go:noinline
 func (e *Engine) verifyChecksums(p *decode.Packet) {
 	st := decode.ChecksumStatus(e.checksum - 1)
 	if e.checksum == 0 {

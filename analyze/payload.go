@@ -81,6 +81,11 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 // connection is reported. On a busy gateway most connections wait closed for their linger time, and those
 // buffers were most of the engine's memory. A segment still missing before the FIN or RST keeps the watch
 // open, as before: the alert may be in it.
+//
+// Not inlined: Engine.tcp calls it for a few packets of a connection, and inlined its code would lie among the
+// instructions every packet runs (see coldPath in tcp.go).
+//
+//go:noinline
 func (e *Engine) clientEnded(c *conn, p *decode.Packet, ref frameRef) {
 	if c.rx == nil || c.app == nil || c.app.phase != phaseAlert || !c.rx.client.known {
 		return

@@ -79,6 +79,11 @@ func startsNewConn(c *conn, p *decode.Packet, fromLo bool) bool {
 
 // retryAttempt reopens a connection closed by a reset before any handshake, whose client sent its SYN again
 // with the same initial sequence number: the resets of the first try no longer decide its state.
+//
+// Not inlined: Engine.tcp calls it for a few packets of a connection, and the profile-guided build would
+// put its code among the instructions every packet runs (docs/performance.md, "Cold calls out of line").
+//
+//go:noinline
 func (c *conn) retryAttempt() {
 	c.clientRST, c.serverRST = false, false
 	c.serverRSTBeforeAck, c.serverRSTEarly, c.serverRSTClosing = false, false, false
