@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -172,16 +173,53 @@ func TestVerifyChecksumsEthernet(t *testing.T) {
 	}
 }
 
-// TestSumWords holds the 32-bit summing loop to the 16-bit one of RFC 1071 on every length up to 70 bytes.
+// TestSumWords holds the summing loop to the 16-bit one of RFC 1071: every length up to 300 bytes (the
+// 32-byte loop and every tail), bytes that carry at every add (all 0xff), zeros, random bytes, and a sum
+// already under way.
 func TestSumWords(t *testing.T) {
-	b := make([]byte, 70)
-	for i := range b {
-		b[i] = byte(0xff - i*37)
+	rng := rand.New(rand.NewPCG(1, 2))
+	fills := map[string]func(i int) byte{
+		"pattern": func(i int) byte { return byte(0xff - i*37) },
+		"ones":    func(int) byte { return 0xff },
+		"zeros":   func(int) byte { return 0 },
+		"random":  func(int) byte { return byte(rng.Uint32()) },
+		"high":    func(i int) byte { return byte(0x80 | i) },
 	}
-	for n := 0; n <= len(b); n++ {
-		if got, want := fold(sumWords(b[:n], 0)), referenceSum(b[:n]); got != want {
-			t.Fatalf("%d bytes: sum %#04x, reference %#04x", n, got, want)
+	for name, fill := range fills {
+		b := make([]byte, 300)
+		for i := range b {
+			b[i] = fill(i)
 		}
+		for n := 0; n <= len(b); n++ {
+			if got, want := fold(sumWords(b[:n], 0)), referenceSum(b[:n]); got != want {
+				t.Fatalf("%s, %d bytes: sum %#04x, reference %#04x", name, n, got, want)
+			}
+			pre := []byte{0xfe, 0xdc, 0xba, 0x98}
+			if got, want := fold(sumWords(b[:n], sumWords(pre, 0))), referenceSum(append(pre, b[:n]...)); got != want {
+				t.Fatalf("%s, %d bytes after 4: sum %#04x, reference %#04x", name, n, got, want)
+			}
+		}
+	}
+	for range 100_000 {
+		b := make([]byte, rng.IntN(1600))
+		for i := range b {
+			b[i] = byte(rng.Uint32() >> rng.IntN(24))
+		}
+		if got, want := fold(sumWords(b, 0)), referenceSum(b); got != want {
+			t.Fatalf("%x: sum %#04x, reference %#04x", b, got, want)
+		}
+	}
+}
+
+// BenchmarkSumWords sums a full-size segment.
+func BenchmarkSumWords(b *testing.B) {
+	seg := make([]byte, 1460)
+	for i := range seg {
+		seg[i] = byte(i * 7)
+	}
+	b.SetBytes(int64(len(seg)))
+	for b.Loop() {
+		_ = fold(sumWords(seg, 0))
 	}
 }
 
