@@ -181,15 +181,20 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // plainJSON reports whether every byte of s is printable ASCII other than the quote and the backslash: what
-// JSON writes as it is. It reads eight bytes at a time (plainJSONWord), then the tail byte by byte.
+// JSON writes as it is. It reads eight bytes at a time (plainJSONWord); a tail shorter than eight is read as
+// the last eight bytes of s, overlapping the word before, or byte by byte in a string shorter than eight.
 func plainJSON(s string) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if !plainJSONWord(w) {
+		if !plainJSONWord(word(s, i)) {
 			return false
 		}
+	}
+	if i == len(s) {
+		return true
+	}
+	if len(s) >= 8 {
+		return plainJSONWord(word(s, len(s)-8))
 	}
 	for ; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
@@ -197,6 +202,13 @@ func plainJSON(s string) bool {
 		}
 	}
 	return true
+}
+
+// word is the eight bytes of s from i, little-endian (the compiler reads them with one load).
+func word(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // plainJSONWord reports whether none of the eight bytes of w is at or above 0x80, below 0x20, a quote or a
