@@ -63,8 +63,8 @@ func (h *hostChecksums) sentFailing() uint64 { return h.sentUnfinished + h.sentB
 // verifyChecksums verifies the checksums of a packet the engine reads closely and tallies the result. On a
 // worker lane the reading goroutine has verified most of them already (checksumAhead).
 //
-// Not inlined: Engine.tcp calls it for a few packets of a connection, and inlined its code would lie among the
-// instructions every packet runs (see coldPath in tcp.go).
+// Not inlined: Engine.tcp calls it for a few packets of a connection, and the profile-guided build would
+// put its code among the instructions every packet runs (docs/performance.md, "Cold calls out of line").
 //
 //go:noinline
 func (e *Engine) verifyChecksums(p *decode.Packet) {

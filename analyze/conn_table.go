@@ -79,8 +79,8 @@ func (e *Engine) newConn(k flowKey, fromLo bool, p *decode.Packet, ref frameRef,
 // different VLANs (a router on a stick, a capture on a trunk): same 5-tuple, other VLAN, opposite direction.
 // The same 5-tuple in the same direction on another VLAN stays a connection of its own.
 //
-// Not inlined: Engine.tcp calls it for a few packets of a connection, and inlined its code would lie among the
-// instructions every packet runs (see coldPath in tcp.go).
+// Not inlined: Engine.tcp calls it for a few packets of a connection, and the profile-guided build would
+// put its code among the instructions every packet runs (docs/performance.md, "Cold calls out of line").
 //
 //go:noinline
 func (e *Engine) joinAcrossVLANs(k flowKey, fromLo bool) *conn {

@@ -82,8 +82,8 @@ func (e *Engine) readPayload(c *conn, p *decode.Packet, fromClient bool, ref fra
 // buffers were most of the engine's memory. A segment still missing before the FIN or RST keeps the watch
 // open, as before: the alert may be in it.
 //
-// Not inlined: Engine.tcp calls it for a few packets of a connection, and inlined its code would lie among the
-// instructions every packet runs (see coldPath in tcp.go).
+// Not inlined: Engine.tcp calls it for a few packets of a connection, and the profile-guided build would
+// put its code among the instructions every packet runs (docs/performance.md, "Cold calls out of line").
 //
 //go:noinline
 func (e *Engine) clientEnded(c *conn, p *decode.Packet, ref frameRef) {

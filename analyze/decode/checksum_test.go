@@ -178,17 +178,21 @@ func TestVerifyChecksumsEthernet(t *testing.T) {
 // already under way.
 func TestSumWords(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	fills := map[string]func(i int) byte{
-		"pattern": func(i int) byte { return byte(0xff - i*37) },
-		"ones":    func(int) byte { return 0xff },
-		"zeros":   func(int) byte { return 0 },
-		"random":  func(int) byte { return byte(rng.Uint32()) },
-		"high":    func(i int) byte { return byte(0x80 | i) },
+	fills := []struct {
+		name string
+		fill func(i int) byte
+	}{
+		{"pattern", func(i int) byte { return byte(0xff - i*37) }},
+		{"ones", func(int) byte { return 0xff }},
+		{"zeros", func(int) byte { return 0 }},
+		{"random", func(int) byte { return byte(rng.Uint32()) }},
+		{"high", func(i int) byte { return byte(0x80 | i) }},
 	}
-	for name, fill := range fills {
+	for _, f := range fills {
+		name := f.name
 		b := make([]byte, 300)
 		for i := range b {
-			b[i] = fill(i)
+			b[i] = f.fill(i)
 		}
 		for n := 0; n <= len(b); n++ {
 			if got, want := fold(sumWords(b[:n], 0)), referenceSum(b[:n]); got != want {
