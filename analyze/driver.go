@@ -133,29 +133,29 @@ func (d *driver) frame(f *capture.Frame) {
 			p = &d.pkt
 		}
 		if decodeFrame(d.dec, f, p, &d.facts) {
-			l.put(itemPacket, d.seq, d.clock.nowNs, f, p)
+			l.put(itemPacket, d.seq, d.clock.nowNs, ns, f, p)
 		}
 		return
 	}
 	if id, ok := quickFlow(f); ok {
-		d.route(&id, f, nil)
+		d.route(&id, ns, f, nil)
 		return
 	}
 	if decodeFrame(d.dec, f, &d.pkt, &d.facts) {
 		id := flowOfPacket(&d.pkt)
-		d.route(&id, f, &d.pkt)
+		d.route(&id, ns, f, &d.pkt)
 	}
 }
 
 // route hands a frame (decoded into p, or nil for the lane to decode) to the lane that owns its flow, and a
 // DNS frame to the others as a copy.
-func (d *driver) route(id *flowID, f *capture.Frame, p *decode.Packet) {
+func (d *driver) route(id *flowID, ns int64, f *capture.Frame, p *decode.Packet) {
 	owner, dns := d.owner(id.hash()), id.dns()
 	for i, l := range d.lanes {
 		if i == owner {
-			l.put(itemPacket, d.seq, d.clock.nowNs, f, p)
+			l.put(itemPacket, d.seq, d.clock.nowNs, ns, f, p)
 		} else if dns {
-			l.put(itemDNSCopy, d.seq, d.clock.nowNs, f, p)
+			l.put(itemDNSCopy, d.seq, d.clock.nowNs, ns, f, p)
 		}
 	}
 }

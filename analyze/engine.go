@@ -238,7 +238,7 @@ func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
 	e.seq++
 	e.count(f, p)
 	e.sweepIfDue(f.Timestamp)
-	e.packet(e.seq, f, p)
+	e.packet(e.seq, f.Timestamp.UnixNano(), f, p)
 	e.flush(batchKey{})
 	return e.err
 }
@@ -246,10 +246,11 @@ func (e *Engine) Packet(f *capture.Frame, p *decode.Packet) error {
 // Tracked reports how many connections the engine holds now, for a flow-table gauge.
 func (e *Engine) Tracked() int { return len(e.conns) }
 
-// packet processes one packet numbered seq in the capture set, of a flow this engine owns.
-func (e *Engine) packet(seq uint64, f *capture.Frame, p *decode.Packet) {
+// packet processes one packet numbered seq in the capture set, of a flow this engine owns; ns is its
+// timestamp in Unix nanoseconds.
+func (e *Engine) packet(seq uint64, ns int64, f *capture.Frame, p *decode.Packet) {
 	ref := frameRef{file: f.File, number: f.Number, seq: seq}
-	ts, ns := f.Timestamp, f.Timestamp.UnixNano()
+	ts := f.Timestamp
 	e.clockNs = max(e.clockNs, e.nowNs) // under Run, the lane has set it from the run's clock already
 	if p.Tunnel.Kind != decode.TunnelNone {
 		e.tunnel = &p.Tunnel

@@ -52,6 +52,7 @@ type item struct {
 	checksum uint8
 	seq      uint64
 	clock    int64         // itemPacket, itemDNSCopy: the latest capture time of the capture set so far (ns)
+	ns       int64         // itemPacket, itemDNSCopy: frame.Timestamp in Unix nanoseconds
 	now      time.Time     // itemTick
 	frame    capture.Frame // with a decoded packet, its bytes are the packet's (Data may be nil)
 }
@@ -128,11 +129,12 @@ func newLane(id int, e *Engine, m *merger) *lane {
 // inline reports whether the lane runs on the reading goroutine.
 func (l *lane) inline() bool { return l.in == nil }
 
-// put hands the lane a frame numbered seq: decoded into p, or with p nil for the lane to decode. Inline, the
-// engine takes it at once; on a worker, it is queued, its bytes held in place or copied.
-func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *decode.Packet) {
+// put hands the lane a frame numbered seq, whose timestamp is ns in Unix nanoseconds (the reading loop has it
+// already): decoded into p, or with p nil for the lane to decode. Inline, the engine takes it at once; on a
+// worker, it is queued, its bytes held in place or copied. clock is the capture set's latest time.
+func (l *lane) put(kind itemKind, seq uint64, clock, ns int64, f *capture.Frame, p *decode.Packet) {
 	if l.inline() {
-		l.do(kind, seq, clock, f, p)
+		l.do(kind, seq, clock, ns, f, p)
 		return
 	}
 	need := len(f.Data)
@@ -145,7 +147,7 @@ func (l *lane) put(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *
 	} else {
 		b = l.room(need)
 	}
-	it := item{kind: kind, seq: seq, clock: clock, frame: *f, pkt: -1}
+	it := item{kind: kind, seq: seq, clock: clock, ns: ns, frame: *f, pkt: -1}
 	if p != nil {
 		n := len(b.pkts)
 		it.pkt = int32(n)
@@ -242,7 +244,7 @@ func (l *lane) tracked() int {
 }
 
 // do runs one packet or frame on the engine.
-func (l *lane) do(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *decode.Packet) {
+func (l *lane) do(kind itemKind, seq uint64, clock, ns int64, f *capture.Frame, p *decode.Packet) {
 	e := l.eng
 	e.clockNs = max(e.clockNs, clock)
 	if p == nil {
@@ -257,7 +259,7 @@ func (l *lane) do(kind itemKind, seq uint64, clock int64, f *capture.Frame, p *d
 	if kind == itemDNSCopy {
 		e.dnsCopy(seq, f, p)
 	} else {
-		e.packet(seq, f, p)
+		e.packet(seq, ns, f, p)
 	}
 	e.flush(batchKey{seq: seq, phase: 1})
 }
@@ -356,7 +358,7 @@ func (l *lane) process(b *batch, it *item) batchKey {
 		l.eng.preparedDNS = &b.dnsMsgs[it.dns-1]
 	}
 	l.eng.checksum = it.checksum
-	l.do(it.kind, it.seq, it.clock, &it.frame, p)
+	l.do(it.kind, it.seq, it.clock, it.ns, &it.frame, p)
 	l.eng.prepared, l.eng.preparedDNS, l.eng.checksum = nil, nil, 0
 	return batchKey{seq: it.seq, phase: 1}
 }
