@@ -17,7 +17,7 @@ import (
 
 // readerOf is Open for one capture held in memory, read with buffers of readSize bytes; solo false makes
 // every frame go through nextFrame (readPcap), the reference readInBuffer is held to.
-func readerOf(t testing.TB, data []byte, readSize int, solo, retain bool) (*Reader, bool) {
+func readerOf(data []byte, readSize int, solo, retain bool) (*Reader, bool) {
 	r := &Reader{noSolo: !solo, retained: retain}
 	s := &source{index: 0, warn: &r.warnings, stats: FileStats{Name: "mem", BytesTotal: -1}}
 	if err := s.init(bytes.NewReader(data), -1, readSize); err != nil {
@@ -37,8 +37,10 @@ type soloRun struct {
 	fast     int
 }
 
+// readSolo reads data to its end as a lone file (see readerOf) and returns what the reader gave; false when
+// data is not a capture.
 func readSolo(t testing.TB, data []byte, readSize int, solo, retain bool) (soloRun, bool) {
-	r, ok := readerOf(t, data, readSize, solo, retain)
+	r, ok := readerOf(data, readSize, solo, retain)
 	if !ok {
 		return soloRun{}, false
 	}
@@ -171,7 +173,7 @@ func TestReadInBufferAgainstReadPcap(t *testing.T) {
 	// The fast path must be taken for plain files of either byte order and resolution: else the comparison
 	// above proves nothing.
 	for _, c := range cases[:3] {
-		r, _ := readerOf(t, c.data, bufferSize, true, false)
+		r, _ := readerOf(c.data, bufferSize, true, false)
 		if _, err := r.NextFrame(); err != nil || r.solo == nil {
 			t.Fatalf("%s: first frame: %v, fast path on: %v", c.name, err, r.solo != nil)
 		}
