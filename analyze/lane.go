@@ -78,6 +78,7 @@ type batch struct {
 	dnsMsgs []dnsmsg.Message
 	arena   []byte
 	chunks  []*capture.Chunk
+	held    *capture.Chunk // chunks' last, nil when there is none: what holdChunk compares every frame's with
 }
 
 // batchItems is how many items go to a worker at once: enough to make channel costs vanish per packet.
@@ -147,7 +148,11 @@ func (l *lane) put(kind itemKind, seq uint64, clock, ns int64, f *capture.Frame,
 	} else {
 		b = l.room(need)
 	}
-	it := item{kind: kind, seq: seq, clock: clock, ns: ns, frame: *f, pkt: -1}
+	it := b.nextItem() // every field set here: the slot holds an item of an earlier batch (TestPutFillsItem)
+	it.kind, it.phase, it.checksum = kind, 0, 0
+	it.pkt, it.hello, it.dns = -1, 0, 0
+	it.seq, it.clock, it.ns, it.now = seq, clock, ns, time.Time{}
+	it.frame = *f
 	if p != nil {
 		n := len(b.pkts)
 		it.pkt = int32(n)
@@ -161,11 +166,10 @@ func (l *lane) put(kind itemKind, seq uint64, clock, ns int64, f *capture.Frame,
 			q.Payload, q.Segment, q.IPv4Header = b.copy(p.Payload), b.copy(p.Segment), b.copy(p.IPv4Header)
 		}
 		it.frame.Data = nil // the packet has what the engine reads of the frame
-		l.prepare(b, &it, p)
+		l.prepare(b, it, p)
 	} else if need > 0 {
 		it.frame.Data = b.copy(f.Data)
 	}
-	b.items = append(prefault.Grow(b.items, 1), it)
 	if len(b.items) == batchItems {
 		l.send()
 	}
@@ -276,7 +280,7 @@ func (l *lane) run() {
 			c.Release()
 			b.chunks[i] = nil
 		}
-		b.chunks = b.chunks[:0]
+		b.chunks, b.held = b.chunks[:0], nil
 		l.free <- b
 		l.size.Store(int64(l.eng.Tracked()))
 		l.merge.in <- progress{worker: l.id, upTo: last, batches: l.handOver()}
@@ -363,16 +367,27 @@ func (l *lane) process(b *batch, it *item) batchKey {
 	return batchKey{seq: it.seq, phase: 1}
 }
 
-// holdChunk returns the batch to add a frame of chunk c to, holding c for it.
+// holdChunk returns the batch to add a frame of chunk c to, holding c for it. Nearly every frame lies in
+// the chunk the batch holds last, which is checked here, small enough to be inlined; holdNewChunk does the
+// rest.
 func (l *lane) holdChunk(c *capture.Chunk) *batch {
+	if b := l.cur; b != nil && b.held == c {
+		return b
+	}
+	return l.holdNewChunk(c)
+}
+
+// holdNewChunk is holdChunk for a frame of a chunk the batch being filled does not hold last (or when no
+// batch is being filled).
+func (l *lane) holdNewChunk(c *capture.Chunk) *batch {
 	b := l.batch()
-	if n := len(b.chunks); n == 0 || b.chunks[n-1] != c {
-		if n == maxBatchChunks {
+	if b.held != c {
+		if len(b.chunks) == maxBatchChunks {
 			l.send()
 			b = l.batch()
 		}
 		c.Retain()
-		b.chunks = append(b.chunks, c)
+		b.chunks, b.held = append(b.chunks, c), c
 	}
 	return b
 }
@@ -394,6 +409,20 @@ func (l *lane) room(n int) *batch {
 	b.arena = make([]byte, 0, max(min(2*cap(b.arena), arenaSize), firstArenaSize, n))
 	return b
 }
+
+// nextItem adds an item to the batch and returns it, for the caller to fill in place: an item is 160 bytes,
+// which a composite literal would build on the stack and append would copy again, twice a packet.
+func (b *batch) nextItem() *item {
+	n := len(b.items)
+	if n == cap(b.items) {
+		b.growItems()
+	}
+	b.items = b.items[:n+1]
+	return &b.items[n]
+}
+
+// growItems makes room for one more item (a lane's first batch grows as it fills).
+func (b *batch) growItems() { b.items = prefault.Grow(b.items, 1) }
 
 // copy appends data to the arena and returns the copy.
 func (b *batch) copy(data []byte) []byte {

@@ -1,14 +1,17 @@
 package analyze
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/intunecap/intunecap/analyze/decode"
 	"github.com/intunecap/intunecap/capture"
 	"github.com/intunecap/intunecap/result"
 	"github.com/intunecap/intunecap/rules"
@@ -95,3 +98,59 @@ func (s copiedSource) Next() (*capture.Frame, time.Time, error) {
 }
 
 func (s copiedSource) Retain() bool { return false }
+
+// TestPutFillsItem: put fills the batch's next item in place, field by field, and that slot still holds an
+// item of an earlier batch. Every field must come out as the composite literal put once built would make it,
+// whatever the slot held: a field put forgets keeps the earlier item's value. The field count is checked, so
+// a field added to item without a line in put (and here) fails.
+func TestPutFillsItem(t *testing.T) {
+	if n := reflect.TypeOf(item{}).NumField(); n != 11 {
+		t.Fatalf("item has %d fields, this test and lane.put know 11: set the new one in put, then here", n)
+	}
+	stale := item{kind: itemTick, phase: 2, pkt: 7, hello: 3, dns: 4, checksum: 2, seq: 99, clock: 98, ns: 97,
+		now: time.Unix(5, 6), frame: capture.Frame{Data: []byte{9}, Timestamp: time.Unix(7, 8), WireLen: 9,
+			LinkType: 101, File: 3, Number: 4, Interface: 5, Chunk: new(capture.Chunk)}}
+	ts := time.Unix(1_700_000_000, 123).UTC()
+	copied := capture.Frame{Data: []byte{1, 2, 3}, Timestamp: ts, WireLen: 60, LinkType: 1, File: 1, Number: 12}
+	held := copied
+	held.Chunk, held.Number = new(capture.Chunk), 13
+	for _, tc := range []struct {
+		name    string
+		f       capture.Frame
+		decoded bool
+		want    item
+	}{
+		{"frame copied for the lane to decode", copied, false, item{kind: itemPacket, seq: 5, clock: 6, ns: 7,
+			pkt: -1, frame: copied}},
+		{"packet decoded in place", held, true, item{kind: itemPacket, seq: 5, clock: 6, ns: 7, pkt: 0,
+			frame: func() capture.Frame { f := held; f.Data = nil; return f }()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &lane{in: make(chan *batch, 1), free: make(chan *batch, maxBatches), batchRoom: 4}
+			b := l.batch()
+			b.items = b.items[:cap(b.items)]
+			for i := range b.items {
+				b.items[i] = stale
+			}
+			b.items = b.items[:0]
+			f := tc.f
+			var p *decode.Packet
+			if tc.decoded {
+				p = l.packetSlot(&f)
+				*p = decode.Packet{IPProto: protoTCP, TCPFlags: flagACK, SrcPort: 50000, DstPort: 443}
+			}
+			l.put(itemPacket, 5, 6, 7, &f, p)
+			if len(b.items) != 1 {
+				t.Fatalf("batch holds %d items, want 1", len(b.items))
+			}
+			got := b.items[0]
+			if !tc.decoded && !bytes.Equal(got.frame.Data, tc.f.Data) {
+				t.Errorf("frame bytes %v, want a copy of %v", got.frame.Data, tc.f.Data)
+			}
+			got.frame.Data, tc.want.frame.Data = nil, nil
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("item\n got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
