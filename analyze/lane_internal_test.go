@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,4 +155,94 @@ func TestPutFillsItem(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMayPrepareCoversPrepare: for every packet mayPrepare turns away, prepare would have done nothing: no
+// checksum, DNS message or ClientHello for the item, nothing added to the batch. The packets: every packet
+// of a synthesized connection-heavy capture, then random TCP packets (the only kind it turns away) with every
+// flag combination, ports of DNS, HTTPS, HTTP and others, and payloads that begin with every byte: some a
+// whole ClientHello from that capture with its record type changed, some only a TLS record header.
+func TestMayPrepareCoversPrepare(t *testing.T) {
+	var sample, hellos []decode.Packet
+	for _, p := range synthPackets(t, gen.Config{Size: 2_000_000, Seed: 9, Format: "pcap", Mix: gen.MixConns}) {
+		sample = append(sample, p)
+		if p.IPProto == protoTCP && looksLikeClientHello(p.Payload) && !p.Truncated {
+			hellos = append(hellos, p)
+		}
+	}
+	if len(hellos) < 10 {
+		t.Fatalf("the synthesized capture has %d whole ClientHellos: the test no longer covers them", len(hellos))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	ports := []uint16{53, 443, 80, 8080, 3128, 50000}
+	for i := 0; i < 200_000; i++ {
+		payload := make([]byte, rng.IntN(12))
+		for j := range payload {
+			payload[j] = byte(rng.IntN(256))
+		}
+		switch rng.IntN(4) {
+		case 0: // a whole ClientHello, or a record of another type with its bytes
+			payload = slices.Clone(hellos[rng.IntN(len(hellos))].Payload)
+			payload[0] = []byte{0x14, 0x15, 0x16, 0x17}[rng.IntN(4)]
+		case 1: // a TLS record header: handshake or other, version 3.x
+			if len(payload) > 5 {
+				payload[0], payload[1], payload[5] = []byte{0x14, 0x15, 0x16, 0x17}[rng.IntN(4)], 0x03, 0x01
+			}
+		}
+		sample = append(sample, decode.Packet{IPProto: protoTCP, TCPFlags: uint8(rng.IntN(256)),
+			SrcPort: ports[rng.IntN(len(ports))], DstPort: ports[rng.IntN(len(ports))], Payload: payload,
+			PayloadWireLen: len(payload)})
+	}
+	l, turnedAway := &lane{}, 0
+	for _, p := range sample {
+		if mayPrepare(&p) {
+			continue
+		}
+		turnedAway++
+		b := &batch{}
+		it := item{kind: itemPacket}
+		l.prepare(b, &it, &p)
+		if !reflect.DeepEqual(it, item{kind: itemPacket}) || len(b.dnsMsgs) != 0 || len(b.hellos) != 0 {
+			t.Fatalf("mayPrepare turned away %+v, but prepare made item %+v, %d DNS messages, %d hellos",
+				p, it, len(b.dnsMsgs), len(b.hellos))
+		}
+	}
+	if turnedAway < len(sample)/5 {
+		t.Errorf("mayPrepare turned away %d of %d packets: the test no longer covers it", turnedAway, len(sample))
+	}
+}
+
+// synthPackets decodes every frame of a capture cfg makes, each packet's payload a copy.
+func synthPackets(t *testing.T, cfg gen.Config) []decode.Packet {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "synth.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gen.Generate(f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := capture.Open([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	dec := decode.NewDecoder(decode.Options{})
+	var out []decode.Packet
+	for {
+		fr, err := r.NextFrame()
+		if err != nil {
+			break
+		}
+		var p decode.Packet
+		if dec.Decode(fr, &p) == nil {
+			p.Payload, p.Segment, p.IPv4Header = slices.Clone(p.Payload), slices.Clone(p.Segment), slices.Clone(p.IPv4Header)
+			out = append(out, p)
+		}
+	}
+	return out
 }

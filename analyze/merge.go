@@ -99,15 +99,9 @@ func (m *merger) release() {
 		}
 		m.written = append(m.written, *b)
 	}
-	slices.SortStableFunc(m.order, func(a, b keyedRecord) int {
-		if a.key != b.key {
-			if a.key.less(b.key) {
-				return -1
-			}
-			return 1
-		}
-		return cmpUint(a.rec.Order, b.rec.Order)
-	})
+	if !slices.IsSortedFunc(m.order, byKeyThenOrder) { // in order already with one worker
+		slices.SortStableFunc(m.order, byKeyThenOrder)
+	}
 	for _, k := range m.order {
 		if m.err == nil {
 			if err := m.sink.Record(k.rec); err != nil {
@@ -120,6 +114,17 @@ func (m *merger) release() {
 	m.queue = keep
 	clear(m.order) // drop the pointers into written batches
 	m.recycle()
+}
+
+// byKeyThenOrder orders records by the capture position that finished them, then by where each began.
+func byKeyThenOrder(a, b keyedRecord) int {
+	if a.key != b.key {
+		if a.key.less(b.key) {
+			return -1
+		}
+		return 1
+	}
+	return cmpUint(a.rec.Order, b.rec.Order)
 }
 
 // recycle hands the batches release wrote back to their engines, emptied; a batch no engine has room for is
