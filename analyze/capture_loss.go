@@ -34,20 +34,15 @@ func (c *conn) observeLoss(p *decode.Packet, fromClient bool) {
 		return
 	}
 	l := &c.loss
-	me, peer := side(fromClient), side(!fromClient)
+	me := side(fromClient)
+	peer := me ^ 1
 	if f&flagACK != 0 && l.known[peer] && int32(p.Ack-l.sent[peer]) > 0 {
 		l.ackedUnseen = true
 	}
 	if fromClient && f&(flagSYN|flagACK) == flagACK && c.synSeen && c.isnKnown && p.Seq == c.clientISN+1 {
 		l.synAckAcked = true
 	}
-	end := p.Seq + uint32(p.PayloadWireLen)
-	if f&flagSYN != 0 {
-		end++
-	}
-	if f&flagFIN != 0 {
-		end++
-	}
+	end := p.Seq + uint32(p.PayloadWireLen) + uint32(f&flagSYN>>1) + uint32(f&flagFIN) // SYN and FIN take one each
 	if !l.known[me] || int32(end-l.sent[me]) > 0 {
 		l.sent[me], l.known[me] = end, true
 	}

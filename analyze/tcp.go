@@ -237,10 +237,11 @@ func sigOf(p *decode.Packet, fromClient bool, ns int64) segmentSig {
 }
 
 // duplicates reports whether s repeats the connection's previous segment within dupWindow.
+// The sequence number is compared first: it tells nearly every segment from the one before.
 func (s segmentSig) duplicates(prev segmentSig) bool {
-	if prev.ns == 0 || s.ns-prev.ns > dupWindow || prev.ns-s.ns > dupWindow {
+	if s.seq != prev.seq || prev.ns == 0 || s.ns-prev.ns > dupWindow || prev.ns-s.ns > dupWindow {
 		return false
 	}
-	return s.seq == prev.seq && s.ack == prev.ack && s.wire == prev.wire && s.ipid == prev.ipid &&
-		s.flags == prev.flags && s.fromClient == prev.fromClient && s.hasID == prev.hasID
+	return s.ack == prev.ack && s.wire == prev.wire && s.ipid == prev.ipid && s.flags == prev.flags &&
+		s.fromClient == prev.fromClient && s.hasID == prev.hasID
 }
