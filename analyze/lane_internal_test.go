@@ -212,8 +212,8 @@ func TestMayPrepareCoversPrepare(t *testing.T) {
 	}
 }
 
-// synthPackets decodes every frame of a capture cfg makes, each packet's payload a copy.
-func synthPackets(t *testing.T, cfg gen.Config) []decode.Packet {
+// synthReader opens a capture cfg makes; the test closes it.
+func synthReader(t *testing.T, cfg gen.Config) *capture.Reader {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "synth.pcap")
 	f, err := os.Create(path)
@@ -230,7 +230,14 @@ func synthPackets(t *testing.T, cfg gen.Config) []decode.Packet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// synthPackets decodes every frame of a capture cfg makes, each packet's payload a copy.
+func synthPackets(t *testing.T, cfg gen.Config) []decode.Packet {
+	t.Helper()
+	r := synthReader(t, cfg)
 	dec := decode.NewDecoder(decode.Options{})
 	var out []decode.Packet
 	for {
@@ -245,4 +252,53 @@ func synthPackets(t *testing.T, cfg gen.Config) []decode.Packet {
 		}
 	}
 	return out
+}
+
+// TestRecentConnsAgreeWithTable: the cache of recent connections in front of the connection map must never
+// answer other than the map: after every packet, each slot in use holds a connection the map holds under the
+// slot's key. Captures that exercise it: bulk and connection-heavy traffic, a SYN flood in a table too small
+// for it (eviction), and connections that end and open again on the same ports (port reuse).
+func TestRecentConnsAgreeWithTable(t *testing.T) {
+	table, err := rules.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		cfg     gen.Config
+		maxConn int
+	}{
+		{"bulk", gen.Config{Size: 3_000_000, Seed: 1, Format: "pcap"}, 0},
+		{"conns", gen.Config{Size: 3_000_000, Seed: 5, Format: "pcap", IPv6Share: 0.2, Mix: gen.MixConns}, 0},
+		{"conns, small table", gen.Config{Size: 3_000_000, Seed: 6, Format: "pcap", Mix: gen.MixConns}, 64},
+		{"syn flood, small table", gen.Config{Seed: 4, SYNFlood: 5_000}, 1_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := New(Options{Matcher: rules.NewMatcher(table), MaxConnections: tc.maxConn}, &recordWriter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := synthReader(t, tc.cfg)
+			dec := decode.NewDecoder(decode.Options{})
+			var p decode.Packet
+			for n := 1; ; n++ {
+				f, err := r.NextFrame()
+				if err != nil {
+					break
+				}
+				if dec.Decode(f, &p) != nil {
+					continue
+				}
+				if err := e.Packet(f, &p); err != nil {
+					t.Fatal(err)
+				}
+				for i := range e.recent {
+					s := &e.recent[i]
+					if s.c != nil && e.conns[s.key] != s.c {
+						t.Fatalf("after frame %d, recent slot %d holds a connection the table does not hold under its key", n, i)
+					}
+				}
+			}
+		})
+	}
 }

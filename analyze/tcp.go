@@ -10,11 +10,12 @@ import (
 // to the name readers while a name may still be found.
 func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, ns int64, wire int) {
 	k, fromLo := keyOf(p)
-	c := e.lookup(k)
+	found := e.lookup(k) // and in the cache of recent connections, unless nil
+	c := found
 	if c != nil && startsNewConn(c, p, fromLo) {
 		e.finish(c, "")
 		c = nil
-	} else if c != nil && c.closed() && p.TCPFlags&(flagSYN|flagACK) == flagSYN {
+	} else if c != nil && p.TCPFlags&(flagSYN|flagACK) == flagSYN && c.closed() {
 		c.retryAttempt()
 	}
 	if c == nil && p.TCPFlags&(flagSYN|flagACK) != flagSYN {
@@ -23,7 +24,9 @@ func (e *Engine) tcp(p *decode.Packet, ref frameRef, ts time.Time, ns int64, wir
 	if c == nil {
 		c = e.newConn(k, fromLo, p, ref, ts)
 	}
-	e.remember(k, c)
+	if c != found {
+		e.remember(k, c)
+	}
 	fromClient := c.fromClient(fromLo)
 	sig := sigOf(p, fromClient, ns)
 	if sig.duplicates(c.lastSig) {
