@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -35,15 +34,7 @@ func TestRecordSlicesSpanned(t *testing.T) {
 		{Seed: 4, SYNFlood: 3_000}, // sweeps that expire thousands of half-open connections at once
 		{Size: 4_000_000, Seed: 5, Format: "pcap", IPv6Share: 0.2, Mix: gen.MixConns},
 	} {
-		path := filepath.Join(t.TempDir(), "synth.pcap")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := gen.Generate(f, cfg); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		path := synthFile(t, cfg)
 		want := runSlices(t, path, 1, math.MaxInt, true) // one slice that grows: no slice is ever full
 		if strings.Count(want, "\n") < 1_000 {
 			t.Fatalf("seed %d: %d records, too few to span slices", cfg.Seed, strings.Count(want, "\n"))
@@ -212,21 +203,20 @@ func TestMayPrepareCoversPrepare(t *testing.T) {
 	}
 }
 
+// synthFile writes the capture cfg makes to a file of the test's and returns its path.
+func synthFile(t *testing.T, cfg gen.Config) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "synth.pcap")
+	if _, err := gen.WriteFile(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // synthReader opens a capture cfg makes; the test closes it.
 func synthReader(t *testing.T, cfg gen.Config) *capture.Reader {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "synth.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gen.Generate(f, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := capture.Open([]string{path})
+	r, err := capture.Open([]string{synthFile(t, cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package analyze
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -76,17 +74,7 @@ func (s *failingSink) Summary(*result.Summary) error { return nil }
 // Nothing is written after the failure, and reading stops long before the end of the capture: the reading
 // goroutine is at most a few batches ahead of the merger.
 func TestSinkErrorStopsRun(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "conns.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gen.Generate(f, gen.Config{Size: 40_000_000, Seed: 5, Format: "pcap", Mix: gen.MixConns}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := synthFile(t, gen.Config{Size: 40_000_000, Seed: 5, Format: "pcap", Mix: gen.MixConns})
 	table, err := rules.Load(nil)
 	if err != nil {
 		t.Fatal(err)

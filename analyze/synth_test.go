@@ -3,7 +3,6 @@ package analyze_test
 import (
 	"fmt"
 
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -63,12 +62,7 @@ func TestSynthVerdictCounts(t *testing.T) {
 
 func synthesize(t *testing.T, path string, cfg gen.Config) *gen.Expected {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	exp, err := gen.Generate(f, cfg)
+	exp, err := gen.WriteFile(path, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,12 +84,7 @@ func BenchmarkAnalyzeConnCapture(b *testing.B) {
 
 func benchmarkCapture(b *testing.B, cfg gen.Config) {
 	path := filepath.Join(b.TempDir(), "bench.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	exp, err := gen.Generate(f, cfg)
-	f.Close()
+	exp, err := gen.WriteFile(path, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -187,14 +187,7 @@ func synthCapture(t *testing.T, dir string) []string {
 	var paths []string
 	for i, cfg := range []gen.Config{{Size: 10_000_000, Seed: 7, Format: "pcap", IPv6Share: 0.2}, {Seed: 8, SYNFlood: 7000}} {
 		path := filepath.Join(dir, fmt.Sprintf("synth-%d.pcap", i))
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := gen.Generate(f, cfg); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
+		if _, err := gen.WriteFile(path, cfg); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, path)

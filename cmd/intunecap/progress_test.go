@@ -20,14 +20,7 @@ import (
 func progressCapture(t *testing.T) (*capture.Reader, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "p.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gen.Generate(f, gen.Config{Size: 5_000_000, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	if _, err := gen.WriteFile(path, gen.Config{Size: 5_000_000, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := capture.Open([]string{path})

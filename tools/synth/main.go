@@ -62,17 +62,11 @@ func run(args []string, stderr io.Writer) error {
 // writeCapture writes the capture and its expected counts; a failure removes neither file's old version
 // half-written: both are written to temporary names first.
 func writeCapture(path string, cfg gen.Config) (*gen.Expected, error) {
-	f, err := os.Create(path + ".tmp")
+	tmp := path + ".tmp"
+	exp, err := gen.WriteFile(tmp, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("create capture: %w", err)
-	}
-	exp, err := gen.Generate(f, cfg)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close %s: %w", f.Name(), cerr)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return nil, err
+		os.Remove(tmp)
+		return nil, fmt.Errorf("write capture: %w", err)
 	}
 	js, err := json.MarshalIndent(exp, "", "  ")
 	if err != nil {
@@ -81,7 +75,7 @@ func writeCapture(path string, cfg gen.Config) (*gen.Expected, error) {
 	if err := os.WriteFile(path+".expected.json", append(js, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("write expected counts: %w", err)
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		return nil, fmt.Errorf("rename capture: %w", err)
 	}
 	return exp, nil

@@ -12,15 +12,10 @@ func TestCountMatchesWrittenPackets(t *testing.T) {
 	for _, format := range []string{"pcap", "pcapng"} {
 		t.Run(format, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "c."+format)
-			f, err := os.Create(path)
+			exp, err := gen.WriteFile(path, gen.Config{Size: 1_000_000, Seed: 1, Format: format, VLAN: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			exp, err := gen.Generate(f, gen.Config{Size: 1_000_000, Seed: 1, Format: format, VLAN: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
 			n, err := count(path)
 			if err != nil || n != exp.Packets {
 				t.Fatalf("count = %d, %v; want %d", n, err, exp.Packets)

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"io"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -160,5 +163,27 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if err := (&Config{Format: "erf"}).setDefaults(); err == nil {
 		t.Fatal("unknown format accepted")
+	}
+}
+
+// TestWriteFile: the file WriteFile writes holds what Generate writes, and its counts are Generate's; a path
+// that cannot be created is an error.
+func TestWriteFile(t *testing.T) {
+	cfg := Config{Size: 500_000, Seed: 3, Format: "pcapng"}
+	want, wantExp := generate(t, cfg)
+	path := filepath.Join(t.TempDir(), "w.pcapng")
+	exp, err := WriteFile(path, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) || !reflect.DeepEqual(exp, wantExp) {
+		t.Errorf("WriteFile wrote %d bytes (%+v), Generate %d (%+v)", len(got), *exp, len(want), *wantExp)
+	}
+	if _, err := WriteFile(filepath.Join(t.TempDir(), "no", "such", "dir.pcap"), cfg); err == nil {
+		t.Error("WriteFile into a missing directory returned no error")
 	}
 }
